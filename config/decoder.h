@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/error.h"
+#include "config/node.h"
+
+namespace otlpd::config {
+
+// Typed decoding of scalar nodes. Each throws Error (with the node's mark and
+// `path`) when the node is not a value of that type: wrong kind, not a number,
+// out of range, a quoted "5" where a number is expected is still accepted
+// (otelcol does the same for strings that parse), but "abc" is not.
+void DecodeValue(const Node& node, std::string_view path, bool& out);
+void DecodeValue(const Node& node, std::string_view path, std::int64_t& out);
+void DecodeValue(const Node& node, std::string_view path, std::uint64_t& out);
+void DecodeValue(const Node& node, std::string_view path, int& out);
+void DecodeValue(const Node& node, std::string_view path, std::uint32_t& out);
+void DecodeValue(const Node& node, std::string_view path, double& out);
+void DecodeValue(const Node& node, std::string_view path, float& out);
+void DecodeValue(const Node& node, std::string_view path, std::string& out);
+// Go duration strings: "200ms", "1h30m", "1.5s", "0"; units ns, us, µs, ms, s, m, h.
+// A bare integer is nanoseconds (as Go's time.Duration decodes one).
+void DecodeValue(const Node& node, std::string_view path, std::chrono::nanoseconds& out);
+void DecodeValue(const Node& node, std::string_view path, std::vector<std::string>& out);
+void DecodeValue(const Node& node, std::string_view path, std::map<std::string, std::string>& out);
+
+// Parses a Go duration; nullopt when malformed.
+std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
+
+// Reads one map-shaped config section (a component's config, or a block inside
+// it) and remembers which keys were read, so Finish() can reject unknown keys.
+// A null node (`otlp:` with nothing after it) decodes as an empty map: all
+// defaults. Every error names the key path: "exporters.file.flush_interval".
+class MapDecoder {
+ public:
+  // Throws when node is neither a map nor null.
+  MapDecoder(const Node& node, std::string path);
+
+  const std::string& path() const { return path_; }
+  const Node& node() const { return *node_; }
+  bool Has(std::string_view key) const;
+
+  // Decodes key into out when present; leaves out (its default) when absent.
+  // Returns whether the key was present.
+  template <class T>
+  bool Optional(std::string_view key, T& out) {
+    const Node* n = Take(key);
+    if (n == nullptr) return false;
+    DecodeValue(*n, KeyPath(key), out);
+    return true;
+  }
+  // Same, but an absent key is an error.
+  template <class T>
+  void Required(std::string_view key, T& out) {
+    if (!Optional(key, out)) FailMissing(key);
+  }
+
+  // The raw node at key (marked as read), or nullptr when absent.
+  const Node* Take(std::string_view key);
+  // A decoder for the map under key; an absent or null key gives an empty map.
+  MapDecoder Child(std::string_view key);
+
+  // Throws Error located at key (or at this map when the key is absent).
+  [[noreturn]] void Fail(std::string_view key, std::string_view message) const;
+  [[noreturn]] void FailMissing(std::string_view key) const;
+
+  // Throws for the first key that was never read: "has invalid keys: foo".
+  void Finish() const;
+
+  std::string KeyPath(std::string_view key) const;
+
+ private:
+  const Node* node_;
+  std::string path_;
+  std::set<std::string, std::less<>> read_;
+};
+
+}  // namespace otlpd::config

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/component_id.h"
+#include "config/node.h"
+#include "pipeline/signal.h"
+
+namespace otlpd::config {
+
+struct PipelineConfig {
+  ComponentId id;  // "traces" or "traces/name"
+  Signal signal = Signal::kTraces;
+  Mark mark;
+  std::vector<ComponentId> receivers;
+  std::vector<Mark> receiver_marks;
+  std::vector<ComponentId> processors;
+  std::vector<Mark> processor_marks;
+  std::vector<ComponentId> exporters;
+  std::vector<Mark> exporter_marks;
+};
+
+struct TelemetryLogsConfig {
+  std::string level = "info";  // debug, info, warn, error, dpanic, panic, fatal
+  std::string encoding = "console";
+};
+
+struct ServiceConfig {
+  std::vector<ComponentId> extensions;
+  std::vector<Mark> extension_marks;
+  std::vector<PipelineConfig> pipelines;
+  TelemetryLogsConfig logs;
+  // service.telemetry.metrics and other telemetry blocks are kept raw until the
+  // self-telemetry component reads them.
+  Node telemetry_metrics;
+};
+
+// Decodes the whole `service` section of a loaded config (root = the merged
+// top-level map). Checks shape and ids only; whether ids name defined
+// components is checked by the graph builder. Throws Error.
+ServiceConfig DecodeService(const Node& root);
+
+}  // namespace otlpd::config

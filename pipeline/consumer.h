@@ -1,0 +1,17 @@
+#pragma once
+
+#include "pipeline/payload.h"
+#include "pipeline/status.h"
+
+namespace otlpd {
+
+// Anything data is pushed into: a pipeline's entry queue, a processor, an
+// exporter, a fan-out. Consume either takes the payload (Ok) or refuses it; a
+// retryable refusal is back-pressure and travels back to the client.
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  virtual Status Consume(const PayloadPtr& payload) = 0;
+};
+
+}  // namespace otlpd
