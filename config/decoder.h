@@ -81,6 +81,9 @@ class MapDecoder {
   const Node* node_;
   std::string path_;
   std::set<std::string, std::less<>> read_;
+  // Where errors about this map as a whole point: the node's own mark, or the
+  // parent's when the map is absent (Child() of a missing key).
+  Mark mark_;
 };
 
 }  // namespace otlpd::config

@@ -1,0 +1,205 @@
+#include "config/service_config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "config/decoder.h"
+#include "config/error.h"
+
+namespace otlpd::config {
+namespace {
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+std::string ItemPath(std::string_view path, std::size_t i) {
+  return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
+// A list of component ids. A single string is split on commas, as otelcol's
+// string-to-slice decode hook does, so `receivers: otlp` works there and here.
+void DecodeIdList(const Node& node, std::string_view path, std::vector<ComponentId>* ids,
+                  std::vector<Mark>* marks) {
+  ids->clear();
+  marks->clear();
+  std::vector<std::string> texts;
+  DecodeValue(node, path, texts);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const Mark& mark = node.IsSequence() ? node.items()[i].mark() : node.mark();
+    std::string why;
+    std::optional<ComponentId> id = ComponentId::Parse(texts[i], &why);
+    if (!id) throw Error(mark, ItemPath(path, i), why);
+    ids->push_back(std::move(*id));
+    marks->push_back(mark);
+  }
+}
+
+PipelineConfig DecodePipeline(const Node::Entry& entry, const std::string& path) {
+  PipelineConfig p;
+  p.mark = entry.key_mark;
+  std::string why;
+  std::optional<ComponentId> id = ComponentId::Parse(entry.key, &why);
+  if (!id) throw Error(entry.key_mark, path, why);
+  p.id = *id;
+  if (p.id.type == "profiles") {
+    throw Error(entry.key_mark, path,
+                "profiles pipelines are not supported (signals: traces, metrics, logs)");
+  }
+  std::optional<Signal> signal = ParseSignal(p.id.type);
+  if (!signal) {
+    throw Error(entry.key_mark, path,
+                "unknown signal " + Quote(p.id.type) + " in pipeline id (must be traces, metrics or logs)");
+  }
+  p.signal = *signal;
+
+  MapDecoder d(entry.value, path);
+  if (const Node* n = d.Take("receivers"))
+    DecodeIdList(*n, d.KeyPath("receivers"), &p.receivers, &p.receiver_marks);
+  if (const Node* n = d.Take("processors")) {
+    DecodeIdList(*n, d.KeyPath("processors"), &p.processors, &p.processor_marks);
+  }
+  if (const Node* n = d.Take("exporters"))
+    DecodeIdList(*n, d.KeyPath("exporters"), &p.exporters, &p.exporter_marks);
+  d.Finish();
+
+  if (p.receivers.empty()) throw Error(entry.key_mark, path, "must have at least one receiver");
+  if (p.exporters.empty()) throw Error(entry.key_mark, path, "must have at least one exporter");
+  std::set<ComponentId> seen;
+  for (std::size_t i = 0; i < p.processors.size(); ++i) {
+    if (!seen.insert(p.processors[i]).second) {
+      throw Error(p.processor_marks[i], ItemPath(d.KeyPath("processors"), i),
+                  "references processor " + Quote(p.processors[i].ToString()) + " multiple times");
+    }
+  }
+  return p;
+}
+
+std::string ChangeCase(std::string s, bool upper) {
+  for (char& c : s) {
+    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
+  MapDecoder logs = telemetry.Child("logs");
+  std::string level;
+  if (logs.Optional("level", level)) {
+    // zap accepts "debug" and "DEBUG" (and "" for info), not mixed case.
+    static constexpr std::string_view kLevels[] = {"debug",  "info",  "warn", "error",
+                                                   "dpanic", "panic", "fatal"};
+    const std::string lower = ChangeCase(level, false);
+    const bool known = std::find(std::begin(kLevels), std::end(kLevels), lower) != std::end(kLevels);
+    if (level.empty()) {
+      sc.logs.level = "info";
+    } else if (known && (level == lower || level == ChangeCase(lower, true))) {
+      sc.logs.level = lower;
+    } else {
+      logs.Fail("level",
+                "unrecognized level " + Quote(level) + " (debug, info, warn, error, dpanic, panic, fatal)");
+    }
+  }
+  if (logs.Optional("encoding", sc.logs.encoding) && sc.logs.encoding != "console" &&
+      sc.logs.encoding != "json") {
+    logs.Fail("encoding", "unrecognized encoding " + Quote(sc.logs.encoding) + " (console or json)");
+  }
+  // Accepted for compatibility; otlpd's own logger does not use them.
+  for (std::string_view key : {"output_paths", "error_output_paths", "sampling", "development",
+                               "disable_caller", "disable_stacktrace", "initial_fields", "processors"}) {
+    logs.Take(key);
+  }
+  logs.Finish();
+  if (const Node* metrics = telemetry.Take("metrics")) sc.telemetry_metrics = *metrics;
+  telemetry.Take("traces");
+  telemetry.Take("resource");
+  telemetry.Finish();
+}
+
+void CheckSection(const Node& node, const std::string& section) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    throw Error(node.mark(), section, "must be a map of component ids, got " + std::string(node.KindName()));
+  }
+  std::set<ComponentId> seen;
+  for (const Node::Entry& e : node.entries()) {
+    const std::string path = section + "." + e.key;
+    std::string why;
+    std::optional<ComponentId> id = ComponentId::Parse(e.key, &why);
+    if (!id) throw Error(e.key_mark, path, why);
+    if (!seen.insert(*id).second)
+      throw Error(e.key_mark, path, "duplicate component id " + Quote(id->ToString()));
+  }
+}
+
+}  // namespace
+
+ServiceConfig DecodeService(const Node& root) {
+  ServiceConfig sc;
+  MapDecoder top(root, "");
+  MapDecoder service = top.Child("service");
+
+  if (const Node* n = service.Take("extensions")) {
+    DecodeIdList(*n, "service.extensions", &sc.extensions, &sc.extension_marks);
+    std::set<ComponentId> seen;
+    for (std::size_t i = 0; i < sc.extensions.size(); ++i) {
+      if (!seen.insert(sc.extensions[i]).second) {
+        throw Error(sc.extension_marks[i], ItemPath("service.extensions", i),
+                    "references extension " + Quote(sc.extensions[i].ToString()) + " multiple times");
+      }
+    }
+  }
+
+  const Node* pipelines = service.Take("pipelines");
+  if (pipelines == nullptr || pipelines->IsNull() || (pipelines->IsMap() && pipelines->entries().empty())) {
+    const Mark& mark = pipelines != nullptr
+                           ? pipelines->mark()
+                           : (root.Find("service") != nullptr ? root.Find("service")->mark() : root.mark());
+    throw Error(mark, "service.pipelines", "service must have at least one pipeline");
+  }
+  if (!pipelines->IsMap()) {
+    throw Error(pipelines->mark(), "service.pipelines",
+                "expected a map, got " + std::string(pipelines->KindName()));
+  }
+  std::set<ComponentId> seen;
+  for (const Node::Entry& e : pipelines->entries()) {
+    PipelineConfig p = DecodePipeline(e, "service.pipelines." + e.key);
+    if (!seen.insert(p.id).second) {
+      throw Error(e.key_mark, "service.pipelines." + e.key,
+                  "duplicate pipeline id " + Quote(p.id.ToString()));
+    }
+    sc.pipelines.push_back(std::move(p));
+  }
+
+  MapDecoder telemetry = service.Child("telemetry");
+  DecodeTelemetry(telemetry, sc);
+  service.Finish();
+  return sc;
+}
+
+void CheckTopLevel(const Node& root) {
+  if (root.IsNull()) return;
+  MapDecoder top(root, "");
+  static constexpr std::string_view kSections[] = {"receivers", "processors", "exporters", "extensions"};
+  for (std::string_view section : kSections) top.Take(section);
+  const Node* connectors = top.Take("connectors");
+  const Node* service = top.Take("service");
+  top.Finish();
+
+  for (std::string_view section : kSections) {
+    if (const Node* n = root.Find(section)) CheckSection(*n, std::string(section));
+  }
+  if (connectors != nullptr && !connectors->IsNull()) {
+    if (!connectors->IsMap()) {
+      throw Error(connectors->mark(), "connectors",
+                  "expected a map, got " + std::string(connectors->KindName()));
+    }
+    if (!connectors->entries().empty()) {
+      throw Error(connectors->entries().front().key_mark, "connectors", "connectors are not supported yet");
+    }
+  }
+  if (service != nullptr && !service->IsNull() && !service->IsMap()) {
+    throw Error(service->mark(), "service", "expected a map, got " + std::string(service->KindName()));
+  }
+}
+
+}  // namespace otlpd::config

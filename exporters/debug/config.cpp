@@ -1,0 +1,72 @@
+#include "exporters/debug/config.h"
+
+#include <cctype>
+
+namespace otlpd::exporters::debug {
+
+std::string_view VerbosityName(Verbosity verbosity) {
+  switch (verbosity) {
+    case Verbosity::kBasic: return "basic";
+    case Verbosity::kNormal: return "normal";
+    case Verbosity::kDetailed: return "detailed";
+  }
+  return "unknown";
+}
+
+std::optional<Verbosity> ParseVerbosity(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (Verbosity v : {Verbosity::kBasic, Verbosity::kNormal, Verbosity::kDetailed}) {
+    if (VerbosityName(v) == lower) return v;
+  }
+  return std::nullopt;
+}
+
+Config Config::Decode(config::MapDecoder& decoder) {
+  Config cfg;
+
+  std::string verbosity;
+  if (decoder.Optional("verbosity", verbosity)) {
+    std::optional<Verbosity> parsed = ParseVerbosity(verbosity);
+    if (!parsed) {
+      decoder.Fail("verbosity",
+                   "verbosity level \"" + verbosity + "\" is not supported (use basic, normal or detailed)");
+    }
+    cfg.verbosity = *parsed;
+  }
+  decoder.Optional("sampling_initial", cfg.sampling_initial);
+  decoder.Optional("sampling_thereafter", cfg.sampling_thereafter);
+  decoder.Optional("use_internal_logger", cfg.use_internal_logger);
+  cfg.output_paths_set = decoder.Optional("output_paths", cfg.output_paths);
+
+  // The exporter-helper blocks are accepted so otelcol configs load unchanged;
+  // their keys are decoded and validated by the shared exporter helper once it
+  // wraps this exporter. Until then they have no effect (debug writes
+  // synchronously, as otelcol's does with its queue off by default).
+  decoder.Take("sending_queue");
+  decoder.Take("retry_on_failure");
+  decoder.Take("timeout");
+
+  decoder.Finish();
+
+  if (std::optional<ConfigProblem> problem = cfg.Validate()) decoder.Fail(problem->key, problem->message);
+  return cfg;
+}
+
+std::optional<ConfigProblem> Config::Validate() const {
+  // zap takes these as unsigned counts; a negative one would wrap around.
+  if (sampling_initial < 0) return ConfigProblem{"sampling_initial", "must be >= 0"};
+  if (sampling_thereafter < 0) return ConfigProblem{"sampling_thereafter", "must be >= 0"};
+  if (use_internal_logger && output_paths_set) {
+    return ConfigProblem{"output_paths", "is not supported when use_internal_logger is true"};
+  }
+  if (!use_internal_logger && output_paths.empty()) {
+    return ConfigProblem{"output_paths", "must not be empty when use_internal_logger is false"};
+  }
+  for (const std::string& path : output_paths) {
+    if (path.empty()) return ConfigProblem{"output_paths", "must not contain an empty path"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace otlpd::exporters::debug

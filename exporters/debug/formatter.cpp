@@ -1,0 +1,915 @@
+#include "exporters/debug/formatter.h"
+
+#include <google/protobuf/arena.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace otlpd::exporters::debug {
+namespace {
+
+namespace common = opentelemetry::proto::common::v1;
+namespace resource = opentelemetry::proto::resource::v1;
+namespace trace = opentelemetry::proto::trace::v1;
+namespace metrics = opentelemetry::proto::metrics::v1;
+namespace logs = opentelemetry::proto::logs::v1;
+namespace collector_trace = opentelemetry::proto::collector::trace::v1;
+namespace collector_metrics = opentelemetry::proto::collector::metrics::v1;
+namespace collector_logs = opentelemetry::proto::collector::logs::v1;
+
+using KeyValues = google::protobuf::RepeatedPtrField<common::KeyValue>;
+
+// ---------------------------------------------------------------------------
+// Numbers as Go prints them.
+
+std::string ToChars(double value, std::chars_format format) {
+  // Fixed notation of the largest double has 309 integer digits.
+  std::array<char, 400> buf;
+  auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, format);
+  return std::string(buf.data(), result.ptr);
+}
+
+std::string NonFinite(double value) {
+  if (std::isnan(value)) return "NaN";
+  return value > 0 ? "+Inf" : "-Inf";
+}
+
+// Go's %f: six decimals, and Go's spelling of the non-finite values.
+std::string GoFixed(double value) {
+  if (!std::isfinite(value)) return NonFinite(value);
+  std::array<char, 400> buf;
+  int n = std::snprintf(buf.data(), buf.size(), "%.6f", value);
+  return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+// The decimal exponent of a to_chars scientific string ("1.5e-07" -> -7).
+int ScientificExponent(std::string_view sci) {
+  std::size_t e = sci.find('e');
+  if (e == std::string_view::npos || e + 2 > sci.size()) return 0;
+  int exponent = 0;
+  std::from_chars(sci.data() + e + 2, sci.data() + sci.size(), exponent);
+  return sci[e + 1] == '-' ? -exponent : exponent;
+}
+
+// encoding/json's (ES6) float form, also pdata's Value.AsString for doubles.
+std::string JsonFloat(double value) {
+  double magnitude = std::fabs(value);
+  if (magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21)) {
+    std::string s = ToChars(value, std::chars_format::scientific);
+    // Go writes e-7 where printf-style code writes e-07.
+    std::size_t n = s.size();
+    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+    return s;
+  }
+  return ToChars(value, std::chars_format::fixed);
+}
+
+// ---------------------------------------------------------------------------
+// Values as pdata renders them.
+
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Base64(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(in[i])} << 16) |
+                      (std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
+                      static_cast<unsigned char>(in[i + 2]);
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += kBase64Alphabet[(n >> 6) & 63];
+    out += kBase64Alphabet[n & 63];
+  }
+  std::size_t rest = in.size() - i;
+  if (rest > 0) {
+    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16;
+    if (rest == 2) n |= std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
+  unsigned c = at(i);
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned c1 = at(i + 1);
+    if (c == 0xE0 && (c1 < 0xA0 || c1 > 0xBF)) return 0;
+    if (c == 0xED && (c1 < 0x80 || c1 > 0x9F)) return 0;  // surrogates
+    return cont(i + 1) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned c1 = at(i + 1);
+    if (c == 0xF0 && (c1 < 0x90 || c1 > 0xBF)) return 0;
+    if (c == 0xF4 && (c1 < 0x80 || c1 > 0x8F)) return 0;
+    return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8 as U+FFFD).
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '<':
+        case '>':
+        case '&':
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+          break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    // U+2028 and U+2029 end lines in JavaScript; Go escapes them.
+    if (len == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
+      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  out += '"';
+}
+
+void AppendJson(std::string& out, const common::AnyValue& value) {
+  switch (value.value_case()) {
+    case common::AnyValue::kStringValue: AppendJsonString(out, value.string_value()); return;
+    case common::AnyValue::kBoolValue: out += value.bool_value() ? "true" : "false"; return;
+    case common::AnyValue::kIntValue: out += std::to_string(value.int_value()); return;
+    case common::AnyValue::kDoubleValue:
+      // Go's json.Marshal fails on NaN/Inf and pdata then prints the whole map
+      // as nothing; a quoted "NaN" shows more.
+      if (std::isfinite(value.double_value())) {
+        out += JsonFloat(value.double_value());
+      } else {
+        AppendJsonString(out, NonFinite(value.double_value()));
+      }
+      return;
+    case common::AnyValue::kArrayValue: {
+      out += '[';
+      bool first = true;
+      for (const common::AnyValue& item : value.array_value().values()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJson(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case common::AnyValue::kKvlistValue: {
+      // A Go map: keys sorted bytewise, a repeated key keeps its last value.
+      std::map<std::string_view, const common::AnyValue*> sorted;
+      for (const common::KeyValue& kv : value.kvlist_value().values()) sorted[kv.key()] = &kv.value();
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : sorted) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendJson(out, *item);
+      }
+      out += '}';
+      return;
+    }
+    case common::AnyValue::kBytesValue: AppendJsonString(out, Base64(value.bytes_value())); return;
+    default: out += "null"; return;  // empty, or a profiling-only string index
+  }
+}
+
+std::string_view ValueTypeName(const common::AnyValue& value) {
+  switch (value.value_case()) {
+    case common::AnyValue::kStringValue: return "Str";
+    case common::AnyValue::kBoolValue: return "Bool";
+    case common::AnyValue::kIntValue: return "Int";
+    case common::AnyValue::kDoubleValue: return "Double";
+    case common::AnyValue::kArrayValue: return "Slice";
+    case common::AnyValue::kKvlistValue: return "Map";
+    case common::AnyValue::kBytesValue: return "Bytes";
+    default: return "Empty";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Enum spellings of pdata's String() methods.
+
+std::string_view SpanKindName(int kind) {
+  static constexpr std::array<std::string_view, 6> kNames = {"Unspecified", "Internal", "Server",
+                                                             "Client",      "Producer", "Consumer"};
+  return kind >= 0 && kind < static_cast<int>(kNames.size()) ? kNames[kind] : "";
+}
+
+std::string_view StatusCodeName(int code) {
+  static constexpr std::array<std::string_view, 3> kNames = {"Unset", "Ok", "Error"};
+  return code >= 0 && code < static_cast<int>(kNames.size()) ? kNames[code] : "";
+}
+
+std::string_view TemporalityName(int temporality) {
+  static constexpr std::array<std::string_view, 3> kNames = {"Unspecified", "Delta", "Cumulative"};
+  return temporality >= 0 && temporality < static_cast<int>(kNames.size()) ? kNames[temporality] : "";
+}
+
+std::string SeverityName(int number) {
+  if (number == 0) return "Unspecified";
+  if (number < 1 || number > 24) return "";
+  static constexpr std::array<std::string_view, 6> kBases = {"Trace", "Debug", "Info",
+                                                             "Warn",  "Error", "Fatal"};
+  std::string name(kBases[(number - 1) / 4]);
+  if ((number - 1) % 4 != 0) name += std::to_string((number - 1) % 4 + 1);
+  return name;
+}
+
+std::string_view MetricTypeName(const metrics::Metric& metric) {
+  switch (metric.data_case()) {
+    case metrics::Metric::kGauge: return "Gauge";
+    case metrics::Metric::kSum: return "Sum";
+    case metrics::Metric::kHistogram: return "Histogram";
+    case metrics::Metric::kExponentialHistogram: return "ExponentialHistogram";
+    case metrics::Metric::kSummary: return "Summary";
+    default: return "Empty";
+  }
+}
+
+std::uint64_t DataPointCount(const metrics::Metric& metric) {
+  switch (metric.data_case()) {
+    case metrics::Metric::kGauge: return metric.gauge().data_points_size();
+    case metrics::Metric::kSum: return metric.sum().data_points_size();
+    case metrics::Metric::kHistogram: return metric.histogram().data_points_size();
+    case metrics::Metric::kExponentialHistogram: return metric.exponential_histogram().data_points_size();
+    case metrics::Metric::kSummary: return metric.summary().data_points_size();
+    default: return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Detailed output: otelcol's otlptext layout.
+
+class DetailedText {
+ public:
+  template <class... Parts>
+  void Line(const Parts&... parts) {
+    (out_.append(std::string_view(parts)), ...);
+    out_ += '\n';
+  }
+
+  // "    Trace ID       : ..." (Go's "    %-15s: %s").
+  void Field(std::string_view name, std::string_view value) {
+    out_ += "    ";
+    out_ += name;
+    if (name.size() < 15) out_.append(15 - name.size(), ' ');
+    out_ += ": ";
+    out_ += value;
+    out_ += '\n';
+  }
+
+  // A header line, then one "-> key: Type(value)" line per attribute. A header
+  // that itself starts with an arrow indents its attributes one level deeper.
+  void Attributes(std::string_view header, const KeyValues& attributes) {
+    if (attributes.empty()) return;
+    Line(header, ":");
+    std::string prefix = "     ->";
+    if (std::size_t arrow = header.find("->"); arrow != std::string_view::npos) {
+      prefix = std::string(header.substr(0, arrow)) + prefix;
+    }
+    for (const common::KeyValue& kv : attributes) Line(prefix, " ", kv.key(), ": ", TypedValue(kv.value()));
+  }
+
+  void Resource(const resource::Resource& res, const std::string& schema_url) {
+    Line("Resource SchemaURL: ", schema_url);
+    Attributes("Resource attributes", res.attributes());
+    if (res.entity_refs().empty()) return;
+    Line("Resource entity refs:");
+    for (int i = 0; i < res.entity_refs_size(); ++i) {
+      const common::EntityRef& ref = res.entity_refs(i);
+      Line("     -> Entity ref #", std::to_string(i), ":");
+      Line("          -> Type: ", ref.type());
+      if (!ref.schema_url().empty()) Line("          -> Schema URL: ", ref.schema_url());
+      if (!ref.id_keys().empty()) {
+        Line("          -> ID keys:");
+        for (const std::string& key : ref.id_keys()) Line("               -> ", key);
+      }
+      if (!ref.description_keys().empty()) {
+        Line("          -> Description keys:");
+        for (const std::string& key : ref.description_keys()) Line("               -> ", key);
+      }
+    }
+  }
+
+  void Scope(const common::InstrumentationScope& scope) {
+    Line("InstrumentationScope ", scope.name(), " ", scope.version());
+    Attributes("InstrumentationScope attributes", scope.attributes());
+  }
+
+  template <class Exemplars>
+  void ExemplarList(const Exemplars& exemplars) {
+    if (exemplars.empty()) return;
+    Line("Exemplars:");
+    for (int i = 0; i < exemplars.size(); ++i) {
+      const metrics::Exemplar& e = exemplars.Get(i);
+      Line("Exemplar #", std::to_string(i));
+      Line("     -> Trace ID: ", FormatId(e.trace_id()));
+      Line("     -> Span ID: ", FormatId(e.span_id()));
+      Line("     -> Timestamp: ", FormatTimestamp(e.time_unix_nano()));
+      if (e.value_case() == metrics::Exemplar::kAsInt) {
+        Line("     -> Value: ", std::to_string(e.as_int()));
+      } else if (e.value_case() == metrics::Exemplar::kAsDouble) {
+        Line("     -> Value: ", GoFixed(e.as_double()));
+      }
+      Attributes("     -> FilteredAttributes", e.filtered_attributes());
+    }
+  }
+
+  template <class Point>
+  void PointHeader(std::string_view kind, int index, const Point& p) {
+    Line(kind, " #", std::to_string(index));
+    Attributes("Data point attributes", p.attributes());
+    Line("StartTimestamp: ", FormatTimestamp(p.start_time_unix_nano()));
+    Line("Timestamp: ", FormatTimestamp(p.time_unix_nano()));
+  }
+
+  void NumberPoints(const google::protobuf::RepeatedPtrField<metrics::NumberDataPoint>& points) {
+    for (int i = 0; i < points.size(); ++i) {
+      const metrics::NumberDataPoint& p = points.Get(i);
+      PointHeader("NumberDataPoints", i, p);
+      if (p.value_case() == metrics::NumberDataPoint::kAsInt) {
+        Line("Value: ", std::to_string(p.as_int()));
+      } else if (p.value_case() == metrics::NumberDataPoint::kAsDouble) {
+        Line("Value: ", GoFixed(p.as_double()));
+      }
+      ExemplarList(p.exemplars());
+    }
+  }
+
+  void HistogramPoints(const google::protobuf::RepeatedPtrField<metrics::HistogramDataPoint>& points) {
+    for (int i = 0; i < points.size(); ++i) {
+      const metrics::HistogramDataPoint& p = points.Get(i);
+      PointHeader("HistogramDataPoints", i, p);
+      Line("Count: ", std::to_string(p.count()));
+      if (p.has_sum()) Line("Sum: ", GoFixed(p.sum()));
+      if (p.has_min()) Line("Min: ", GoFixed(p.min()));
+      if (p.has_max()) Line("Max: ", GoFixed(p.max()));
+      for (int b = 0; b < p.explicit_bounds_size(); ++b) {
+        Line("ExplicitBounds #", std::to_string(b), ": ", GoFixed(p.explicit_bounds(b)));
+      }
+      for (int b = 0; b < p.bucket_counts_size(); ++b) {
+        Line("Buckets #", std::to_string(b), ", Count: ", std::to_string(p.bucket_counts(b)));
+      }
+      ExemplarList(p.exemplars());
+    }
+  }
+
+  void ExponentialHistogramPoints(
+      const google::protobuf::RepeatedPtrField<metrics::ExponentialHistogramDataPoint>& points) {
+    for (int i = 0; i < points.size(); ++i) {
+      const metrics::ExponentialHistogramDataPoint& p = points.Get(i);
+      PointHeader("ExponentialHistogramDataPoints", i, p);
+      Line("Count: ", std::to_string(p.count()));
+      if (p.has_sum()) Line("Sum: ", GoFixed(p.sum()));
+      if (p.has_min()) Line("Min: ", GoFixed(p.min()));
+      if (p.has_max()) Line("Max: ", GoFixed(p.max()));
+      // Bucket index k covers (base^k, base^(k+1)] with base = 2^(2^-scale).
+      double factor = std::ldexp(std::log(2.0), -p.scale());
+      const auto& negative = p.negative().bucket_counts();
+      for (int k = negative.size() - 1; k >= 0; --k) {
+        double index = static_cast<double>(p.negative().offset()) + k;
+        double lower = std::exp(index * factor);
+        double upper = std::exp((index + 1) * factor);
+        Line("Bucket [", GoFixed(-upper), ", ", GoFixed(-lower),
+             "), Count: ", std::to_string(negative.Get(k)));
+      }
+      if (p.zero_count() != 0) Line("Bucket [0, 0], Count: ", std::to_string(p.zero_count()));
+      const auto& positive = p.positive().bucket_counts();
+      for (int k = 0; k < positive.size(); ++k) {
+        double index = static_cast<double>(p.positive().offset()) + k;
+        double lower = std::exp(index * factor);
+        double upper = std::exp((index + 1) * factor);
+        Line("Bucket (", GoFixed(lower), ", ", GoFixed(upper), "], Count: ", std::to_string(positive.Get(k)));
+      }
+      ExemplarList(p.exemplars());
+    }
+  }
+
+  void SummaryPoints(const google::protobuf::RepeatedPtrField<metrics::SummaryDataPoint>& points) {
+    for (int i = 0; i < points.size(); ++i) {
+      const metrics::SummaryDataPoint& p = points.Get(i);
+      PointHeader("SummaryDataPoints", i, p);
+      Line("Count: ", std::to_string(p.count()));
+      Line("Sum: ", GoFixed(p.sum()));
+      for (int q = 0; q < p.quantile_values_size(); ++q) {
+        const auto& qv = p.quantile_values(q);
+        Line("QuantileValue #", std::to_string(q), ": Quantile ", GoFixed(qv.quantile()), ", Value ",
+             GoFixed(qv.value()));
+      }
+    }
+  }
+
+  void Metric(const metrics::Metric& metric) {
+    Line("Descriptor:");
+    Line("     -> Name: ", metric.name());
+    Line("     -> Description: ", metric.description());
+    Line("     -> Unit: ", metric.unit());
+    Line("     -> DataType: ", MetricTypeName(metric));
+    Attributes("     -> Metadata", metric.metadata());
+    switch (metric.data_case()) {
+      case metrics::Metric::kGauge: NumberPoints(metric.gauge().data_points()); break;
+      case metrics::Metric::kSum:
+        Line("     -> IsMonotonic: ", metric.sum().is_monotonic() ? "true" : "false");
+        Line("     -> AggregationTemporality: ", TemporalityName(metric.sum().aggregation_temporality()));
+        NumberPoints(metric.sum().data_points());
+        break;
+      case metrics::Metric::kHistogram:
+        Line("     -> AggregationTemporality: ",
+             TemporalityName(metric.histogram().aggregation_temporality()));
+        HistogramPoints(metric.histogram().data_points());
+        break;
+      case metrics::Metric::kExponentialHistogram:
+        Line("     -> AggregationTemporality: ",
+             TemporalityName(metric.exponential_histogram().aggregation_temporality()));
+        ExponentialHistogramPoints(metric.exponential_histogram().data_points());
+        break;
+      case metrics::Metric::kSummary: SummaryPoints(metric.summary().data_points()); break;
+      default: break;
+    }
+  }
+
+  void Span(const trace::Span& span) {
+    Field("Trace ID", FormatId(span.trace_id()));
+    Field("Parent ID", FormatId(span.parent_span_id()));
+    Field("ID", FormatId(span.span_id()));
+    Field("Name", span.name());
+    Field("Kind", SpanKindName(span.kind()));
+    if (!span.trace_state().empty()) Field("TraceState", span.trace_state());
+    Field("Start time", FormatTimestamp(span.start_time_unix_nano()));
+    Field("End time", FormatTimestamp(span.end_time_unix_nano()));
+    Field("Status code", StatusCodeName(span.status().code()));
+    Field("Status message", span.status().message());
+    Field("DroppedAttributesCount", std::to_string(span.dropped_attributes_count()));
+    Field("DroppedEventsCount", std::to_string(span.dropped_events_count()));
+    Field("DroppedLinksCount", std::to_string(span.dropped_links_count()));
+    Attributes("Attributes", span.attributes());
+    if (!span.events().empty()) {
+      Line("Events:");
+      for (int i = 0; i < span.events_size(); ++i) {
+        const trace::Span::Event& e = span.events(i);
+        Line("SpanEvent #", std::to_string(i));
+        Line("     -> Name: ", e.name());
+        Line("     -> Timestamp: ", FormatTimestamp(e.time_unix_nano()));
+        Line("     -> DroppedAttributesCount: ", std::to_string(e.dropped_attributes_count()));
+        Attributes("     -> Attributes:", e.attributes());
+      }
+    }
+    if (!span.links().empty()) {
+      Line("Links:");
+      for (int i = 0; i < span.links_size(); ++i) {
+        const trace::Span::Link& l = span.links(i);
+        Line("SpanLink #", std::to_string(i));
+        Line("     -> Trace ID: ", FormatId(l.trace_id()));
+        Line("     -> ID: ", FormatId(l.span_id()));
+        Line("     -> TraceState: ", l.trace_state());
+        Line("     -> DroppedAttributesCount: ", std::to_string(l.dropped_attributes_count()));
+        Attributes("     -> Attributes:", l.attributes());
+      }
+    }
+  }
+
+  void LogRecord(const logs::LogRecord& record) {
+    Line("ObservedTimestamp: ", FormatTimestamp(record.observed_time_unix_nano()));
+    Line("Timestamp: ", FormatTimestamp(record.time_unix_nano()));
+    Line("SeverityText: ", record.severity_text());
+    Line("SeverityNumber: ", SeverityName(record.severity_number()), "(",
+         std::to_string(static_cast<int>(record.severity_number())), ")");
+    if (!record.event_name().empty()) Line("EventName: ", record.event_name());
+    Line("Body: ", TypedValue(record.body()));
+    Attributes("Attributes", record.attributes());
+    Line("Trace ID: ", FormatId(record.trace_id()));
+    Line("Span ID: ", FormatId(record.span_id()));
+    Line("Flags: ", std::to_string(record.flags()));
+  }
+
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// ---------------------------------------------------------------------------
+// Normal output: otelcol's "about one line per item" layout.
+
+std::vector<std::string> AttributePairs(const KeyValues& attributes) {
+  std::vector<std::string> pairs;
+  pairs.reserve(attributes.size());
+  for (const common::KeyValue& kv : attributes) pairs.push_back(kv.key() + "=" + ValueAsString(kv.value()));
+  return pairs;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
+// " k=v k2=v2", or nothing.
+std::string AttributesSuffix(const KeyValues& attributes) {
+  return attributes.empty() ? std::string() : " " + Join(AttributePairs(attributes), " ");
+}
+
+std::string ResourceLine(std::string_view kind, int index, const resource::Resource& res,
+                         const std::string& schema_url) {
+  std::string line(kind);
+  line += " #" + std::to_string(index);
+  if (!schema_url.empty()) line += " [" + schema_url + "]";
+  line += AttributesSuffix(res.attributes());
+  line += '\n';
+  return line;
+}
+
+// otelcol numbers scope lines with the resource's index (a slip); the scope's
+// own index is what a reader can use.
+std::string ScopeLine(std::string_view kind, int index, const common::InstrumentationScope& scope,
+                      const std::string& schema_url) {
+  std::string details = scope.name();
+  if (!scope.version().empty()) details += "@" + scope.version();
+  if (!schema_url.empty()) {
+    if (!details.empty()) details += " ";
+    details += "[" + schema_url + "]";
+  }
+  std::string line(kind);
+  line += " #" + std::to_string(index);
+  if (!details.empty()) line += " " + details;
+  line += AttributesSuffix(scope.attributes());
+  line += '\n';
+  return line;
+}
+
+std::string MetricPointLine(const metrics::Metric& metric, const KeyValues& attributes,
+                            std::string_view value) {
+  std::string line = metric.name();
+  line += "{" + Join(AttributePairs(attributes), ",") + "} ";
+  line += value;
+  line += '\n';
+  return line;
+}
+
+template <class Point>
+std::string CountSumMinMax(const Point& p) {
+  std::string value = "count=" + std::to_string(p.count());
+  if (p.has_sum()) value += " sum=" + GoFloat(p.sum());
+  if (p.has_min()) value += " min=" + GoFloat(p.min());
+  if (p.has_max()) value += " max=" + GoFloat(p.max());
+  return value;
+}
+
+void NormalMetricPoints(std::string& out, const metrics::Metric& metric) {
+  switch (metric.data_case()) {
+    case metrics::Metric::kGauge:
+    case metrics::Metric::kSum: {
+      const auto& points = metric.data_case() == metrics::Metric::kGauge ? metric.gauge().data_points()
+                                                                         : metric.sum().data_points();
+      for (const metrics::NumberDataPoint& p : points) {
+        std::string value;
+        if (p.value_case() == metrics::NumberDataPoint::kAsInt) value = std::to_string(p.as_int());
+        if (p.value_case() == metrics::NumberDataPoint::kAsDouble) value = GoFloat(p.as_double());
+        out += MetricPointLine(metric, p.attributes(), value);
+      }
+      break;
+    }
+    case metrics::Metric::kHistogram:
+      for (const metrics::HistogramDataPoint& p : metric.histogram().data_points()) {
+        std::string value = CountSumMinMax(p);
+        for (int b = 0; b < p.bucket_counts_size(); ++b) {
+          value += " ";
+          if (b < p.explicit_bounds_size()) value += "le" + GoFloat(p.explicit_bounds(b)) + "=";
+          value += std::to_string(p.bucket_counts(b));
+        }
+        out += MetricPointLine(metric, p.attributes(), value);
+      }
+      break;
+    case metrics::Metric::kExponentialHistogram:
+      for (const metrics::ExponentialHistogramDataPoint& p : metric.exponential_histogram().data_points()) {
+        out += MetricPointLine(metric, p.attributes(), CountSumMinMax(p));
+      }
+      break;
+    case metrics::Metric::kSummary:
+      for (const metrics::SummaryDataPoint& p : metric.summary().data_points()) {
+        std::string value = "count=" + std::to_string(p.count()) + " sum=" + GoFixed(p.sum());
+        for (const auto& q : p.quantile_values())
+          value += " q" + GoFloat(q.quantile()) + "=" + GoFloat(q.value());
+        out += MetricPointLine(metric, p.attributes(), value);
+      }
+      break;
+    default: break;
+  }
+}
+
+std::string Count(std::string_view name, std::uint64_t n) {
+  return "\"" + std::string(name) + "\": " + std::to_string(n);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string FormattedPayload::Summary() const { return message + "\t{" + fields + "}"; }
+
+std::string FormattedPayload::Text() const {
+  std::string text = Summary();
+  text += '\n';
+  text += body;
+  return text;
+}
+
+std::string FormatTimestamp(std::uint64_t unix_nanos) {
+  using namespace std::chrono;
+  // As pdata does: time.Unix(0, int64(ts)), so values past 2262 wrap to before 1970.
+  sys_time<nanoseconds> tp{nanoseconds{static_cast<std::int64_t>(unix_nanos)}};
+  sys_days day = floor<days>(tp);
+  year_month_day ymd{day};
+  hh_mm_ss<nanoseconds> hms{tp - day};
+  std::array<char, 64> buf;
+  int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u %02lld:%02lld:%02lld",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()),
+                        static_cast<long long>(hms.minutes().count()),
+                        static_cast<long long>(hms.seconds().count()));
+  std::string out(buf.data(), static_cast<std::size_t>(n));
+  if (long long frac = hms.subseconds().count(); frac != 0) {
+    n = std::snprintf(buf.data(), buf.size(), ".%09lld", frac);
+    std::string fraction(buf.data(), static_cast<std::size_t>(n));
+    while (fraction.back() == '0') fraction.pop_back();
+    out += fraction;
+  }
+  out += " +0000 UTC";
+  return out;
+}
+
+std::string FormatId(std::string_view id_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  bool all_zero = true;
+  for (char c : id_bytes) all_zero = all_zero && c == 0;
+  if (all_zero) return {};
+  std::string out;
+  out.reserve(id_bytes.size() * 2);
+  for (char c : id_bytes) {
+    auto b = static_cast<unsigned char>(c);
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+std::string ValueAsString(const common::AnyValue& value) {
+  switch (value.value_case()) {
+    case common::AnyValue::kStringValue: return value.string_value();
+    case common::AnyValue::kBoolValue: return value.bool_value() ? "true" : "false";
+    case common::AnyValue::kIntValue: return std::to_string(value.int_value());
+    case common::AnyValue::kDoubleValue:
+      if (!std::isfinite(value.double_value())) {
+        return "json: unsupported value: " + NonFinite(value.double_value());
+      }
+      return JsonFloat(value.double_value());
+    case common::AnyValue::kBytesValue: return Base64(value.bytes_value());
+    case common::AnyValue::kArrayValue:
+    case common::AnyValue::kKvlistValue: {
+      std::string out;
+      AppendJson(out, value);
+      return out;
+    }
+    default: return {};
+  }
+}
+
+std::string TypedValue(const common::AnyValue& value) {
+  std::string out(ValueTypeName(value));
+  out += '(';
+  out += ValueAsString(value);
+  out += ')';
+  return out;
+}
+
+std::string GoFloat(double value) {
+  if (!std::isfinite(value)) return NonFinite(value);
+  std::string sci = ToChars(value, std::chars_format::scientific);
+  int exponent = ScientificExponent(sci);
+  if (exponent < -4 || exponent >= 6) return sci;
+  return ToChars(value, std::chars_format::fixed);
+}
+
+FormattedPayload FormatTraces(const collector_trace::ExportTraceServiceRequest& request,
+                              Verbosity verbosity) {
+  FormattedPayload out;
+  out.message = "Traces";
+  std::uint64_t spans = 0;
+  for (const trace::ResourceSpans& rs : request.resource_spans()) {
+    for (const trace::ScopeSpans& ss : rs.scope_spans()) spans += ss.spans_size();
+  }
+  out.fields = Count("resource spans", request.resource_spans_size()) + ", " + Count("spans", spans);
+
+  if (verbosity == Verbosity::kNormal) {
+    for (int i = 0; i < request.resource_spans_size(); ++i) {
+      const trace::ResourceSpans& rs = request.resource_spans(i);
+      out.body += ResourceLine("ResourceTraces", i, rs.resource(), rs.schema_url());
+      for (int j = 0; j < rs.scope_spans_size(); ++j) {
+        const trace::ScopeSpans& ss = rs.scope_spans(j);
+        out.body += ScopeLine("ScopeTraces", j, ss.scope(), ss.schema_url());
+        for (const trace::Span& span : ss.spans()) {
+          out.body += span.name() + " " + FormatId(span.trace_id()) + " " + FormatId(span.span_id()) +
+                      AttributesSuffix(span.attributes()) + "\n";
+        }
+      }
+    }
+  } else if (verbosity == Verbosity::kDetailed) {
+    DetailedText text;
+    for (int i = 0; i < request.resource_spans_size(); ++i) {
+      const trace::ResourceSpans& rs = request.resource_spans(i);
+      text.Line("ResourceSpans #", std::to_string(i));
+      text.Resource(rs.resource(), rs.schema_url());
+      for (int j = 0; j < rs.scope_spans_size(); ++j) {
+        const trace::ScopeSpans& ss = rs.scope_spans(j);
+        text.Line("ScopeSpans #", std::to_string(j));
+        text.Line("ScopeSpans SchemaURL: ", ss.schema_url());
+        text.Scope(ss.scope());
+        for (int k = 0; k < ss.spans_size(); ++k) {
+          text.Line("Span #", std::to_string(k));
+          text.Span(ss.spans(k));
+        }
+      }
+    }
+    out.body = text.Take();
+  }
+  return out;
+}
+
+FormattedPayload FormatMetrics(const collector_metrics::ExportMetricsServiceRequest& request,
+                               Verbosity verbosity) {
+  FormattedPayload out;
+  out.message = "Metrics";
+  std::uint64_t metric_count = 0;
+  std::uint64_t points = 0;
+  for (const metrics::ResourceMetrics& rm : request.resource_metrics()) {
+    for (const metrics::ScopeMetrics& sm : rm.scope_metrics()) {
+      metric_count += sm.metrics_size();
+      for (const metrics::Metric& m : sm.metrics()) points += DataPointCount(m);
+    }
+  }
+  out.fields = Count("resource metrics", request.resource_metrics_size()) + ", " +
+               Count("metrics", metric_count) + ", " + Count("data points", points);
+
+  if (verbosity == Verbosity::kNormal) {
+    for (int i = 0; i < request.resource_metrics_size(); ++i) {
+      const metrics::ResourceMetrics& rm = request.resource_metrics(i);
+      out.body += ResourceLine("ResourceMetrics", i, rm.resource(), rm.schema_url());
+      for (int j = 0; j < rm.scope_metrics_size(); ++j) {
+        const metrics::ScopeMetrics& sm = rm.scope_metrics(j);
+        out.body += ScopeLine("ScopeMetrics", j, sm.scope(), sm.schema_url());
+        for (const metrics::Metric& m : sm.metrics()) NormalMetricPoints(out.body, m);
+      }
+    }
+  } else if (verbosity == Verbosity::kDetailed) {
+    DetailedText text;
+    for (int i = 0; i < request.resource_metrics_size(); ++i) {
+      const metrics::ResourceMetrics& rm = request.resource_metrics(i);
+      text.Line("ResourceMetrics #", std::to_string(i));
+      text.Resource(rm.resource(), rm.schema_url());
+      for (int j = 0; j < rm.scope_metrics_size(); ++j) {
+        const metrics::ScopeMetrics& sm = rm.scope_metrics(j);
+        text.Line("ScopeMetrics #", std::to_string(j));
+        text.Line("ScopeMetrics SchemaURL: ", sm.schema_url());
+        text.Scope(sm.scope());
+        for (int k = 0; k < sm.metrics_size(); ++k) {
+          text.Line("Metric #", std::to_string(k));
+          text.Metric(sm.metrics(k));
+        }
+      }
+    }
+    out.body = text.Take();
+  }
+  return out;
+}
+
+FormattedPayload FormatLogs(const collector_logs::ExportLogsServiceRequest& request, Verbosity verbosity) {
+  FormattedPayload out;
+  out.message = "Logs";
+  std::uint64_t records = 0;
+  for (const logs::ResourceLogs& rl : request.resource_logs()) {
+    for (const logs::ScopeLogs& sl : rl.scope_logs()) records += sl.log_records_size();
+  }
+  out.fields = Count("resource logs", request.resource_logs_size()) + ", " + Count("log records", records);
+
+  if (verbosity == Verbosity::kNormal) {
+    for (int i = 0; i < request.resource_logs_size(); ++i) {
+      const logs::ResourceLogs& rl = request.resource_logs(i);
+      out.body += ResourceLine("ResourceLog", i, rl.resource(), rl.schema_url());
+      for (int j = 0; j < rl.scope_logs_size(); ++j) {
+        const logs::ScopeLogs& sl = rl.scope_logs(j);
+        out.body += ScopeLine("ScopeLog", j, sl.scope(), sl.schema_url());
+        for (const logs::LogRecord& record : sl.log_records()) {
+          out.body += ValueAsString(record.body()) + AttributesSuffix(record.attributes()) + "\n";
+        }
+      }
+    }
+  } else if (verbosity == Verbosity::kDetailed) {
+    DetailedText text;
+    for (int i = 0; i < request.resource_logs_size(); ++i) {
+      const logs::ResourceLogs& rl = request.resource_logs(i);
+      text.Line("ResourceLog #", std::to_string(i));
+      text.Resource(rl.resource(), rl.schema_url());
+      for (int j = 0; j < rl.scope_logs_size(); ++j) {
+        const logs::ScopeLogs& sl = rl.scope_logs(j);
+        text.Line("ScopeLogs #", std::to_string(j));
+        text.Line("ScopeLogs SchemaURL: ", sl.schema_url());
+        text.Scope(sl.scope());
+        for (int k = 0; k < sl.log_records_size(); ++k) {
+          text.Line("LogRecord #", std::to_string(k));
+          text.LogRecord(sl.log_records(k));
+        }
+      }
+    }
+    out.body = text.Take();
+  }
+  return out;
+}
+
+namespace {
+
+template <class Request, class Render>
+Result<FormattedPayload> ParseAndFormat(std::string_view bytes, Verbosity verbosity, Render render) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    return Status::InvalidArgument("debug exporter: payload too large to decode");
+  }
+  // One arena per payload: the decoded tree is freed in one step.
+  google::protobuf::Arena arena;
+  auto* request = google::protobuf::Arena::CreateMessage<Request>(&arena);
+  if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("debug exporter: payload is not a valid " + request->GetTypeName());
+  }
+  return render(*request, verbosity);
+}
+
+}  // namespace
+
+Result<FormattedPayload> FormatPayload(Signal signal, std::string_view bytes, Verbosity verbosity) {
+  switch (signal) {
+    case Signal::kTraces:
+      return ParseAndFormat<collector_trace::ExportTraceServiceRequest>(
+          bytes, verbosity, [](const auto& r, Verbosity v) { return FormatTraces(r, v); });
+    case Signal::kMetrics:
+      return ParseAndFormat<collector_metrics::ExportMetricsServiceRequest>(
+          bytes, verbosity, [](const auto& r, Verbosity v) { return FormatMetrics(r, v); });
+    case Signal::kLogs:
+      return ParseAndFormat<collector_logs::ExportLogsServiceRequest>(
+          bytes, verbosity, [](const auto& r, Verbosity v) { return FormatLogs(r, v); });
+  }
+  return Status::InvalidArgument("debug exporter: unknown signal");
+}
+
+}  // namespace otlpd::exporters::debug

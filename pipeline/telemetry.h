@@ -1,0 +1,68 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pipeline/signal.h"
+
+namespace otlpd {
+
+// Per-signal item counters of one component, named after otelcol's internal
+// metrics (otelcol_receiver_accepted_spans, otelcol_exporter_sent_spans, ...).
+// Plain relaxed atomics: they are written on the hot path and read rarely.
+struct SignalCounters {
+  std::atomic<std::uint64_t> accepted{0};        // receiver / processor took it
+  std::atomic<std::uint64_t> refused{0};         // receiver / processor refused it (back-pressure)
+  std::atomic<std::uint64_t> sent{0};            // exporter delivered it
+  std::atomic<std::uint64_t> send_failed{0};     // exporter gave up on it
+  std::atomic<std::uint64_t> enqueue_failed{0};  // exporter queue full
+  std::atomic<std::uint64_t> dropped{0};         // discarded on purpose (sampling) or lost at a deadline
+
+  static void Add(std::atomic<std::uint64_t>& c, std::uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+struct ComponentTelemetry {
+  std::string kind;       // "receiver", "processor", "exporter", "pipeline"
+  std::string id;         // "otlp", "batch/2", "traces/main"
+  std::string transport;  // receivers: "grpc" or "http"
+  std::array<SignalCounters, 3> signals;
+  // Queue gauges, where the component has a queue.
+  std::function<std::uint64_t()> queue_size;
+  std::function<std::uint64_t()> queue_capacity;
+
+  SignalCounters& operator[](Signal s) { return signals[SignalIndex(s)]; }
+};
+
+// The registry of every component's counters; the self-telemetry endpoint
+// reads it. Registration happens at build time only.
+class Telemetry {
+ public:
+  ComponentTelemetry* Register(std::string kind, std::string id, std::string transport = "") {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& c = components_.emplace_back(std::make_unique<ComponentTelemetry>());
+    c->kind = std::move(kind);
+    c->id = std::move(id);
+    c->transport = std::move(transport);
+    return c.get();
+  }
+
+  std::vector<const ComponentTelemetry*> All() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<const ComponentTelemetry*> out;
+    for (const auto& c : components_) out.push_back(c.get());
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<std::unique_ptr<ComponentTelemetry>> components_;
+};
+
+}  // namespace otlpd

@@ -1,0 +1,18 @@
+#include "receivers/otlp/factory.h"
+
+#include "receivers/otlp/otlp_receiver.h"
+
+namespace otlpd::receivers::otlp {
+
+ReceiverFactory OtlpReceiverFactory() {
+  return ReceiverFactory{
+      .type = "otlp",
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Receiver> {
+        config::MapDecoder d(node, ctx.path);
+        return std::make_unique<OtlpReceiver>(ctx.id.ToString(), Config::Decode(d), ctx.telemetry);
+      },
+  };
+}
+
+}  // namespace otlpd::receivers::otlp

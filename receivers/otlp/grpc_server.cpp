@@ -1,0 +1,203 @@
+#include "receivers/otlp/grpc_server.h"
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "pipeline/wire/wire_walker.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+constexpr std::string_view kTracesMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+constexpr std::string_view kMetricsMethod = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+constexpr std::string_view kLogsMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+std::optional<Signal> SignalForMethod(std::string_view method) {
+  if (method == kTracesMethod) return Signal::kTraces;
+  if (method == kMetricsMethod) return Signal::kMetrics;
+  if (method == kLogsMethod) return Signal::kLogs;
+  return std::nullopt;
+}
+
+grpc::StatusCode ToGrpcCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return grpc::StatusCode::OK;
+    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case StatusCode::kInternal: return grpc::StatusCode::INTERNAL;
+  }
+  return grpc::StatusCode::UNKNOWN;
+}
+
+// A refusal the client should retry carries google.rpc.RetryInfo in the
+// status details (grpc-status-details-bin), as the OTLP spec asks.
+grpc::Status ToGrpcStatus(const Status& s) {
+  grpc::StatusCode code = ToGrpcCode(s.code());
+  if (!s.retryable() || s.retry_after().count() <= 0) return grpc::Status(code, s.message());
+  google::rpc::RetryInfo info;
+  auto ms = s.retry_after().count();
+  info.mutable_retry_delay()->set_seconds(ms / 1000);
+  info.mutable_retry_delay()->set_nanos(static_cast<int>((ms % 1000) * 1000000));
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(s.message());
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, s.message(), details.SerializeAsString());
+}
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::string out;
+  grpc::Slice single;
+  if (buffer.TrySingleSlice(&single).ok()) {
+    out.assign(reinterpret_cast<const char*>(single.begin()), single.size());
+    return out;
+  }
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+struct ServerState {
+  std::array<Consumer*, 3>* consumers;
+  ComponentTelemetry* telemetry;
+  bool include_metadata;
+};
+
+// One Export call: read the single request message, hand it on, answer.
+class ExportReactor : public grpc::ServerGenericBidiReactor {
+ public:
+  ExportReactor(const ServerState& state, grpc::GenericCallbackServerContext* ctx) : state_(state), ctx_(ctx) {
+    signal_ = SignalForMethod(ctx->method());
+    if (!signal_ || (*state_.consumers)[SignalIndex(*signal_)] == nullptr) {
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx->method()));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      return;
+    }
+    Status s = Handle();
+    if (!s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    // Export*ServiceResponse with partial_success unset serializes to zero bytes.
+    response_ = grpc::ByteBuffer(&empty_slice_, 1);
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  Status Handle() {
+    Signal signal = *signal_;
+    SignalCounters& counters = (*state_.telemetry)[signal];
+    std::string bytes = Flatten(request_);
+    request_.Clear();
+    auto count = wire::ValidateAndCount(signal, bytes);
+    if (!count.ok()) {
+      // Malformed data is the client's to fix; nothing of it is kept.
+      return Status::InvalidArgument("invalid " + std::string(SignalName(signal)) +
+                                     " request: " + count.status().message());
+    }
+    std::shared_ptr<const Metadata> metadata;
+    if (state_.include_metadata) {
+      auto md = std::make_shared<Metadata>();
+      for (const auto& [k, v] : ctx_->client_metadata()) {
+        std::string key(k.data(), k.size());
+        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        md->emplace_back(std::move(key), std::string(v.data(), v.size()));
+      }
+      metadata = std::move(md);
+    }
+    std::uint64_t items = *count;
+    Status s = (*state_.consumers)[SignalIndex(signal)]->Consume(
+        MakePayload(signal, std::move(bytes), items, std::move(metadata)));
+    SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
+    return s;
+  }
+
+  const ServerState& state_;
+  grpc::GenericCallbackServerContext* ctx_;
+  std::optional<Signal> signal_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  grpc::Slice empty_slice_;
+};
+
+class ExportService : public grpc::CallbackGenericService {
+ public:
+  explicit ExportService(ServerState state) : state_(state) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    return new ExportReactor(state_, ctx);
+  }
+
+ private:
+  ServerState state_;
+};
+
+int Millis(std::chrono::nanoseconds d) {
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+}  // namespace
+
+GrpcServer::GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry)
+    : config_(std::move(config)), receiver_id_(std::move(receiver_id)), telemetry_(telemetry) {}
+
+GrpcServer::~GrpcServer() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now());
+}
+
+Status GrpcServer::Start() {
+  service_ = std::make_unique<ExportService>(ServerState{&consumers_, telemetry_, config_.include_metadata});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.endpoint, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterCallbackGenericService(service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.MaxRecvBytes()));
+  if (config_.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(config_.max_concurrent_streams));
+  }
+  const GrpcKeepalive& k = config_.keepalive;
+  if (k.max_connection_idle.count() > 0) builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, Millis(k.max_connection_idle));
+  if (k.max_connection_age.count() > 0) builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, Millis(k.max_connection_age));
+  if (k.max_connection_age_grace.count() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, Millis(k.max_connection_age_grace));
+  }
+  if (k.time.count() > 0) builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(k.time));
+  if (k.timeout.count() > 0) builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(k.timeout));
+  if (k.enforcement_min_time.count() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, Millis(k.enforcement_min_time));
+  }
+  if (k.enforcement_permit_without_stream) builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return Status::Internal("cannot listen on " + config_.endpoint + " (address in use or not resolvable)");
+  }
+  spdlog::info("receiver {}: OTLP/gRPC listening on {} (port {})", receiver_id_, config_.endpoint, port_);
+  return Status::Ok();
+}
+
+void GrpcServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
+  if (!server_) return;
+  // In-flight calls finish (their data is already queued or refused); new ones are refused.
+  auto left = deadline - std::chrono::steady_clock::now();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace otlpd::receivers::otlp

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "pipeline/consumer.h"
+#include "pipeline/status.h"
+#include "pipeline/telemetry.h"
+#include "receivers/otlp/config.h"
+
+namespace grpc {
+class Server;
+class CallbackGenericService;
+}  // namespace grpc
+
+namespace otlpd::receivers::otlp {
+
+// OTLP/gRPC: the three Export methods served as raw bytes through gRPC's
+// generic callback API, so a request is never decoded into messages: it is
+// validated and counted by the wire walker and handed on as it came.
+class GrpcServer {
+ public:
+  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry);
+  ~GrpcServer();
+
+  void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
+  Status Start();
+  void Shutdown(std::chrono::steady_clock::time_point deadline);
+  int port() const { return port_; }
+
+ private:
+  GrpcConfig config_;
+  std::string receiver_id_;
+  ComponentTelemetry* telemetry_;
+  std::array<Consumer*, 3> consumers_{};
+  std::unique_ptr<grpc::CallbackGenericService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace otlpd::receivers::otlp

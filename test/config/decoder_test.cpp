@@ -1,0 +1,298 @@
+#include "config/decoder.h"
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "config/loader.h"
+
+namespace otlpd::config {
+namespace {
+
+using namespace std::chrono_literals;
+using Catch::Contains;
+
+// Parses "v: <text>" and returns the value node (kept alive in a static).
+const Node& Value(const std::string& text) {
+  static Node holder;
+  holder = ParseYaml("v: " + text, "t.yaml");
+  return *holder.Find("v");
+}
+
+template <class T>
+T Decode(const std::string& text) {
+  T out{};
+  DecodeValue(Value(text), "a.v", out);
+  return out;
+}
+
+template <class T>
+std::string DecodeError(const std::string& text) {
+  try {
+    T out{};
+    DecodeValue(Value(text), "a.v", out);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST_CASE("DecodeValue bool accepts YAML 1.1 and 1.2 spellings", "[config][decoder]") {
+  for (const char* t : {"true", "True", "TRUE", "yes", "Yes", "on", "ON", "y", "\"true\""}) {
+    INFO(t);
+    CHECK(Decode<bool>(t) == true);
+  }
+  for (const char* f : {"false", "False", "FALSE", "no", "NO", "off", "Off", "n"}) {
+    INFO(f);
+    CHECK(Decode<bool>(f) == false);
+  }
+  CHECK(DecodeError<bool>("maybe") == "t.yaml:1:4: a.v: expected a boolean (true or false), got \"maybe\"");
+  CHECK(DecodeError<bool>("tru") != "no error");
+  CHECK(DecodeError<bool>("1") != "no error");
+}
+
+TEST_CASE("DecodeValue integers with range checks", "[config][decoder]") {
+  CHECK(Decode<int>("42") == 42);
+  CHECK(Decode<int>("-42") == -42);
+  CHECK(Decode<int>("+7") == 7);
+  CHECK(Decode<int>("\"5\"") == 5);  // quoted numbers are accepted
+  CHECK(Decode<int>("0x1F") == 31);
+  CHECK(Decode<int>("0o17") == 15);
+  CHECK(Decode<int>("0b101") == 5);
+  CHECK(Decode<int>("1_000") == 1000);
+  CHECK(Decode<int>("2147483647") == 2147483647);
+  CHECK(Decode<int>("-2147483648") == std::numeric_limits<int>::min());
+  CHECK(DecodeError<int>("2147483648") ==
+        "t.yaml:1:4: a.v: \"2147483648\" is out of range (-2147483648 to 2147483647)");
+  CHECK_THAT(DecodeError<int>("-2147483649"), Contains("is out of range"));
+
+  CHECK(Decode<std::int64_t>("9223372036854775807") == std::numeric_limits<std::int64_t>::max());
+  CHECK(Decode<std::int64_t>("-9223372036854775808") == std::numeric_limits<std::int64_t>::min());
+  CHECK_THAT(DecodeError<std::int64_t>("9223372036854775808"), Contains("out of range"));
+  CHECK_THAT(DecodeError<std::int64_t>("99999999999999999999999"), Contains("out of range"));
+
+  CHECK(Decode<std::uint64_t>("18446744073709551615") == std::numeric_limits<std::uint64_t>::max());
+  CHECK_THAT(DecodeError<std::uint64_t>("18446744073709551616"), Contains("out of range"));
+  CHECK(Decode<std::uint32_t>("4294967295") == 4294967295u);
+  CHECK(Decode<std::uint32_t>("-0") == 0u);
+  CHECK(DecodeError<std::uint32_t>("-1") == "t.yaml:1:4: a.v: \"-1\" is out of range (0 to 4294967295)");
+  CHECK_THAT(DecodeError<std::uint32_t>("4294967296"), Contains("out of range"));
+
+  CHECK(DecodeError<int>("abc") == "t.yaml:1:4: a.v: expected an integer, got \"abc\"");
+  CHECK_THAT(DecodeError<int>("1.5"), Contains("expected an integer"));
+  CHECK_THAT(DecodeError<int>("0x"), Contains("expected an integer"));
+  CHECK_THAT(DecodeError<int>("09"), Contains("expected an integer"));  // Go reads a leading 0 as octal
+  CHECK_THAT(DecodeError<int>("\"\""), Contains("expected an integer"));
+  CHECK_THAT(DecodeError<int>("\"-\""), Contains("expected an integer"));
+}
+
+TEST_CASE("DecodeValue floating point", "[config][decoder]") {
+  CHECK(Decode<double>("1.5") == 1.5);
+  CHECK(Decode<double>("-2") == -2.0);
+  CHECK(Decode<double>("1e3") == 1000.0);
+  CHECK(Decode<double>(".5") == 0.5);
+  CHECK(Decode<double>(".inf") == std::numeric_limits<double>::infinity());
+  CHECK(Decode<double>("-.Inf") == -std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(Decode<double>(".nan")));
+  CHECK(Decode<float>("0.25") == 0.25f);
+  CHECK_THAT(DecodeError<double>("abc"), Contains("expected a number, got \"abc\""));
+  CHECK_THAT(DecodeError<double>("inf"), Contains("expected a number"));
+  CHECK_THAT(DecodeError<double>("1e999"), Contains("expected a number"));
+  CHECK_THAT(DecodeError<float>("1e39"), Contains("out of range for a 32-bit float"));
+}
+
+TEST_CASE("DecodeValue string takes any scalar, never a map", "[config][decoder]") {
+  CHECK(Decode<std::string>("hello") == "hello");
+  CHECK(Decode<std::string>("\"0123\"") == "0123");
+  CHECK(Decode<std::string>("0123") == "0123");
+  CHECK(DecodeError<std::string>("{a: 1}") == "t.yaml:1:4: a.v: expected a value, got a map");
+  CHECK(DecodeError<std::string>("[1]") == "t.yaml:1:4: a.v: expected a value, got a list");
+}
+
+TEST_CASE("Null keeps the default for scalars", "[config][decoder]") {
+  int i = 7;
+  DecodeValue(Value(""), "a.v", i);
+  CHECK(i == 7);
+  std::string s = "keep";
+  DecodeValue(Value("~"), "a.v", s);
+  CHECK(s == "keep");
+}
+
+TEST_CASE("ParseGoDuration follows Go's time.ParseDuration", "[config][decoder]") {
+  struct Case {
+    const char* text;
+    std::chrono::nanoseconds want;
+  };
+  const Case good[] = {
+      {"0", 0ns},
+      {"-0", 0ns},
+      {"+0", 0ns},
+      {"200ms", 200ms},
+      {"1h30m", 90min},
+      {"1.5s", 1500ms},
+      {"-1s", -1s},
+      {"+5s", 5s},
+      {".5s", 500ms},
+      {"1.s", 1s},
+      {"10ns", 10ns},
+      {"3us", 3us},
+      {"3µs", 3us},
+      {"3\xCE\xBCs", 3us},
+      {"2m", 2min},
+      {"1h", 1h},
+      {"1h2m3s4ms", 1h + 2min + 3s + 4ms},
+      {"0.000000001s", 1ns},
+      {"1.0000000009s", 1s},
+      {"9223372036854775807ns", std::chrono::nanoseconds(std::numeric_limits<std::int64_t>::max())},
+      {"-9223372036854775808ns", std::chrono::nanoseconds(std::numeric_limits<std::int64_t>::min())},
+      {"2562047h", std::chrono::hours(2562047)},
+  };
+  for (const Case& c : good) {
+    INFO(c.text);
+    auto d = ParseGoDuration(c.text);
+    REQUIRE(d);
+    CHECK(d->count() == c.want.count());
+  }
+  for (const char* bad : {"", "5", "-", "+", "s", ".s", "1x", "1.5.5s", "abc", "1 s", " 1s", "1s ", "1S",
+                          "1sec", "9223372036854775808ns", "2562048h", "-9223372036854775809ns", "1h-1m"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseGoDuration(bad));
+  }
+}
+
+TEST_CASE("DecodeValue duration: strings, and bare integers as nanoseconds", "[config][decoder]") {
+  CHECK(Decode<std::chrono::nanoseconds>("200ms") == 200ms);
+  CHECK(Decode<std::chrono::nanoseconds>("\"1h30m\"") == 90min);
+  CHECK(Decode<std::chrono::nanoseconds>("5") == 5ns);
+  CHECK(Decode<std::chrono::nanoseconds>("0") == 0ns);
+  // A quoted "5" is a string, and Go's ParseDuration wants a unit.
+  CHECK_THAT(DecodeError<std::chrono::nanoseconds>("\"5\""), Contains("invalid duration \"5\""));
+  CHECK(DecodeError<std::chrono::nanoseconds>("5x") ==
+        "t.yaml:1:4: a.v: invalid duration \"5x\" (expected a Go duration such as 200ms, 5s or 1h30m)");
+  CHECK_THAT(DecodeError<std::chrono::nanoseconds>("{a: 1}"), Contains("expected a duration, got a map"));
+}
+
+TEST_CASE("DecodeValue string lists", "[config][decoder]") {
+  CHECK(Decode<std::vector<std::string>>("[a, b, c]") == std::vector<std::string>{"a", "b", "c"});
+  CHECK(Decode<std::vector<std::string>>("a,b") == std::vector<std::string>{"a", "b"});
+  CHECK(Decode<std::vector<std::string>>("\"\"").empty());
+  std::vector<std::string> v{"default"};
+  DecodeValue(Value(""), "a.v", v);
+  CHECK(v.empty());
+  CHECK(DecodeError<std::vector<std::string>>("[a, {b: 1}]") ==
+        "t.yaml:1:8: a.v[1]: expected a value, got a map");
+  CHECK(DecodeError<std::vector<std::string>>("{a: 1}") == "t.yaml:1:4: a.v: expected a list, got a map");
+}
+
+TEST_CASE("DecodeValue string maps", "[config][decoder]") {
+  CHECK(Decode<std::map<std::string, std::string>>("{a: 1, b: x, c: }") ==
+        std::map<std::string, std::string>{{"a", "1"}, {"b", "x"}, {"c", ""}});
+  CHECK(DecodeError<std::map<std::string, std::string>>("{a: [1]}") ==
+        "t.yaml:1:8: a.v.a: expected a value, got a list");
+  CHECK(DecodeError<std::map<std::string, std::string>>("[1]") ==
+        "t.yaml:1:4: a.v: expected a map, got a list");
+}
+
+constexpr const char* kExporterYaml =
+    "exporters:\n"
+    "  file/a:\n"
+    "    path: /tmp/x\n"
+    "    flush_interval: 5x\n"
+    "    rotation:\n"
+    "      max_megabytes: 5000000000\n"
+    "    timeout:\n"
+    "      nested: 1\n"
+    "    bogus: 1\n"
+    "    format: json\n";
+
+TEST_CASE("MapDecoder names the full key path and location", "[config][decoder]") {
+  const Node root = ParseYaml(kExporterYaml, "cfg.yaml");
+  const Node& file = *root.Find("exporters")->Find("file/a");
+
+  SECTION("bad duration") {
+    MapDecoder d(file, "exporters.file/a");
+    std::chrono::nanoseconds flush = 1s;
+    REQUIRE_THROWS_WITH(
+        d.Optional("flush_interval", flush),
+        "cfg.yaml:4:21: exporters.file/a.flush_interval: invalid duration \"5x\" (expected a Go "
+        "duration such as 200ms, 5s or 1h30m)");
+  }
+  SECTION("integer out of range in a child block") {
+    MapDecoder d(file, "exporters.file/a");
+    MapDecoder rotation = d.Child("rotation");
+    int max_mb = 100;
+    REQUIRE_THROWS_WITH(
+        rotation.Optional("max_megabytes", max_mb),
+        "cfg.yaml:6:22: exporters.file/a.rotation.max_megabytes: \"5000000000\" is out of range "
+        "(-2147483648 to 2147483647)");
+  }
+  SECTION("map where a scalar is expected") {
+    MapDecoder d(file, "exporters.file/a");
+    std::chrono::nanoseconds timeout{};
+    REQUIRE_THROWS_WITH(d.Optional("timeout", timeout),
+                        "cfg.yaml:8:7: exporters.file/a.timeout: expected a duration, got a map");
+  }
+  SECTION("unknown keys are reported at the first unknown key") {
+    MapDecoder d(file, "exporters.file/a");
+    std::string path;
+    d.Required("path", path);
+    CHECK(path == "/tmp/x");
+    d.Take("flush_interval");
+    d.Take("rotation");
+    d.Take("timeout");
+    REQUIRE_THROWS_WITH(d.Finish(), "cfg.yaml:9:5: exporters.file/a: has invalid keys: bogus, format");
+    d.Take("bogus");
+    REQUIRE_THROWS_WITH(d.Finish(), "cfg.yaml:10:5: exporters.file/a: has invalid keys: format");
+    d.Take("format");
+    CHECK_NOTHROW(d.Finish());
+  }
+  SECTION("unread keys in a child are the child's") {
+    MapDecoder d(file, "exporters.file/a");
+    MapDecoder timeout = d.Child("timeout");
+    REQUIRE_THROWS_WITH(timeout.Finish(), "cfg.yaml:8:7: exporters.file/a.timeout: has invalid keys: nested");
+  }
+  SECTION("required, fail and helpers") {
+    MapDecoder d(file, "exporters.file/a");
+    CHECK(d.Has("path"));
+    CHECK_FALSE(d.Has("nope"));
+    CHECK(d.KeyPath("x") == "exporters.file/a.x");
+    std::string s;
+    REQUIRE_THROWS_WITH(d.Required("endpoint", s), "cfg.yaml:3:5: exporters.file/a.endpoint: is required");
+    REQUIRE_THROWS_WITH(d.Fail("path", "must be absolute"),
+                        "cfg.yaml:3:11: exporters.file/a.path: must be absolute");
+    REQUIRE_THROWS_WITH(d.Fail("absent", "bad"), "cfg.yaml:3:5: exporters.file/a.absent: bad");
+    // Optional leaves the default when the key is absent.
+    int n = 9;
+    CHECK_FALSE(d.Optional("absent", n));
+    CHECK(n == 9);
+  }
+}
+
+TEST_CASE("MapDecoder on null, absent and non-map nodes", "[config][decoder]") {
+  const Node root = ParseYaml("receivers:\n  otlp:\n  bad: [1]\n", "r.yaml");
+  const Node& otlp = *root.Find("receivers")->Find("otlp");
+  REQUIRE(otlp.IsNull());
+  MapDecoder d(otlp, "receivers.otlp");
+  CHECK_FALSE(d.Has("protocols"));
+  CHECK(d.Take("protocols") == nullptr);
+  MapDecoder protocols = d.Child("protocols");
+  MapDecoder grpc = protocols.Child("grpc");
+  CHECK_NOTHROW(grpc.Finish());
+  CHECK(grpc.path() == "receivers.otlp.protocols.grpc");
+  // An absent block reports at the nearest real place.
+  REQUIRE_THROWS_WITH(grpc.FailMissing("endpoint"),
+                      "r.yaml:2:3: receivers.otlp.protocols.grpc.endpoint: is required");
+  CHECK_NOTHROW(d.Finish());
+
+  REQUIRE_THROWS_WITH(MapDecoder(*root.Find("receivers")->Find("bad"), "receivers.bad"),
+                      "r.yaml:3:8: receivers.bad: expected a map, got a list");
+  MapDecoder top(root, "");
+  REQUIRE_THROWS_WITH(top.Child("receivers").Child("bad"),
+                      "r.yaml:3:8: receivers.bad: expected a map, got a list");
+}
+
+}  // namespace
+}  // namespace otlpd::config

@@ -1,0 +1,255 @@
+// End-to-end tests of the real otlpd binary: flags, validate, and a shutdown
+// under traffic that must not lose anything it acknowledged.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/support/process.h"
+#include "test/support/sink.h"
+
+using namespace otlpd::test;
+using Catch::Matchers::Contains;
+namespace tracepb = opentelemetry::proto::collector::trace::v1;
+
+namespace {
+
+const std::string kOtlpd = OTLPD_BINARY;
+
+struct RunResult {
+  int code;
+  std::string output;
+};
+
+RunResult Run(std::vector<std::string> args, const TempDir& dir) {
+  args.insert(args.begin(), kOtlpd);
+  Process p(args, dir / "out.log");
+  auto code = p.Wait(std::chrono::seconds(30));
+  return RunResult{code.value_or(-1), p.Output()};
+}
+
+RunResult Validate(const std::string& yaml) {
+  TempDir dir;
+  WriteFile(dir / "c.yaml", yaml);
+  return Run({"validate", "--config", (dir / "c.yaml").string()}, dir);
+}
+
+std::string FileConfig(int port, const std::string& path) {
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" + std::to_string(port) +
+         "\nexporters:\n  file:\n    path: " + path +
+         "\n    format: proto\n    flush_interval: 50ms\n"
+         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
+}
+
+bool WaitForPort(int port, Process& p) {
+  for (int i = 0; i < 1000 && p.running(); ++i) {
+    if (PortOpen(port)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    p.Wait(std::chrono::milliseconds(0));
+  }
+  return false;
+}
+
+// Reads a format: proto file: 4-byte big-endian length, then the request.
+std::vector<tracepb::ExportTraceServiceRequest> ReadProtoFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<tracepb::ExportTraceServiceRequest> out;
+  std::size_t pos = 0;
+  while (pos + 4 <= data.size()) {
+    auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i])); };
+    std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+    pos += 4;
+    REQUIRE(pos + n <= data.size());
+    tracepb::ExportTraceServiceRequest req;
+    REQUIRE(req.ParseFromArray(data.data() + pos, static_cast<int>(n)));
+    out.push_back(std::move(req));
+    pos += n;
+  }
+  CHECK(pos == data.size());  // no half record
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("otlpd --version and components") {
+  TempDir dir;
+  auto v = Run({"--version"}, dir);
+  CHECK(v.code == 0);
+  CHECK_THAT(v.output, Contains("otlpd version"));
+  auto c = Run({"components"}, dir);
+  CHECK(c.code == 0);
+  CHECK_THAT(c.output, Contains("receivers:") && Contains("- otlp") && Contains("- debug") && Contains("- file"));
+  auto bad = Run({"--frobnicate"}, dir);
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.output, Contains("unknown argument: --frobnicate"));
+}
+
+TEST_CASE("otlpd validate accepts a config using every foundation feature") {
+  ::setenv("OTLPD_E2E_PORT", "4999", 1);
+  auto r = Validate(R"(
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:${env:OTLPD_E2E_PORT}
+        max_recv_msg_size_mib: 16
+        include_metadata: true
+  otlp/second:
+    protocols:
+      grpc:
+        endpoint: ${env:OTLPD_E2E_UNSET_HOST:-localhost}:4998
+exporters:
+  debug:
+    verbosity: detailed
+    sampling_initial: 5
+    sampling_thereafter: 200
+  file/json:
+    path: /tmp/otlpd-validate-only.json
+    flush_interval: 2s
+  file/proto:
+    path: /tmp/otlpd-validate-only.pb
+    format: proto
+    append: true
+service:
+  telemetry:
+    logs:
+      level: debug
+  pipelines:
+    traces:
+      receivers: [otlp, otlp/second]
+      exporters: [debug, file/json]
+    metrics/a:
+      receivers: [otlp]
+      exporters: [file/proto]
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+)");
+  CHECK(r.output == "otlpd: configuration is valid\n");
+  CHECK(r.code == 0);
+}
+
+TEST_CASE("otlpd validate rejects bad configs with file:line:col and key path") {
+  const std::string pipelines =
+      "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
+  const std::string receivers = "receivers:\n  otlp:\n    protocols:\n      grpc:\n";
+  struct Case {
+    std::string yaml;
+    std::vector<std::string> expect;
+  };
+  std::vector<Case> cases = {
+      {receivers + "exporters:\n  debug:\n    verbosty: basic\n" + pipelines, {"c.yaml:7:5", "exporters.debug", "verbosty"}},
+      {receivers + "exporters:\n  debug:\n  file:\n    path: /tmp/x\n    flush_interval: soon\n" + pipelines,
+       {"c.yaml:9:21", "exporters.file.flush_interval"}},
+      {receivers + "exporters:\n  debug:\n    sampling_initial: [1]\n" + pipelines,
+       {"c.yaml:7:", "exporters.debug.sampling_initial"}},
+      {receivers + "exporters:\n  debug:\n" +
+           "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug, file]\n",
+       {"c.yaml:11:", "service.pipelines.traces.exporters[1]", "not configured"}},
+      {receivers + "exporters:\n  debug:\n  kafka:\n" + pipelines, {"c.yaml:7:3", "exporters.kafka", "unknown exporter type"}},
+      {receivers + "exporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n",
+       {"c.yaml:", "service.pipelines.traces", "exporter"}},
+      {receivers + "exporters:\n  debug:\nconnectors:\n  spanmetrics:\n" + pipelines, {"c.yaml:", "connectors", "not supported"}},
+      {receivers + "exporters:\n  debug:\n" + "service:\n  pipelines:\n    spans:\n      receivers: [otlp]\n      exporters: [debug]\n",
+       {"c.yaml:", "service.pipelines", "spans"}},
+      {"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: [1, 2\n", {"c.yaml:6:1", "invalid YAML"}},
+  };
+  for (const auto& c : cases) {
+    auto r = Validate(c.yaml);
+    INFO(c.yaml);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    for (const auto& e : c.expect) CHECK_THAT(r.output, Contains(e));
+  }
+}
+
+TEST_CASE("otlpd merges --config files and applies --set last") {
+  TempDir dir;
+  WriteFile(dir / "a.yaml", FileConfig(1, (dir / "a.out").string()));
+  WriteFile(dir / "b.yaml", "exporters:\n  file:\n    flush_interval: wrong\n");
+  auto r = Run({"validate", "--config", (dir / "a.yaml").string(), "--config=" + (dir / "b.yaml").string()}, dir);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Contains("b.yaml:3:") && Contains("exporters.file.flush_interval"));
+  auto fixed = Run({"validate", "--config", (dir / "a.yaml").string(), "--config", (dir / "b.yaml").string(),
+                    "--set", "exporters.file.flush_interval=3s"},
+                   dir);
+  CHECK(fixed.code == 0);
+}
+
+TEST_CASE("SIGTERM under traffic loses nothing that was acknowledged") {
+  TempDir dir;
+  int port = FreePort();
+  auto out = dir / "spans.pb";
+  WriteFile(dir / "c.yaml", FileConfig(port, out.string()));
+  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  REQUIRE(WaitForPort(port, otlpd));
+
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::atomic<int> refused{0};
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint32_t> next_id{1};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      auto stub = tracepb::TraceService::NewStub(channel);
+      while (!stop) {
+        tracepb::ExportTraceServiceRequest req;
+        auto* ss = req.add_resource_spans()->add_scope_spans();
+        std::vector<std::string> ids;
+        for (int i = 0; i < 10; ++i) {
+          std::uint32_t id = next_id++;
+          std::string span_id(8, '\0');
+          std::memcpy(span_id.data(), &id, 4);
+          auto* s = ss->add_spans();
+          s->set_trace_id(std::string(16, '\x01'));
+          s->set_span_id(span_id);
+          s->set_name("work");
+          ids.push_back(span_id);
+        }
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        tracepb::ExportTraceServiceResponse resp;
+        if (stub->Export(&ctx, req, &resp).ok()) {
+          std::lock_guard<std::mutex> l(mu);
+          acked.insert(ids.begin(), ids.end());
+        } else {
+          ++refused;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }
+    });
+  }
+  REQUIRE(WaitFor([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return acked.size() >= 2000;
+  }));
+  otlpd.Signal(SIGTERM);
+  auto code = otlpd.Wait(std::chrono::seconds(30));
+  stop = true;
+  for (auto& c : clients) c.join();
+  INFO(otlpd.Output());
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+
+  std::set<std::string> written;
+  for (const auto& req : ReadProtoFile(out)) {
+    for (const auto& rs : req.resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& s : ss.spans()) written.insert(s.span_id());
+      }
+    }
+  }
+  std::size_t missing = 0;
+  for (const auto& id : acked) missing += written.count(id) == 0;
+  INFO("acked " << acked.size() << ", written " << written.size() << ", refused calls " << refused.load());
+  CHECK(acked.size() >= 2000);
+  CHECK(missing == 0);
+  CHECK_THAT(otlpd.Output(), Contains("shutdown complete"));
+}

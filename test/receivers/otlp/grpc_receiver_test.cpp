@@ -1,0 +1,192 @@
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+
+#include "config/error.h"
+#include "config/loader.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "receivers/otlp/otlp_receiver.h"
+#include "test/support/sink.h"
+
+using namespace otlpd;
+using namespace opentelemetry::proto;
+using receivers::otlp::Config;
+using receivers::otlp::OtlpReceiver;
+
+namespace {
+
+collector::trace::v1::ExportTraceServiceRequest TraceRequest(int spans, const std::string& name = "op") {
+  collector::trace::v1::ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* kv = rs->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("svc");
+  auto* ss = rs->add_scope_spans();
+  for (int i = 0; i < spans; ++i) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(16, static_cast<char>(i + 1)));
+    s->set_span_id(std::string(8, static_cast<char>(i + 1)));
+    s->set_name(name);
+  }
+  return req;
+}
+
+struct Fixture {
+  Telemetry telemetry;
+  test::Sink traces, metrics;
+  std::unique_ptr<OtlpReceiver> receiver;
+  std::shared_ptr<grpc::Channel> channel;
+
+  explicit Fixture(const std::string& extra = "") {
+    auto node = config::ParseYaml("protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + extra, "test");
+    config::MapDecoder d(node, "receivers.otlp");
+    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), &telemetry);
+    receiver->SetConsumer(Signal::kTraces, &traces);
+    receiver->SetConsumer(Signal::kMetrics, &metrics);
+    REQUIRE(receiver->Start().ok());
+    REQUIRE(receiver->grpc_port() > 0);
+    channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(receiver->grpc_port()),
+                                  grpc::InsecureChannelCredentials());
+  }
+  ~Fixture() { receiver->Shutdown(Clock::now() + std::chrono::seconds(5)); }
+
+  grpc::Status SendTraces(const collector::trace::v1::ExportTraceServiceRequest& req,
+                          grpc_compression_algorithm compression = GRPC_COMPRESS_NONE) {
+    auto stub = collector::trace::v1::TraceService::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_compression_algorithm(compression);
+    ctx.AddMetadata("x-tenant", "acme");
+    collector::trace::v1::ExportTraceServiceResponse resp;
+    return stub->Export(&ctx, req, &resp);
+  }
+
+  const ComponentTelemetry* counters() const {
+    for (auto* c : telemetry.All()) {
+      if (c->kind == "receiver") return c;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gRPC receiver hands valid requests on as the bytes that came") {
+  Fixture f;
+  auto req = TraceRequest(3);
+  grpc::Status s = f.SendTraces(req);
+  REQUIRE(s.ok());
+  auto got = f.traces.payloads();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]->items == 3);
+  CHECK(got[0]->bytes == req.SerializeAsString());
+  CHECK(got[0]->metadata == nullptr);  // include_metadata is off by default
+  CHECK(f.counters()->signals[0].accepted == 3);
+}
+
+TEST_CASE("gRPC receiver accepts gzip-compressed requests") {
+  Fixture f;
+  auto req = TraceRequest(50, std::string(200, 'n'));
+  REQUIRE(f.SendTraces(req, GRPC_COMPRESS_GZIP).ok());
+  REQUIRE(f.traces.payloads().size() == 1);
+  CHECK(f.traces.payloads()[0]->bytes == req.SerializeAsString());
+}
+
+TEST_CASE("gRPC receiver keeps client metadata when include_metadata is on") {
+  Fixture f("    include_metadata: true\n");
+  REQUIRE(f.SendTraces(TraceRequest(1)).ok());
+  auto md = f.traces.payloads().at(0)->metadata;
+  REQUIRE(md != nullptr);
+  bool found = false;
+  for (const auto& [k, v] : *md) found |= (k == "x-tenant" && v == "acme");
+  CHECK(found);
+}
+
+TEST_CASE("gRPC receiver rejects malformed data and other clients go on") {
+  Fixture f;
+  auto stub = grpc::GenericStub(f.channel);
+  grpc::ClientContext ctx;
+  grpc::Slice garbage(std::string("\x0a\xff\xff\xff\x0f garbage", 13));
+  grpc::ByteBuffer req(&garbage, 1), resp;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", grpc::StubOptions(), &req,
+                 &resp, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> l(mu);
+                   status = s;
+                   done = true;
+                   cv.notify_all();
+                 });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    REQUIRE(cv.wait_for(l, std::chrono::seconds(10), [&] { return done; }));
+  }
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(status.error_message(), Catch::Matchers::Contains("invalid traces request"));
+  CHECK(f.traces.payloads().empty());
+  // The same receiver still serves a good request.
+  REQUIRE(f.SendTraces(TraceRequest(2)).ok());
+  CHECK(f.traces.items() == 2);
+}
+
+TEST_CASE("gRPC receiver answers UNIMPLEMENTED for unknown methods and signals without a pipeline") {
+  Fixture f;
+  auto logs = collector::logs::v1::LogsService::NewStub(f.channel);  // no logs consumer set
+  grpc::ClientContext ctx;
+  collector::logs::v1::ExportLogsServiceRequest req;
+  collector::logs::v1::ExportLogsServiceResponse resp;
+  CHECK(logs->Export(&ctx, req, &resp).error_code() == grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_CASE("gRPC receiver turns back-pressure into UNAVAILABLE with RetryInfo") {
+  Fixture f;
+  f.traces.SetRefuse([] { return Status::Unavailable("queue full", std::chrono::milliseconds(1500)); });
+  grpc::Status s = f.SendTraces(TraceRequest(4));
+  REQUIRE(s.error_code() == grpc::StatusCode::UNAVAILABLE);
+  google::rpc::Status details;
+  REQUIRE(details.ParseFromString(s.error_details()));
+  REQUIRE(details.details_size() == 1);
+  google::rpc::RetryInfo info;
+  REQUIRE(details.details(0).UnpackTo(&info));
+  CHECK(info.retry_delay().seconds() == 1);
+  CHECK(info.retry_delay().nanos() == 500000000);
+  CHECK(f.counters()->signals[0].refused == 4);
+  CHECK(f.counters()->signals[0].accepted == 0);
+}
+
+TEST_CASE("gRPC receiver enforces max_recv_msg_size_mib") {
+  Fixture f("    max_recv_msg_size_mib: 1\n");
+  grpc::Status s = f.SendTraces(TraceRequest(10, std::string(200000, 'x')));
+  CHECK(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(f.traces.payloads().empty());
+  CHECK(f.SendTraces(TraceRequest(1)).ok());
+}
+
+TEST_CASE("otlp receiver config errors name the key path") {
+  auto decode = [](const std::string& yaml) -> std::string {
+    auto node = config::ParseYaml(yaml, "r.yaml");
+    try {
+      config::MapDecoder d(node, "receivers.otlp");
+      Config::Decode(d);
+    } catch (const config::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  CHECK_THAT(decode("protocols:\n  grpc:\n    endpont: x\n"),
+             Catch::Matchers::Contains("r.yaml:3:5") && Catch::Matchers::Contains("receivers.otlp.protocols.grpc"));
+  CHECK_THAT(decode("protocols: {}\n"), Catch::Matchers::Contains("at least one protocol"));
+  CHECK_THAT(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: lots\n"),
+             Catch::Matchers::Contains("receivers.otlp.protocols.grpc.max_recv_msg_size_mib"));
+  CHECK_THAT(decode("protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n        time: 5 parsecs\n"),
+             Catch::Matchers::Contains("keepalive.server_parameters.time"));
+}

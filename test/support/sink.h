@@ -1,0 +1,69 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "pipeline/component.h"
+#include "pipeline/consumer.h"
+
+namespace otlpd::test {
+
+// Records what it is given, like otelcol's consumertest.Sink. `refuse` makes it
+// answer with a status instead (to play a full or failing exporter).
+class Sink : public Exporter {
+ public:
+  Status Start() override { return Status::Ok(); }
+  void Shutdown(Clock::time_point) override {}
+
+  Status Consume(const PayloadPtr& payload) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    if (refuse_) {
+      Status s = refuse_();
+      if (!s.ok()) return s;
+    }
+    payloads_.push_back(payload);
+    items_ += payload->items;
+    return Status::Ok();
+  }
+
+  void SetRefuse(std::function<Status()> refuse) {
+    std::lock_guard<std::mutex> lock(mu_);
+    refuse_ = std::move(refuse);
+  }
+  std::vector<PayloadPtr> payloads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return payloads_;
+  }
+  std::uint64_t items() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return items_;
+  }
+  int calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<Status()> refuse_;
+  std::vector<PayloadPtr> payloads_;
+  std::uint64_t items_ = 0;
+  int calls_ = 0;
+};
+
+// Polls `cond` until it holds or `timeout` passes; tests wait on conditions, never on sleeps.
+inline bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return cond();
+}
+
+}  // namespace otlpd::test
