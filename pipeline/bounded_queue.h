@@ -17,7 +17,8 @@ namespace otlpd {
 // refused client retries without having duplicated data in the others).
 class BoundedQueue {
  public:
-  BoundedQueue(std::uint64_t max_items, std::uint64_t max_bytes) : max_items_(max_items), max_bytes_(max_bytes) {}
+  BoundedQueue(std::uint64_t max_items, std::uint64_t max_bytes)
+      : max_items_(max_items), max_bytes_(max_bytes) {}
 
   // Reserves room for a payload of this size. A payload larger than the whole
   // queue is admitted when the queue is empty, so it cannot be refused forever.

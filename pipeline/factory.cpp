@@ -11,11 +11,15 @@ const F* FindType(const std::vector<F>& list, std::string_view type) {
 }
 }  // namespace
 
-const ReceiverFactory* Components::FindReceiver(std::string_view type) const { return FindType(receivers, type); }
+const ReceiverFactory* Components::FindReceiver(std::string_view type) const {
+  return FindType(receivers, type);
+}
 const ProcessorFactory* Components::FindProcessor(std::string_view type) const {
   return FindType(processors, type);
 }
-const ExporterFactory* Components::FindExporter(std::string_view type) const { return FindType(exporters, type); }
+const ExporterFactory* Components::FindExporter(std::string_view type) const {
+  return FindType(exporters, type);
+}
 const ExtensionFactory* Components::FindExtension(std::string_view type) const {
   return FindType(extensions, type);
 }

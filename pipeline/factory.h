@@ -33,7 +33,8 @@ struct ProcessorFactory {
   std::string_view type;
   std::vector<Signal> signals;
   // One instance per pipeline; `next` outlives the processor.
-  std::function<std::unique_ptr<Processor>(const CreateContext&, const config::Node&, Signal, Consumer* next)> create;
+  std::function<std::unique_ptr<Processor>(const CreateContext&, const config::Node&, Signal, Consumer* next)>
+      create;
 };
 
 struct ExporterFactory {

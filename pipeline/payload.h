@@ -20,7 +20,7 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 struct Payload {
   Signal signal = Signal::kTraces;
   std::string bytes;
-  std::uint64_t items = 0;  // spans, metric data points or log records
+  std::uint64_t items = 0;                   // spans, metric data points or log records
   std::shared_ptr<const Metadata> metadata;  // null when not kept
 };
 

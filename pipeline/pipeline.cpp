@@ -69,9 +69,11 @@ void Pipeline::Work() {
   PayloadPtr payload;
   while (true) {
     if (queue_.Pop(payload, std::chrono::milliseconds(50))) {
-      Status s = abandon_.load(std::memory_order_acquire) ? Status::Unavailable("abandoned at shutdown deadline")
-                                                          : head_->Consume(payload);
-      if (!s.ok() && telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[signal_].dropped, payload->items);
+      Status s = abandon_.load(std::memory_order_acquire)
+                     ? Status::Unavailable("abandoned at shutdown deadline")
+                     : head_->Consume(payload);
+      if (!s.ok() && telemetry_ != nullptr)
+        SignalCounters::Add((*telemetry_)[signal_].dropped, payload->items);
       payload.reset();
       continue;
     }
@@ -81,7 +83,8 @@ void Pipeline::Work() {
 
 void Pipeline::Drain(Clock::time_point deadline) {
   accepting_.store(false, std::memory_order_release);
-  while (queue_.depth() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (queue_.depth() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (queue_.depth() > 0) {
     spdlog::error("pipeline {}: dropping {} payload(s) still queued at the shutdown deadline", id_,
                   queue_.depth());

@@ -25,7 +25,8 @@ std::vector<Defined> ReadSection(const Node& root, std::string_view section) {
   std::vector<Defined> out;
   const Node* n = root.Find(section);
   if (n == nullptr || n->IsNull()) return out;
-  if (!n->IsMap()) throw Error(n->mark(), section, "must be a map of component ids, got " + std::string(n->KindName()));
+  if (!n->IsMap())
+    throw Error(n->mark(), section, "must be a map of component ids, got " + std::string(n->KindName()));
   for (const Node::Entry& e : n->entries()) {
     std::string why;
     auto id = ComponentId::Parse(e.key, &why);
@@ -59,8 +60,8 @@ std::map<ComponentId, std::pair<const F*, Defined>> Resolve(const std::vector<De
     }
     if (f == nullptr) {
       throw Error(d.mark, std::string(section) + "." + d.id.ToString(),
-                  "unknown " + std::string(kind) + " type \"" + d.id.type + "\" (valid types: " +
-                      ValidTypes(factories) + ")");
+                  "unknown " + std::string(kind) + " type \"" + d.id.type +
+                      "\" (valid types: " + ValidTypes(factories) + ")");
     }
     out.emplace(d.id, std::make_pair(f, d));
   }
@@ -85,19 +86,24 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
   config::ServiceConfig sc = config::DecodeService(root);
 
   auto receivers = Resolve(ReadSection(root, "receivers"), components.receivers, "receivers", "receiver");
-  auto processors = Resolve(ReadSection(root, "processors"), components.processors, "processors", "processor");
+  auto processors =
+      Resolve(ReadSection(root, "processors"), components.processors, "processors", "processor");
   auto exporters = Resolve(ReadSection(root, "exporters"), components.exporters, "exporters", "exporter");
-  auto extensions = Resolve(ReadSection(root, "extensions"), components.extensions, "extensions", "extension");
+  auto extensions =
+      Resolve(ReadSection(root, "extensions"), components.extensions, "extensions", "extension");
 
   auto context = [&](std::string_view section, const ComponentId& id) {
     return CreateContext{id, std::string(section) + "." + id.ToString(), &svc->telemetry_};
   };
 
   // Every defined component's config is decoded (and so validated), used or not.
-  for (auto& [id, fd] : exporters) svc->exporters_[id] = fd.first->create(context("exporters", id), *fd.second.node);
-  for (auto& [id, fd] : receivers) svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
+  for (auto& [id, fd] : exporters)
+    svc->exporters_[id] = fd.first->create(context("exporters", id), *fd.second.node);
+  for (auto& [id, fd] : receivers)
+    svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
   std::map<ComponentId, std::unique_ptr<Extension>> all_extensions;
-  for (auto& [id, fd] : extensions) all_extensions[id] = fd.first->create(context("extensions", id), *fd.second.node);
+  for (auto& [id, fd] : extensions)
+    all_extensions[id] = fd.first->create(context("extensions", id), *fd.second.node);
   for (std::size_t i = 0; i < sc.extensions.size(); ++i) {
     auto it = all_extensions.find(sc.extensions[i]);
     if (it == all_extensions.end()) {
@@ -126,8 +132,8 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
                     "exporter \"" + p.exporters[i].ToString() + "\" does not support " +
                         std::string(SignalName(p.signal)));
       }
-      if (std::find(exporter_consumers.begin(), exporter_consumers.end(), svc->exporters_[p.exporters[i]].get()) ==
-          exporter_consumers.end()) {
+      if (std::find(exporter_consumers.begin(), exporter_consumers.end(),
+                    svc->exporters_[p.exporters[i]].get()) == exporter_consumers.end()) {
         exporter_consumers.push_back(svc->exporters_[p.exporters[i]].get());
       }
       used_exporters[p.exporters[i]] = true;
@@ -172,7 +178,8 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
                         std::string(SignalName(p.signal)));
       }
       auto& fed = feeds[p.receivers[i]][p.signal];
-      if (std::find(fed.begin(), fed.end(), chain.pipeline.get()) == fed.end()) fed.push_back(chain.pipeline.get());
+      if (std::find(fed.begin(), fed.end(), chain.pipeline.get()) == fed.end())
+        fed.push_back(chain.pipeline.get());
       used_receivers[p.receivers[i]] = true;
     }
     svc->pipelines_.push_back(chain.pipeline.get());
@@ -228,7 +235,9 @@ Status Service::Start() {
 void Service::Shutdown(Clock::time_point deadline) {
   if (shut_down_) return;
   shut_down_ = true;
-  auto was_started = [&](Component* c) { return std::find(started_.begin(), started_.end(), c) != started_.end(); };
+  auto was_started = [&](Component* c) {
+    return std::find(started_.begin(), started_.end(), c) != started_.end();
+  };
   // Receivers first: from here on nothing new is accepted.
   for (auto& [id, r] : receivers_) {
     if (was_started(r.get())) r->Shutdown(deadline);

@@ -30,7 +30,9 @@ class [[nodiscard]] Status {
     s.retry_after_ = retry_after;
     return s;
   }
-  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) {
+    return {StatusCode::kResourceExhausted, std::move(msg)};
+  }
   static Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
@@ -39,7 +41,9 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // A hint for the sender; zero means "use your own backoff".
   std::chrono::milliseconds retry_after() const { return retry_after_; }
-  bool retryable() const { return code_ == StatusCode::kUnavailable || code_ == StatusCode::kDeadlineExceeded; }
+  bool retryable() const {
+    return code_ == StatusCode::kUnavailable || code_ == StatusCode::kDeadlineExceeded;
+  }
 
  private:
   Status(StatusCode code, std::string msg) : code_(code), message_(std::move(msg)) {}
@@ -53,7 +57,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }

@@ -25,7 +25,9 @@ struct SignalCounters {
   std::atomic<std::uint64_t> enqueue_failed{0};  // exporter queue full
   std::atomic<std::uint64_t> dropped{0};         // discarded on purpose (sampling) or lost at a deadline
 
-  static void Add(std::atomic<std::uint64_t>& c, std::uint64_t n) { c.fetch_add(n, std::memory_order_relaxed); }
+  static void Add(std::atomic<std::uint64_t>& c, std::uint64_t n) {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
 };
 
 struct ComponentTelemetry {

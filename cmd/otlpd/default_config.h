@@ -4,12 +4,15 @@
 
 namespace otlpd {
 
-// What otlpd runs with no --config: OTLP on localhost in, debug out.
+// What otlpd runs with no --config: OTLP on localhost in, batch, debug out.
 inline constexpr std::string_view kDefaultConfig = R"(receivers:
   otlp:
     protocols:
       grpc:
         endpoint: localhost:4317
+
+processors:
+  batch:
 
 exporters:
   debug:
@@ -19,12 +22,15 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
+      processors: [batch]
       exporters: [debug]
     metrics:
       receivers: [otlp]
+      processors: [batch]
       exporters: [debug]
     logs:
       receivers: [otlp]
+      processors: [batch]
       exporters: [debug]
 )";
 

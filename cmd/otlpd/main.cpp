@@ -111,7 +111,8 @@ void ConfigureLogging(const config::Node& root) {
   config::ServiceConfig sc = config::DecodeService(root);
   spdlog::set_level(LogLevel(sc.logs.level));
   if (sc.logs.encoding == "json") {
-    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ\t%l\t%v", spdlog::pattern_time_type::utc);
   }

@@ -73,7 +73,8 @@ Status FileExporter::Consume(const PayloadPtr& payload) {
 void FileExporter::FlushLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    auto interval = config_.flush_interval.count() > 0 ? config_.flush_interval : std::chrono::nanoseconds(std::chrono::seconds(1));
+    auto interval = config_.flush_interval.count() > 0 ? config_.flush_interval
+                                                       : std::chrono::nanoseconds(std::chrono::seconds(1));
     cv_.wait_for(lock, interval, [this] { return stop_; });
     lock.unlock();
     {
@@ -110,7 +111,8 @@ void FileExporter::Flush() {
   }
   // Cut the partial write back off and keep the records for the next flush.
   if (start >= 0 && ::ftruncate(fd_, start) != 0) {
-    spdlog::error("exporter {}: cannot truncate {} after a failed write: {}", id_, config_.path, std::strerror(errno));
+    spdlog::error("exporter {}: cannot truncate {} after a failed write: {}", id_, config_.path,
+                  std::strerror(errno));
   }
   spdlog::error("exporter {}: writing {} failed: {}; will retry", id_, config_.path, std::strerror(err));
   std::lock_guard<std::mutex> lock(mu_);

@@ -223,19 +223,20 @@ class Decoder {
     for (int i = 0; i < n; ++i) buf[i] = static_cast<char>(raw >> (8 * i));
     out_.append(buf, n);
   }
-  // Length prefixes are unknown until the payload is written: reserve one
-  // byte and widen it afterwards (payloads of 128+ bytes shift once).
-  std::size_t BeginLen(std::uint32_t number) {
+  // Length prefixes are unknown until the payload is written: reserve the
+  // width this message type needed last time, then widen or narrow the
+  // prefix (shifting the payload) only when the guess was wrong.
+  struct LenMark {
+    std::size_t start;  // payload offset
+    int reserved;
+  };
+  LenMark BeginLen(std::uint32_t number, int reserved = 1) {
     Tag(number, internal::kLen);
-    out_.push_back('\0');
-    return out_.size();
+    out_.append(static_cast<std::size_t>(reserved), '\0');
+    return {out_.size(), reserved};
   }
-  void EndLen(std::size_t start) {
-    std::uint64_t len = out_.size() - start;
-    if (len < 0x80) {
-      out_[start - 1] = static_cast<char>(len);
-      return;
-    }
+  int EndLen(LenMark mark) {
+    std::uint64_t len = out_.size() - mark.start;
     char buf[10];
     int n = 0;
     while (len >= 0x80) {
@@ -243,8 +244,21 @@ class Decoder {
       len >>= 7;
     }
     buf[n++] = static_cast<char>(len);
-    out_.insert(start, static_cast<std::size_t>(n - 1), '\0');
-    std::memcpy(out_.data() + start - 1, buf, static_cast<std::size_t>(n));
+    const std::size_t prefix = mark.start - static_cast<std::size_t>(mark.reserved);
+    if (n > mark.reserved) {
+      out_.insert(mark.start, static_cast<std::size_t>(n - mark.reserved), '\0');
+    } else if (n < mark.reserved) {
+      out_.erase(prefix + static_cast<std::size_t>(n), static_cast<std::size_t>(mark.reserved - n));
+    }
+    std::memcpy(out_.data() + prefix, buf, static_cast<std::size_t>(n));
+    return n;
+  }
+  LenMark BeginMessage(const FieldInfo& f) {
+    return BeginLen(f.number, f.message->length_width_hint.load(std::memory_order_relaxed));
+  }
+  void EndMessage(const FieldInfo& f, LenMark mark) {
+    const int width = EndLen(mark);
+    if (width != mark.reserved) f.message->length_width_hint.store(static_cast<std::uint8_t>(width), std::memory_order_relaxed);
   }
 
   std::string out_;
@@ -388,9 +402,9 @@ bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
     if (f.kind == Kind::kMessage) {
       dom::object object;
       if (v.get_object().get(object)) return Fail("expected an object");
-      const std::size_t start = BeginLen(f.number);
+      const LenMark mark = BeginMessage(f);
       if (!Message(*f.message, object, depth + 1)) return false;
-      EndLen(start);
+      EndMessage(f, mark);
       return true;
     }
     if (f.kind == Kind::kString || f.kind == Kind::kBytes) return Bytes(f, v, false);
@@ -408,17 +422,17 @@ bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
   if (f.kind == Kind::kMessage) {
     for (dom::element e : array) {
       path_.back().index = index++;
-      const std::size_t start = BeginLen(f.number);
+      const LenMark mark = BeginMessage(f);
       if (!e.is_null()) {  // null element: an empty message, as pdata reads it
         dom::object object;
         if (e.get_object().get(object)) return Fail("expected an object");
         if (!Message(*f.message, object, depth + 1)) return false;
       }
-      EndLen(start);
+      EndMessage(f, mark);
     }
   } else if (f.packable) {
-    const std::size_t mark = out_.size();
-    const std::size_t start = BeginLen(f.number);
+    const std::size_t before = out_.size();
+    const LenMark mark = BeginLen(f.number);
     for (dom::element e : array) {
       path_.back().index = index++;
       std::uint64_t raw = 0;
@@ -426,9 +440,9 @@ bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
       Raw(f.wire_type, raw);
     }
     if (index == 0) {
-      out_.resize(mark);
+      out_.resize(before);  // protobuf writes no empty packed run
     } else {
-      EndLen(start);
+      EndLen(mark);
     }
   } else {
     for (dom::element e : array) {
@@ -444,8 +458,15 @@ bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
   if (depth > kMaxDecodeDepth) return Fail("nested deeper than " + std::to_string(kMaxDecodeDepth) + " messages");
   // Collect first, emit in field-number order afterwards; a repeated key or
   // another member of the same oneof later in the object replaces the earlier.
-  dom::element value[kMaxFields];
-  std::uint32_t seen[kMaxFields] = {};  // position in the object, 0 = absent
+  // Sized for the widest message but initialised only as far as this one
+  // needs: most objects are one- or two-field KeyValues and AnyValues.
+  union Slot {
+    Slot() {}
+    dom::element element;
+  };
+  Slot value[kMaxFields];
+  std::uint32_t seen[kMaxFields];  // position in the object, 0 = absent
+  std::fill_n(seen, info.fields.size(), 0u);
   std::uint32_t position = 0;
   for (dom::key_value_pair member : object) {
     ++position;
@@ -455,11 +476,12 @@ bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
       seen[i] = 0;
       continue;
     }
-    value[i] = member.value;
+    new (&value[i].element) dom::element(member.value);
     seen[i] = position;
   }
   if (info.oneof_count > 0) {
-    std::uint32_t latest[kMaxFields] = {};
+    std::uint32_t latest[kMaxFields];
+    std::fill_n(latest, info.oneof_count, 0u);
     for (std::size_t i = 0; i < info.fields.size(); ++i) {
       const int o = info.fields[i].oneof;
       if (o >= 0 && seen[i] > latest[o]) latest[o] = seen[i];
@@ -473,7 +495,7 @@ bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
     if (seen[i] == 0) continue;
     const FieldInfo& f = info.fields[i];
     path_.push_back({&f.json_name, -1});
-    if (!Field(f, value[i], depth)) return false;
+    if (!Field(f, value[i].element, depth)) return false;
     path_.pop_back();
   }
   return true;

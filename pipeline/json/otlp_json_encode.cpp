@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <span>
 #include <string>
@@ -47,6 +48,47 @@ struct Chunk {
   std::size_t size;
 };
 
+// Append-only output buffer with inline fast paths: std::string::push_back
+// was not inlined here and cost ~14% of encoding.
+class Out {
+ public:
+  explicit Out(std::size_t capacity) { Grow(capacity); }
+
+  void Put(char c) {
+    if (pos_ == end_) Grow(1);
+    *pos_++ = c;
+  }
+  void Append(const char* s, std::size_t n) {
+    std::memcpy(Reserve(n), s, n);
+    pos_ += n;
+  }
+  void Append(std::string_view s) { Append(s.data(), s.size()); }
+  // Room for n more bytes; write them at the returned pointer, then Advance.
+  char* Reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - pos_) < n) Grow(n);
+    return pos_;
+  }
+  void Advance(std::size_t n) { pos_ += n; }
+  std::size_t size() const { return static_cast<std::size_t>(pos_ - buffer_.get()); }
+  void Truncate(std::size_t n) { pos_ = buffer_.get() + n; }
+  std::string Take() const { return std::string(buffer_.get(), size()); }
+
+ private:
+  void Grow(std::size_t n) {
+    const std::size_t used = size();
+    const std::size_t capacity = std::max(used + n, 2 * static_cast<std::size_t>(end_ - buffer_.get()));
+    auto next = std::make_unique_for_overwrite<char[]>(capacity);
+    if (used != 0) std::memcpy(next.get(), buffer_.get(), used);
+    buffer_ = std::move(next);
+    pos_ = buffer_.get() + used;
+    end_ = buffer_.get() + capacity;
+  }
+
+  std::unique_ptr<char[]> buffer_;
+  char* pos_ = nullptr;
+  char* end_ = nullptr;
+};
+
 bool ReadVarint(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& value) {
   std::uint64_t result = 0;
   for (int shift = 0; shift < 64; shift += 7) {
@@ -71,16 +113,14 @@ std::uint64_t LoadLE(const std::uint8_t* p, int n) {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-void AppendUInt(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
+void AppendUInt(Out& out, std::uint64_t v) {
+  char* p = out.Reserve(20);
+  out.Advance(static_cast<std::size_t>(std::to_chars(p, p + 20, v).ptr - p));
 }
 
-void AppendInt(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, r.ptr);
+void AppendInt(Out& out, std::int64_t v) {
+  char* p = out.Reserve(20);
+  out.Advance(static_cast<std::size_t>(std::to_chars(p, p + 20, v).ptr - p));
 }
 
 // Go's strconv.AppendFloat(v, 'f' or 'e', -1, bits), as jsoniter's
@@ -89,24 +129,24 @@ void AppendInt(std::string& out, std::int64_t v) {
 // layout is done by hand because to_chars(fixed) prints the exact binary value
 // of large numbers where Go pads the shortest digits with zeros.
 template <class Float>
-void AppendFloat(std::string& out, Float v) {
+void AppendFloat(Out& out, Float v) {
   if (std::isnan(v)) {
-    out += "\"NaN\"";
+    out.Append("\"NaN\"");
     return;
   }
   if (std::isinf(v)) {
-    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    out.Append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
     return;
   }
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
   const Float a = std::fabs(v);
   if (a != 0 && (a < static_cast<Float>(1e-6) || a >= static_cast<Float>(1e21))) {
-    out.append(buf, r.ptr);
+    out.Append(buf, static_cast<std::size_t>(r.ptr - buf));
     return;
   }
   const char* p = buf;
-  if (*p == '-') out.push_back(*p++);
+  if (*p == '-') out.Put(*p++);
   char digits[32];
   int n = 0;
   for (; *p != 'e'; ++p) {
@@ -114,17 +154,23 @@ void AppendFloat(std::string& out, Float v) {
   }
   int exponent = 0;
   std::from_chars(p + 1 + (p[1] == '+'), r.ptr, exponent);
+  const auto count = static_cast<std::size_t>(n);
   if (exponent >= n - 1) {
-    out.append(digits, n);
-    out.append(static_cast<std::size_t>(exponent - (n - 1)), '0');
+    const auto zeros = static_cast<std::size_t>(exponent - (n - 1));
+    out.Append(digits, count);
+    std::memset(out.Reserve(zeros), '0', zeros);
+    out.Advance(zeros);
   } else if (exponent >= 0) {
-    out.append(digits, exponent + 1);
-    out.push_back('.');
-    out.append(digits + exponent + 1, n - exponent - 1);
+    const auto whole = static_cast<std::size_t>(exponent + 1);
+    out.Append(digits, whole);
+    out.Put('.');
+    out.Append(digits + whole, count - whole);
   } else {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exponent - 1), '0');
-    out.append(digits, n);
+    const auto zeros = static_cast<std::size_t>(-exponent - 1);
+    out.Append("0.", 2);
+    std::memset(out.Reserve(zeros), '0', zeros);
+    out.Advance(zeros);
+    out.Append(digits, count);
   }
 }
 
@@ -146,8 +192,8 @@ std::size_t Utf8SequenceLength(const std::uint8_t* s, std::size_t n) {
 
 // Escapes like jsoniter with EscapeHTML off: \" \\ \n \r \t, other control
 // characters as \u00xx, everything else (including valid UTF-8) as is.
-void AppendString(std::string& out, const std::uint8_t* s, std::size_t n) {
-  out.push_back('"');
+void AppendString(Out& out, const std::uint8_t* s, std::size_t n) {
+  out.Put('"');
   std::size_t start = 0;
   std::size_t i = 0;
   while (i < n) {
@@ -162,61 +208,69 @@ void AppendString(std::string& out, const std::uint8_t* s, std::size_t n) {
         continue;
       }
     }
-    out.append(reinterpret_cast<const char*>(s + start), i - start);
+    out.Append(reinterpret_cast<const char*>(s + start), i - start);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': out.Append("\\\"", 2); break;
+      case '\\': out.Append("\\\\", 2); break;
+      case '\n': out.Append("\\n", 2); break;
+      case '\r': out.Append("\\r", 2); break;
+      case '\t': out.Append("\\t", 2); break;
       default:
         if (c >= 0x80) {
-          out += "\\ufffd";
+          out.Append("\\ufffd", 6);
         } else {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
+          char* p = out.Reserve(6);
+          std::memcpy(p, "\\u00", 4);
+          p[4] = kHex[c >> 4];
+          p[5] = kHex[c & 0xf];
+          out.Advance(6);
         }
     }
     start = ++i;
   }
-  out.append(reinterpret_cast<const char*>(s + start), n - start);
-  out.push_back('"');
+  out.Append(reinterpret_cast<const char*>(s + start), n - start);
+  out.Put('"');
 }
 
-void AppendHex(std::string& out, const std::uint8_t* s, std::size_t n) {
-  out.push_back('"');
+void AppendHex(Out& out, const std::uint8_t* s, std::size_t n) {
+  char* p = out.Reserve(2 * n + 2);
+  *p++ = '"';
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[s[i] >> 4]);
-    out.push_back(kHex[s[i] & 0xf]);
+    *p++ = kHex[s[i] >> 4];
+    *p++ = kHex[s[i] & 0xf];
   }
-  out.push_back('"');
+  *p = '"';
+  out.Advance(2 * n + 2);
 }
 
-void AppendBase64(std::string& out, const std::uint8_t* s, std::size_t n) {
+void AppendBase64(Out& out, const std::uint8_t* s, std::size_t n) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out.push_back('"');
+  const std::size_t size = (n + 2) / 3 * 4 + 2;
+  char* p = out.Reserve(size);
+  *p++ = '"';
   std::size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     const std::uint32_t v = (std::uint32_t{s[i]} << 16) | (std::uint32_t{s[i + 1]} << 8) | s[i + 2];
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = kAlphabet[v & 63];
   }
   if (n - i == 1) {
     const std::uint32_t v = std::uint32_t{s[i]} << 16;
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out += "==";
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = '=';
+    *p++ = '=';
   } else if (n - i == 2) {
     const std::uint32_t v = (std::uint32_t{s[i]} << 16) | (std::uint32_t{s[i + 1]} << 8);
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = '=';
   }
-  out.push_back('"');
+  *p = '"';
+  out.Advance(size);
 }
 
 bool Is64Bit(Kind kind) {
@@ -241,27 +295,27 @@ bool IsZero(Kind kind, std::uint64_t raw) {
   }
 }
 
-void AppendScalar(std::string& out, Kind kind, std::uint64_t raw) {
+void AppendScalar(Out& out, Kind kind, std::uint64_t raw) {
   const auto low = static_cast<std::uint32_t>(raw);
   switch (kind) {
     case Kind::kDouble: AppendFloat(out, std::bit_cast<double>(raw)); return;
     case Kind::kFloat: AppendFloat(out, std::bit_cast<float>(low)); return;
     case Kind::kInt64:
     case Kind::kSFixed64:
-      out.push_back('"');
+      out.Put('"');
       AppendInt(out, static_cast<std::int64_t>(raw));
-      out.push_back('"');
+      out.Put('"');
       return;
     case Kind::kUInt64:
     case Kind::kFixed64:
-      out.push_back('"');
+      out.Put('"');
       AppendUInt(out, raw);
-      out.push_back('"');
+      out.Put('"');
       return;
     case Kind::kSInt64:
-      out.push_back('"');
+      out.Put('"');
       AppendInt(out, static_cast<std::int64_t>((raw >> 1) ^ (~(raw & 1) + 1)));
-      out.push_back('"');
+      out.Put('"');
       return;
     case Kind::kInt32:
     case Kind::kSFixed32:
@@ -269,7 +323,13 @@ void AppendScalar(std::string& out, Kind kind, std::uint64_t raw) {
     case Kind::kUInt32:
     case Kind::kFixed32: AppendUInt(out, low); return;
     case Kind::kSInt32: AppendInt(out, static_cast<std::int32_t>((low >> 1) ^ (~(low & 1) + 1))); return;
-    case Kind::kBool: out += raw != 0 ? "true" : "false"; return;
+    case Kind::kBool:
+      if (raw != 0) {
+        out.Append("true", 4);
+      } else {
+        out.Append("false", 5);
+      }
+      return;
     case Kind::kString:
     case Kind::kBytes:
     case Kind::kMessage: return;  // not scalars
@@ -280,7 +340,7 @@ void AppendScalar(std::string& out, Kind kind, std::uint64_t raw) {
 
 class Encoder {
  public:
-  Encoder(std::string& out, bool strict_ids) : out_(out), strict_ids_(strict_ids) {}
+  Encoder(Out& out, bool strict_ids) : out_(out), strict_ids_(strict_ids) {}
 
   bool Message(const MessageInfo& info, std::span<const Chunk> chunks, int depth);
   std::string Error() const;
@@ -300,7 +360,8 @@ class Encoder {
     std::int64_t index;
   };
 
-  bool Scan(const MessageInfo& info, Chunk chunk, std::uint32_t* head, std::uint32_t* tail, int depth);
+  bool Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head, std::uint32_t* tail,
+            int depth);
   bool SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std::uint8_t* end, int depth);
   bool Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after, bool& first, int depth);
   bool RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first);
@@ -309,12 +370,12 @@ class Encoder {
     return false;
   }
   void Key(const FieldInfo& f, bool& first) {
-    if (!first) out_.push_back(',');
+    if (!first) out_.Put(',');
     first = false;
-    out_ += f.json_key;
+    out_.Append(f.json_key);
   }
 
-  std::string& out_;
+  Out& out_;
   const bool strict_ids_;
   std::vector<Entry> entries_;
   std::vector<PathSegment> path_;
@@ -327,11 +388,7 @@ std::string Encoder::Error() const {
   for (const PathSegment& s : error_path_) {
     if (!path.empty()) path.push_back('.');
     path += *s.name;
-    if (s.index >= 0) {
-      path.push_back('[');
-      AppendInt(path, s.index);
-      path.push_back(']');
-    }
+    if (s.index >= 0) path += "[" + std::to_string(s.index) + "]";
   }
   return "invalid protobuf" + (path.empty() ? std::string() : " at " + path) + ": " + error_;
 }
@@ -370,7 +427,8 @@ bool Encoder::SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std:
   return Fail("unterminated group");
 }
 
-bool Encoder::Scan(const MessageInfo& info, Chunk chunk, std::uint32_t* head, std::uint32_t* tail, int depth) {
+bool Encoder::Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head, std::uint32_t* tail,
+                   int depth) {
   const std::uint8_t* p = chunk.data;
   const std::uint8_t* const end = chunk.data + chunk.size;
   while (p < end) {
@@ -416,7 +474,9 @@ bool Encoder::Scan(const MessageInfo& info, Chunk chunk, std::uint32_t* head, st
     if (wire_type != f.wire_type && !(f.packable && wire_type == internal::kLen)) continue;
     const auto at = static_cast<std::uint32_t>(entries_.size());
     entries_.push_back(e);
-    if (head[index] == kNone) {
+    const std::uint32_t bit = 1u << index;
+    if ((present & bit) == 0) {
+      present |= bit;
       head[index] = at;
     } else {
       entries_[tail[index]].next = at;
@@ -430,10 +490,10 @@ bool Encoder::RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first
   const std::size_t mark = out_.size();
   const bool was_first = first;
   Key(f, first);
-  out_.push_back('[');
+  out_.Put('[');
   std::int64_t count = 0;
   auto element = [&]() {
-    if (count++ > 0) out_.push_back(',');
+    if (count++ > 0) out_.Put(',');
   };
   for (std::uint32_t i = head; i != kNone; i = entries_[i].next) {
     const Entry e = entries_[i];
@@ -469,11 +529,11 @@ bool Encoder::RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first
     }
   }
   if (count == 0) {  // only empty packed runs: as absent
-    out_.resize(mark);
+    out_.Truncate(mark);
     first = was_first;
     return true;
   }
-  out_.push_back(']');
+  out_.Put(']');
   return true;
 }
 
@@ -484,16 +544,16 @@ bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after,
     if (head == kNone) return true;
     if (f.kind != Kind::kMessage) return RepeatedScalar(f, head, first);
     Key(f, first);
-    out_.push_back('[');
+    out_.Put('[');
     std::int64_t index = 0;
     for (std::uint32_t i = head; i != kNone; i = entries_[i].next, ++index) {
-      if (index > 0) out_.push_back(',');
+      if (index > 0) out_.Put(',');
       path_.back().index = index;
       const Chunk chunk{entries_[i].data, entries_[i].value};
       if (!Message(*f.message, {&chunk, 1}, depth + 1)) return false;
     }
     path_.back().index = -1;
-    out_.push_back(']');
+    out_.Put(']');
     return true;
   }
 
@@ -551,54 +611,54 @@ bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after,
 
 bool Encoder::Message(const MessageInfo& info, std::span<const Chunk> chunks, int depth) {
   if (depth > kMaxEncodeDepth) return Fail("messages nested deeper than " + std::to_string(kMaxEncodeDepth) + " levels");
-  const std::size_t field_count = info.fields.size();
+  // head/tail are valid only where `present` has the field's bit.
+  std::uint32_t present = 0;
   std::uint32_t head[kMaxFields];
   std::uint32_t tail[kMaxFields];
-  std::fill_n(head, field_count, kNone);
   const std::size_t base = entries_.size();
   for (const Chunk& chunk : chunks) {
-    if (!Scan(info, chunk, head, tail, depth)) {
+    if (!Scan(info, chunk, present, head, tail, depth)) {
       if (error_path_.empty()) error_path_ = path_;
       return false;
     }
   }
 
+  std::uint32_t emit = present | info.always_emit_mask;
   // The member of each oneof seen last wins; `cut` is where it last took over.
   int winner[kMaxFields];
   std::uint32_t cut[kMaxFields];
-  for (int o = 0; o < info.oneof_count; ++o) {
-    winner[o] = -1;
-    cut[o] = kNone;
-  }
-  for (std::size_t i = 0; i < field_count; ++i) {
-    const int o = info.fields[i].oneof;
-    if (o < 0 || head[i] == kNone) continue;
-    if (winner[o] < 0) {
-      winner[o] = static_cast<int>(i);
-    } else if (tail[i] > tail[winner[o]]) {
-      cut[o] = cut[o] == kNone ? tail[winner[o]] : std::max(cut[o], tail[winner[o]]);
-      winner[o] = static_cast<int>(i);
-    } else {
-      cut[o] = cut[o] == kNone ? tail[i] : std::max(cut[o], tail[i]);
+  if (std::uint32_t members = present & info.oneof_mask; members != 0) {
+    std::fill_n(winner, info.oneof_count, -1);
+    std::fill_n(cut, info.oneof_count, kNone);
+    for (; members != 0; members &= members - 1) {
+      const int i = std::countr_zero(members);
+      const int o = info.fields[static_cast<std::size_t>(i)].oneof;
+      if (winner[o] < 0) {
+        winner[o] = i;
+      } else if (tail[i] > tail[winner[o]]) {
+        cut[o] = cut[o] == kNone ? tail[winner[o]] : std::max(cut[o], tail[winner[o]]);
+        emit &= ~(1u << winner[o]);
+        winner[o] = i;
+      } else {
+        cut[o] = cut[o] == kNone ? tail[i] : std::max(cut[o], tail[i]);
+        emit &= ~(1u << i);
+      }
     }
   }
 
-  out_.push_back('{');
+  out_.Put('{');
   bool first = true;
-  for (std::size_t i = 0; i < field_count; ++i) {
-    const FieldInfo& f = info.fields[i];
-    std::uint32_t after = kNone;
-    if (f.oneof >= 0) {
-      if (winner[f.oneof] != static_cast<int>(i)) continue;
-      after = cut[f.oneof];
-    }
+  for (; emit != 0; emit &= emit - 1) {
+    const int i = std::countr_zero(emit);  // field index = declaration order
+    const FieldInfo& f = info.fields[static_cast<std::size_t>(i)];
+    const bool has = (present >> i) & 1u;
     path_.push_back({&f.json_name, -1});
-    const bool ok = Field(f, head[i], after, first, depth);
+    const bool ok = Field(f, has ? head[i] : kNone, f.oneof >= 0 ? cut[f.oneof] : kNone, first, depth);
     if (!ok && error_path_.empty()) error_path_ = path_;
     path_.pop_back();
     if (!ok) return false;
   }
-  out_.push_back('}');
+  out_.Put('}');
   entries_.resize(base);
   return true;
 }
@@ -611,14 +671,14 @@ bool IsOtlpMessage(const google::protobuf::Descriptor* descriptor) {
 
 Result<std::string> EncodeRequest(Signal signal, std::string_view proto_bytes) {
   try {
-    std::string out;
-    out.reserve(proto_bytes.size() * 2 + 64);
+    // OTLP/JSON runs about 1.7x the protobuf size (hex ids, key names).
+    Out out(proto_bytes.size() * 2 + 64);
     Encoder encoder(out, /*strict_ids=*/true);
     const Chunk chunk{reinterpret_cast<const std::uint8_t*>(proto_bytes.data()), proto_bytes.size()};
     if (!encoder.Message(internal::RequestSchema(signal), {&chunk, 1}, 1)) {
       return Status::InvalidArgument(encoder.Error());
     }
-    return out;
+    return out.Take();
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory encoding OTLP/JSON");
   } catch (const std::exception& e) {
@@ -631,13 +691,12 @@ std::string EncodeMessage(const google::protobuf::Message& message) {
     const MessageInfo* info = internal::FindSchema(message.GetDescriptor());
     if (info != nullptr && IsOtlpMessage(message.GetDescriptor())) {
       const std::string bytes = message.SerializeAsString();
-      std::string out;
-      out.reserve(bytes.size() * 2 + 16);
+      Out out(bytes.size() * 2 + 16);
       // A message object cannot hold malformed wire data, so this cannot fail;
       // ids of odd lengths are written as hex as they are.
       Encoder encoder(out, /*strict_ids=*/false);
       const Chunk chunk{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
-      if (encoder.Message(*info, {&chunk, 1}, 1)) return out;
+      if (encoder.Message(*info, {&chunk, 1}, 1)) return out.Take();
     }
     // google.rpc.Status and other non-OTLP messages (Any, Duration inside):
     // protobuf's printer implements their proto3 JSON forms.

@@ -165,9 +165,23 @@ class Registry {
     for (std::size_t i = 0; i < info.fields.size(); ++i) {
       info.index_of_number[info.fields[i].number] = static_cast<std::int8_t>(i);
       info.by_number.push_back(static_cast<std::uint8_t>(i));
+      if (info.fields[i].always_emit) info.always_emit_mask |= 1u << i;
+      if (info.fields[i].oneof >= 0) info.oneof_mask |= 1u << i;
     }
     std::sort(info.by_number.begin(), info.by_number.end(),
               [&](std::uint8_t a, std::uint8_t b) { return info.fields[a].number < info.fields[b].number; });
+    std::size_t table_size = 8;
+    while (table_size < info.fields.size() * 2 * 4) table_size *= 2;
+    info.key_table.assign(table_size, {});
+    for (std::size_t i = 0; i < info.fields.size(); ++i) {
+      for (const std::string* key : {&info.fields[i].json_name, &info.fields[i].proto_name}) {
+        if (info.IndexOfKey(*key) >= 0) continue;  // same spelling both ways
+        const std::uint32_t h = MessageInfo::HashKey(*key);
+        std::size_t slot = h & (table_size - 1);
+        while (info.key_table[slot].index >= 0) slot = (slot + 1) & (table_size - 1);
+        info.key_table[slot] = {h, static_cast<int>(i), *key};
+      }
+    }
   }
 
   std::map<const pb::Descriptor*, std::unique_ptr<MessageInfo>> by_descriptor_;

@@ -5,6 +5,7 @@
 // and consult these tables instead of protobuf Reflection, so no message
 // objects are allocated on either path.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -72,16 +73,38 @@ struct MessageInfo {
   std::vector<std::uint8_t> by_number;        // field indices sorted by number = wire output order
   std::vector<std::int8_t> index_of_number;   // field number -> index, -1 when unknown
   int oneof_count = 0;
+  std::uint32_t always_emit_mask = 0;  // bit i: fields[i].always_emit
+  std::uint32_t oneof_mask = 0;        // bit i: fields[i] is in a oneof
+  // Open-addressing table over both key spellings; size is a power of two
+  // with at most 25% load, so a lookup is one hash and usually one compare.
+  struct KeySlot {
+    std::uint32_t hash = 0;
+    int index = -1;  // -1: empty
+    std::string_view key;
+  };
+  std::vector<KeySlot> key_table;
+  // Bytes the length prefix of this message took last time it was decoded.
+  // The decoder reserves that many so it rarely has to shift the payload;
+  // only a hint, shared by all threads.
+  mutable std::atomic<std::uint8_t> length_width_hint{1};
 
+  static std::uint32_t HashKey(std::string_view key) {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (const char c : key) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+    return h;
+  }
   int IndexOfNumber(std::uint64_t number) const {
     return number < index_of_number.size() ? index_of_number[number] : -1;
   }
   // Accepts the lowerCamelCase JSON name and the original proto name.
   int IndexOfKey(std::string_view key) const {
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].json_name == key || fields[i].proto_name == key) return static_cast<int>(i);
+    const std::uint32_t h = HashKey(key);
+    const std::size_t mask = key_table.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const KeySlot& slot = key_table[i];
+      if (slot.index < 0) return -1;
+      if (slot.hash == h && slot.key == key) return slot.index;
     }
-    return -1;
   }
 };
 

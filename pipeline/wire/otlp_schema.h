@@ -88,7 +88,9 @@ using FieldTable = std::array<FieldSpec, kMaxKnownField + 1>;
 constexpr std::array<FieldTable, static_cast<std::size_t>(Msg::kCount)> BuildSchema() {
   std::array<FieldTable, static_cast<std::size_t>(Msg::kCount)> s{};
   auto set = [&s](Msg m, std::uint32_t n, Kind k, const char* name, Msg sub = Msg::kNone,
-                  std::uint8_t flags = 0) { s[static_cast<std::size_t>(m)][n] = FieldSpec{k, sub, flags, name}; };
+                  std::uint8_t flags = 0) {
+    s[static_cast<std::size_t>(m)][n] = FieldSpec{k, sub, flags, name};
+  };
   using K = Kind;
   using M = Msg;
   constexpr std::uint8_t R = kRepeated;

@@ -28,16 +28,14 @@ bool IsValidUtf8(std::string_view s) {
       p += 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
       if (end - p < 3) return false;
-      unsigned char lo = 0x80, hi = 0xBF;
-      if (c == 0xE0) lo = 0xA0;        // overlong
-      else if (c == 0xED) hi = 0x9F;   // surrogates
+      unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;  // below: overlong
+      unsigned char hi = c == 0xED ? 0x9F : 0xBF;  // above: surrogates
       if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return false;
       p += 3;
     } else if (c >= 0xF0 && c <= 0xF4) {
       if (end - p < 4) return false;
-      unsigned char lo = 0x80, hi = 0xBF;
-      if (c == 0xF0) lo = 0x90;        // overlong
-      else if (c == 0xF4) hi = 0x8F;   // above U+10FFFF
+      unsigned char lo = c == 0xF0 ? 0x90 : 0x80;  // below: overlong
+      unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;  // above: past U+10FFFF
       if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return false;
       p += 4;
     } else {

@@ -15,10 +15,10 @@ using schema::Level;
 // that receives some of its children.
 struct Container {
   Level level = Level::kRequest;
-  std::uint32_t field = 0;    // its field number in the parent (unused for the request)
-  std::string_view message;   // the source message, where the header fields come from
-  std::size_t start = 0;      // where it begins in the current piece, when written
-  bool written = false;       // opened in the current piece
+  std::uint32_t field = 0;   // its field number in the parent (unused for the request)
+  std::string_view message;  // the source message, where the header fields come from
+  std::size_t start = 0;     // where it begins in the current piece, when written
+  bool written = false;      // opened in the current piece
 };
 
 // Greedy, in order: an entry that fits the room left is copied whole;

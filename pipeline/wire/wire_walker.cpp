@@ -56,13 +56,14 @@ class Walker {
     return false;
   }
   bool SkipUnknown(Reader& reader, std::uint32_t number, WireType type, int depth);
-  void AddFrame(std::string_view parent, const char* field_start, std::uint32_t number, const FieldSpec& spec);
+  void AddFrame(std::string_view parent, const char* field_start, std::uint32_t number,
+                const FieldSpec& spec);
 
   Error error_ = Error::kTruncatedTag;
   std::uint32_t field_ = 0;
   const char* field_name_ = nullptr;
   WireType wire_ = WireType::kVarint;
-  Frame frames_[kMaxFrames];
+  Frame frames_[kMaxFrames];  // no initialiser: written only on the error path, not on every call
   int num_frames_ = 0;
 };
 
@@ -77,8 +78,10 @@ bool Walker::Walk(Msg msg, std::string_view bytes, int depth, std::uint64_t& ite
     WireType type = WireType::kVarint;
     if (!reader.ReadTag(number, type)) {
       std::uint64_t ignored = 0;
-      Reader again(std::string_view(field_start, static_cast<std::size_t>(bytes.data() + bytes.size() - field_start)));
-      return Fail(again.ReadVarint(ignored) ? Error::kInvalidTag : Error::kTruncatedTag, 0, schema::kUnknownField);
+      Reader again(
+          std::string_view(field_start, static_cast<std::size_t>(bytes.data() + bytes.size() - field_start)));
+      return Fail(again.ReadVarint(ignored) ? Error::kInvalidTag : Error::kTruncatedTag, 0,
+                  schema::kUnknownField);
     }
     const FieldSpec& spec = schema::Lookup(msg, number);
     switch (spec.kind) {
@@ -239,7 +242,9 @@ std::string Walker::Describe() const {
     case Error::kInvalidUtf8: out += "invalid UTF-8 in string field " + field; break;
     case Error::kBadTraceId: out += "trace id field " + field + " is neither empty nor 16 bytes"; break;
     case Error::kBadSpanId: out += "span id field " + field + " is neither empty nor 8 bytes"; break;
-    case Error::kBadPackedFixed64: out += "packed fixed64 field " + field + " not a multiple of 8 bytes"; break;
+    case Error::kBadPackedFixed64:
+      out += "packed fixed64 field " + field + " not a multiple of 8 bytes";
+      break;
     case Error::kBadPackedVarint: out += "malformed packed varint field " + field; break;
     case Error::kTooDeep:
       out += "messages nested deeper than " + std::to_string(kMaxNestingDepth) + " at field " + field;

@@ -39,8 +39,8 @@ RunResult Validate(const std::string& yaml) {
 }
 
 std::string FileConfig(int port, const std::string& path) {
-  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" + std::to_string(port) +
-         "\nexporters:\n  file:\n    path: " + path +
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) + "\nexporters:\n  file:\n    path: " + path +
          "\n    format: proto\n    flush_interval: 50ms\n"
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
 }
@@ -61,7 +61,9 @@ std::vector<tracepb::ExportTraceServiceRequest> ReadProtoFile(const std::filesys
   std::vector<tracepb::ExportTraceServiceRequest> out;
   std::size_t pos = 0;
   while (pos + 4 <= data.size()) {
-    auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i])); };
+    auto b = [&](std::size_t i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
+    };
     std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
     pos += 4;
     REQUIRE(pos + n <= data.size());
@@ -83,7 +85,8 @@ TEST_CASE("otlpd --version and components") {
   CHECK_THAT(v.output, Contains("otlpd version"));
   auto c = Run({"components"}, dir);
   CHECK(c.code == 0);
-  CHECK_THAT(c.output, Contains("receivers:") && Contains("- otlp") && Contains("- debug") && Contains("- file"));
+  CHECK_THAT(c.output,
+             Contains("receivers:") && Contains("- otlp") && Contains("- debug") && Contains("- file"));
   auto bad = Run({"--frobnicate"}, dir);
   CHECK(bad.code == 2);
   CHECK_THAT(bad.output, Contains("unknown argument: --frobnicate"));
@@ -143,7 +146,8 @@ TEST_CASE("otlpd validate rejects bad configs with file:line:col and key path") 
     std::vector<std::string> expect;
   };
   std::vector<Case> cases = {
-      {receivers + "exporters:\n  debug:\n    verbosty: basic\n" + pipelines, {"c.yaml:7:5", "exporters.debug", "verbosty"}},
+      {receivers + "exporters:\n  debug:\n    verbosty: basic\n" + pipelines,
+       {"c.yaml:7:5", "exporters.debug", "verbosty"}},
       {receivers + "exporters:\n  debug:\n  file:\n    path: /tmp/x\n    flush_interval: soon\n" + pipelines,
        {"c.yaml:9:21", "exporters.file.flush_interval"}},
       {receivers + "exporters:\n  debug:\n    sampling_initial: [1]\n" + pipelines,
@@ -151,13 +155,17 @@ TEST_CASE("otlpd validate rejects bad configs with file:line:col and key path") 
       {receivers + "exporters:\n  debug:\n" +
            "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug, file]\n",
        {"c.yaml:11:", "service.pipelines.traces.exporters[1]", "not configured"}},
-      {receivers + "exporters:\n  debug:\n  kafka:\n" + pipelines, {"c.yaml:7:3", "exporters.kafka", "unknown exporter type"}},
+      {receivers + "exporters:\n  debug:\n  kafka:\n" + pipelines,
+       {"c.yaml:7:3", "exporters.kafka", "unknown exporter type"}},
       {receivers + "exporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n",
        {"c.yaml:", "service.pipelines.traces", "exporter"}},
-      {receivers + "exporters:\n  debug:\nconnectors:\n  spanmetrics:\n" + pipelines, {"c.yaml:", "connectors", "not supported"}},
-      {receivers + "exporters:\n  debug:\n" + "service:\n  pipelines:\n    spans:\n      receivers: [otlp]\n      exporters: [debug]\n",
+      {receivers + "exporters:\n  debug:\nconnectors:\n  spanmetrics:\n" + pipelines,
+       {"c.yaml:", "connectors", "not supported"}},
+      {receivers + "exporters:\n  debug:\n" +
+           "service:\n  pipelines:\n    spans:\n      receivers: [otlp]\n      exporters: [debug]\n",
        {"c.yaml:", "service.pipelines", "spans"}},
-      {"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: [1, 2\n", {"c.yaml:6:1", "invalid YAML"}},
+      {"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: [1, 2\n",
+       {"c.yaml:6:1", "invalid YAML"}},
   };
   for (const auto& c : cases) {
     auto r = Validate(c.yaml);
@@ -172,7 +180,8 @@ TEST_CASE("otlpd merges --config files and applies --set last") {
   TempDir dir;
   WriteFile(dir / "a.yaml", FileConfig(1, (dir / "a.out").string()));
   WriteFile(dir / "b.yaml", "exporters:\n  file:\n    flush_interval: wrong\n");
-  auto r = Run({"validate", "--config", (dir / "a.yaml").string(), "--config=" + (dir / "b.yaml").string()}, dir);
+  auto r =
+      Run({"validate", "--config", (dir / "a.yaml").string(), "--config=" + (dir / "b.yaml").string()}, dir);
   CHECK(r.code == 1);
   CHECK_THAT(r.output, Contains("b.yaml:3:") && Contains("exporters.file.flush_interval"));
   auto fixed = Run({"validate", "--config", (dir / "a.yaml").string(), "--config", (dir / "b.yaml").string(),

@@ -26,7 +26,8 @@ TEST_CASE("FanOut gives every exporter the same payload without copying") {
 TEST_CASE("FanOut retries only the exporter that refused") {
   Sink fast, slow;
   std::atomic<int> refusals{3};
-  slow.SetRefuse([&] { return refusals.fetch_sub(1) > 0 ? Status::Unavailable("queue full") : Status::Ok(); });
+  slow.SetRefuse(
+      [&] { return refusals.fetch_sub(1) > 0 ? Status::Unavailable("queue full") : Status::Ok(); });
   FanOut fan({&fast, &slow});
   REQUIRE(fan.Consume(Spans(5)).ok());
   CHECK(fast.calls() == 1);  // never sees it twice

@@ -53,23 +53,25 @@ struct Registry {
           receivers[ctx.id.ToString()] = r.get();
           return std::unique_ptr<Receiver>(std::move(r));
         }});
-    components.processors.push_back(ProcessorFactory{
-        "tag", {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
-        [](const CreateContext& ctx, const config::Node& n, Signal, Consumer* next) {
-          config::MapDecoder d(n, ctx.path);
-          std::string tag = "x";
-          d.Optional("tag", tag);
-          d.Finish();
-          return std::unique_ptr<Processor>(std::make_unique<TagProcessor>(tag[0], next));
-        }});
-    components.exporters.push_back(ExporterFactory{
-        "sink", {Signal::kTraces, Signal::kMetrics, Signal::kLogs}, [this](const CreateContext& ctx, const config::Node& n) {
-          config::MapDecoder d(n, ctx.path);
-          d.Finish();
-          auto s = std::make_unique<test::Sink>();
-          sinks[ctx.id.ToString()] = s.get();
-          return std::unique_ptr<Exporter>(std::move(s));
-        }});
+    components.processors.push_back(
+        ProcessorFactory{"tag",
+                         {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+                         [](const CreateContext& ctx, const config::Node& n, Signal, Consumer* next) {
+                           config::MapDecoder d(n, ctx.path);
+                           std::string tag = "x";
+                           d.Optional("tag", tag);
+                           d.Finish();
+                           return std::unique_ptr<Processor>(std::make_unique<TagProcessor>(tag[0], next));
+                         }});
+    components.exporters.push_back(ExporterFactory{"sink",
+                                                   {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+                                                   [this](const CreateContext& ctx, const config::Node& n) {
+                                                     config::MapDecoder d(n, ctx.path);
+                                                     d.Finish();
+                                                     auto s = std::make_unique<test::Sink>();
+                                                     sinks[ctx.id.ToString()] = s.get();
+                                                     return std::unique_ptr<Exporter>(std::move(s));
+                                                   }});
   }
 };
 
@@ -144,16 +146,20 @@ exporters:
                       Contains("\"sink/missing\" which is not configured"));
   }
   SECTION("undefined receiver") {
-    auto e = BuildError(base + "service:\n  pipelines:\n    logs:\n      receivers: [nope]\n      exporters: [sink]\n");
+    auto e = BuildError(
+        base + "service:\n  pipelines:\n    logs:\n      receivers: [nope]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("test.yaml:9:") && Contains("service.pipelines.logs.receivers[0]") &&
                       Contains("receiver \"nope\""));
   }
   SECTION("receiver without the pipeline's signal") {
-    auto e = BuildError(base + "service:\n  pipelines:\n    metrics:\n      receivers: [hand]\n      exporters: [sink]\n");
+    auto e = BuildError(
+        base + "service:\n  pipelines:\n    metrics:\n      receivers: [hand]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("service.pipelines.metrics.receivers[0]") && Contains("does not support metrics"));
   }
   SECTION("unknown component type") {
-    auto e = BuildError(base + "processors:\n  frobnicate/x:\nservice:\n  pipelines:\n    traces:\n      receivers: [hand]\n      exporters: [sink]\n");
+    auto e = BuildError(base +
+                        "processors:\n  frobnicate/x:\nservice:\n  pipelines:\n    traces:\n      receivers: "
+                        "[hand]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("test.yaml:7:3") && Contains("processors.frobnicate/x") &&
                       Contains("unknown processor type \"frobnicate\"") && Contains("tag"));
   }
@@ -174,7 +180,9 @@ service:
     CHECK_THAT(e, Contains("test.yaml:7:5") && Contains("processors.tag") && Contains("colour"));
   }
   SECTION("undefined processor") {
-    auto e = BuildError(base + "service:\n  pipelines:\n    traces:\n      receivers: [hand]\n      processors: [tag]\n      exporters: [sink]\n");
+    auto e = BuildError(base +
+                        "service:\n  pipelines:\n    traces:\n      receivers: [hand]\n      processors: "
+                        "[tag]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("service.pipelines.traces.processors[0]") && Contains("processor \"tag\""));
   }
 }

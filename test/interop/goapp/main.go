@@ -3,8 +3,8 @@
 // reference), then reads the collector's file-exporter output (OTLP/JSON, one
 // export request per line) and checks that every item arrived intact.
 //
-// Exit status: 0 all items arrived intact, 1 a mismatch or a missing item,
-// 2 bad usage or the SDK could not send.
+// Exit status: 0 all items arrived intact, 1 a mismatch, a missing item or a
+// failed export, 2 bad usage.
 package main
 
 import (
@@ -67,9 +67,12 @@ func run(o options, output string, timeout time.Duration, verbose bool) int {
 
 	fmt.Printf("goapp: sending to %s over %s (compression %s)\n", o.endpoint, o.protocol, o.compression)
 	start := time.Now()
-	if err := send(o, c, timeout); err != nil {
-		fmt.Fprintln(os.Stderr, "goapp: sending failed:", err)
-		return 2
+	wait := timeout
+	sendErr := send(o, c, timeout)
+	if sendErr != nil {
+		// Still look at what did arrive, but do not wait long for the rest.
+		fmt.Fprintln(os.Stderr, "goapp: sending failed:", sendErr)
+		wait = 2 * time.Second
 	}
 	fmt.Printf("goapp: sent in %v; %s\n", time.Since(start).Round(time.Millisecond), c.summary(o))
 
@@ -87,7 +90,7 @@ func run(o options, output string, timeout time.Duration, verbose bool) int {
 	declared := declaredItems()
 
 	// Wait for the collector to write everything.
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(wait)
 	var r *received
 	for {
 		var err error
@@ -104,7 +107,7 @@ func run(o options, output string, timeout time.Duration, verbose bool) int {
 			break // complete lines that do not parse: waiting longer cannot help
 		}
 		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "goapp: gave up waiting for %s after %v\n", output, timeout)
+			fmt.Fprintf(os.Stderr, "goapp: gave up waiting for %s after %v\n", output, wait)
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -124,6 +127,9 @@ func run(o options, output string, timeout time.Duration, verbose bool) int {
 
 	// Compare.
 	var problems []string
+	if sendErr != nil {
+		problems = append(problems, "sending failed: "+strings.ReplaceAll(sendErr.Error(), "\n", "; "))
+	}
 	problems = append(problems, c.errs...)
 	for _, e := range sdkErrs {
 		problems = append(problems, "SDK error: "+e)

@@ -129,7 +129,8 @@ inline void FillPointCommon(google::protobuf::RepeatedPtrField<common::KeyValue>
   AddAttribute(attrs, "point", std::to_string(key));
 }
 
-inline void AddExemplar(google::protobuf::RepeatedPtrField<metrics::Exemplar>* exemplars, std::uint64_t seed) {
+inline void AddExemplar(google::protobuf::RepeatedPtrField<metrics::Exemplar>* exemplars,
+                        std::uint64_t seed) {
   auto* ex = exemplars->Add();
   ex->set_time_unix_nano(seed);
   ex->set_as_double(1.5);
@@ -251,7 +252,8 @@ inline LogsRequest MakeLogs(int resources, int scopes, int records) {
         rec->set_time_unix_nano(seed);
         rec->set_observed_time_unix_nano(seed + 1);
         rec->set_severity_number(logs::SEVERITY_NUMBER_WARN);
-        rec->set_severity_text("log-" + std::to_string(r) + "-" + std::to_string(s) + "-" + std::to_string(i));
+        rec->set_severity_text("log-" + std::to_string(r) + "-" + std::to_string(s) + "-" +
+                               std::to_string(i));
         if (i % 3 == 2) {
           FillNested(rec->mutable_body(), 6);
         } else {
@@ -318,7 +320,9 @@ inline Parsed ParseWithProtobuf(Signal signal, std::string_view bytes) {
             switch (m.data_case()) {
               case metrics::Metric::kGauge: ListPoints(m.name(), m.gauge().data_points(), out.ids); break;
               case metrics::Metric::kSum: ListPoints(m.name(), m.sum().data_points(), out.ids); break;
-              case metrics::Metric::kHistogram: ListPoints(m.name(), m.histogram().data_points(), out.ids); break;
+              case metrics::Metric::kHistogram:
+                ListPoints(m.name(), m.histogram().data_points(), out.ids);
+                break;
               case metrics::Metric::kExponentialHistogram:
                 ListPoints(m.name(), m.exponential_histogram().data_points(), out.ids);
                 break;

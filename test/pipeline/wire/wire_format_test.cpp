@@ -9,8 +9,8 @@ namespace otlpd::wire {
 namespace {
 
 TEST_CASE("Reader reads varints of every length and refuses broken ones") {
-  for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 300ull, 16383ull, 16384ull, 0xFFFFFFFFull, 1ull << 56,
-                          ~0ull}) {
+  for (std::uint64_t v :
+       {0ull, 1ull, 127ull, 128ull, 300ull, 16383ull, 16384ull, 0xFFFFFFFFull, 1ull << 56, ~0ull}) {
     std::string bytes;
     AppendVarint(bytes, v);
     CHECK(bytes.size() == VarintSize(v));
@@ -75,16 +75,18 @@ TEST_CASE("Reader refuses malformed tags, lengths and groups") {
     Field f;
     return !reader.ReadField(f);
   };
-  CHECK(fails(std::string_view("\x00\x01", 2)));          // field 0
-  CHECK(fails("\x0E"));                                   // wire type 6
-  CHECK(fails("\x0F"));                                   // wire type 7
-  CHECK(fails("\x0C"));                                   // end group without start
-  CHECK(fails("\x0A\x05" "abc"));                         // length past the end
-  CHECK(fails("\x0A\xFF\xFF\xFF\xFF\x0F"));               // huge length
-  CHECK(fails("\x09\x01\x02"));                           // short fixed64
-  CHECK(fails("\x0D\x01"));                               // short fixed32
-  CHECK(fails("\x0B\x08\x01"));                           // group never ends
-  CHECK(fails("\x0B\x14"));                               // group ends with another number
+  CHECK(fails(std::string_view("\x00\x01", 2)));  // field 0
+  CHECK(fails("\x0E"));                           // wire type 6
+  CHECK(fails("\x0F"));                           // wire type 7
+  CHECK(fails("\x0C"));                           // end group without start
+  CHECK(
+      fails("\x0A\x05"
+            "abc"));                                              // length past the end
+  CHECK(fails("\x0A\xFF\xFF\xFF\xFF\x0F"));                       // huge length
+  CHECK(fails("\x09\x01\x02"));                                   // short fixed64
+  CHECK(fails("\x0D\x01"));                                       // short fixed32
+  CHECK(fails("\x0B\x08\x01"));                                   // group never ends
+  CHECK(fails("\x0B\x14"));                                       // group ends with another number
   CHECK(fails(std::string_view("\x88\x80\x80\x80\x80\x00", 6)));  // 6-byte tag
   CHECK(fails(std::string_view("\x88\x80\x80\x80\x70\x00", 6)));  // tag above 32 bits
   std::string deep;
@@ -104,10 +106,26 @@ TEST_CASE("IsValidUtf8 follows the Unicode well-formedness table") {
   CHECK(IsValidUtf8(std::string_view("\x00", 1)));
   CHECK(IsValidUtf8("\xED\x9F\xBF"));  // U+D7FF, just below the surrogates
   CHECK(IsValidUtf8("\xEE\x80\x80"));  // U+E000, just above
-  for (std::string_view bad :
-       {"\x80", "\xBF", "\xC0\x80", "\xC1\xBF", "\xC3", "\xC3\x28", "\xE0\x80\x80", "\xE0\x9F\xBF", "\xED\xA0\x80",
-        "\xED\xBF\xBF", "\xE2\x82", "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
-        "\xF0\x9F\x98", "\xFE", "\xFF", "abcdefgh\xFF", "abcdefghijklmno\xC3"}) {
+  for (std::string_view bad : {"\x80",
+                               "\xBF",
+                               "\xC0\x80",
+                               "\xC1\xBF",
+                               "\xC3",
+                               "\xC3\x28",
+                               "\xE0\x80\x80",
+                               "\xE0\x9F\xBF",
+                               "\xED\xA0\x80",
+                               "\xED\xBF\xBF",
+                               "\xE2\x82",
+                               "\xF0\x80\x80\x80",
+                               "\xF0\x8F\xBF\xBF",
+                               "\xF4\x90\x80\x80",
+                               "\xF5\x80\x80\x80",
+                               "\xF0\x9F\x98",
+                               "\xFE",
+                               "\xFF",
+                               "abcdefgh\xFF",
+                               "abcdefghijklmno\xC3"}) {
     CAPTURE(bad);
     CHECK_FALSE(IsValidUtf8(bad));
   }

@@ -96,8 +96,8 @@ void CheckHeaders(Signal signal, const std::string& original, const std::vector<
           if (compare) CHECK(rl.scope_logs_size() > 0);
           for (const auto& sl : rl.scope_logs()) {
             if (compare) CHECK(sl.log_records_size() > 0);
-            std::string header = rl.resource().SerializeAsString() + "|" + sl.scope().SerializeAsString() + "|" +
-                                 sl.schema_url();
+            std::string header = rl.resource().SerializeAsString() + "|" + sl.scope().SerializeAsString() +
+                                 "|" + sl.schema_url();
             for (const auto& rec : sl.log_records()) record(rec.severity_text(), header, compare);
           }
         }
@@ -141,11 +141,11 @@ TEST_CASE("Split keeps every item, in order, under its resource and scope") {
     std::string bytes;
   };
   std::vector<Case> cases = {
-      {Signal::kTraces, MakeTraces(3, 3, 5).SerializeAsString()},    // 45 spans
-      {Signal::kTraces, MakeTraces(1, 1, 17).SerializeAsString()},   // one big scope
-      {Signal::kMetrics, MakeMetrics(2, 2, 5, 3).SerializeAsString()},  // 60 points in metrics of 3
-      {Signal::kMetrics, MakeMetrics(1, 1, 2, 11).SerializeAsString()}, // big metrics
-      {Signal::kLogs, MakeLogs(3, 2, 6).SerializeAsString()},        // 36 records
+      {Signal::kTraces, MakeTraces(3, 3, 5).SerializeAsString()},        // 45 spans
+      {Signal::kTraces, MakeTraces(1, 1, 17).SerializeAsString()},       // one big scope
+      {Signal::kMetrics, MakeMetrics(2, 2, 5, 3).SerializeAsString()},   // 60 points in metrics of 3
+      {Signal::kMetrics, MakeMetrics(1, 1, 2, 11).SerializeAsString()},  // big metrics
+      {Signal::kLogs, MakeLogs(3, 2, 6).SerializeAsString()},            // 36 records
   };
   for (const Case& c : cases) {
     std::uint64_t total = MustCount(c.signal, c.bytes);
@@ -187,7 +187,7 @@ TEST_CASE("SplitPolicy::kPreferBoundaries keeps resources whole when they fit a 
   std::string bytes = MakeTraces(4, 2, 3).SerializeAsString();  // resources of 6 spans
   std::vector<Piece> fill = MustSplit(Signal::kTraces, bytes, 10, SplitPolicy::kFill);
   std::vector<Piece> whole = MustSplit(Signal::kTraces, bytes, 10, SplitPolicy::kPreferBoundaries);
-  CHECK(fill.size() == 3);   // 10, 10, 4
+  CHECK(fill.size() == 3);     // 10, 10, 4
   REQUIRE(whole.size() == 4);  // 6, 6, 6, 6
   for (const Piece& piece : whole) {
     TraceRequest req;
@@ -255,7 +255,8 @@ TEST_CASE("Split follows the metric oneof: data protobuf would drop stays droppe
   std::string metric = Len(1, "m") + points(5, 2, 1) + points(7, 3, 3) + points(5, 1, 6) + points(5, 2, 7);
   std::string bytes = Len(1, Len(2, Len(2, metric) + Len(2, Len(1, "other") + points(11, 2, 20))));
   CHECK(MustCount(Signal::kMetrics, bytes) == 5);
-  for (std::uint64_t max_items : {1ull, 2ull, 4ull}) CheckSplit(Signal::kMetrics, bytes, max_items, SplitPolicy::kFill);
+  for (std::uint64_t max_items : {1ull, 2ull, 4ull})
+    CheckSplit(Signal::kMetrics, bytes, max_items, SplitPolicy::kFill);
 }
 
 TEST_CASE("Split keeps entries without items and header fields wherever they sit") {
@@ -267,7 +268,8 @@ TEST_CASE("Split keeps entries without items and header fields wherever they sit
   std::string scope1 = Len(3, "scope-url") + Len(2, span_a) + Len(1, Len(1, "lib")) + Len(2, span_b) +
                        Len(2, span_c) + Len(99, "unknown");
   std::string empty_scope = Len(1, Len(1, "idle"));
-  std::string resource = Len(3, "res-url") + Len(2, empty_scope) + Len(2, scope1) + Len(1, std::string("\x10\x05", 2));
+  std::string resource =
+      Len(3, "res-url") + Len(2, empty_scope) + Len(2, scope1) + Len(1, std::string("\x10\x05", 2));
   std::string bytes = Len(1, Len(3, "only-a-url")) + Len(1, resource) + Len(1, Len(3, "trailing"));
   REQUIRE(MustCount(Signal::kTraces, bytes) == 3);
   std::vector<Piece> pieces = MustSplit(Signal::kTraces, bytes, 2);

@@ -110,9 +110,9 @@ TEST_CASE("metric points follow protobuf's oneof rules") {
     std::uint64_t items;
   };
   std::vector<Case> cases = {
-      {name + points(5, 2) + points(7, 3), 3},                  // sum replaces gauge
-      {name + points(5, 2) + points(5, 1), 3},                  // repeats merge
-      {name + points(5, 2) + points(7, 3) + points(5, 1), 1},   // back to gauge: only the last one
+      {name + points(5, 2) + points(7, 3), 3},                   // sum replaces gauge
+      {name + points(5, 2) + points(5, 1), 3},                   // repeats merge
+      {name + points(5, 2) + points(7, 3) + points(5, 1), 1},    // back to gauge: only the last one
       {points(9, 2) + name + points(10, 4) + points(11, 1), 1},  // histogram, exp histogram, summary
       {name, 0},
   };
@@ -133,7 +133,7 @@ TEST_CASE("repeated scalars may be packed or not") {
   AppendVarint(packed_varints, 300);
   AppendVarint(packed_varints, 1);
   std::string ehdp = Len(8, VarintField(2, 7) + VarintField(2, 1u << 20)) + Len(9, Len(2, packed_varints));
-  std::string metric = Len(9, Len(1, hdp)) ;
+  std::string metric = Len(9, Len(1, hdp));
   std::string metric2 = Len(10, Len(1, ehdp));
   for (const std::string& m : {metric, metric2}) {
     std::string req = WrapItem(Signal::kMetrics, m);
@@ -143,8 +143,9 @@ TEST_CASE("repeated scalars may be packed or not") {
     CheckAgreesWithProtobuf(Signal::kMetrics, req, true);
   }
   // A packed fixed64 run must be whole 8-byte values; packed varints must be complete.
-  CHECK_THAT(ErrorOf(Signal::kMetrics, WrapItem(Signal::kMetrics, Len(9, Len(1, Len(6, std::string(7, 'x')))))),
-             Catch::Contains("packed fixed64 field 6"));
+  CHECK_THAT(
+      ErrorOf(Signal::kMetrics, WrapItem(Signal::kMetrics, Len(9, Len(1, Len(6, std::string(7, 'x')))))),
+      Catch::Contains("packed fixed64 field 6"));
   CHECK_THAT(ErrorOf(Signal::kMetrics, WrapItem(Signal::kMetrics, Len(10, Len(1, Len(8, Len(2, "\x80")))))),
              Catch::Contains("malformed packed varint field 2"));
 }
@@ -169,8 +170,8 @@ TEST_CASE("errors name the path and the field") {
   std::string good_span = Len(5, "ok");
   std::string bad_span = good_span + Len(9, std::string(20, 'a')).substr(0, 7);  // field 9 claims 20, has 5
   std::string scope0 = Len(2, good_span);
-  std::string scope1 = Len(1, Len(1, "lib")) + Len(2, good_span) + Len(2, good_span) + Len(2, good_span) +
-                       Len(2, bad_span);
+  std::string scope1 =
+      Len(1, Len(1, "lib")) + Len(2, good_span) + Len(2, good_span) + Len(2, good_span) + Len(2, bad_span);
   std::string req = Len(1, Len(2, scope0) + Len(2, scope1));
   CHECK(ErrorOf(Signal::kTraces, req) ==
         "resource_spans[0].scope_spans[1].spans[3]: truncated length-delimited field 9 (attributes)");
@@ -220,7 +221,9 @@ TEST_CASE("proto3 strings must be valid UTF-8") {
   TraceRequest traces = MakeTraces(1, 1, 2);
   traces.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(1)->set_name("SPAN@NAME");
   std::string bytes = traces.SerializeAsString();
-  bytes.replace(bytes.find("SPAN@NAME"), 9, "SPAN\xFF" "NAME");
+  bytes.replace(bytes.find("SPAN@NAME"), 9,
+                "SPAN\xFF"
+                "NAME");
   CHECK(ErrorOf(Signal::kTraces, bytes) ==
         "resource_spans[0].scope_spans[0].spans[1]: invalid UTF-8 in string field 5 (name)");
   // Keys, scope names and log bodies are strings too; bytes fields are not.
@@ -254,12 +257,14 @@ TEST_CASE("nesting depth is bounded exactly where protobuf bounds it") {
     }
     // log body at depth 4; each array level adds 2, each kvlist level 3; the limit is depth 100.
     CHECK(deepest_ok == (kvlist ? 33 : 49));
-    CHECK_THAT(ErrorOf(Signal::kLogs, NestedBody(deepest_ok + 1, kvlist)), Catch::Contains("nested deeper than 100"));
+    CHECK_THAT(ErrorOf(Signal::kLogs, NestedBody(deepest_ok + 1, kvlist)),
+               Catch::Contains("nested deeper than 100"));
   }
   // Far deeper input fails fast without exhausting the stack.
   std::string value = VarintField(3, 1);
   for (int i = 0; i < 3000; ++i) value = Len(5, Len(1, value));
-  CHECK_THAT(ErrorOf(Signal::kLogs, WrapItem(Signal::kLogs, Len(5, value))), Catch::Contains("nested deeper"));
+  CHECK_THAT(ErrorOf(Signal::kLogs, WrapItem(Signal::kLogs, Len(5, value))),
+             Catch::Contains("nested deeper"));
 }
 
 TEST_CASE("unknown fields are skipped, groups included") {
@@ -268,8 +273,7 @@ TEST_CASE("unknown fields are skipped, groups included") {
                       std::string("\xAB\x06", 2) /* start group 101 */ + Len(2, "x") +
                       std::string("\xAC\x06", 2) /* end 101 */ + std::string("\xA4\x06", 2) /* end 100 */;
   std::string unknowns = VarintField(99, 1) + Fixed64Field(98, 2) + Len(97, "\xFF\xFF") +
-                         std::string("\x85\x06\x01\x02\x03\x04", 6) /* fixed32 field 96 */ +
-                         group;
+                         std::string("\x85\x06\x01\x02\x03\x04", 6) /* fixed32 field 96 */ + group;
   std::string span = Len(5, "s") + unknowns;
   std::string req = WrapItem(Signal::kTraces, span) + Len(1000, "reserved") + unknowns;
   auto result = ValidateAndCount(Signal::kTraces, req);
@@ -287,8 +291,8 @@ TEST_CASE("unknown fields are skipped, groups included") {
       {std::string("\xA3\x06", 2) + VarintField(1, 5), "malformed or too deep group field 100"},
       {std::string("\xA3\x06\xAC\x06", 4), "malformed or too deep group field 100"},  // wrong end number
       {std::string("\xA4\x06", 2), "unexpected end-group tag field 100"},
-      {std::string("\x3E", 1), "invalid tag"},  // wire type 6
-      {std::string("\x00", 1), "invalid tag"},  // field 0
+      {std::string("\x3E", 1), "invalid tag"},                      // wire type 6
+      {std::string("\x00", 1), "invalid tag"},                      // field 0
       {std::string("\x85\x80\x80\x80\x80\x00", 6), "invalid tag"},  // 6-byte tag
   };
   for (const Case& c : bad) {
@@ -306,16 +310,20 @@ TEST_CASE("unknown fields are skipped, groups included") {
 
 TEST_CASE("trace and span ids are empty or full length") {
   CHECK(ValidateAndCount(Signal::kTraces, WrapItem(Signal::kTraces, Len(1, "") + Len(2, ""))).ok());
-  CHECK(ValidateAndCount(Signal::kTraces, WrapItem(Signal::kTraces, Len(1, Id(16, 1)) + Len(2, Id(8, 1)))).ok());
+  CHECK(ValidateAndCount(Signal::kTraces, WrapItem(Signal::kTraces, Len(1, Id(16, 1)) + Len(2, Id(8, 1))))
+            .ok());
   CHECK_THAT(ErrorOf(Signal::kTraces, WrapItem(Signal::kTraces, Len(1, Id(15, 1)))),
              Catch::EndsWith("trace id field 1 is neither empty nor 16 bytes (trace_id)"));
   CHECK_THAT(ErrorOf(Signal::kTraces, WrapItem(Signal::kTraces, Len(4, Id(16, 1)))),
              Catch::EndsWith("span id field 4 is neither empty nor 8 bytes (parent_span_id)"));
   CHECK_THAT(ErrorOf(Signal::kTraces, WrapItem(Signal::kTraces, Len(13, Len(2, "x")))),
              Catch::EndsWith("links[0]: span id field 2 is neither empty nor 8 bytes (span_id)"));
-  CHECK_THAT(ErrorOf(Signal::kLogs, WrapItem(Signal::kLogs, Len(9, "abc"))), Catch::Contains("trace id field 9"));
-  CHECK_THAT(ErrorOf(Signal::kMetrics, WrapItem(Signal::kMetrics, Len(5, Len(1, Len(5, Len(4, "abc")))))),
-             Catch::EndsWith("gauge.data_points[0].exemplars[0]: span id field 4 is neither empty nor 8 bytes (span_id)"));
+  CHECK_THAT(ErrorOf(Signal::kLogs, WrapItem(Signal::kLogs, Len(9, "abc"))),
+             Catch::Contains("trace id field 9"));
+  CHECK_THAT(
+      ErrorOf(Signal::kMetrics, WrapItem(Signal::kMetrics, Len(5, Len(1, Len(5, Len(4, "abc")))))),
+      Catch::EndsWith(
+          "gauge.data_points[0].exemplars[0]: span id field 4 is neither empty nor 8 bytes (span_id)"));
 }
 
 TEST_CASE("random mutations never crash and never accept what protobuf rejects") {

@@ -1,0 +1,22 @@
+#include "processors/batch/factory.h"
+
+#include "processors/batch/batch_processor.h"
+
+namespace otlpd::processors::batch {
+
+ProcessorFactory BatchProcessorFactory() {
+  return ProcessorFactory{
+      .type = "batch",
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
+                   Consumer* next) -> std::unique_ptr<Processor> {
+        config::MapDecoder d(node, ctx.path);
+        static Telemetry unused;
+        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
+        return std::make_unique<BatchProcessor>(ctx.id.ToString(), signal, Config::Decode(d), next,
+                                                t->Register("processor", ctx.id.ToString()));
+      },
+  };
+}
+
+}  // namespace otlpd::processors::batch
