@@ -68,13 +68,15 @@ bool GetInt64(dom::element v, std::int64_t& out) {
     case dom::element_type::INT64: return !v.get_int64().get(out);
     case dom::element_type::UINT64: {
       std::uint64_t u = 0;
-      if (v.get_uint64().get(u) || u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      if (v.get_uint64().get(u) || u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return false;
       out = static_cast<std::int64_t>(u);
       return true;
     }
     case dom::element_type::DOUBLE: {
       double d = 0;
-      if (v.get_double().get(d) || !(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) {
+      if (v.get_double().get(d) || !(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
+          d != std::trunc(d)) {
         return false;
       }
       out = static_cast<std::int64_t>(d);
@@ -99,7 +101,8 @@ bool GetUInt64(dom::element v, std::uint64_t& out) {
     case dom::element_type::UINT64: return !v.get_uint64().get(out);
     case dom::element_type::DOUBLE: {
       double d = 0;
-      if (v.get_double().get(d) || !(d >= 0 && d < 18446744073709551616.0) || d != std::trunc(d)) return false;
+      if (v.get_double().get(d) || !(d >= 0 && d < 18446744073709551616.0) || d != std::trunc(d))
+        return false;
       out = static_cast<std::uint64_t>(d);
       return true;
     }
@@ -212,7 +215,9 @@ class Decoder {
     buf[n++] = static_cast<char>(v);
     out_.append(buf, n);
   }
-  void Tag(std::uint32_t number, internal::WireType wire_type) { Varint((std::uint64_t{number} << 3) | wire_type); }
+  void Tag(std::uint32_t number, internal::WireType wire_type) {
+    Varint((std::uint64_t{number} << 3) | wire_type);
+  }
   void Raw(internal::WireType wire_type, std::uint64_t raw) {
     if (wire_type == internal::kVarint) {
       Varint(raw);
@@ -258,7 +263,8 @@ class Decoder {
   }
   void EndMessage(const FieldInfo& f, LenMark mark) {
     const int width = EndLen(mark);
-    if (width != mark.reserved) f.message->length_width_hint.store(static_cast<std::uint8_t>(width), std::memory_order_relaxed);
+    if (width != mark.reserved)
+      f.message->length_width_hint.store(static_cast<std::uint8_t>(width), std::memory_order_relaxed);
   }
 
   std::string out_;
@@ -288,7 +294,8 @@ bool Decoder::Number(const FieldInfo& f, dom::element v, std::uint64_t& raw) {
       if (f.kind == Kind::kDouble) {
         raw = std::bit_cast<std::uint64_t>(d);
       } else {
-        if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) return Fail("number out of range for float");
+        if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max())
+          return Fail("number out of range for float");
         raw = std::bit_cast<std::uint32_t>(static_cast<float>(d));
       }
       return true;
@@ -310,13 +317,16 @@ bool Decoder::Number(const FieldInfo& f, dom::element v, std::uint64_t& raw) {
     case Kind::kSFixed32:
     case Kind::kSInt32: {
       std::int64_t i = 0;
-      if (!GetInt64(v, i) || i < std::numeric_limits<std::int32_t>::min() || i > std::numeric_limits<std::int32_t>::max()) {
+      if (!GetInt64(v, i) || i < std::numeric_limits<std::int32_t>::min() ||
+          i > std::numeric_limits<std::int32_t>::max()) {
         return Fail("expected a signed 32-bit integer");
       }
       const auto u = static_cast<std::uint32_t>(i);
-      if (f.kind == Kind::kInt32) raw = static_cast<std::uint64_t>(i);  // negative: sign-extended, as protobuf
+      if (f.kind == Kind::kInt32)
+        raw = static_cast<std::uint64_t>(i);  // negative: sign-extended, as protobuf
       if (f.kind == Kind::kSFixed32) raw = u;
-      if (f.kind == Kind::kSInt32) raw = (u << 1) ^ static_cast<std::uint32_t>(static_cast<std::int32_t>(i) >> 31);
+      if (f.kind == Kind::kSInt32)
+        raw = (u << 1) ^ static_cast<std::uint32_t>(static_cast<std::int32_t>(i) >> 31);
       return true;
     }
     case Kind::kUInt32:
@@ -371,8 +381,8 @@ bool Decoder::Bytes(const FieldInfo& f, dom::element v, bool repeated) {
   if (f.id_bytes != 0) {
     if (s.empty()) return true;
     if (s.size() != 2u * f.id_bytes) {
-      return Fail("invalid id: want " + std::to_string(2 * f.id_bytes) + " hex digits, got " + std::to_string(s.size()) +
-                  " characters");
+      return Fail("invalid id: want " + std::to_string(2 * f.id_bytes) + " hex digits, got " +
+                  std::to_string(s.size()) + " characters");
     }
     char id[16];
     bool zero = true;
@@ -455,7 +465,8 @@ bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
 }
 
 bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
-  if (depth > kMaxDecodeDepth) return Fail("nested deeper than " + std::to_string(kMaxDecodeDepth) + " messages");
+  if (depth > kMaxDecodeDepth)
+    return Fail("nested deeper than " + std::to_string(kMaxDecodeDepth) + " messages");
   // Collect first, emit in field-number order afterwards; a repeated key or
   // another member of the same oneof later in the object replaces the earlier.
   // Sized for the widest message but initialised only as far as this one
@@ -580,7 +591,8 @@ Result<std::string> Decode(ParseState& state, const MessageInfo& schema, std::st
   }
   if (error) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(error));
   dom::object object;
-  if (root.get_object().get(object)) return Status::InvalidArgument("invalid OTLP/JSON: the body must be a JSON object");
+  if (root.get_object().get(object))
+    return Status::InvalidArgument("invalid OTLP/JSON: the body must be a JSON object");
   Decoder decoder(json.size());
   if (!decoder.Message(schema, object, 1)) return Status::InvalidArgument(decoder.Error());
   return std::move(decoder.out());

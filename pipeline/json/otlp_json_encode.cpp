@@ -48,8 +48,10 @@ struct Chunk {
   std::size_t size;
 };
 
-// Append-only output buffer with inline fast paths: std::string::push_back
-// was not inlined here and cost ~14% of encoding.
+// Append-only output buffer with inline fast paths (std::string::push_back
+// was not inlined here and cost ~14% of encoding). It writes into the string
+// it returns: no final copy, and no allocation pattern that makes malloc hand
+// the pages back to the kernel after every request.
 class Out {
  public:
   explicit Out(std::size_t capacity) { Grow(capacity); }
@@ -69,24 +71,25 @@ class Out {
     return pos_;
   }
   void Advance(std::size_t n) { pos_ += n; }
-  std::size_t size() const { return static_cast<std::size_t>(pos_ - buffer_.get()); }
-  void Truncate(std::size_t n) { pos_ = buffer_.get() + n; }
-  std::string Take() const { return std::string(buffer_.get(), size()); }
+  std::size_t size() const { return static_cast<std::size_t>(pos_ - buffer_.data()); }
+  void Truncate(std::size_t n) { pos_ = buffer_.data() + n; }
+  std::string Take() {
+    buffer_.resize(size());
+    pos_ = end_ = nullptr;
+    return std::move(buffer_);
+  }
 
  private:
   void Grow(std::size_t n) {
     const std::size_t used = size();
-    const std::size_t capacity = std::max(used + n, 2 * static_cast<std::size_t>(end_ - buffer_.get()));
-    auto next = std::make_unique_for_overwrite<char[]>(capacity);
-    if (used != 0) std::memcpy(next.get(), buffer_.get(), used);
-    buffer_ = std::move(next);
-    pos_ = buffer_.get() + used;
-    end_ = buffer_.get() + capacity;
+    buffer_.resize(std::max(used + n, 2 * buffer_.size()));
+    pos_ = buffer_.data() + used;
+    end_ = buffer_.data() + buffer_.size();
   }
 
-  std::unique_ptr<char[]> buffer_;
-  char* pos_ = nullptr;
-  char* end_ = nullptr;
+  std::string buffer_;
+  char* pos_ = buffer_.data();
+  char* end_ = buffer_.data();
 };
 
 bool ReadVarint(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& value) {
@@ -360,10 +363,11 @@ class Encoder {
     std::int64_t index;
   };
 
-  bool Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head, std::uint32_t* tail,
-            int depth);
+  bool Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head,
+            std::uint32_t* tail, int depth);
   bool SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std::uint8_t* end, int depth);
-  bool Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after, bool& first, int depth);
+  bool Field(const FieldInfo& f, std::uint32_t head, std::uint32_t last, std::uint32_t after, bool& first,
+             int depth);
   bool RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first);
   bool Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
@@ -412,7 +416,8 @@ bool Encoder::SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std:
         p += 4;
         break;
       case internal::kLen:
-        if (!ReadVarint(p, end, v) || v > static_cast<std::uint64_t>(end - p)) return Fail("truncated length");
+        if (!ReadVarint(p, end, v) || v > static_cast<std::uint64_t>(end - p))
+          return Fail("truncated length");
         p += v;
         break;
       case internal::kStartGroup:
@@ -427,8 +432,8 @@ bool Encoder::SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std:
   return Fail("unterminated group");
 }
 
-bool Encoder::Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head, std::uint32_t* tail,
-                   int depth) {
+bool Encoder::Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head,
+                   std::uint32_t* tail, int depth) {
   const std::uint8_t* p = chunk.data;
   const std::uint8_t* const end = chunk.data + chunk.size;
   while (p < end) {
@@ -514,8 +519,11 @@ bool Encoder::RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first
     // Packed run.
     const std::uint8_t* p = e.data;
     const std::uint8_t* const end = e.data + e.value;
-    const int width = f.wire_type == internal::kFixed64Wire ? 8 : f.wire_type == internal::kFixed32Wire ? 4 : 0;
-    if (width != 0 && e.value % width != 0) return Fail("packed field length is not a multiple of " + std::to_string(width));
+    const int width = f.wire_type == internal::kFixed64Wire   ? 8
+                      : f.wire_type == internal::kFixed32Wire ? 4
+                                                              : 0;
+    if (width != 0 && e.value % width != 0)
+      return Fail("packed field length is not a multiple of " + std::to_string(width));
     while (p < end) {
       std::uint64_t v = 0;
       if (width == 0) {
@@ -537,9 +545,11 @@ bool Encoder::RepeatedScalar(const FieldInfo& f, std::uint32_t head, bool& first
   return true;
 }
 
-// `after`: only occurrences with a larger entry index count (oneof members
-// overwritten by a later member of the same oneof); kNone for all.
-bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after, bool& first, int depth) {
+// `head`/`last`: first and last occurrence, kNone when absent. `after`: only
+// occurrences with a larger entry index count (oneof members overwritten by a
+// later member of the same oneof); kNone for all.
+bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t last, std::uint32_t after,
+                    bool& first, int depth) {
   if (f.repeated) {
     if (head == kNone) return true;
     if (f.kind != Kind::kMessage) return RepeatedScalar(f, head, first);
@@ -573,13 +583,12 @@ bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after,
       return Message(*f.message, {&chunk, 1}, depth + 1);
     }
     std::vector<Chunk> chunks;
-    for (std::uint32_t i = start; i != kNone; i = entries_[i].next) chunks.push_back({entries_[i].data, entries_[i].value});
+    for (std::uint32_t i = start; i != kNone; i = entries_[i].next)
+      chunks.push_back({entries_[i].data, entries_[i].value});
     return Message(*f.message, chunks, depth + 1);
   }
 
   if (head == kNone) return true;
-  std::uint32_t last = head;
-  while (entries_[last].next != kNone) last = entries_[last].next;
   const Entry e = entries_[last];  // last one wins
   if (f.kind == Kind::kString) {
     if (e.value == 0 && !f.explicit_presence) return true;
@@ -610,7 +619,8 @@ bool Encoder::Field(const FieldInfo& f, std::uint32_t head, std::uint32_t after,
 }
 
 bool Encoder::Message(const MessageInfo& info, std::span<const Chunk> chunks, int depth) {
-  if (depth > kMaxEncodeDepth) return Fail("messages nested deeper than " + std::to_string(kMaxEncodeDepth) + " levels");
+  if (depth > kMaxEncodeDepth)
+    return Fail("messages nested deeper than " + std::to_string(kMaxEncodeDepth) + " levels");
   // head/tail are valid only where `present` has the field's bit.
   std::uint32_t present = 0;
   std::uint32_t head[kMaxFields];
@@ -653,7 +663,8 @@ bool Encoder::Message(const MessageInfo& info, std::span<const Chunk> chunks, in
     const FieldInfo& f = info.fields[static_cast<std::size_t>(i)];
     const bool has = (present >> i) & 1u;
     path_.push_back({&f.json_name, -1});
-    const bool ok = Field(f, has ? head[i] : kNone, f.oneof >= 0 ? cut[f.oneof] : kNone, first, depth);
+    const bool ok = Field(f, has ? head[i] : kNone, has ? tail[i] : kNone,
+                          f.oneof >= 0 ? cut[f.oneof] : kNone, first, depth);
     if (!ok && error_path_.empty()) error_path_ = path_;
     path_.pop_back();
     if (!ok) return false;

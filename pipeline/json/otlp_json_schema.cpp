@@ -116,7 +116,8 @@ class Registry {
 
  private:
   static void CollectFiles(const pb::FileDescriptor* file, std::set<const pb::FileDescriptor*>& files) {
-    if (!std::string_view(file->package()).starts_with(kOtlpPackagePrefix) || !files.insert(file).second) return;
+    if (!std::string_view(file->package()).starts_with(kOtlpPackagePrefix) || !files.insert(file).second)
+      return;
     for (int i = 0; i < file->dependency_count(); ++i) CollectFiles(file->dependency(i), files);
   }
 
@@ -176,10 +177,10 @@ class Registry {
     for (std::size_t i = 0; i < info.fields.size(); ++i) {
       for (const std::string* key : {&info.fields[i].json_name, &info.fields[i].proto_name}) {
         if (info.IndexOfKey(*key) >= 0) continue;  // same spelling both ways
-        const std::uint32_t h = MessageInfo::HashKey(*key);
-        std::size_t slot = h & (table_size - 1);
+        const MessageInfo::KeyProbe probe(*key);
+        std::size_t slot = probe.Hash() & (table_size - 1);
         while (info.key_table[slot].index >= 0) slot = (slot + 1) & (table_size - 1);
-        info.key_table[slot] = {h, static_cast<int>(i), *key};
+        info.key_table[slot] = {probe, static_cast<int>(i), *key};
       }
     }
   }

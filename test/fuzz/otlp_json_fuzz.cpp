@@ -33,8 +33,10 @@ namespace {
 
 std::unique_ptr<google::protobuf::Message> NewRequest(otlpd::Signal signal) {
   switch (signal) {
-    case otlpd::Signal::kMetrics: return std::make_unique<opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>();
-    case otlpd::Signal::kLogs: return std::make_unique<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest>();
+    case otlpd::Signal::kMetrics:
+      return std::make_unique<opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>();
+    case otlpd::Signal::kLogs:
+      return std::make_unique<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest>();
     case otlpd::Signal::kTraces: break;
   }
   return std::make_unique<opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>();
@@ -58,7 +60,8 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
 void CheckDecode(otlpd::Signal signal, std::string_view json) {
   auto bytes = otlpd::json::DecodeRequest(signal, json);
   if (!bytes.ok()) {
-    if (bytes.status().code() != otlpd::StatusCode::kInvalidArgument) Die("decode: unexpected status", signal, bytes.status().message());
+    if (bytes.status().code() != otlpd::StatusCode::kInvalidArgument)
+      Die("decode: unexpected status", signal, bytes.status().message());
     return;
   }
   auto first = NewRequest(signal);
@@ -70,14 +73,16 @@ void CheckDecode(otlpd::Signal signal, std::string_view json) {
   auto second = NewRequest(signal);
   if (!second->ParseFromString(*again)) Die("re-decode produced unparsable protobuf", signal, "");
   std::string report;
-  if (!Same(*first, *second, &report)) Die("round trip changed the message", signal, report + "\n" + *encoded);
+  if (!Same(*first, *second, &report))
+    Die("round trip changed the message", signal, report + "\n" + *encoded);
 }
 
 void CheckEncode(otlpd::Signal signal, std::string_view wire) {
   auto json = otlpd::json::EncodeRequest(signal, wire);
   if (!json.ok()) return;
   auto message = NewRequest(signal);
-  if (!message->ParseFromArray(wire.data(), static_cast<int>(wire.size()))) return;  // e.g. invalid UTF-8: we are laxer
+  if (!message->ParseFromArray(wire.data(), static_cast<int>(wire.size())))
+    return;  // e.g. invalid UTF-8: we are laxer
   auto canonical = otlpd::json::EncodeRequest(signal, message->SerializeAsString());
   if (!canonical.ok()) Die("encode of re-serialized protobuf failed", signal, canonical.status().message());
   if (*canonical != *json) Die("wire form changed the JSON", signal, *json + "\n" + *canonical);

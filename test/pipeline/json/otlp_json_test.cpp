@@ -37,7 +37,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::string Unhex(std::string_view hex) {
   std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
 }
 
@@ -103,8 +104,9 @@ common::KeyValue* Attr(google::protobuf::RepeatedPtrField<common::KeyValue>* att
 
 // Every AnyValue kind, nested arrays and kvlists, awkward strings and doubles.
 void FillAttributes(google::protobuf::RepeatedPtrField<common::KeyValue>* attrs) {
-  Set(Attr(attrs, "string")->mutable_value(), "quote\" backslash\\ newline\n tab\t nul" + std::string(1, '\0') +
-                                                  " ctl\x01\x1f del\x7f utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  Set(Attr(attrs, "string")->mutable_value(),
+      "quote\" backslash\\ newline\n tab\t nul" + std::string(1, '\0') +
+          " ctl\x01\x1f del\x7f utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
   Attr(attrs, "empty")->mutable_value()->set_string_value("");
   Attr(attrs, "bool")->mutable_value()->set_bool_value(true);
   Attr(attrs, "false")->mutable_value()->set_bool_value(false);
@@ -137,6 +139,11 @@ TraceRequest RichTraces() {
   rs->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
   FillAttributes(rs->mutable_resource()->mutable_attributes());
   rs->mutable_resource()->set_dropped_attributes_count(7);
+  auto* entity = rs->mutable_resource()->add_entity_refs();
+  entity->set_type("service");
+  entity->add_id_keys("service.name");
+  entity->add_id_keys("");
+  entity->add_description_keys("host.name");
   auto* ss = rs->add_scope_spans();
   ss->mutable_scope()->set_name("lib");
   ss->mutable_scope()->set_version("1.2.3");
@@ -177,7 +184,8 @@ TraceRequest RichTraces() {
   return req;
 }
 
-metrics::Exemplar* AddExemplar(google::protobuf::RepeatedPtrField<metrics::Exemplar>* exemplars, bool as_int) {
+metrics::Exemplar* AddExemplar(google::protobuf::RepeatedPtrField<metrics::Exemplar>* exemplars,
+                               bool as_int) {
   auto* e = exemplars->Add();
   Attr(e->mutable_filtered_attributes(), "user")->mutable_value()->set_string_value("u1");
   e->set_time_unix_nano(99);
@@ -231,7 +239,8 @@ MetricsRequest RichMetrics() {
   auto* hp = hist->mutable_histogram()->add_data_points();
   hp->set_count(std::numeric_limits<std::uint64_t>::max());
   hp->set_sum(0);  // optional: present although zero
-  for (std::uint64_t c : {std::uint64_t{0}, std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()}) hp->add_bucket_counts(c);
+  for (std::uint64_t c : {std::uint64_t{0}, std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()})
+    hp->add_bucket_counts(c);
   for (double b : {-kInf, 0.5, 1e300}) hp->add_explicit_bounds(b);
   hp->set_min(-1.5);
   hp->set_max(kInf);
@@ -240,7 +249,8 @@ MetricsRequest RichMetrics() {
 
   auto* exp = sm->add_metrics();
   exp->set_name("exp");
-  exp->mutable_exponential_histogram()->set_aggregation_temporality(metrics::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  exp->mutable_exponential_histogram()->set_aggregation_temporality(
+      metrics::AGGREGATION_TEMPORALITY_CUMULATIVE);
   auto* ep = exp->mutable_exponential_histogram()->add_data_points();
   ep->set_count(10);
   ep->set_sum(-3.25);
@@ -297,7 +307,8 @@ LogsRequest RichLogs() {
   return req;
 }
 
-constexpr std::string_view kMinimalTraceBody = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
+constexpr std::string_view kMinimalTraceBody =
+    R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
   "scopeSpans":[{"scope":{"name":"lib"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
   "spanId":"eee19b7ec3c1b174","name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000",
   "endTimeUnixNano":"1544712661000000000","status":{"code":1}}]}]}]})";
@@ -305,7 +316,9 @@ constexpr std::string_view kMinimalTraceBody = R"({"resourceSpans":[{"resource":
 TraceRequest MinimalTrace() {
   TraceRequest req;
   auto* rs = req.add_resource_spans();
-  Attr(rs->mutable_resource()->mutable_attributes(), "service.name")->mutable_value()->set_string_value("svc");
+  Attr(rs->mutable_resource()->mutable_attributes(), "service.name")
+      ->mutable_value()
+      ->set_string_value("svc");
   auto* ss = rs->add_scope_spans();
   ss->mutable_scope()->set_name("lib");
   auto* span = ss->add_spans();
@@ -366,23 +379,26 @@ TEST_CASE("encoder output matches pdata's JSON marshaler byte for byte", "[json]
     Attr(span->mutable_attributes(), "http.status_code")->mutable_value()->set_int_value(200);
     Attr(span->mutable_attributes(), "ok")->mutable_value()->set_bool_value(true);
     Attr(span->mutable_attributes(), "ratio")->mutable_value()->set_double_value(0.25);
-    CHECK(MustEncode(Signal::kTraces, req) ==
-          R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},)"
-          R"("scopeSpans":[{"scope":{"name":"lib","version":"1.0"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)"
-          R"("spanId":"eee19b7ec3c1b174","flags":257,"name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000",)"
-          R"("endTimeUnixNano":"1544712661000000000","attributes":[{"key":"http.status_code","value":{"intValue":"200"}},)"
-          R"({"key":"ok","value":{"boolValue":true}},{"key":"ratio","value":{"doubleValue":0.25}}],"status":{"code":1}}]}]}]})");
+    CHECK(
+        MustEncode(Signal::kTraces, req) ==
+        R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},)"
+        R"("scopeSpans":[{"scope":{"name":"lib","version":"1.0"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)"
+        R"("spanId":"eee19b7ec3c1b174","flags":257,"name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000",)"
+        R"("endTimeUnixNano":"1544712661000000000","attributes":[{"key":"http.status_code","value":{"intValue":"200"}},)"
+        R"({"key":"ok","value":{"boolValue":true}},{"key":"ratio","value":{"doubleValue":0.25}}],"status":{"code":1}}]}]}]})");
   }
   SECTION("empty messages: value-typed sub-messages are always written, the rest omitted") {
     CHECK(MustEncode(Signal::kTraces, TraceRequest()) == "{}");
     TraceRequest req;
     req.add_resource_spans()->add_scope_spans()->add_spans()->add_links();
     req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->add_attributes();
-    CHECK(MustEncode(Signal::kTraces, req) ==
-          R"({"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"attributes":[{"value":{}}],"links":[{}],"status":{}}]}]}]})");
+    CHECK(
+        MustEncode(Signal::kTraces, req) ==
+        R"({"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"attributes":[{"value":{}}],"links":[{}],"status":{}}]}]}]})");
     LogsRequest logs;
     logs.add_resource_logs()->add_scope_logs()->add_log_records();
-    CHECK(MustEncode(Signal::kLogs, logs) == R"({"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"body":{}}]}]}]})");
+    CHECK(MustEncode(Signal::kLogs, logs) ==
+          R"({"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"body":{}}]}]}]})");
   }
   SECTION("all-zero ids are pdata's empty id and are omitted") {
     TraceRequest req = MinimalTrace();
@@ -403,24 +419,33 @@ TEST_CASE("encoder output matches pdata's JSON marshaler byte for byte", "[json]
       m->mutable_gauge()->add_data_points()->set_as_double(v);
     }
     m->mutable_gauge()->add_data_points()->set_as_int(-5);
-    auto* h = req.mutable_resource_metrics(0)->mutable_scope_metrics(0)->add_metrics()->mutable_histogram()->add_data_points();
+    auto* h = req.mutable_resource_metrics(0)
+                  ->mutable_scope_metrics(0)
+                  ->add_metrics()
+                  ->mutable_histogram()
+                  ->add_data_points();
     h->set_count(std::numeric_limits<std::uint64_t>::max());
     h->set_sum(0);
     h->add_bucket_counts(1);
     h->add_bucket_counts(2);
     h->add_explicit_bounds(0.5);
-    const auto e = req.mutable_resource_metrics(0)->mutable_scope_metrics(0)->add_metrics()->mutable_exponential_histogram()->add_data_points();
+    const auto e = req.mutable_resource_metrics(0)
+                       ->mutable_scope_metrics(0)
+                       ->add_metrics()
+                       ->mutable_exponential_histogram()
+                       ->add_data_points();
     e->set_scale(-3);
     e->mutable_positive()->set_offset(-1);
     e->mutable_positive()->add_bucket_counts(7);
-    CHECK(MustEncode(Signal::kMetrics, req) ==
-          R"({"resourceMetrics":[{"resource":{},"scopeMetrics":[{"scope":{},"metrics":[{"name":"g","gauge":{"dataPoints":[)"
-          R"({"asDouble":0.1},{"asDouble":1e+21},{"asDouble":1e-07},{"asDouble":123456789012345680000},{"asDouble":100},)"
-          R"({"asDouble":-0},{"asDouble":"NaN"},{"asDouble":"Infinity"},{"asDouble":"-Infinity"},{"asDouble":5e-324},)"
-          R"({"asDouble":1.7976931348623157e+308},{"asDouble":100000000000000000000},{"asDouble":0.000001},)"
-          R"({"asDouble":-2.5},{"asInt":"-5"}]}},)"
-          R"({"histogram":{"dataPoints":[{"count":"18446744073709551615","sum":0,"bucketCounts":["1","2"],"explicitBounds":[0.5]}]}},)"
-          R"({"exponentialHistogram":{"dataPoints":[{"scale":-3,"positive":{"offset":-1,"bucketCounts":["7"]},"negative":{}}]}}]}]}]})");
+    CHECK(
+        MustEncode(Signal::kMetrics, req) ==
+        R"({"resourceMetrics":[{"resource":{},"scopeMetrics":[{"scope":{},"metrics":[{"name":"g","gauge":{"dataPoints":[)"
+        R"({"asDouble":0.1},{"asDouble":1e+21},{"asDouble":1e-07},{"asDouble":123456789012345680000},{"asDouble":100},)"
+        R"({"asDouble":-0},{"asDouble":"NaN"},{"asDouble":"Infinity"},{"asDouble":"-Infinity"},{"asDouble":5e-324},)"
+        R"({"asDouble":1.7976931348623157e+308},{"asDouble":100000000000000000000},{"asDouble":0.000001},)"
+        R"({"asDouble":-2.5},{"asInt":"-5"}]}},)"
+        R"({"histogram":{"dataPoints":[{"count":"18446744073709551615","sum":0,"bucketCounts":["1","2"],"explicitBounds":[0.5]}]}},)"
+        R"({"exponentialHistogram":{"dataPoints":[{"scale":-3,"positive":{"offset":-1,"bucketCounts":["7"]},"negative":{}}]}}]}]}]})");
   }
   SECTION("logs and escapes") {
     LogsRequest req;
@@ -448,8 +473,9 @@ TEST_CASE("encoder output matches pdata's JSON marshaler byte for byte", "[json]
     google::rpc::RetryInfo retry;
     retry.mutable_retry_delay()->set_seconds(5);
     status.add_details()->PackFrom(retry);
-    CHECK(EncodeMessage(status) ==
-          R"({"code":8,"message":"queue full","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"5s"}]})");
+    CHECK(
+        EncodeMessage(status) ==
+        R"({"code":8,"message":"queue full","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"5s"}]})");
   }
 }
 
@@ -460,7 +486,8 @@ TEST_CASE("encode -> decode round trips rich messages of all three signals", "[j
   SECTION("big requests") {
     TraceRequest req;
     auto* ss = req.add_resource_spans()->add_scope_spans();
-    for (int i = 0; i < 2000; ++i) *ss->add_spans() = RichTraces().resource_spans(0).scope_spans(0).spans(i % 3);
+    for (int i = 0; i < 2000; ++i)
+      *ss->add_spans() = RichTraces().resource_spans(0).scope_spans(0).spans(i % 3);
     CheckRoundTrip(Signal::kTraces, req);
   }
 }
@@ -495,17 +522,24 @@ TEST_CASE("decoding protobuf's own proto3 JSON gives the canonical serialization
 TEST_CASE("decoder accepts the lenient forms", "[json]") {
   const std::string canonical = MinimalTrace().SerializeAsString();
   SECTION("snake_case keys and upper-case hex") {
-    CHECK(*DecodeRequest(Signal::kTraces, R"({"resource_spans":[{"resource":{"attributes":[{"key":"service.name","value":{"string_value":"svc"}}]},
+    CHECK(
+        *DecodeRequest(
+            Signal::kTraces,
+            R"({"resource_spans":[{"resource":{"attributes":[{"key":"service.name","value":{"string_value":"svc"}}]},
       "scope_spans":[{"scope":{"name":"lib"},"spans":[{"trace_id":"5B8EFFF798038103D269B633813FC60C",
       "span_id":"EEE19B7EC3C1B174","name":"GET /","kind":2,"start_time_unix_nano":"1544712660000000000",
       "end_time_unix_nano":"1544712661000000000","status":{"code":1}}]}]}]})") == canonical);
   }
   SECTION("numbers for 64-bit integers, enum names, whitespace") {
-    CHECK(*DecodeRequest(Signal::kTraces, R"( { "resourceSpans" : [ {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
+    CHECK(
+        *DecodeRequest(
+            Signal::kTraces,
+            R"( { "resourceSpans" : [ {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
       "scopeSpans":[{"scope":{"name":"lib"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
       "spanId":"eee19b7ec3c1b174","name":"GET /","kind":"SPAN_KIND_SERVER","startTimeUnixNano":1544712660000000000,
       "endTimeUnixNano":1.544712661e18,"status":{"code":"STATUS_CODE_OK"}}]}]}]} )") == canonical);
-    const auto m = MustDecode<MetricsRequest>(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"dataPoints":[
+    const auto m = MustDecode<MetricsRequest>(
+        Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"dataPoints":[
       {"asInt":-5,"startTimeUnixNano":"18446744073709551615","flags":"1"},{"asDouble":"NaN"},{"asDouble":"-Infinity"},{"asDouble":"+Inf"},
       {"asDouble":"2.5"},{"asDouble":7}],"aggregationTemporality":2}}]}]}]})");
     const auto& points = m.resource_metrics(0).scope_metrics(0).metrics(0).sum().data_points();
@@ -519,36 +553,52 @@ TEST_CASE("decoder accepts the lenient forms", "[json]") {
     CHECK(points[5].as_double() == 7);
   }
   SECTION("integer literals beyond 64 bits, as Go writes doubles in [2^64, 1e21)") {
-    const auto m = MustDecode<MetricsRequest>(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"99999999999999999999999",
+    const auto m = MustDecode<MetricsRequest>(
+        Signal::kMetrics,
+        R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"99999999999999999999999",
       "gauge":{"dataPoints":[{"asDouble":123456789012345680000},{"asDouble":-100000000000000000000},{"asDouble":18446744073709551615}]}}]}]}]})");
     const auto& metric = m.resource_metrics(0).scope_metrics(0).metrics(0);
     CHECK(metric.name() == "99999999999999999999999");
     CHECK(metric.gauge().data_points(0).as_double() == 123456789012345678901.0);
     CHECK(metric.gauge().data_points(1).as_double() == -1e20);
     CHECK(metric.gauge().data_points(2).as_double() == 18446744073709551615.0);
-    CHECK(DecodeError(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"dataPoints":[{"timeUnixNano":18446744073709551616}]}}]}]}]})") ==
-          "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].timeUnixNano: expected an unsigned 64-bit integer");
+    CHECK(
+        DecodeError(
+            Signal::kMetrics,
+            R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"dataPoints":[{"timeUnixNano":18446744073709551616}]}}]}]}]})") ==
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].timeUnixNano: expected an unsigned "
+        "64-bit integer");
   }
   SECTION("unknown keys are ignored at every level, whatever their value") {
-    CHECK(*DecodeRequest(Signal::kTraces, R"({"x":1,"resourceSpans":[{"unknown":{"a":[1,2,{"b":null}]},"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc","zz":[]}}]},
+    CHECK(
+        *DecodeRequest(
+            Signal::kTraces,
+            R"({"x":1,"resourceSpans":[{"unknown":{"a":[1,2,{"b":null}]},"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc","zz":[]}}]},
       "scopeSpans":[{"scope":{"name":"lib","q":"w"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
       "spanId":"eee19b7ec3c1b174","name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000","extra":true,
-      "endTimeUnixNano":"1544712661000000000","status":{"code":1,"deprecatedCode":5}}]}]}],"y":[[[[["deep"]]]]]})") == canonical);
+      "endTimeUnixNano":"1544712661000000000","status":{"code":1,"deprecatedCode":5}}]}]}],"y":[[[[["deep"]]]]]})") ==
+        canonical);
   }
   SECTION("null is absent; a repeated or duplicated key keeps the last value") {
-    CHECK(*DecodeRequest(Signal::kTraces, R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
+    CHECK(
+        *DecodeRequest(
+            Signal::kTraces,
+            R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
       "scopeSpans":[{"scope":{"name":"lib","version":null},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","parentSpanId":null,
       "spanId":"eee19b7ec3c1b174","name":"first","name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000",
-      "endTimeUnixNano":"1544712661000000000","events":null,"status":{"code":1}}]}],"schemaUrl":null}]})") == canonical);
+      "endTimeUnixNano":"1544712661000000000","events":null,"status":{"code":1}}]}],"schemaUrl":null}]})") ==
+        canonical);
   }
   SECTION("a later member of a oneof replaces an earlier one") {
-    const auto logs = MustDecode<LogsRequest>(Signal::kLogs,
-                                              R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"a","intValue":"3"}}]}]}]})");
+    const auto logs = MustDecode<LogsRequest>(
+        Signal::kLogs,
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"a","intValue":"3"}}]}]}]})");
     CHECK(logs.resource_logs(0).scope_logs(0).log_records(0).body().int_value() == 3);
   }
   SECTION("empty ids, url-safe unpadded base64") {
-    const auto logs = MustDecode<LogsRequest>(Signal::kLogs,
-                                              R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"","spanId":"0000000000000000","body":{"bytesValue":"_-8"}}]}]}]})");
+    const auto logs = MustDecode<LogsRequest>(
+        Signal::kLogs,
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"","spanId":"0000000000000000","body":{"bytesValue":"_-8"}}]}]}]})");
     const auto& r = logs.resource_logs(0).scope_logs(0).log_records(0);
     CHECK(r.trace_id().empty());
     CHECK(r.span_id().empty());
@@ -565,19 +615,23 @@ TEST_CASE("bad input is InvalidArgument naming the path, never a crash", "[json]
           "resourceSpans[0].scopeSpans[0].spans[2].traceId: invalid id: not a hex string");
   }
   SECTION("wrong-length id") {
-    CHECK(DecodeError(Signal::kTraces, span_body(R"("traceId":"5b8efff798038103d269b633813fc60")")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].traceId: invalid id: want 32 hex digits, got 31 characters");
-    CHECK(DecodeError(Signal::kTraces, span_body(R"("spanId":"5b8efff798038103d269b633813fc60c")")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].spanId: invalid id: want 16 hex digits, got 32 characters");
+    CHECK(
+        DecodeError(Signal::kTraces, span_body(R"("traceId":"5b8efff798038103d269b633813fc60")")) ==
+        "resourceSpans[0].scopeSpans[0].spans[2].traceId: invalid id: want 32 hex digits, got 31 characters");
+    CHECK(
+        DecodeError(Signal::kTraces, span_body(R"("spanId":"5b8efff798038103d269b633813fc60c")")) ==
+        "resourceSpans[0].scopeSpans[0].spans[2].spanId: invalid id: want 16 hex digits, got 32 characters");
     CHECK(DecodeError(Signal::kTraces, span_body(R"("links":[{"spanId":"00"}])")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].links[0].spanId: invalid id: want 16 hex digits, got 2 characters");
+          "resourceSpans[0].scopeSpans[0].spans[2].links[0].spanId: invalid id: want 16 hex digits, got 2 "
+          "characters");
   }
   SECTION("wrong types") {
     CHECK(DecodeError(Signal::kTraces, R"({"resourceSpans":[{"scopeSpans":[{"spans":{}}]}]})") ==
           "resourceSpans[0].scopeSpans[0].spans: expected an array");
     CHECK(DecodeError(Signal::kTraces, R"({"resourceSpans":{}})") == "resourceSpans: expected an array");
     CHECK(DecodeError(Signal::kTraces, R"({"resourceSpans":[5]})") == "resourceSpans[0]: expected an object");
-    CHECK(DecodeError(Signal::kTraces, span_body(R"("name":5)")) == "resourceSpans[0].scopeSpans[0].spans[2].name: expected a string");
+    CHECK(DecodeError(Signal::kTraces, span_body(R"("name":5)")) ==
+          "resourceSpans[0].scopeSpans[0].spans[2].name: expected a string");
     CHECK(DecodeError(Signal::kTraces, span_body(R"("kind":"SPAN_KIND_BOGUS")")) ==
           "resourceSpans[0].scopeSpans[0].spans[2].kind: unknown enum value \"SPAN_KIND_BOGUS\"");
     CHECK(DecodeError(Signal::kTraces, span_body(R"("startTimeUnixNano":"12x")")) ==
@@ -585,17 +639,28 @@ TEST_CASE("bad input is InvalidArgument naming the path, never a crash", "[json]
     CHECK(DecodeError(Signal::kTraces, span_body(R"("startTimeUnixNano":-1)")) ==
           "resourceSpans[0].scopeSpans[0].spans[2].startTimeUnixNano: expected an unsigned 64-bit integer");
     CHECK(DecodeError(Signal::kTraces, span_body(R"("droppedAttributesCount":4294967296)")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].droppedAttributesCount: expected an unsigned 32-bit integer");
+          "resourceSpans[0].scopeSpans[0].spans[2].droppedAttributesCount: expected an unsigned 32-bit "
+          "integer");
     CHECK(DecodeError(Signal::kTraces, span_body(R"("attributes":[{"key":"k","value":{"intValue":1.5}}])")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.intValue: expected a signed 64-bit integer");
-    CHECK(DecodeError(Signal::kTraces, span_body(R"("attributes":[{"key":"k","value":{"boolValue":"true"}}])")) ==
+          "resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.intValue: expected a signed 64-bit "
+          "integer");
+    CHECK(DecodeError(Signal::kTraces,
+                      span_body(R"("attributes":[{"key":"k","value":{"boolValue":"true"}}])")) ==
           "resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.boolValue: expected true or false");
-    CHECK(DecodeError(Signal::kTraces, span_body(R"("attributes":[{"key":"k","value":{"bytesValue":"a"}}])")) ==
-          "resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.bytesValue: invalid base64");
-    CHECK(DecodeError(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"bucketCounts":["1",true]}]}}]}]}]})") ==
-          "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts[1]: expected an unsigned 64-bit integer");
-    CHECK(DecodeError(Signal::kMetrics, R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":"fast"}]}}]}]}]})") ==
-          "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asDouble: expected a number");
+    CHECK(
+        DecodeError(Signal::kTraces, span_body(R"("attributes":[{"key":"k","value":{"bytesValue":"a"}}])")) ==
+        "resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.bytesValue: invalid base64");
+    CHECK(
+        DecodeError(
+            Signal::kMetrics,
+            R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"histogram":{"dataPoints":[{"bucketCounts":["1",true]}]}}]}]}]})") ==
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts[1]: expected an "
+        "unsigned 64-bit integer");
+    CHECK(
+        DecodeError(
+            Signal::kMetrics,
+            R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"asDouble":"fast"}]}}]}]}]})") ==
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asDouble: expected a number");
   }
   SECTION("not JSON, not an object, truncated") {
     CHECK(DecodeError(Signal::kTraces, "").starts_with("invalid JSON"));
@@ -614,14 +679,17 @@ TEST_CASE("bad input is InvalidArgument naming the path, never a crash", "[json]
     for (int i = 0; i < 40; ++i) deep_value = R"({"arrayValue":{"values":[)" + deep_value + "]}}";
     const std::string error = DecodeError(
         Signal::kLogs, R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" + deep_value + "}]}]}]}");
-    CHECK(error.starts_with("resourceLogs[0].scopeLogs[0].logRecords[0].body.arrayValue.values[0].arrayValue"));
+    CHECK(
+        error.starts_with("resourceLogs[0].scopeLogs[0].logRecords[0].body.arrayValue.values[0].arrayValue"));
     CHECK(error.ends_with("nested deeper than 64 messages"));
     const std::string brackets = R"({"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
     CHECK(DecodeError(Signal::kTraces, brackets).starts_with("invalid JSON"));
     std::string ok_value = R"({"stringValue":"x"})";
     for (int i = 0; i < 15; ++i) ok_value = R"({"arrayValue":{"values":[)" + ok_value + "]}}";
-    CheckRoundTrip(Signal::kLogs, MustDecode<LogsRequest>(Signal::kLogs, R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" +
-                                                                              ok_value + "}]}]}]}"));
+    CheckRoundTrip(
+        Signal::kLogs,
+        MustDecode<LogsRequest>(Signal::kLogs, R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" +
+                                                   ok_value + "}]}]}]}"));
   }
 }
 
@@ -644,8 +712,8 @@ TEST_CASE("encoder reads any valid wire form the way protobuf does", "[json]") {
     r2.set_time_unix_nano(5);
     logs::LogRecord r3;
     r3.mutable_body()->mutable_array_value()->add_values()->set_int_value(2);
-    const std::string record = r1.SerializeAsString() + r2.SerializeAsString() + r1.SerializeAsString() + r2.SerializeAsString() +
-                               r3.SerializeAsString();
+    const std::string record = r1.SerializeAsString() + r2.SerializeAsString() + r1.SerializeAsString() +
+                               r2.SerializeAsString() + r3.SerializeAsString();
     same_as_protobuf(Signal::kLogs, LogsRequest(), Wrap(1, Wrap(2, Wrap(2, record))));
   }
   SECTION("unpacked repeated scalars, unknown fields and wire-type mismatches") {
@@ -678,7 +746,8 @@ TEST_CASE("encoder reads any valid wire form the way protobuf does", "[json]") {
       const auto r = EncodeRequest(Signal::kTraces, wire.substr(0, n));
       if (!r.ok()) CHECK(r.status().code() == StatusCode::kInvalidArgument);
     }
-    CHECK(EncodeRequest(Signal::kTraces, "\x0a\x05\x12").status().message() == "invalid protobuf: truncated length-delimited field");
+    CHECK(EncodeRequest(Signal::kTraces, "\x0a\x05\x12").status().message() ==
+          "invalid protobuf: truncated length-delimited field");
     TraceRequest bad_id = MinimalTrace();
     bad_id.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_span_id("12345");
     CHECK(EncodeRequest(Signal::kTraces, bad_id.SerializeAsString()).status().message() ==

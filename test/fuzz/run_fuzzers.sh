@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang and runs each for a bounded number of
+# inputs: a smoke run for CI that any crash, sanitizer report or property
+# violation fails. Longer runs: the same binaries with -max_total_time.
+# usage: run_fuzzers.sh SOURCE_DIR BUILD_DIR WORK_DIR [RUNS]
+set -euo pipefail
+src=$1 build=$2 work=$3 runs=${4:-100000}
+cxx=$(command -v clang++ || command -v clang++-14 || true)
+if [ -z "$cxx" ]; then
+  echo "SKIPPED: clang++ is not installed (deploy/install-deps.sh installs it)"
+  exit 77
+fi
+mkdir -p "$work"
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
+
+echo "fuzz: building wire_walker_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/pipeline/wire/*.cpp -o "$work/wire_walker_fuzz"
+echo "fuzz: building otlp_json_fuzz"
+"$cxx" "${flags[@]}" -isystem "$build/pipeline/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
+  "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
+  -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
+
+for f in wire_walker_fuzz otlp_json_fuzz; do
+  mkdir -p "$work/corpus-$f"
+  echo "fuzz: $f for $runs inputs"
+  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$runs" -seed=1 -max_len=65536 "corpus-$f" 2>&1 | tail -5)
+done
+echo "fuzz: no crash in $runs inputs per target"
