@@ -37,6 +37,13 @@ class Processor : public Component, public Consumer {};
 class Exporter : public Component, public Consumer {};
 
 // Extensions (health_check, file_storage, ...) start before everything else.
-class Extension : public Component {};
+class Extension : public Component {
+ public:
+  // The Service calls Ready() once every pipeline and receiver runs, and
+  // NotReady() as soon as shutdown (or a reload) begins, so health_check can
+  // answer 503 while the collector starts or drains.
+  virtual void Ready() {}
+  virtual void NotReady() {}
+};
 
 }  // namespace otlpd

@@ -13,12 +13,18 @@
 namespace otlpd {
 
 class Telemetry;
+class Pipeline;
 
 // What a factory gets besides its config node.
 struct CreateContext {
   config::ComponentId id;
   std::string path;  // config key path of the component: "exporters.file/a"
   Telemetry* telemetry = nullptr;
+  // Processors only: the pipeline the instance is created for (a processor
+  // can register an AdmissionGate with it), and every pipeline of the service
+  // (the list is complete once the service is built; read it at run time).
+  Pipeline* pipeline = nullptr;
+  const std::vector<Pipeline*>* pipelines = nullptr;
 };
 
 // Factories decode and validate their component's config in create() and

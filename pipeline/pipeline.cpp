@@ -98,6 +98,17 @@ void Pipeline::Drain(Clock::time_point deadline) {
 Status PipelinesEntry::Consume(const PayloadPtr& payload) {
   const std::uint64_t items = payload->items;
   const std::uint64_t bytes = payload->bytes.size();
+  // Admission gates (memory_limiter) decide before any queue space is taken,
+  // so their refusal reaches the client as retryable back-pressure instead of
+  // a drop after the receiver has answered. All or nothing, like the queues.
+  for (Pipeline* p : pipelines_) {
+    Status admitted = p->admission().Admit(*payload);
+    if (admitted.ok()) continue;
+    for (Pipeline* q : pipelines_) {
+      if (q->telemetry() != nullptr) SignalCounters::Add((*q->telemetry())[payload->signal].refused, items);
+    }
+    return admitted;
+  }
   std::size_t reserved = 0;
   Status refusal;
   for (; reserved < pipelines_.size(); ++reserved) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/admission.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/component.h"
 #include "pipeline/consumer.h"
@@ -52,6 +53,8 @@ class Pipeline {
   Signal signal() const { return signal_; }
   BoundedQueue& queue() { return queue_; }
   ComponentTelemetry* telemetry() const { return telemetry_; }
+  // Consulted by PipelinesEntry before queueing (memory_limiter registers here).
+  AdmissionGates& admission() { return admission_; }
 
   void SetHead(Consumer* head) { head_ = head; }
   void Start();
@@ -67,6 +70,7 @@ class Pipeline {
   const PipelineOptions options_;
   ComponentTelemetry* telemetry_;
   BoundedQueue queue_;
+  AdmissionGates admission_;
   Consumer* head_ = nullptr;
   std::atomic<bool> accepting_{true};
   std::atomic<bool> stop_{false};

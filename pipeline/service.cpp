@@ -140,6 +140,10 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     }
     chain.fan_out = std::make_unique<FanOut>(std::move(exporter_consumers));
 
+    // Before the processors, so they can find their pipeline (admission gates).
+    chain.pipeline = std::make_unique<Pipeline>(p.id.ToString(), p.signal, pipeline_options,
+                                                svc->telemetry_.Register("pipeline", p.id.ToString()));
+
     // Processors are built back to front: each is created with its successor.
     Consumer* next = chain.fan_out.get();
     std::vector<std::unique_ptr<Processor>> reversed;
@@ -154,16 +158,16 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
                     "processor \"" + p.processors[k].ToString() + "\" does not support " +
                         std::string(SignalName(p.signal)));
       }
-      auto proc = it->second.first->create(context("processors", p.processors[k]), *it->second.second.node,
-                                           p.signal, next);
+      CreateContext ctx = context("processors", p.processors[k]);
+      ctx.pipeline = chain.pipeline.get();
+      ctx.pipelines = &svc->pipelines_;
+      auto proc = it->second.first->create(ctx, *it->second.second.node, p.signal, next);
       next = proc.get();
       reversed.push_back(std::move(proc));
     }
     std::reverse(reversed.begin(), reversed.end());
     chain.processors = std::move(reversed);
 
-    chain.pipeline = std::make_unique<Pipeline>(p.id.ToString(), p.signal, pipeline_options,
-                                                svc->telemetry_.Register("pipeline", p.id.ToString()));
     chain.pipeline->SetHead(next);
 
     for (std::size_t i = 0; i < p.receivers.size(); ++i) {
@@ -229,6 +233,8 @@ Status Service::Start() {
   for (auto& [id, r] : receivers_) {
     if (Status s = start(r.get(), "receiver " + id.ToString()); !s.ok()) return fail(s);
   }
+  // Only now is data flowing end to end: health_check may answer 200.
+  for (auto& [id, e] : extensions_) e->Ready();
   return Status::Ok();
 }
 
@@ -238,6 +244,10 @@ void Service::Shutdown(Clock::time_point deadline) {
   auto was_started = [&](Component* c) {
     return std::find(started_.begin(), started_.end(), c) != started_.end();
   };
+  // Before anything stops, so health_check answers 503 while the pipelines drain.
+  for (auto& [id, e] : extensions_) {
+    if (was_started(e.get())) e->NotReady();
+  }
   // Receivers first: from here on nothing new is accepted.
   for (auto& [id, r] : receivers_) {
     if (was_started(r.get())) r->Shutdown(deadline);

@@ -2,7 +2,12 @@
 
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
+#include "exporters/otlp/factory.h"
+#include "extensions/health_check/factory.h"
 #include "processors/batch/factory.h"
+#include "processors/memory_limiter/factory.h"
+#include "processors/probabilistic_sampler/factory.h"
+#include "processors/resource/factory.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd {
@@ -11,8 +16,14 @@ Components BuiltinComponents() {
   Components c;
   c.receivers.push_back(receivers::otlp::OtlpReceiverFactory());
   c.processors.push_back(processors::batch::BatchProcessorFactory());
+  c.processors.push_back(processors::memory_limiter::MemoryLimiterProcessorFactory());
+  c.processors.push_back(processors::probabilistic_sampler::ProbabilisticSamplerProcessorFactory());
+  c.processors.push_back(processors::resource::ResourceProcessorFactory());
   c.exporters.push_back(exporters::debug::DebugExporterFactory());
   c.exporters.push_back(exporters::file::FileExporterFactory());
+  c.exporters.push_back(exporters::otlp::OtlpExporterFactory());
+  c.exporters.push_back(exporters::otlp::OtlpGrpcExporterFactory());
+  c.extensions.push_back(extensions::health_check::HealthCheckExtensionFactory());
   return c;
 }
 

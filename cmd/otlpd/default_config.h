@@ -10,6 +10,8 @@ inline constexpr std::string_view kDefaultConfig = R"(receivers:
     protocols:
       grpc:
         endpoint: localhost:4317
+      http:
+        endpoint: localhost:4318
 
 processors:
   batch:

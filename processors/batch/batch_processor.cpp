@@ -116,6 +116,7 @@ Status BatchProcessor::Send(std::vector<Out>& out) {
   Status result;
   for (Out& o : out) {
     std::uint64_t items = o.items;
+    telemetry_->batch_send_size.Record(items);  // otelcol_processor_batch_batch_send_size
     Status s = next_->Consume(MakePayload(signal_, std::move(o.bytes), items, std::move(o.metadata)));
     if (s.ok()) {
       SignalCounters::Add((*telemetry_)[signal_].sent, items);

@@ -1,5 +1,9 @@
 #include "receivers/otlp/config.h"
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
 namespace otlpd::receivers::otlp {
 namespace {
 
@@ -16,16 +20,94 @@ void RejectUnsupported(config::MapDecoder& d, std::string_view key, std::string_
   }
 }
 
+void RejectMiddlewares(config::MapDecoder& d) {
+  if (const config::Node* m = d.Take("middlewares"); m != nullptr && m->IsSequence() && !m->items().empty()) {
+    d.Fail("middlewares", "middlewares are not supported");
+  }
+}
+
+void DecodeTransport(config::MapDecoder& d, std::string& transport) {
+  d.Optional("transport", transport);
+  if (transport != "tcp" && transport != "tcp4" && transport != "tcp6") {
+    d.Fail("transport", "must be tcp, tcp4 or tcp6 (got \"" + transport + "\")");
+  }
+}
+
+std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent) {
+  const config::Node* node = parent.Take("tls");
+  // `tls:` with nothing after it is no TLS, like an absent key.
+  if (node == nullptr || node->IsNull()) return std::nullopt;
+  config::MapDecoder d(*node, parent.KeyPath("tls"));
+  TlsConfig t;
+  d.Optional("ca_file", t.ca_file);
+  d.Optional("ca_pem", t.ca_pem);
+  d.Optional("cert_file", t.cert_file);
+  d.Optional("cert_pem", t.cert_pem);
+  d.Optional("key_file", t.key_file);
+  d.Optional("key_pem", t.key_pem);
+  d.Optional("client_ca_file", t.client_ca_file);
+  d.Optional("min_version", t.min_version);
+  d.Optional("max_version", t.max_version);
+  // Only matters for verifying peers against ca_file, which a server does not do.
+  bool system_pool = false;
+  d.Optional("include_system_ca_certs_pool", system_pool);
+  std::vector<std::string> list;
+  if (d.Optional("cipher_suites", list) && !list.empty()) {
+    d.Fail("cipher_suites", "cipher_suites is not supported yet (OpenSSL's secure defaults are used)");
+  }
+  if (d.Optional("curve_preferences", list) && !list.empty()) {
+    d.Fail("curve_preferences", "curve_preferences is not supported yet");
+  }
+  bool flag = false;
+  if (d.Optional("include_insecure_cipher_suites", flag) && flag) {
+    d.Fail("include_insecure_cipher_suites", "insecure cipher suites are not supported");
+  }
+  flag = false;
+  if (d.Optional("client_ca_file_reload", flag) && flag) {
+    d.Fail("client_ca_file_reload", "client_ca_file_reload is not supported yet");
+  }
+  std::chrono::nanoseconds reload{0};
+  if (d.Optional("reload_interval", reload) && reload.count() != 0) {
+    d.Fail("reload_interval", "reload_interval is not supported yet");
+  }
+  if (d.Has("tpm")) {
+    config::MapDecoder tpm = d.Child("tpm");
+    if (Enabled(tpm)) d.Fail("tpm", "tpm is not supported");
+    tpm.Take("path");
+    tpm.Take("owner_auth");
+    tpm.Take("auth");
+    tpm.Finish();
+  }
+  d.Finish();
+
+  for (const char* key : {"min_version", "max_version"}) {
+    const std::string& v = std::string_view(key) == "min_version" ? t.min_version : t.max_version;
+    if (!v.empty() && TlsConfig::VersionNumber(v) == 0) {
+      d.Fail(key, "must be one of \"1.0\", \"1.1\", \"1.2\", \"1.3\" (got \"" + v + "\")");
+    }
+  }
+  if (t.min_version.empty()) t.min_version = "1.2";
+  if (!t.max_version.empty() &&
+      TlsConfig::VersionNumber(t.max_version) < TlsConfig::VersionNumber(t.min_version)) {
+    d.Fail("max_version", "must not be lower than min_version");
+  }
+  if (!t.cert_file.empty() && !t.cert_pem.empty()) d.Fail("cert_pem", "set cert_file or cert_pem, not both");
+  if (!t.key_file.empty() && !t.key_pem.empty()) d.Fail("key_pem", "set key_file or key_pem, not both");
+  if (!t.ca_file.empty() && !t.ca_pem.empty()) d.Fail("ca_pem", "set ca_file or ca_pem, not both");
+  if (t.cert_file.empty() && t.cert_pem.empty())
+    d.Fail("cert_file", "a TLS server needs cert_file or cert_pem");
+  if (t.key_file.empty() && t.key_pem.empty()) d.Fail("key_file", "a TLS server needs key_file or key_pem");
+  return t;
+}
+
 GrpcConfig DecodeGrpc(config::MapDecoder& d) {
   GrpcConfig c;
   d.Optional("endpoint", c.endpoint);
-  d.Optional("transport", c.transport);
-  if (c.transport != "tcp" && c.transport != "tcp4" && c.transport != "tcp6") {
-    d.Fail("transport", "must be tcp, tcp4 or tcp6 (got \"" + c.transport + "\")");
-  }
+  DecodeTransport(d, c.transport);
   if (d.Optional("max_recv_msg_size_mib", c.max_recv_msg_size_mib) && c.max_recv_msg_size_mib < 0) {
     d.Fail("max_recv_msg_size_mib", "must not be negative");
   }
+  if (c.max_recv_msg_size_mib > 2047) d.Fail("max_recv_msg_size_mib", "must be below 2048 (gRPC's limit)");
   d.Optional("max_concurrent_streams", c.max_concurrent_streams);
   if (d.Optional("read_buffer_size", c.read_buffer_size) && c.read_buffer_size < 0) {
     d.Fail("read_buffer_size", "must not be negative");
@@ -49,16 +131,135 @@ GrpcConfig DecodeGrpc(config::MapDecoder& d) {
     ep.Finish();
     k.Finish();
   }
-  RejectUnsupported(d, "tls", "tls");
-  RejectUnsupported(d, "auth", "auth");
-  if (const config::Node* m = d.Take("middlewares"); m != nullptr && m->IsSequence() && !m->items().empty()) {
-    d.Fail("middlewares", "middlewares are not supported");
+  c.tls = DecodeTls(d);
+  if (c.tls) {
+    // gRPC C++ 1.51 has no public way to set TLS versions: its servers speak
+    // 1.2 and 1.3. A lower minimum is met (1.2 is stricter); anything that
+    // would need a higher minimum or a lower maximum cannot be honoured and
+    // must not be silently weakened.
+    if (TlsConfig::VersionNumber(c.tls->min_version) > 12) {
+      d.Fail("tls",
+             "min_version above 1.2 is not supported on the gRPC protocol yet (gRPC C++ 1.51 cannot set it)");
+    }
+    if (!c.tls->max_version.empty() && TlsConfig::VersionNumber(c.tls->max_version) < 13) {
+      d.Fail("tls",
+             "max_version below 1.3 is not supported on the gRPC protocol yet (gRPC C++ 1.51 cannot set it)");
+    }
   }
+  RejectUnsupported(d, "auth", "auth");
+  RejectMiddlewares(d);
   d.Finish();
   return c;
 }
 
+CorsConfig DecodeCors(config::MapDecoder& d) {
+  CorsConfig c;
+  d.Optional("allowed_origins", c.allowed_origins);
+  d.Optional("allowed_headers", c.allowed_headers);
+  d.Optional("exposed_headers", c.exposed_headers);
+  d.Optional("max_age", c.max_age);
+  d.Finish();
+  for (const std::string& o : c.allowed_origins) {
+    if (std::count(o.begin(), o.end(), '*') > 1) {
+      d.Fail("allowed_origins", "an origin may hold at most one wildcard (got \"" + o + "\")");
+    }
+  }
+  return c;
+}
+
+std::string UrlPath(std::string path) {
+  if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+  return path;
+}
+
+HttpConfig DecodeHttp(config::MapDecoder& d) {
+  HttpConfig c;
+  d.Optional("endpoint", c.endpoint);
+  DecodeTransport(d, c.transport);
+  c.tls = DecodeTls(d);
+  if (d.Has("cors")) {
+    config::MapDecoder cors = d.Child("cors");
+    CorsConfig decoded = DecodeCors(cors);
+    if (!decoded.allowed_origins.empty()) c.cors = std::move(decoded);
+  }
+  // confighttp treats 0 (and below) as "the default".
+  std::int64_t body_size = 0;
+  if (d.Optional("max_request_body_size", body_size) && body_size > 0) {
+    c.max_request_body_size = static_cast<std::uint64_t>(body_size);
+  }
+  d.Optional("include_metadata", c.include_metadata);
+  d.Optional("response_headers", c.response_headers);
+  for (const auto& [name, value] : c.response_headers) {
+    auto bad = [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; };
+    if (name.empty() || std::any_of(name.begin(), name.end(), [](char ch) {
+          return ch <= ' ' || ch == ':' || static_cast<unsigned char>(ch) >= 0x7f;
+        })) {
+      d.Fail("response_headers", "\"" + name + "\" is not a valid header name");
+    }
+    if (std::any_of(value.begin(), value.end(), bad)) {
+      d.Fail("response_headers", "the value of \"" + name + "\" holds a line break or NUL");
+    }
+  }
+  if (d.Optional("compression_algorithms", c.compression_algorithms)) {
+    static const std::vector<std::string> kKnown = {"",       "gzip",    "zstd", "zlib",
+                                                    "snappy", "deflate", "lz4",  "x-snappy-framed"};
+    for (const std::string& a : c.compression_algorithms) {
+      if (std::find(kKnown.begin(), kKnown.end(), a) == kKnown.end()) {
+        d.Fail("compression_algorithms", "unsupported compression algorithm \"" + a + "\"");
+      }
+    }
+  }
+  auto non_negative = [&](const char* key, std::chrono::nanoseconds& out) {
+    if (d.Optional(key, out) && out.count() < 0) d.Fail(key, "must not be negative");
+  };
+  non_negative("read_timeout", c.read_timeout);
+  non_negative("read_header_timeout", c.read_header_timeout);
+  non_negative("write_timeout", c.write_timeout);
+  non_negative("idle_timeout", c.idle_timeout);
+  d.Optional("keep_alives_enabled", c.keep_alives_enabled);
+  if (d.Optional("traces_url_path", c.traces_url_path)) c.traces_url_path = UrlPath(c.traces_url_path);
+  if (d.Optional("metrics_url_path", c.metrics_url_path)) c.metrics_url_path = UrlPath(c.metrics_url_path);
+  if (d.Optional("logs_url_path", c.logs_url_path)) c.logs_url_path = UrlPath(c.logs_url_path);
+  RejectUnsupported(d, "auth", "auth");
+  RejectMiddlewares(d);
+  d.Finish();
+  return c;
+}
+
+Result<std::string> ReadPem(const std::string& file, const std::string& inline_pem, std::string_view what) {
+  if (file.empty()) return inline_pem;
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in || ss.str().empty()) {
+    return Status::InvalidArgument("cannot read tls " + std::string(what) + " \"" + file + "\"");
+  }
+  return ss.str();
+}
+
 }  // namespace
+
+int TlsConfig::VersionNumber(const std::string& v) {
+  if (v == "1.0") return 10;
+  if (v == "1.1") return 11;
+  if (v == "1.2") return 12;
+  if (v == "1.3") return 13;
+  return 0;
+}
+
+Result<TlsMaterial> LoadTls(const TlsConfig& tls) {
+  TlsMaterial m;
+  auto cert = ReadPem(tls.cert_file, tls.cert_pem, "cert_file");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(tls.key_file, tls.key_pem, "key_file");
+  if (!key.ok()) return key.status();
+  auto client_ca = ReadPem(tls.client_ca_file, "", "client_ca_file");
+  if (!client_ca.ok()) return client_ca.status();
+  m.cert_chain = std::move(*cert);
+  m.private_key = std::move(*key);
+  m.client_ca = std::move(*client_ca);
+  return m;
+}
 
 Config Config::Decode(config::MapDecoder& d) {
   Config c;
@@ -69,11 +270,11 @@ Config Config::Decode(config::MapDecoder& d) {
   }
   if (protocols.Has("http")) {
     config::MapDecoder h = protocols.Child("http");
-    if (Enabled(h)) protocols.Fail("http", "the OTLP/HTTP protocol is not supported yet");
+    if (Enabled(h)) c.http = DecodeHttp(h);
   }
   protocols.Finish();
   d.Finish();
-  if (!c.grpc) {
+  if (!c.grpc && !c.http) {
     d.Fail("protocols", "must specify at least one protocol when using the OTLP receiver");
   }
   return c;

@@ -2,12 +2,39 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/decoder.h"
+#include "pipeline/status.h"
 
 namespace otlpd::receivers::otlp {
+
+// `tls` of a server (otelcol's configtls.ServerConfig). Files are read at
+// Start, as otelcol does, so `otlpd validate` does not need them.
+struct TlsConfig {
+  std::string ca_file, ca_pem;  // accepted; a server verifies clients with client_ca_file
+  std::string cert_file, cert_pem;
+  std::string key_file, key_pem;
+  std::string client_ca_file;  // set: clients must present a certificate it signed (mTLS)
+  std::string min_version = "1.2";
+  std::string max_version;  // empty: the library's highest (1.3)
+
+  // "1.0".."1.3" as a number 10..13; 0 for empty.
+  static int VersionNumber(const std::string& v);
+};
+
+// PEM text of a TlsConfig, read from files or taken inline.
+struct TlsMaterial {
+  std::string cert_chain;
+  std::string private_key;
+  std::string client_ca;  // empty: no client certificates asked for
+};
+
+// Loads the PEM blocks; InvalidArgument naming the file that cannot be read.
+Result<TlsMaterial> LoadTls(const TlsConfig& tls);
 
 // keepalive.server_parameters / enforcement_policy (configgrpc); zero = gRPC default.
 struct GrpcKeepalive {
@@ -30,14 +57,48 @@ struct GrpcConfig {
   int write_buffer_size = 0;
   bool include_metadata = false;
   GrpcKeepalive keepalive;
+  std::optional<TlsConfig> tls;
 
   std::size_t MaxRecvBytes() const {
     return (max_recv_msg_size_mib > 0 ? static_cast<std::size_t>(max_recv_msg_size_mib) : 4) << 20;
   }
 };
 
+// cors (confighttp.CORSConfig): off unless allowed_origins lists something.
+struct CorsConfig {
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_headers;
+  std::vector<std::string> exposed_headers;
+  int max_age = 0;  // seconds; 0: no Access-Control-Max-Age
+};
+
+// protocols.http: otelcol's confighttp.ServerConfig keys with the OTLP
+// receiver's defaults (it turns the header, write and idle timeouts off).
+struct HttpConfig {
+  std::string endpoint = "localhost:4318";
+  std::string transport = "tcp";
+  std::optional<TlsConfig> tls;
+  std::optional<CorsConfig> cors;
+  std::uint64_t max_request_body_size = 20971520;
+  bool include_metadata = false;
+  std::map<std::string, std::string> response_headers;
+  // Content-Encodings accepted; "" is an uncompressed body.
+  std::vector<std::string> compression_algorithms = {"",       "gzip",    "zstd", "zlib",
+                                                     "snappy", "deflate", "lz4",  "x-snappy-framed"};
+  std::chrono::nanoseconds read_timeout{0};         // whole request; 0: none
+  std::chrono::nanoseconds read_header_timeout{0};  // request line and headers; 0: read_timeout
+  std::chrono::nanoseconds write_timeout{0};        // the response; 0: none
+  std::chrono::nanoseconds idle_timeout{0};         // between keep-alive requests; 0: read_timeout
+  bool keep_alives_enabled = true;
+  std::string traces_url_path = "/v1/traces";
+  std::string metrics_url_path = "/v1/metrics";
+  std::string logs_url_path = "/v1/logs";
+};
+
 struct Config {
-  std::optional<GrpcConfig> grpc;  // absent protocol = off, `grpc:` with nothing = on with defaults
+  // An absent protocol is off; `grpc:` with nothing under it is on with defaults.
+  std::optional<GrpcConfig> grpc;
+  std::optional<HttpConfig> http;
 
   static Config Decode(config::MapDecoder& d);
 };

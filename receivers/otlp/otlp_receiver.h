@@ -10,6 +10,7 @@
 namespace otlpd::receivers::otlp {
 
 class GrpcServer;
+class HttpServer;
 
 // The `otlp` receiver: one instance per id, serving every signal its
 // pipelines ask for on each configured protocol.
@@ -24,11 +25,14 @@ class OtlpReceiver : public Receiver {
 
   // The bound gRPC port (useful with endpoint port 0); 0 when not serving gRPC.
   int grpc_port() const;
+  // The bound HTTP port; 0 when not serving HTTP.
+  int http_port() const;
 
  private:
   std::string id_;
   Config config_;
   std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace otlpd::receivers::otlp

@@ -20,9 +20,15 @@ echo "fuzz: building otlp_json_fuzz"
   "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
 
-for f in wire_walker_fuzz otlp_json_fuzz; do
+echo "fuzz: building http_request_fuzz"
+"$cxx" "${flags[@]}" -isystem "$build/pipeline/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp \
+  "$src"/pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
+  -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
+
+for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do
   mkdir -p "$work/corpus-$f"
   echo "fuzz: $f for $runs inputs"
-  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$runs" -seed=1 -max_len=65536 "corpus-$f" 2>&1 | tail -5)
+  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$runs" -seed=1 -max_len=65536 -rss_limit_mb=1024 "corpus-$f" 2>&1 | tail -5)
 done
 echo "fuzz: no crash in $runs inputs per target"

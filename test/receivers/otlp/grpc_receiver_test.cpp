@@ -119,8 +119,8 @@ TEST_CASE("gRPC receiver rejects malformed data and other clients go on") {
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", grpc::StubOptions(), &req,
-                 &resp, [&](grpc::Status s) {
+  stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", grpc::StubOptions(),
+                 &req, &resp, [&](grpc::Status s) {
                    std::lock_guard<std::mutex> l(mu);
                    status = s;
                    done = true;
@@ -182,11 +182,13 @@ TEST_CASE("otlp receiver config errors name the key path") {
     }
     return "no error";
   };
-  CHECK_THAT(decode("protocols:\n  grpc:\n    endpont: x\n"),
-             Catch::Matchers::Contains("r.yaml:3:5") && Catch::Matchers::Contains("receivers.otlp.protocols.grpc"));
+  CHECK_THAT(
+      decode("protocols:\n  grpc:\n    endpont: x\n"),
+      Catch::Matchers::Contains("r.yaml:3:5") && Catch::Matchers::Contains("receivers.otlp.protocols.grpc"));
   CHECK_THAT(decode("protocols: {}\n"), Catch::Matchers::Contains("at least one protocol"));
   CHECK_THAT(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: lots\n"),
              Catch::Matchers::Contains("receivers.otlp.protocols.grpc.max_recv_msg_size_mib"));
-  CHECK_THAT(decode("protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n        time: 5 parsecs\n"),
-             Catch::Matchers::Contains("keepalive.server_parameters.time"));
+  CHECK_THAT(
+      decode("protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n        time: 5 parsecs\n"),
+      Catch::Matchers::Contains("keepalive.server_parameters.time"));
 }

@@ -1,0 +1,118 @@
+#include "exporters/exporterhelper/config.h"
+
+#include <spdlog/spdlog.h>
+
+namespace otlpd::exporters::exporterhelper {
+
+std::string_view SizerName(Sizer sizer) {
+  switch (sizer) {
+    case Sizer::kRequests: return "requests";
+    case Sizer::kItems: return "items";
+    case Sizer::kBytes: return "bytes";
+  }
+  return "unknown";
+}
+
+RetryConfig RetryConfig::Decode(config::MapDecoder& d, const RetryConfig& defaults) {
+  RetryConfig c = defaults;
+  d.Optional("enabled", c.enabled);
+  d.Optional("initial_interval", c.initial_interval);
+  d.Optional("randomization_factor", c.randomization_factor);
+  d.Optional("multiplier", c.multiplier);
+  d.Optional("max_interval", c.max_interval);
+  d.Optional("max_elapsed_time", c.max_elapsed_time);
+  d.Finish();
+  // otelcol validates the block only when it is enabled; so do we.
+  if (!c.enabled) return c;
+  if (c.initial_interval.count() < 0) d.Fail("initial_interval", "must be non-negative");
+  if (c.randomization_factor < 0 || c.randomization_factor > 1) {
+    d.Fail("randomization_factor", "must be within [0, 1]");
+  }
+  if (c.multiplier < 0) d.Fail("multiplier", "must be non-negative");
+  if (c.max_interval.count() < 0) d.Fail("max_interval", "must be non-negative");
+  if (c.max_elapsed_time.count() < 0) d.Fail("max_elapsed_time", "must be non-negative");
+  if (c.max_elapsed_time.count() > 0) {
+    if (c.max_elapsed_time < c.initial_interval) {
+      d.Fail("max_elapsed_time", "must not be less than initial_interval");
+    }
+    if (c.max_elapsed_time < c.max_interval) d.Fail("max_elapsed_time", "must not be less than max_interval");
+  }
+  return c;
+}
+
+namespace {
+
+// `sending_queue.batch`: queue-side batching is not implemented. An empty
+// block is accepted (the batch processor does the same job); any setting in
+// it would change behaviour we do not have, so it is refused.
+void DecodeBatch(config::MapDecoder& d) {
+  const config::Node* n = d.Take("batch");
+  if (n == nullptr || n->IsNull()) return;
+  if (n->IsMap()) {
+    bool only_disabled = true;
+    for (const auto& e : n->entries()) {
+      only_disabled &= e.key == "enabled" && e.value.IsScalar() && e.value.scalar() == "false";
+    }
+    if (n->entries().empty()) {
+      spdlog::warn(
+          "{}: queue batching is not implemented yet; requests are sent as they come (use the batch "
+          "processor to batch)",
+          d.KeyPath("batch"));
+      return;
+    }
+    if (only_disabled) return;
+  }
+  d.Fail("batch", "not supported yet (use the batch processor)");
+}
+
+}  // namespace
+
+QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaults) {
+  QueueConfig c = defaults;
+  d.Optional("enabled", c.enabled);
+  d.Optional("num_consumers", c.num_consumers);
+  d.Optional("queue_size", c.queue_size);
+  std::string sizer;
+  if (d.Optional("sizer", sizer)) {
+    if (sizer == "requests") {
+      c.sizer = Sizer::kRequests;
+    } else if (sizer == "items") {
+      c.sizer = Sizer::kItems;
+    } else if (sizer == "bytes") {
+      c.sizer = Sizer::kBytes;
+    } else {
+      d.Fail("sizer", "must be requests, items or bytes (got \"" + sizer + "\")");
+    }
+  }
+  d.Optional("block_on_overflow", c.block_on_overflow);
+  d.Optional("wait_for_result", c.wait_for_result);
+  std::string storage;
+  if (d.Optional("storage", storage) && !storage.empty()) {
+    d.Fail("storage", "persistent queue not supported yet");
+  }
+  DecodeBatch(d);
+  if (d.Has("blocking")) d.Fail("blocking", "was removed from otelcol (v0.129); use block_on_overflow");
+  d.Finish();
+  if (!c.enabled) return c;
+  if (c.num_consumers <= 0) d.Fail("num_consumers", "must be positive");
+  if (c.queue_size <= 0) d.Fail("queue_size", "must be positive");
+  return c;
+}
+
+Config Config::Decode(config::MapDecoder& d, const Config& defaults) {
+  Config c = defaults;
+  if (d.Optional("timeout", c.timeout) && c.timeout.count() < 0) d.Fail("timeout", "must be non-negative");
+  {
+    config::MapDecoder r = d.Child("retry_on_failure");
+    c.retry_on_failure = RetryConfig::Decode(r, defaults.retry_on_failure);
+  }
+  {
+    config::MapDecoder q = d.Child("sending_queue");
+    c.sending_queue = QueueConfig::Decode(q, defaults.sending_queue);
+  }
+  return c;
+}
+
+Config Config::Decode(config::MapDecoder& d) { return Decode(d, Config{}); }
+
+}  // namespace otlpd::exporters::exporterhelper

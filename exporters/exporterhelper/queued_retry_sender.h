@@ -1,0 +1,137 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/exporterhelper/config.h"
+#include "exporters/exporterhelper/time_source.h"
+#include "pipeline/component.h"
+#include "pipeline/payload.h"
+#include "pipeline/status.h"
+#include "pipeline/telemetry.h"
+
+namespace otlpd::exporters::exporterhelper {
+
+// What one send attempt came to.
+struct SendResult {
+  // Ok; a retryable status (Unavailable or DeadlineExceeded; retry_after() is
+  // the server's throttle hint, RetryInfo or Retry-After, zero when none); or
+  // a permanent one (anything else), which is never retried.
+  Status status;
+  // partial_success: the backend took the request but dropped this many
+  // items. Counted and logged, never retried (the OTLP spec forbids it).
+  std::uint64_t rejected_items = 0;
+  std::string rejection_message;  // partial_success.error_message (may be a warning alone)
+
+  static SendResult Ok() { return {}; }
+  static SendResult Failed(Status status) { return {std::move(status), 0, {}}; }
+};
+
+// One attempt to deliver a payload, done before `deadline` (now + `timeout`,
+// cut short by shutdown; time_point::max() when neither applies). Called from
+// `num_consumers` threads at once.
+using SendFunc = std::function<SendResult(const PayloadPtr& payload, Clock::time_point deadline)>;
+
+struct SenderOptions {
+  TimeSource* time = nullptr;      // null: the steady clock (tests inject a manual one)
+  std::function<double()> random;  // uniform [0, 1) for backoff jitter; null: a seeded PRNG
+};
+
+// The part of otelcol's exporterhelper every exporter shares: a bounded
+// sending queue with `num_consumers` sender threads, per-attempt timeout,
+// retry with exponential backoff, and the exporter counters (sent,
+// send_failed, enqueue_failed, queue size/capacity).
+//
+// An exporter implements only its SendFunc and forwards its Component and
+// Consumer calls here:
+//
+//   Status Start() override { /* connect */ return sender_.Start(); }
+//   Status Consume(const PayloadPtr& p) override { return sender_.Consume(p); }
+//   void Shutdown(Clock::time_point d) override { sender_.Shutdown(d); /* disconnect */ }
+//
+// Consume() returning Ok means the sender owns delivery from then on; a full
+// queue answers with a retryable Unavailable so the pipeline holds the
+// payload and applies back-pressure: data is never dropped silently. Data is
+// only given up when the backend refuses it permanently, when retries run
+// past max_elapsed_time, or at the shutdown deadline, and each of these is
+// logged and counted as send_failed.
+class QueuedRetrySender {
+ public:
+  QueuedRetrySender(std::string exporter_id, Config config, SendFunc send, ComponentTelemetry* telemetry,
+                    SenderOptions options = {});
+  ~QueuedRetrySender();
+
+  QueuedRetrySender(const QueuedRetrySender&) = delete;
+  QueuedRetrySender& operator=(const QueuedRetrySender&) = delete;
+
+  // Starts the consumer threads. Consume() before Start() is refused (retryable).
+  Status Start();
+
+  // Queue enabled: enqueues and returns Ok, or refuses with Unavailable when
+  // the queue is full (after waiting for room with block_on_overflow) or
+  // shutting down. With wait_for_result, waits for the export's outcome too.
+  // Queue disabled: sends in the caller's thread, retries included.
+  // After Ok, or a permanent status, the payload is the sender's concern; a
+  // failed export (not an enqueue) is returned as a permanent status, since
+  // it has been counted and logged already.
+  Status Consume(const PayloadPtr& payload);
+
+  // Stops accepting, lets the consumers drain the queue until `deadline`
+  // (a retry that would fall after it is given up), joins them, and counts
+  // what is still queued as send_failed. Called once; the destructor calls it
+  // with an immediate deadline if nobody did.
+  void Shutdown(Clock::time_point deadline);
+
+  // Current occupancy and capacity in `sizer` units (queued plus in flight).
+  std::uint64_t queue_size() const;
+  std::uint64_t queue_capacity() const;
+
+ private:
+  struct Outcome;  // wait_for_result: where a consumer posts the result
+  struct Item {
+    PayloadPtr payload;
+    std::uint64_t size = 0;
+    std::shared_ptr<Outcome> outcome;
+  };
+
+  std::uint64_t SizeOf(const Payload& payload) const;
+  void ConsumerLoop();
+  // Attempts until success, a permanent error, max_elapsed_time or the
+  // shutdown deadline; counts and logs the outcome.
+  Status Deliver(const PayloadPtr& payload);
+  Status GiveUp(const PayloadPtr& payload, int attempts, const Status& last, std::string_view why);
+  Clock::time_point Deadline() const;
+  SignalCounters& Counters(Signal signal);
+
+  const std::string id_;
+  const Config config_;
+  const SendFunc send_;
+  ComponentTelemetry* telemetry_;
+  std::unique_ptr<TimeSource> own_time_;
+  TimeSource* time_;
+  std::function<double()> random_;
+
+  mutable std::mutex mu_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
+  std::condition_variable idle_;  // the last caller left Consume()
+  std::deque<Item> queue_;
+  std::uint64_t used_ = 0;  // queued + in flight, in sizer units
+  bool started_ = false;
+  bool stopping_ = false;
+  bool shut_down_ = false;
+  int callers_ = 0;  // threads inside Consume()
+  std::vector<std::thread> consumers_;
+
+  std::atomic<Clock::rep> deadline_{Clock::time_point::max().time_since_epoch().count()};
+};
+
+}  // namespace otlpd::exporters::exporterhelper

@@ -1,0 +1,172 @@
+#include "exporters/otlp/config.h"
+
+#include <cctype>
+
+namespace otlpd::exporters::otlp {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// Go's net.SplitHostPort plus a numeric port, as otelcol's otlp exporter
+// validates its endpoint. Empty when fine, else the reason.
+std::string CheckHostPort(std::string_view hostport) {
+  std::string_view port;
+  if (StartsWith(hostport, "[")) {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) return "missing ']' in address";
+    if (close + 1 >= hostport.size() || hostport[close + 1] != ':') return "missing port in address";
+    port = hostport.substr(close + 2);
+  } else {
+    auto colon = hostport.rfind(':');
+    if (colon == std::string_view::npos) return "missing port in address";
+    if (hostport.find(':') != colon) return "too many colons in address";
+    port = hostport.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5) return "invalid port \"" + std::string(port) + "\"";
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return "invalid port \"" + std::string(port) + "\"";
+  }
+  if (std::stoi(std::string(port)) > 65535) return "invalid port \"" + std::string(port) + "\"";
+  return "";
+}
+
+void DecodeEndpoint(config::MapDecoder& d, Config& c) {
+  d.Required("endpoint", c.endpoint);
+  std::string_view e = c.endpoint;
+  std::optional<bool> scheme_tls;
+  std::string_view hostport;
+  if (StartsWith(e, "http://")) {
+    scheme_tls = false;
+    hostport = e.substr(7);
+  } else if (StartsWith(e, "https://")) {
+    scheme_tls = true;
+    hostport = e.substr(8);
+  } else if (StartsWith(e, "dns://")) {
+    hostport = e.substr(StartsWith(e, "dns:///") ? 7 : 6);
+  } else if (StartsWith(e, "unix:")) {
+    c.target = c.endpoint;  // gRPC dials unix sockets itself; there is no port to check
+  } else {
+    hostport = e;
+  }
+  if (c.target.empty()) {
+    if (hostport.empty()) d.Fail("endpoint", "requires a non-empty endpoint");
+    if (std::string why = CheckHostPort(hostport); !why.empty()) {
+      d.Fail("endpoint", why + " (want host:port, dns:///host:port, http(s)://host:port or unix:path)");
+    }
+    c.target = "dns:///" + std::string(hostport);
+  }
+  c.use_tls = scheme_tls.value_or(!c.tls.insecure);
+}
+
+TlsConfig DecodeTls(config::MapDecoder& d) {
+  TlsConfig t;
+  d.Optional("insecure", t.insecure);
+  d.Optional("ca_file", t.ca_file);
+  d.Optional("ca_pem", t.ca_pem);
+  d.Optional("cert_file", t.cert_file);
+  d.Optional("cert_pem", t.cert_pem);
+  d.Optional("key_file", t.key_file);
+  d.Optional("key_pem", t.key_pem);
+  d.Optional("insecure_skip_verify", t.insecure_skip_verify);
+  d.Optional("server_name_override", t.server_name_override);
+  if (d.Optional("min_version", t.min_version)) {
+    // gRPC C++ 1.51 always negotiates TLS 1.2 or 1.3 and offers no way to
+    // raise the floor, so only the default can be honoured as written.
+    if (t.min_version != "1.2" && !t.min_version.empty()) {
+      d.Fail("min_version",
+             "\"" + t.min_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
+    }
+  }
+  d.Finish();
+  if (!t.ca_file.empty() && !t.ca_pem.empty()) d.Fail("ca_pem", "set either ca_file or ca_pem, not both");
+  if (!t.cert_file.empty() && !t.cert_pem.empty())
+    d.Fail("cert_pem", "set either cert_file or cert_pem, not both");
+  if (!t.key_file.empty() && !t.key_pem.empty())
+    d.Fail("key_pem", "set either key_file or key_pem, not both");
+  const bool has_cert = !t.cert_file.empty() || !t.cert_pem.empty();
+  const bool has_key = !t.key_file.empty() || !t.key_pem.empty();
+  if (has_cert != has_key) {
+    d.Fail(has_cert ? "cert_file" : "key_file", "a client certificate needs both a certificate and a key");
+  }
+  return t;
+}
+
+// gRPC metadata keys are lower-case ASCII [0-9a-z-_.]; values of text keys
+// are printable ASCII. Anything else would fail every call, so say it now.
+void CheckHeaders(config::MapDecoder& d, std::map<std::string, std::string>& headers) {
+  std::map<std::string, std::string> lowered;
+  for (auto& [key, value] : headers) {
+    std::string k = key;
+    for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    bool ok = !k.empty() && !StartsWith(k, "grpc-");
+    for (char ch : k)
+      ok &= std::isdigit(static_cast<unsigned char>(ch)) || (ch >= 'a' && ch <= 'z') || ch == '-' ||
+            ch == '_' || ch == '.';
+    if (!ok) d.Fail("headers", "\"" + key + "\" is not a valid gRPC metadata key");
+    const bool binary = k.size() > 4 && k.compare(k.size() - 4, 4, "-bin") == 0;
+    if (!binary) {
+      for (char ch : value) {
+        if (ch < 0x20 || ch > 0x7e) d.Fail("headers", "the value of \"" + key + "\" must be printable ASCII");
+      }
+    }
+    lowered[k] = value;
+  }
+  headers = std::move(lowered);
+}
+
+}  // namespace
+
+Config Config::Decode(config::MapDecoder& d) {
+  Config c;
+  c.path = d.path();
+  {
+    config::MapDecoder t = d.Child("tls");
+    c.tls = DecodeTls(t);
+  }
+  DecodeEndpoint(d, c);
+  if (d.Optional("headers", c.headers)) CheckHeaders(d, c.headers);
+  std::string compression = "gzip";
+  if (d.Optional("compression", compression)) {
+    if (compression == "gzip") {
+      c.compression = Compression::kGzip;
+    } else if (compression == "none" || compression.empty()) {
+      c.compression = Compression::kNone;
+    } else if (compression == "zstd" || compression == "snappy") {
+      d.Fail("compression", compression + " is not supported by gRPC C++ 1.51 (use gzip or none)");
+    } else {
+      d.Fail("compression", "unsupported compression type \"" + compression + "\" (use gzip or none)");
+    }
+  }
+  if (const config::Node* n = d.Take("keepalive"); n != nullptr) {
+    config::MapDecoder k(*n, d.KeyPath("keepalive"));
+    KeepaliveConfig ka;
+    k.Optional("time", ka.time);
+    k.Optional("timeout", ka.timeout);
+    k.Optional("permit_without_stream", ka.permit_without_stream);
+    k.Finish();
+    if (ka.time.count() < 0) k.Fail("time", "must be non-negative");
+    if (ka.timeout.count() < 0) k.Fail("timeout", "must be non-negative");
+    c.keepalive = ka;
+  }
+  if (d.Optional("balancer_name", c.balancer_name) && c.balancer_name != "round_robin" &&
+      c.balancer_name != "pick_first") {
+    d.Fail("balancer_name", "must be round_robin or pick_first (got \"" + c.balancer_name + "\")");
+  }
+  d.Optional("wait_for_ready", c.wait_for_ready);
+  if (d.Optional("read_buffer_size", c.read_buffer_size) && c.read_buffer_size < 0) {
+    d.Fail("read_buffer_size", "must be non-negative");
+  }
+  if (d.Optional("write_buffer_size", c.write_buffer_size) && c.write_buffer_size < 0) {
+    d.Fail("write_buffer_size", "must be non-negative");
+  }
+  d.Optional("authority", c.authority);
+  d.Optional("user_agent", c.user_agent);
+  if (const config::Node* n = d.Take("auth"); n != nullptr && !n->IsNull()) {
+    d.Fail("auth", "authenticator extensions are not supported yet");
+  }
+  c.helper = exporterhelper::Config::Decode(d);
+  d.Finish();
+  return c;
+}
+
+}  // namespace otlpd::exporters::otlp

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "config/decoder.h"
+#include "exporters/exporterhelper/config.h"
+
+namespace otlpd::exporters::otlp {
+
+// `tls` of a gRPC client (otelcol configtls, client side).
+struct TlsConfig {
+  bool insecure = false;  // true: plaintext (unless the endpoint says https://)
+  std::string ca_file, ca_pem;
+  std::string cert_file, cert_pem;
+  std::string key_file, key_pem;
+  bool insecure_skip_verify = false;
+  std::string server_name_override;
+  std::string min_version = "1.2";
+};
+
+// `keepalive`: client pings on an idle connection; absent = none.
+struct KeepaliveConfig {
+  std::chrono::nanoseconds time = std::chrono::seconds(10);
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+  bool permit_without_stream = false;
+};
+
+enum class Compression { kNone, kGzip };
+
+// The `otlp` (otlp_grpc) exporter's options: otelcol's configgrpc.ClientConfig
+// plus the exporterhelper blocks, with otelcol's names and defaults.
+struct Config {
+  std::string endpoint;  // as written
+  std::string target;    // what gRPC dials: scheme http(s):// removed, dns:// normalised
+  bool use_tls = true;   // from the endpoint scheme and tls.insecure
+  TlsConfig tls;
+  std::map<std::string, std::string> headers;  // keys lower-cased, as gRPC metadata requires
+  Compression compression = Compression::kGzip;
+  std::optional<KeepaliveConfig> keepalive;
+  std::string balancer_name = "round_robin";
+  bool wait_for_ready = false;
+  int read_buffer_size = 0;        // accepted; gRPC C++ sizes its own buffers
+  int write_buffer_size = 524288;  // accepted; likewise
+  std::string authority;
+  std::string user_agent;
+  exporterhelper::Config helper;
+  std::string path;  // the component's key path, for errors found at Start (TLS files)
+
+  static Config Decode(config::MapDecoder& d);
+};
+
+}  // namespace otlpd::exporters::otlp

@@ -1,0 +1,28 @@
+#include "exporters/otlp/factory.h"
+
+#include "exporters/otlp/otlp_exporter.h"
+
+namespace otlpd::exporters::otlp {
+namespace {
+
+ExporterFactory MakeFactory(std::string_view type) {
+  return ExporterFactory{
+      .type = type,
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
+        config::MapDecoder d(node, ctx.path);
+        Config config = Config::Decode(d);
+        static Telemetry unused;
+        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
+        return std::make_unique<OtlpExporter>(ctx.id.ToString(), std::move(config),
+                                              t->Register("exporter", ctx.id.ToString()));
+      },
+  };
+}
+
+}  // namespace
+
+ExporterFactory OtlpExporterFactory() { return MakeFactory("otlp"); }
+ExporterFactory OtlpGrpcExporterFactory() { return MakeFactory("otlp_grpc"); }
+
+}  // namespace otlpd::exporters::otlp

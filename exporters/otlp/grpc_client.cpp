@@ -1,0 +1,221 @@
+#include "exporters/otlp/grpc_client.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include <array>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "exporters/otlp/export_response.h"
+
+namespace otlpd::exporters::otlp {
+namespace {
+
+using exporterhelper::SendResult;
+
+// While the backend is down, gRPC waits between connection attempts with its
+// own backoff, up to 120s by default, and fails calls fast meanwhile: the
+// exporter's retries would keep failing long after the backend is back. A
+// short cap costs one connect attempt per few seconds during an outage.
+constexpr int kMaxReconnectBackoffMs = 5000;
+
+Result<std::string> ReadFile(const std::string& path, const std::string& key_path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Internal(key_path + ": cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The PEM given inline or read from the file.
+Result<std::string> Pem(const std::string& pem, const std::string& file, const std::string& key_path) {
+  if (!pem.empty()) return pem;
+  if (file.empty()) return std::string();
+  return ReadFile(file, key_path);
+}
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::string out;
+  grpc::Slice single;
+  if (buffer.TrySingleSlice(&single).ok()) {
+    out.assign(reinterpret_cast<const char*>(single.begin()), single.size());
+    return out;
+  }
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+int Millis(std::chrono::nanoseconds d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return static_cast<int>(std::min<std::int64_t>(ms, std::numeric_limits<int>::max()));
+}
+
+}  // namespace
+
+struct GrpcClient::Impl {
+  Config config;
+  std::array<std::string, 3> methods;  // per signal, made once
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<grpc::GenericStub> stub;
+
+  std::mutex mu;  // guards in_flight, cancelled
+  std::set<grpc::ClientContext*> in_flight;
+  bool cancelled = false;
+
+  Result<std::shared_ptr<grpc::ChannelCredentials>> Credentials() const {
+    const TlsConfig& t = config.tls;
+    if (!config.use_tls) return grpc::InsecureChannelCredentials();
+    auto ca = Pem(t.ca_pem, t.ca_file, config.path + ".tls.ca_file");
+    if (!ca.ok()) return ca.status();
+    auto cert = Pem(t.cert_pem, t.cert_file, config.path + ".tls.cert_file");
+    if (!cert.ok()) return cert.status();
+    auto key = Pem(t.key_pem, t.key_file, config.path + ".tls.key_file");
+    if (!key.ok()) return key.status();
+    if (!t.insecure_skip_verify) {
+      grpc::SslCredentialsOptions o;
+      o.pem_root_certs = *ca;  // empty: the system roots
+      o.pem_private_key = *key;
+      o.pem_cert_chain = *cert;
+      return grpc::SslCredentials(o);
+    }
+    // Skipping verification needs the TLS credentials API, with a verifier
+    // that accepts any certificate and no host name check.
+    grpc::experimental::TlsChannelCredentialsOptions o;
+    std::vector<grpc::experimental::IdentityKeyCertPair> identity;
+    if (!cert->empty()) identity.push_back({*key, *cert});
+    if (!ca->empty() || !identity.empty()) {
+      o.set_certificate_provider(
+          std::make_shared<grpc::experimental::StaticDataCertificateProvider>(*ca, identity));
+      if (!ca->empty()) o.watch_root_certs();
+      if (!identity.empty()) o.watch_identity_key_cert_pairs();
+    }
+    o.set_verify_server_certs(false);
+    o.set_check_call_host(false);
+    o.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+    auto creds = grpc::experimental::TlsCredentials(o);
+    if (!creds) return Status::Internal(config.path + ".tls: cannot create TLS credentials");
+    return creds;
+  }
+
+  grpc::ChannelArguments Arguments() const {
+    grpc::ChannelArguments args;
+    args.SetLoadBalancingPolicyName(config.balancer_name);
+    args.SetCompressionAlgorithm(config.compression == Compression::kGzip ? GRPC_COMPRESS_GZIP
+                                                                          : GRPC_COMPRESS_NONE);
+    args.SetUserAgentPrefix(config.user_agent.empty() ? "otlpd" : config.user_agent);
+    if (!config.authority.empty()) args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, config.authority);
+    if (config.use_tls && !config.tls.server_name_override.empty()) {
+      args.SetSslTargetNameOverride(config.tls.server_name_override);
+    }
+    if (config.keepalive) {
+      if (config.keepalive->time.count() > 0)
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(config.keepalive->time));
+      if (config.keepalive->timeout.count() > 0) {
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(config.keepalive->timeout));
+      }
+      args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, config.keepalive->permit_without_stream ? 1 : 0);
+    }
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
+    return args;
+  }
+};
+
+GrpcClient::GrpcClient(const Config& config) : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  for (Signal s : kAllSignals) impl_->methods[SignalIndex(s)] = std::string(ExportMethod(s));
+  for (const auto& [k, v] : config.headers) impl_->headers.emplace_back(k, v);
+}
+
+GrpcClient::~GrpcClient() = default;
+
+Status GrpcClient::Connect() {
+  auto creds = impl_->Credentials();
+  if (!creds.ok()) return creds.status();
+  impl_->channel = grpc::CreateCustomChannel(impl_->config.target, *creds, impl_->Arguments());
+  if (!impl_->channel) return Status::Internal(impl_->config.path + ".endpoint: cannot create a channel");
+  impl_->stub = std::make_unique<grpc::GenericStub>(impl_->channel);
+  return Status::Ok();
+}
+
+void GrpcClient::CancelAll() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->cancelled = true;
+  for (grpc::ClientContext* ctx : impl_->in_flight) ctx->TryCancel();
+}
+
+SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadline) {
+  if (!impl_->stub) return SendResult::Failed(Status::Unavailable("not connected"));
+  grpc::ClientContext ctx;
+  if (deadline != Clock::time_point::max()) {
+    ctx.set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now()));
+  }
+  ctx.set_wait_for_ready(impl_->config.wait_for_ready);
+  for (const auto& [k, v] : impl_->headers) ctx.AddMetadata(k, v);
+
+  // The request borrows the payload's bytes: the slice keeps the payload
+  // alive for as long as gRPC holds it, and nothing is copied or re-encoded.
+  auto* hold = new PayloadPtr(payload);
+  grpc::Slice slice(
+      const_cast<char*>(payload->bytes.data()), payload->bytes.size(),
+      [](void* p) { delete static_cast<PayloadPtr*>(p); }, hold);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->cancelled) return SendResult::Failed(Status::Unavailable("exporter is shutting down"));
+    impl_->in_flight.insert(&ctx);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  impl_->stub->UnaryCall(&ctx, impl_->methods[SignalIndex(payload->signal)], grpc::StubOptions(), &request,
+                         &response, [&](grpc::Status s) {
+                           std::lock_guard<std::mutex> lock(mu);
+                           status = std::move(s);
+                           done = true;
+                           cv.notify_one();
+                         });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->in_flight.erase(&ctx);
+  }
+
+  if (!status.ok()) {
+    return SendResult::Failed(ClassifyGrpcStatus(static_cast<int>(status.error_code()),
+                                                 status.error_message(), status.error_details()));
+  }
+  SendResult result;
+  auto partial = ParseExportResponse(Flatten(response));
+  if (!partial) {
+    // The backend said OK: sending again would duplicate the data.
+    spdlog::warn("exporter {}: undecodable Export response; counting the request as delivered",
+                 impl_->config.path);
+    return result;
+  }
+  result.rejected_items = partial->rejected;
+  result.rejection_message = std::move(partial->error_message);
+  return result;
+}
+
+}  // namespace otlpd::exporters::otlp

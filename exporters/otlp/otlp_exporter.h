@@ -1,0 +1,37 @@
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "exporters/exporterhelper/queued_retry_sender.h"
+#include "exporters/otlp/config.h"
+#include "pipeline/component.h"
+#include "pipeline/telemetry.h"
+
+namespace otlpd::exporters::otlp {
+
+class GrpcClient;
+
+// The `otlp` (otlp_grpc) exporter: forwards every payload's bytes unchanged
+// as an OTLP/gRPC Export call, through the exporter helper's sending queue
+// and retries. One implementation for all signals: only the method differs.
+class OtlpExporter : public Exporter {
+ public:
+  OtlpExporter(std::string id, Config config, ComponentTelemetry* telemetry,
+               exporterhelper::SenderOptions options = {});
+  ~OtlpExporter() override;
+
+  Status Start() override;
+  void Shutdown(Clock::time_point deadline) override;
+  Status Consume(const PayloadPtr& payload) override;
+
+ private:
+  std::string id_;
+  Config config_;
+  std::unique_ptr<GrpcClient> client_;
+  exporterhelper::QueuedRetrySender sender_;
+};
+
+}  // namespace otlpd::exporters::otlp

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/node.h"
+
+namespace otlpd::selftelemetry {
+
+enum class MetricsLevel { kNone, kBasic, kNormal, kDetailed };
+
+// One `readers: - pull: exporter: prometheus:` entry (or the older `address`).
+struct PrometheusReader {
+  std::string host = "localhost";
+  int port = 9464;  // the OTel configuration schema's default for an explicit reader
+  bool without_units = true;
+  bool without_type_suffix = true;
+  // otelcol's implicit reader: failing to bind it is a warning, not fatal.
+  bool is_default = false;
+
+  std::string Endpoint() const;  // "localhost:8888", "[::1]:8888"
+  bool operator==(const PrometheusReader&) const = default;
+};
+
+struct MetricsConfig {
+  MetricsLevel level = MetricsLevel::kNormal;
+  // Empty when level is none. Without `readers` or `address`: one reader on
+  // localhost:8888, as otelcol.
+  std::vector<PrometheusReader> readers;
+};
+
+struct LogsConfig {
+  std::string level = "info";
+  std::string encoding = "console";  // or "json"
+  // "stderr", "stdout" or a file path (appended to).
+  std::vector<std::string> output_paths = {"stderr"};
+};
+
+// service.telemetry, decoded.
+struct TelemetryConfig {
+  MetricsConfig metrics;
+  LogsConfig logs;
+  // service.telemetry.resource: attributes to add or override; nullopt (a
+  // YAML null) removes one of the automatic service.* attributes.
+  std::map<std::string, std::optional<std::string>> resource;
+};
+
+// Decodes service.telemetry of a loaded config (root = the merged top-level
+// map). Throws config::Error naming the key path, e.g.
+// "service.telemetry.metrics.readers[0].pull.exporter.prometheus.port".
+TelemetryConfig DecodeTelemetryConfig(const config::Node& root);
+
+}  // namespace otlpd::selftelemetry

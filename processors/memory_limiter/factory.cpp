@@ -1,0 +1,44 @@
+#include "processors/memory_limiter/factory.h"
+
+#include "pipeline/pipeline.h"
+#include "pipeline/telemetry.h"
+#include "processors/memory_limiter/memory.h"
+#include "processors/memory_limiter/memory_limiter.h"
+
+namespace otlpd::processors::memory_limiter {
+
+ProcessorFactory MemoryLimiterProcessorFactory() {
+  return ProcessorFactory{
+      .type = "memory_limiter",
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
+                   Consumer* next) -> std::unique_ptr<Processor> {
+        config::MapDecoder d(node, ctx.path);
+        Config config = Config::Decode(d);
+        std::optional<Limits> limits = ComputeLimits(config, [] { return TotalMemory(); });
+        if (!limits)
+          d.Fail("limit_percentage", "failed to get total memory, use fixed memory settings (limit_mib)");
+
+        MemoryLimiter::Hooks hooks;
+        if (const std::vector<Pipeline*>* pipelines = ctx.pipelines) {
+          // Every pipeline's queue: they all share the process's memory.
+          hooks.queued_bytes = [pipelines] {
+            std::uint64_t total = 0;
+            for (Pipeline* p : *pipelines) total += p->queue().bytes();
+            return total;
+          };
+        }
+        ComponentTelemetry* t =
+            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        auto proc = std::make_unique<MemoryLimiterProcessor>(
+            signal, std::make_unique<MemoryLimiter>(config, *limits, std::move(hooks)), next, t);
+        if (ctx.pipeline != nullptr) {
+          ctx.pipeline->admission().Add(proc.get());
+          proc->SetGated(true);
+        }
+        return proc;
+      },
+  };
+}
+
+}  // namespace otlpd::processors::memory_limiter

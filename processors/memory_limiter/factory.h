@@ -1,0 +1,9 @@
+#pragma once
+
+#include "pipeline/factory.h"
+
+namespace otlpd::processors::memory_limiter {
+
+ProcessorFactory MemoryLimiterProcessorFactory();
+
+}  // namespace otlpd::processors::memory_limiter

@@ -1,0 +1,412 @@
+#include "processors/probabilistic_sampler/any_value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "pipeline/wire/wire_format.h"
+
+namespace otlpd::processors::probabilistic_sampler {
+namespace {
+
+using wire::Field;
+using wire::Reader;
+using wire::WireType;
+
+// strconv.AppendFloat(f, 'f' or 'e', -1, 64) with the ES6-style cut-over and
+// exponent clean-up that pdata and encoding/json apply.
+void AppendGoFloat(std::string& out, double f) {
+  char buf[64];
+  double abs = std::fabs(f);
+  bool exp = abs != 0 && (abs < 1e-6 || abs >= 1e21);
+  auto r =
+      std::to_chars(buf, buf + sizeof buf, f, exp ? std::chars_format::scientific : std::chars_format::fixed);
+  std::size_t n = static_cast<std::size_t>(r.ptr - buf);
+  if (exp && n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
+    buf[n - 2] = buf[n - 1];
+    --n;
+  }
+  out.append(buf, n);
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid
+// (Go then writes U+FFFD for that one byte).
+std::size_t Utf8Length(std::string_view s, std::size_t i, std::uint32_t& cp) {
+  auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+  std::uint8_t c = b(i);
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  cp = c & (0xFF >> (n + 1));
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+// encoding/json's string encoding with HTML escaping off.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<std::uint8_t>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    std::uint32_t cp = 0;
+    std::size_t n = Utf8Length(s, i, cp);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else if (cp == 0x2028 || cp == 0x2029) {
+      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
+      i += n;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  out += '"';
+}
+
+void AppendBase64(std::string& out, std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8) |
+                      static_cast<std::uint8_t>(in[i + 2]);
+    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 0x3F];
+  }
+  if (std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t v = static_cast<std::uint8_t>(in[i]) << 16;
+    if (rest == 2) v |= static_cast<std::uint8_t>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 0x3F];
+    out += kAlphabet[(v >> 12) & 0x3F];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 0x3F] : '=';
+    out += '=';
+  }
+}
+
+// Writes value.AsRaw() as encoding/json would; false where json.Marshal
+// fails (NaN or infinite doubles).
+bool AppendJson(std::string& out, const AnyValueView& v, int depth);
+
+bool AppendJsonMessage(std::string& out, std::string_view message, bool is_map, int depth) {
+  if (depth > 100) return false;
+  Reader r(message);
+  Field f;
+  if (!is_map) {
+    out += '[';
+    bool first = true;
+    while (!r.AtEnd() && r.ReadField(f)) {
+      if (f.number != 1 || f.type != WireType::kLen) continue;
+      if (!first) out += ',';
+      first = false;
+      if (!AppendJson(out, ParseAnyValue(f.payload), depth + 1)) return false;
+    }
+    out += ']';
+    return true;
+  }
+  // A Go map: the last duplicate key wins, keys come out sorted.
+  std::map<std::string_view, std::string_view> entries;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number != 1 || f.type != WireType::kLen) continue;
+    std::string_view key;
+    std::string_view value;
+    if (ParseKeyValue(f.payload, key, value)) entries[key] = value;
+  }
+  out += '{';
+  bool first = true;
+  for (const auto& [key, value] : entries) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, key);
+    out += ':';
+    if (!AppendJson(out, ParseAnyValue(value), depth + 1)) return false;
+  }
+  out += '}';
+  return true;
+}
+
+bool AppendJson(std::string& out, const AnyValueView& v, int depth) {
+  switch (v.type) {
+    case ValueType::kEmpty: out += "null"; return true;
+    case ValueType::kStr: AppendJsonString(out, v.bytes); return true;
+    case ValueType::kBool: out += v.bool_value ? "true" : "false"; return true;
+    case ValueType::kInt: out += std::to_string(v.int_value); return true;
+    case ValueType::kDouble:
+      if (!std::isfinite(v.double_value)) return false;
+      AppendGoFloat(out, v.double_value);
+      return true;
+    case ValueType::kBytes:
+      // pdata's AsRaw() gives a nil slice for no bytes, which JSON writes as null.
+      if (v.bytes.empty()) {
+        out += "null";
+        return true;
+      }
+      out += '"';
+      AppendBase64(out, v.bytes);
+      out += '"';
+      return true;
+    case ValueType::kMap: return AppendJsonMessage(out, v.bytes, true, depth);
+    case ValueType::kSlice: return AppendJsonMessage(out, v.bytes, false, depth);
+  }
+  return false;
+}
+
+bool IsDigit(char c, bool hex) {
+  return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+}
+
+// strconv's underscoreOK: `_` only between digits (a base prefix counts as one).
+bool UnderscoreOk(std::string_view s) {
+  char saw = '^';
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  bool hex = false;
+  std::size_t i = 0;
+  if (s.size() >= 2 && s[0] == '0') {
+    char p = static_cast<char>(s[1] | 0x20);
+    if (p == 'b' || p == 'o' || p == 'x') {
+      i = 2;
+      saw = '0';
+      hex = p == 'x';
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (IsDigit(s[i], hex)) {
+      saw = '0';
+      continue;
+    }
+    if (s[i] == '_') {
+      if (saw != '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_') return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+bool EqualsLower(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+AnyValueView ParseAnyValue(std::string_view message) {
+  AnyValueView v;
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd()) {
+    if (!r.ReadField(f)) return AnyValueView{};
+    switch (f.number) {
+      case 1:
+        if (f.type != WireType::kLen) break;
+        v = AnyValueView{ValueType::kStr, f.payload};
+        break;
+      case 2:
+        if (f.type != WireType::kVarint) break;
+        v = AnyValueView{};
+        v.type = ValueType::kBool;
+        v.bool_value = f.value != 0;
+        break;
+      case 3:
+        if (f.type != WireType::kVarint) break;
+        v = AnyValueView{};
+        v.type = ValueType::kInt;
+        v.int_value = static_cast<std::int64_t>(f.value);
+        break;
+      case 4: {
+        if (f.type != WireType::kFixed64) break;
+        v = AnyValueView{};
+        v.type = ValueType::kDouble;
+        std::memcpy(&v.double_value, &f.value, sizeof(double));
+        break;
+      }
+      case 5:
+        if (f.type == WireType::kLen) v = AnyValueView{ValueType::kSlice, f.payload};
+        break;
+      case 6:
+        if (f.type == WireType::kLen) v = AnyValueView{ValueType::kMap, f.payload};
+        break;
+      case 7:
+        if (f.type == WireType::kLen) v = AnyValueView{ValueType::kBytes, f.payload};
+        break;
+      case 8:
+        // string_value_strindex (profiles only): pdata has no value type for it.
+        v = AnyValueView{};
+        break;
+      default: break;
+    }
+  }
+  return v;
+}
+
+bool ParseKeyValue(std::string_view message, std::string_view& key, std::string_view& value) {
+  key = {};
+  value = {};
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd()) {
+    if (!r.ReadField(f)) return false;
+    if (f.type != WireType::kLen) continue;
+    if (f.number == 1) key = f.payload;
+    if (f.number == 2) value = f.payload;
+  }
+  return true;
+}
+
+bool KeyValueKey(std::string_view message, std::string_view& key) {
+  // Canonical: 0x0A len key [0x12 len value] with small lengths, which is
+  // what every SDK writes; a second key field would change the answer, so
+  // the value must end the message.
+  auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(message[i]); };
+  if (message.size() >= 2 && byte(0) == 0x0A && byte(1) < 0x80) {
+    std::size_t key_end = 2 + byte(1);
+    if (key_end == message.size()) {
+      key = message.substr(2, byte(1));
+      return true;
+    }
+    if (key_end + 2 <= message.size() && byte(key_end) == 0x12 && byte(key_end + 1) < 0x80 &&
+        key_end + 2 + byte(key_end + 1) == message.size()) {
+      key = message.substr(2, byte(1));
+      return true;
+    }
+  }
+  std::string_view value;
+  return ParseKeyValue(message, key, value);
+}
+
+void AppendStringKeyValue(std::string& out, std::uint32_t field, std::string_view key,
+                          std::string_view value) {
+  std::size_t any_size = 1 + wire::VarintSize(value.size()) + value.size();
+  std::size_t kv_size =
+      1 + wire::VarintSize(key.size()) + key.size() + 1 + wire::VarintSize(any_size) + any_size;
+  wire::AppendTag(out, field, WireType::kLen);
+  wire::AppendVarint(out, kv_size);
+  wire::AppendLengthDelimited(out, 1, key);
+  wire::AppendTag(out, 2, WireType::kLen);
+  wire::AppendVarint(out, any_size);
+  wire::AppendLengthDelimited(out, 1, value);
+}
+
+std::string AnyValueAsString(const AnyValueView& v) {
+  std::string out;
+  switch (v.type) {
+    case ValueType::kEmpty: break;
+    case ValueType::kStr: out.assign(v.bytes); break;
+    case ValueType::kBool: out = v.bool_value ? "true" : "false"; break;
+    case ValueType::kInt: out = std::to_string(v.int_value); break;
+    case ValueType::kDouble:
+      if (std::isnan(v.double_value)) {
+        out = "NaN";
+      } else if (std::isinf(v.double_value)) {
+        out = v.double_value > 0 ? "Infinity" : "-Infinity";
+      } else {
+        AppendGoFloat(out, v.double_value);
+      }
+      break;
+    case ValueType::kBytes: AppendBase64(out, v.bytes); break;
+    case ValueType::kMap:
+    case ValueType::kSlice:
+      if (!AppendJson(out, v, 0)) out.clear();
+      break;
+  }
+  return out;
+}
+
+std::optional<double> GoParseFloat(std::string_view s) {
+  std::string_view body = s;
+  bool negative = false;
+  bool has_sign = false;
+  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+    negative = body[0] == '-';
+    has_sign = true;
+    body.remove_prefix(1);
+  }
+  if (EqualsLower(body, "inf") || EqualsLower(body, "infinity")) {
+    return negative ? -HUGE_VAL : HUGE_VAL;
+  }
+  if (EqualsLower(body, "nan")) {
+    if (has_sign) return std::nullopt;
+    return std::nan("");
+  }
+  bool hex = body.size() > 2 && body[0] == '0' && (body[1] | 0x20) == 'x';
+  std::size_t i = hex ? 2 : 0;
+  bool digits = false;
+  bool dot = false;
+  bool underscores = false;
+  for (; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '_') {
+      underscores = true;
+    } else if (c == '.') {
+      if (dot) break;
+      dot = true;
+    } else if (IsDigit(c, hex)) {
+      digits = true;
+    } else {
+      break;
+    }
+  }
+  if (!digits) return std::nullopt;
+  char exp_char = hex ? 'p' : 'e';
+  if (i < body.size() && (body[i] | 0x20) == exp_char) {
+    ++i;
+    if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
+    bool exp_digits = false;
+    for (; i < body.size(); ++i) {
+      if (body[i] == '_') {
+        underscores = true;
+      } else if (body[i] >= '0' && body[i] <= '9') {
+        exp_digits = true;
+      } else {
+        break;
+      }
+    }
+    if (!exp_digits) return std::nullopt;
+  } else if (hex) {
+    return std::nullopt;  // Go requires the p exponent in a hexadecimal float
+  }
+  if (i != body.size()) return std::nullopt;
+  if (underscores && !UnderscoreOk(s)) return std::nullopt;
+  std::string clean;
+  clean.reserve(s.size());
+  for (char c : s) {
+    if (c != '_') clean += c;
+  }
+  double v = std::strtod(clean.c_str(), nullptr);
+  if (std::isinf(v)) return std::nullopt;  // overflow: Go answers ErrRange
+  return v;
+}
+
+}  // namespace otlpd::processors::probabilistic_sampler

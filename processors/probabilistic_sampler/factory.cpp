@@ -1,0 +1,23 @@
+#include "processors/probabilistic_sampler/factory.h"
+
+#include "pipeline/telemetry.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+
+namespace otlpd::processors::probabilistic_sampler {
+
+ProcessorFactory ProbabilisticSamplerProcessorFactory() {
+  return ProcessorFactory{
+      .type = "probabilistic_sampler",
+      .signals = {Signal::kTraces, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
+                   Consumer* next) -> std::unique_ptr<Processor> {
+        config::MapDecoder d(node, ctx.path);
+        Config config = Config::Decode(d);
+        ComponentTelemetry* t =
+            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        return std::make_unique<ProbabilisticSamplerProcessor>(signal, config, next, t);
+      },
+  };
+}
+
+}  // namespace otlpd::processors::probabilistic_sampler

@@ -1,0 +1,659 @@
+#include "receivers/otlp/http_server.h"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "receivers/otlp/body_decoder.h"
+#include "receivers/otlp/cors.h"
+#include "receivers/otlp/http_handler.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using Nanos = std::chrono::nanoseconds;
+
+constexpr std::uint32_t kHeaderLimit = 1 << 20;  // Go's http.DefaultMaxHeaderBytes
+constexpr std::size_t kReadChunk = 64 * 1024;
+// The body of a request refused from its headers alone (404, 405, 415) is
+// read and dropped when it is this small, so the connection can be kept;
+// a larger one closes the connection instead (Go's net/http does the same).
+constexpr std::uint64_t kDrainLimit = 256 * 1024;
+// How long a closing connection is read from and dropped after the answer,
+// so that a client still sending its body gets the answer instead of a reset.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // From any thread: close when idle, close after the answer when busy.
+  virtual void Stop() = 0;
+};
+
+// Boost 1.74's Beast speaks boost::string_view.
+std::string_view Sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+Nanos FirstSet(Nanos a, Nanos b) { return a.count() > 0 ? a : b; }
+
+// A request that is not HTTP (as opposed to a client that went away).
+bool IsProtocolError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+bool SplitHostPort(const std::string& endpoint, std::string& host, std::string& port) {
+  if (!endpoint.empty() && endpoint.front() == '[') {
+    auto close = endpoint.find(']');
+    if (close == std::string::npos || close + 1 >= endpoint.size() || endpoint[close + 1] != ':')
+      return false;
+    host = endpoint.substr(1, close - 1);
+    port = endpoint.substr(close + 2);
+  } else {
+    auto colon = endpoint.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = endpoint.substr(0, colon);
+    port = endpoint.substr(colon + 1);
+    if (host.find(':') != std::string::npos) return false;
+  }
+  return !port.empty();
+}
+
+int OpenSslVersion(const std::string& v) {
+  switch (TlsConfig::VersionNumber(v)) {
+    case 10: return TLS1_VERSION;
+    case 11: return TLS1_1_VERSION;
+    case 12: return TLS1_2_VERSION;
+    case 13: return TLS1_3_VERSION;
+  }
+  return 0;
+}
+
+Result<std::unique_ptr<ssl::context>> MakeTlsContext(const TlsConfig& config) {
+  auto material = LoadTls(config);
+  if (!material.ok()) return material.status();
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), OpenSslVersion(config.min_version));
+  if (!config.max_version.empty())
+    SSL_CTX_set_max_proto_version(ctx->native_handle(), OpenSslVersion(config.max_version));
+  beast::error_code ec;
+  ctx->use_certificate_chain(net::buffer(material->cert_chain), ec);
+  if (ec) return Status::InvalidArgument("tls certificate: " + ec.message());
+  ctx->use_private_key(net::buffer(material->private_key), ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("tls key: " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::InvalidArgument("tls key does not match the certificate");
+  }
+  if (!material->client_ca.empty()) {
+    ctx->add_certificate_authority(net::buffer(material->client_ca), ec);
+    if (ec) return Status::InvalidArgument("tls client_ca_file: " + ec.message());
+    // client_ca_file means mTLS: a client without a certificate the CA signed is refused.
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpConfig c, std::string id, ComponentTelemetry* t)
+      : config(std::move(c)), receiver_id(std::move(id)), telemetry(t) {
+    paths = {config.traces_url_path, config.metrics_url_path, config.logs_url_path};
+    if (config.cors) cors.emplace(*config.cors);
+    for (const std::string& name : config.compression_algorithms) {
+      if (auto e = ParseEncoding(name)) encodings_allowed[static_cast<std::size_t>(*e)] = true;
+    }
+  }
+
+  void Accept();
+  void StopSessions();
+
+  void Register(SessionBase* s, std::weak_ptr<SessionBase> w) {
+    std::lock_guard<std::mutex> lock(mu);
+    sessions.emplace(s, std::move(w));
+  }
+  void Unregister(SessionBase* s) {
+    std::lock_guard<std::mutex> lock(mu);
+    sessions.erase(s);
+    if (sessions.empty()) idle.notify_all();
+  }
+
+  HttpConfig config;
+  std::string receiver_id;
+  ComponentTelemetry* telemetry;
+  std::array<Consumer*, 3> consumers{};
+  std::array<std::string, 3> paths;
+  std::optional<Cors> cors;
+  std::array<bool, 8> encodings_allowed{};
+  std::unique_ptr<ssl::context> tls;
+  std::atomic<bool> stopping{false};
+  int port = 0;
+
+  std::mutex mu;
+  std::condition_variable idle;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+
+  // Declared after what sessions use: destroying the io_context destroys the
+  // sessions its queued handlers still hold.
+  net::io_context ioc{2};
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  template <class... Args>
+  explicit Session(HttpServer::Impl& server, Args&&... args)
+      : server_(server), stream_(std::forward<Args>(args)...) {}
+  ~Session() override { server_.Unregister(this); }
+
+  void Run() {
+    server_.Register(this, this->weak_from_this());
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      const HttpConfig& c = server_.config;
+      // Go bounds the handshake by the shortest of the read and write timeouts that are set.
+      Nanos t{0};
+      for (Nanos d : {c.read_timeout, c.read_header_timeout, c.write_timeout}) {
+        if (d.count() > 0 && (t.count() == 0 || d < t)) t = d;
+      }
+      Expire(t);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+    } else {
+      ReadHeader();
+    }
+  }
+
+  void Stop() override {
+    net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
+      if (self->phase_ == Phase::kBusy) {
+        self->keep_alive_ = false;
+      } else {
+        self->Close();
+      }
+    });
+  }
+
+ private:
+  enum class Phase { kHandshake, kIdle, kBusy, kClosing };
+
+  void Expire(Nanos d) {
+    auto& s = beast::get_lowest_layer(stream_);
+    if (d.count() > 0) {
+      s.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+    } else {
+      s.expires_never();
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("receiver {}: TLS handshake failed: {}", server_.receiver_id, ec.message());
+      return Close();
+    }
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    if (server_.stopping) return Close();
+    phase_ = Phase::kIdle;
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // The body is limited here, while it is read and decompressed.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    const HttpConfig& c = server_.config;
+    Nanos header = FirstSet(c.read_header_timeout, c.read_timeout);
+    if (served_ > 0) {
+      // Waiting for the next request on a kept connection is idle time.
+      Nanos idle = FirstSet(c.idle_timeout, c.read_timeout);
+      header = idle.count() > 0 ? idle + header : Nanos{0};
+    }
+    Expire(header);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec) {
+      // A client that closes or stays silent gets no answer; one that sends
+      // something that is not HTTP gets 400 (431 for headers too large).
+      if (IsProtocolError(ec)) {
+        phase_ = Phase::kBusy;
+        keep_alive_ = false;
+        const bool too_big = ec == http::error::header_limit;
+        return Send(
+            ErrorAnswer(too_big ? 431 : 400, kRpcInvalidArgument,
+                        too_big ? "request headers too large" : "malformed HTTP request: " + ec.message(),
+                        BodyFormat::kJson));
+      }
+      return Close();
+    }
+    phase_ = Phase::kBusy;
+    request_deadline_ = std::chrono::steady_clock::now();
+    auto& req = parser_->get();
+    const HttpConfig& c = server_.config;
+    keep_alive_ = req.keep_alive() && c.keep_alives_enabled && !server_.stopping;
+    extra_headers_.clear();
+
+    const std::optional<BodyFormat> format = ParseContentType(Sv(req[http::field::content_type]));
+    // Errors are written in the request's encoding, JSON when it has none we know.
+    error_format_ = format.value_or(BodyFormat::kJson);
+
+    const std::string_view origin = Sv(req[http::field::origin]);
+    if (server_.cors) {
+      if (req.method() == http::verb::options &&
+          req.find(http::field::access_control_request_method) != req.end()) {
+        extra_headers_ = server_.cors->Preflight(origin, Sv(req[http::field::access_control_request_method]),
+                                                 Sv(req[http::field::access_control_request_headers]));
+        HttpAnswer a;
+        a.status = 204;
+        return Refuse(std::move(a));
+      }
+      if (!origin.empty()) extra_headers_ = server_.cors->Actual(origin, Sv(req.method_string()));
+    }
+
+    const std::string_view target = Sv(req.target());
+    const std::string_view path = target.substr(0, target.find('?'));
+    std::optional<Signal> signal;
+    for (Signal s : kAllSignals) {
+      if (path == server_.paths[SignalIndex(s)] && server_.consumers[SignalIndex(s)] != nullptr) signal = s;
+    }
+    if (!signal) return Refuse(ErrorAnswer(404, kRpcNotFound, "404 page not found", error_format_));
+    if (req.method() != http::verb::post) {
+      extra_headers_.emplace_back("Allow", "POST");
+      return Refuse(
+          ErrorAnswer(405, kRpcUnimplemented, "405 method not allowed, supported: [POST]", error_format_));
+    }
+    if (!format) {
+      return Refuse(
+          ErrorAnswer(415, kRpcInvalidArgument,
+                      "415 unsupported media type, supported: [application/json, application/x-protobuf]",
+                      error_format_));
+    }
+    // An unknown or disabled Content-Encoding is 400, as otelcol's confighttp
+    // answers it ("unsupported Content-Encoding"); HTTP would also allow 415.
+    const std::string_view coding = Sv(req[http::field::content_encoding]);
+    const std::optional<Encoding> encoding = ParseEncoding(coding);
+    if (!encoding || !server_.encodings_allowed[static_cast<std::size_t>(*encoding)]) {
+      return Refuse(ErrorAnswer(400, kRpcInvalidArgument,
+                                "unsupported Content-Encoding: " + std::string(coding), error_format_));
+    }
+    const std::uint64_t limit = c.max_request_body_size;
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      keep_alive_ = false;
+      return Send(TooLarge());
+    }
+
+    signal_ = *signal;
+    format_ = *format;
+    raw_bytes_ = 0;
+    discard_ = false;
+    decoder_ = BodyDecoder::Create(*encoding, limit);
+    if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
+      decoder_->Reserve(*length);
+    }
+    metadata_.reset();
+    if (c.include_metadata) {
+      auto md = std::make_shared<Metadata>();
+      for (const auto& field : req) {
+        std::string key(Sv(field.name_string()));
+        for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        md->emplace_back(std::move(key), std::string(Sv(field.value())));
+      }
+      metadata_ = std::move(md);
+    }
+    if (c.read_timeout.count() > 0) {
+      request_deadline_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(c.read_timeout);
+    } else {
+      request_deadline_ = {};
+    }
+    if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
+      continue_.emplace(http::status::continue_, 11);
+      Expire(c.write_timeout);
+      return http::async_write(stream_, *continue_,
+                               [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                                 self->continue_.reset();
+                                 if (e) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  // Answers a request from its headers alone: drops a small body to keep the
+  // connection, closes it after the answer otherwise.
+  void Refuse(HttpAnswer answer) {
+    if (parser_->is_done()) return Send(std::move(answer));
+    auto length = parser_->content_length();
+    const bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
+    if (!length || *length > kDrainLimit || expects_continue) {
+      keep_alive_ = false;
+      return Send(std::move(answer));
+    }
+    discard_ = true;
+    raw_bytes_ = 0;
+    pending_ = std::move(answer);
+    request_deadline_ = {};
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return BodyDone();
+    if (!scratch_) scratch_ = std::make_unique<char[]>(kReadChunk);
+    // Beast reads as much as the buffer has room for: a buffer sized for
+    // headers would make every body cost one read per kilobyte.
+    if (buffer_.capacity() < kReadChunk) buffer_.reserve(kReadChunk);
+    auto& body = parser_->get().body();
+    body.data = scratch_.get();
+    body.size = kReadChunk;
+    body.more = true;
+    auto& s = beast::get_lowest_layer(stream_);
+    if (request_deadline_ != std::chrono::steady_clock::time_point{}) {
+      s.expires_at(request_deadline_);
+    } else {
+      s.expires_never();
+    }
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnBody, this->shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      if (IsProtocolError(ec)) {
+        keep_alive_ = false;
+        return Send(ErrorAnswer(400, kRpcInvalidArgument, "malformed HTTP request body: " + ec.message(),
+                                error_format_));
+      }
+      return Close();  // the client left or timed out mid-body
+    }
+    const std::size_t got = kReadChunk - parser_->get().body().size;
+    raw_bytes_ += got;
+    if (discard_) {
+      if (raw_bytes_ > kDrainLimit) keep_alive_ = false;
+      if (!keep_alive_) return Send(std::move(pending_));
+    } else {
+      // The wire bytes count against the limit too: a body that is not
+      // compressed well must not be read without end.
+      if (raw_bytes_ > server_.config.max_request_body_size) return FailTooLarge();
+      DecodeOutcome r = decoder_->Feed(std::string_view(scratch_.get(), got));
+      if (r != DecodeOutcome::kOk) return FailDecode(r);
+    }
+    if (!parser_->is_done()) return ReadBody();
+    BodyDone();
+  }
+
+  void BodyDone() {
+    if (discard_) return Send(std::move(pending_));
+    DecodeOutcome r = decoder_->Finish();
+    if (r != DecodeOutcome::kOk) return FailDecode(r);
+    std::string body = decoder_->TakeBody();
+    decoder_.reset();
+    Consumer* next = server_.consumers[SignalIndex(signal_)];
+    Send(ExportBody(signal_, format_, std::move(body), std::move(metadata_), *next,
+                    (*server_.telemetry)[signal_]));
+  }
+
+  HttpAnswer TooLarge() const {
+    return ErrorAnswer(413, kRpcResourceExhausted,
+                       "request body larger than max_request_body_size (" +
+                           std::to_string(server_.config.max_request_body_size) + " bytes)",
+                       error_format_);
+  }
+
+  void FailTooLarge() {
+    keep_alive_ = false;
+    decoder_.reset();
+    Send(TooLarge());
+  }
+
+  void FailDecode(DecodeOutcome r) {
+    if (r == DecodeOutcome::kTooLarge) return FailTooLarge();
+    // The rest of a corrupt body is not worth reading.
+    keep_alive_ = false;
+    std::string message = decoder_->error();
+    decoder_.reset();
+    Send(ErrorAnswer(400, kRpcInvalidArgument, message, error_format_));
+  }
+
+  void Send(HttpAnswer a) {
+    res_.emplace();
+    res_->version(11);
+    res_->result(static_cast<http::status>(a.status));
+    if (!a.content_type.empty()) res_->set(http::field::content_type, a.content_type);
+    if (a.retry_after_seconds > 0) res_->set(http::field::retry_after, std::to_string(a.retry_after_seconds));
+    for (const auto& [name, value] : extra_headers_) res_->insert(name, value);
+    for (const auto& [name, value] : server_.config.response_headers) res_->set(name, value);
+    res_->body() = std::move(a.body);
+    if (server_.stopping) keep_alive_ = false;
+    res_->keep_alive(keep_alive_);
+    res_->prepare_payload();
+    Expire(server_.config.write_timeout);
+    http::async_write(stream_, *res_, beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    res_.reset();
+    if (ec) return Close();
+    ++served_;
+    if (keep_alive_ && !server_.stopping) return ReadHeader();
+    Linger();
+  }
+
+  // Ends the connection after an answer without a reset the client could
+  // see before the answer: TLS sends close_notify; plain TCP half-closes and
+  // drops what the client still sends for a moment.
+  void Linger() {
+    phase_ = Phase::kClosing;
+    beast::get_lowest_layer(stream_).expires_after(kLingerTime);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Close(); });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return Close();
+      Drain();
+    }
+  }
+
+  void Drain() {
+    if (!scratch_) scratch_ = std::make_unique<char[]>(kReadChunk);
+    stream_.async_read_some(net::buffer(scratch_.get(), kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    phase_ = Phase::kClosing;
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+  }
+
+  HttpServer::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_{kHeaderLimit + kReadChunk};
+  std::optional<http::request_parser<http::buffer_body>> parser_;
+  std::optional<http::response<http::string_body>> res_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::unique_ptr<char[]> scratch_;
+  Phase phase_ = Phase::kIdle;
+  bool keep_alive_ = true;
+  std::uint64_t served_ = 0;
+  std::chrono::steady_clock::time_point request_deadline_{};
+
+  // The request being read.
+  Signal signal_ = Signal::kTraces;
+  BodyFormat format_ = BodyFormat::kProtobuf;
+  BodyFormat error_format_ = BodyFormat::kJson;
+  std::unique_ptr<BodyDecoder> decoder_;  // holds the body as it is read
+  std::uint64_t raw_bytes_ = 0;
+  bool discard_ = false;
+  HttpAnswer pending_;
+  HeaderList extra_headers_;
+  std::shared_ptr<const Metadata> metadata_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping || !acceptor->is_open()) return;
+    if (ec) {
+      // Out of file descriptors and the like: try again shortly instead of spinning.
+      spdlog::warn("receiver {}: OTLP/HTTP accept failed: {}", receiver_id, ec.message());
+      accept_retry->expires_after(std::chrono::milliseconds(50));
+      accept_retry->async_wait([this](beast::error_code e) {
+        if (!e && !stopping) Accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (tls) {
+      std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls)->Run();
+    } else {
+      std::make_shared<Session<PlainStream>>(*this, std::move(socket))->Run();
+    }
+    Accept();
+  });
+}
+
+void HttpServer::Impl::StopSessions() {
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [ptr, weak] : sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->Stop();
+}
+
+HttpServer::HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(receiver_id), telemetry)) {}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::steady_clock::now()); }
+
+void HttpServer::SetConsumer(Signal signal, Consumer* next) { impl_->consumers[SignalIndex(signal)] = next; }
+
+int HttpServer::port() const { return impl_->port; }
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  const HttpConfig& c = s.config;
+  std::string host, port;
+  if (!SplitHostPort(c.endpoint, host, port)) {
+    return Status::InvalidArgument("endpoint \"" + c.endpoint + "\" is not host:port");
+  }
+  if (host.empty()) host = c.transport == "tcp6" ? "::" : "0.0.0.0";
+  if (c.tls) {
+    auto ctx = MakeTlsContext(*c.tls);
+    if (!ctx.ok()) return ctx.status();
+    s.tls = std::move(*ctx);
+  }
+  beast::error_code ec;
+  tcp::resolver resolver(s.ioc);
+  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+  if (ec) return Status::Internal("cannot resolve " + c.endpoint + ": " + ec.message());
+  // Like Go's net.Listen, one address: IPv4 first unless tcp6 is asked for.
+  std::optional<tcp::endpoint> where;
+  for (bool v4 : {true, false}) {
+    for (const auto& r : results) {
+      const bool is_v4 = r.endpoint().address().is_v4();
+      if (is_v4 != v4 || where) continue;
+      if ((c.transport == "tcp4" && !is_v4) || (c.transport == "tcp6" && is_v4)) continue;
+      where = r.endpoint();
+    }
+  }
+  if (!where) return Status::Internal("cannot listen on " + c.endpoint + ": no address for " + c.transport);
+  s.acceptor.emplace(net::make_strand(s.ioc));
+  s.acceptor->open(where->protocol(), ec);
+  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(*where, ec);
+  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    s.acceptor.reset();
+    return Status::Internal("cannot listen on " + c.endpoint + ": " + ec.message());
+  }
+  s.port = s.acceptor->local_endpoint().port();
+  s.accept_retry.emplace(s.acceptor->get_executor());
+  s.Accept();
+  // Requests are short and never block (the pipeline refuses instead of
+  // waiting), so two threads are plenty; one on a single core.
+  const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
+               c.endpoint, s.port);
+  return Status::Ok();
+}
+
+void HttpServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
+  Impl& s = *impl_;
+  if (s.threads.empty()) return;
+  s.stopping = true;
+  if (s.acceptor) {
+    net::post(s.acceptor->get_executor(), [&s] {
+      beast::error_code ec;
+      s.acceptor->close(ec);
+      s.accept_retry->cancel();
+    });
+  }
+  // Stop again now and then: a connection accepted just before `stopping`
+  // was set may register after the first round.
+  std::unique_lock<std::mutex> lock(s.mu);
+  while (!s.sessions.empty() && std::chrono::steady_clock::now() < deadline) {
+    lock.unlock();
+    s.StopSessions();
+    lock.lock();
+    s.idle.wait_until(lock,
+                      std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)),
+                      [&s] { return s.sessions.empty(); });
+  }
+  lock.unlock();
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  // The posted close may not have run before stop(); no handler runs now.
+  if (s.acceptor) {
+    beast::error_code ec;
+    s.acceptor->close(ec);
+  }
+}
+
+}  // namespace otlpd::receivers::otlp

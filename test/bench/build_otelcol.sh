@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the reference OpenTelemetry Collector of otelcol-builder.yaml (beside
+# this script) into DIR (default build/bench/otelcol of the repository; never
+# committed) and prints the binary's path. Reuses a binary built from the same
+# manifest. Needs go and the Go module proxy; ~2-5 min cold.
+# The approach is test/interop/build_otelcol.sh's (see the manifest for why).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+manifest=$here/otelcol-builder.yaml
+dir=${1:-$here/../../build/bench/otelcol}
+go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+builder_version=v0.165.0
+name=otelcol-bench # dist.name and dist.output_path of the manifest
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+stamp=$(sha256sum "$manifest" | cut -d' ' -f1)
+if [ -x "$dir/$name/$name" ] && [ "$(cat "$dir/manifest.sha256" 2>/dev/null)" = "$stamp" ]; then
+  echo "$dir/$name/$name"
+  exit 0
+fi
+cd "$dir"
+export PATH="$(dirname "$go"):$PATH" GOTOOLCHAIN=local
+GOBIN="$dir/bin" "$go" install "go.opentelemetry.io/collector/cmd/builder@$builder_version" >&2
+
+rm -rf "$name" manifest.sha256
+"$dir/bin/builder" --config "$manifest" --skip-get-modules --skip-compilation >&2
+cd "$name"
+"$go" mod init "$name" >&2
+# shellcheck disable=SC2046 # one module@version per word
+"$go" get $(sed -n 's/^ *- gomod: *\([^ ]*\) \(v[^ ]*\).*/\1@\2/p' "$manifest") >&2
+"$go" get . >&2
+"$go" build -trimpath -o "$name" . >&2
+echo "$stamp" >"$dir/manifest.sha256"
+echo "$dir/$name/$name"
