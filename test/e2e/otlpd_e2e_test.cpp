@@ -262,3 +262,56 @@ TEST_CASE("SIGTERM under traffic loses nothing that was acknowledged") {
   CHECK(missing == 0);
   CHECK_THAT(otlpd.Output(), Contains("shutdown complete"));
 }
+
+TEST_CASE("350 one-span requests leave batch 100/100 as at most 8 requests, none lost or duplicated") {
+  TempDir dir;
+  int port = FreePort();
+  auto out = dir / "batched.pb";
+  WriteFile(dir / "c.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port) +
+                "\nprocessors:\n  batch:\n    send_batch_size: 100\n    send_batch_max_size: 100\n"
+                "    timeout: 5s\nexporters:\n  file:\n    path: " +
+                out.string() +
+                "\n    format: proto\n    flush_interval: 50ms\n"
+                "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
+                "      processors: [batch]\n      exporters: [file]\n");
+  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  REQUIRE(WaitForPort(port, otlpd));
+  auto stub = tracepb::TraceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  for (std::uint32_t i = 1; i <= 350; ++i) {
+    tracepb::ExportTraceServiceRequest req;
+    auto* s = req.add_resource_spans()->add_scope_spans()->add_spans();
+    s->set_trace_id(std::string(16, '\x02'));
+    std::string span_id(8, '\0');
+    std::memcpy(span_id.data(), &i, 4);
+    s->set_span_id(span_id);
+    s->set_name("one");
+    grpc::ClientContext ctx;
+    tracepb::ExportTraceServiceResponse resp;
+    REQUIRE(stub->Export(&ctx, req, &resp).ok());
+  }
+  otlpd.Signal(SIGTERM);  // the last partial batch is flushed on shutdown
+  auto code = otlpd.Wait(std::chrono::seconds(30));
+  INFO(otlpd.Output());
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  auto requests = ReadProtoFile(out);
+  CHECK(requests.size() <= 8);
+  std::multiset<std::string> ids;
+  for (const auto& req : requests) {
+    std::size_t n = 0;
+    for (const auto& rs : req.resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& s : ss.spans()) {
+          ids.insert(s.span_id());
+          ++n;
+        }
+      }
+    }
+    CHECK(n <= 100);
+  }
+  CHECK(ids.size() == 350);
+  CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 350);
+}
