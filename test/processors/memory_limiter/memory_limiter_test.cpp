@@ -369,6 +369,12 @@ bool ResetPeakRss() {
 
 TEST_CASE(
     "overload through the real pipeline: refusals reach the caller as retryable, RSS stays under the limit") {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in its quarantine, so RSS says nothing about what
+  // the limiter holds; the plain build runs this test.
+  WARN("skipped under AddressSanitizer: RSS includes ASan's quarantine");
+  return;
+#endif
   HandReceiver* receiver = nullptr;
   SlowExporter* exporter = nullptr;
   Components components;
