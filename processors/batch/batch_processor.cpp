@@ -1,5 +1,7 @@
 #include "processors/batch/batch_processor.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "pipeline/wire/wire_walker.h"
@@ -97,7 +99,17 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
     }
     Batch& b = it->second;
     bool was_empty = b.bytes.empty();
-    if (was_empty) b.deadline = Clock::now() + config_.timeout;
+    if (was_empty) {
+      b.deadline = Clock::now() + config_.timeout;
+      // Size the buffer for the whole batch up front (from this payload's bytes
+      // per item, capped): growing a multi-megabyte string by doubling costs
+      // more than the copies it is made of.
+      if (payload->items > 0) {
+        std::uint64_t want = payload->bytes.size() / payload->items * (config_.send_batch_size + 1);
+        b.bytes.reserve(
+            std::min<std::uint64_t>(std::max<std::uint64_t>(want, payload->bytes.size()), 64u << 20));
+      }
+    }
     b.bytes += payload->bytes;
     b.items += payload->items;
     SignalCounters::Add((*telemetry_)[signal_].accepted, payload->items);
