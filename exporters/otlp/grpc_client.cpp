@@ -1,4 +1,5 @@
 #include "exporters/otlp/grpc_client.h"
+#include "pipeline/grpc_byte_buffer.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -41,20 +42,6 @@ Result<std::string> Pem(const std::string& pem, const std::string& file, const s
   if (!pem.empty()) return pem;
   if (file.empty()) return std::string();
   return ReadFile(file, key_path);
-}
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::string out;
-  grpc::Slice single;
-  if (buffer.TrySingleSlice(&single).ok()) {
-    out.assign(reinterpret_cast<const char*>(single.begin()), single.size());
-    return out;
-  }
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
 }
 
 int Millis(std::chrono::nanoseconds d) {
@@ -206,7 +193,7 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
                                                  status.error_message(), status.error_details()));
   }
   SendResult result;
-  auto partial = ParseExportResponse(Flatten(response));
+  auto partial = ParseExportResponse(FlattenByteBuffer(response));
   if (!partial) {
     // The backend said OK: sending again would duplicate the data.
     spdlog::warn("exporter {}: undecodable Export response; counting the request as delivered",

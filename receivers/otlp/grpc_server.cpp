@@ -1,4 +1,5 @@
 #include "receivers/otlp/grpc_server.h"
+#include "pipeline/grpc_byte_buffer.h"
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
@@ -50,20 +51,6 @@ grpc::Status ToGrpcStatus(const Status& s) {
   return grpc::Status(code, s.message(), details.SerializeAsString());
 }
 
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::string out;
-  grpc::Slice single;
-  if (buffer.TrySingleSlice(&single).ok()) {
-    out.assign(reinterpret_cast<const char*>(single.begin()), single.size());
-    return out;
-  }
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
 struct ServerState {
   std::array<Consumer*, 3>* consumers;
   ComponentTelemetry* telemetry;
@@ -104,7 +91,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
   Status Handle() {
     Signal signal = *signal_;
     SignalCounters& counters = (*state_.telemetry)[signal];
-    std::string bytes = Flatten(request_);
+    std::string bytes = FlattenByteBuffer(request_);
     request_.Clear();
     auto count = wire::ValidateAndCount(signal, bytes);
     if (!count.ok()) {
