@@ -25,6 +25,10 @@ struct CreateContext {
   // (the list is complete once the service is built; read it at run time).
   Pipeline* pipeline = nullptr;
   const std::vector<Pipeline*>* pipelines = nullptr;
+  // The extensions service.extensions enables, by id (otelcol's
+  // host.GetExtensions): an exporter finds its `sending_queue.storage` here.
+  // They are created before any other component; null when none is given.
+  std::function<Extension*(const config::ComponentId&)> extension = nullptr;
 };
 
 // Factories decode and validate their component's config in create() and

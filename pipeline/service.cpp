@@ -92,15 +92,23 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
   auto extensions =
       Resolve(ReadSection(root, "extensions"), components.extensions, "extensions", "extension");
 
+  // Filled below, before anything that can look an extension up is created.
+  Service* raw = svc.get();
+  auto find_extension = [raw](const ComponentId& id) -> Extension* {
+    for (auto& [eid, e] : raw->extensions_)
+      if (eid == id) return e.get();
+    return nullptr;
+  };
   auto context = [&](std::string_view section, const ComponentId& id) {
-    return CreateContext{id, std::string(section) + "." + id.ToString(), &svc->telemetry_};
+    CreateContext c;
+    c.id = id;
+    c.path = std::string(section) + "." + id.ToString();
+    c.telemetry = &svc->telemetry_;
+    c.extension = find_extension;
+    return c;
   };
 
-  // Every defined component's config is decoded (and so validated), used or not.
-  for (auto& [id, fd] : exporters)
-    svc->exporters_[id] = fd.first->create(context("exporters", id), *fd.second.node);
-  for (auto& [id, fd] : receivers)
-    svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
+  // Extensions first: exporters look up their storage extension at creation.
   std::map<ComponentId, std::unique_ptr<Extension>> all_extensions;
   for (auto& [id, fd] : extensions)
     all_extensions[id] = fd.first->create(context("extensions", id), *fd.second.node);
@@ -112,6 +120,12 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     }
     if (it->second) svc->extensions_.emplace_back(it->first, std::move(it->second));
   }
+
+  // Every defined component's config is decoded (and so validated), used or not.
+  for (auto& [id, fd] : exporters)
+    svc->exporters_[id] = fd.first->create(context("exporters", id), *fd.second.node);
+  for (auto& [id, fd] : receivers)
+    svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
 
   std::map<ComponentId, bool> used_receivers;
   std::map<ComponentId, bool> used_exporters;

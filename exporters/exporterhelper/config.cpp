@@ -1,5 +1,7 @@
 #include "exporters/exporterhelper/config.h"
 
+#include "config/error.h"
+
 #include <spdlog/spdlog.h>
 
 namespace otlpd::exporters::exporterhelper {
@@ -86,9 +88,14 @@ QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaul
   }
   d.Optional("block_on_overflow", c.block_on_overflow);
   d.Optional("wait_for_result", c.wait_for_result);
-  std::string storage;
-  if (d.Optional("storage", storage) && !storage.empty()) {
-    d.Fail("storage", "persistent queue not supported yet");
+  if (const config::Node* n = d.Take("storage"); n != nullptr && !n->IsNull()) {
+    std::string text;
+    config::DecodeValue(*n, d.KeyPath("storage"), text);
+    std::string why;
+    c.storage = config::ComponentId::Parse(text, &why);
+    if (!c.storage) d.Fail("storage", "is not a component id: " + why);
+    c.storage_mark = n->mark();
+    c.storage_path = d.KeyPath("storage");
   }
   DecodeBatch(d);
   if (d.Has("blocking")) d.Fail("blocking", "was removed from otelcol (v0.129); use block_on_overflow");
@@ -96,6 +103,7 @@ QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaul
   if (!c.enabled) return c;
   if (c.num_consumers <= 0) d.Fail("num_consumers", "must be positive");
   if (c.queue_size <= 0) d.Fail("queue_size", "must be positive");
+  if (c.storage && c.wait_for_result) d.Fail("wait_for_result", "cannot be combined with storage");
   return c;
 }
 
@@ -114,5 +122,22 @@ Config Config::Decode(config::MapDecoder& d, const Config& defaults) {
 }
 
 Config Config::Decode(config::MapDecoder& d) { return Decode(d, Config{}); }
+
+StorageExtension* ResolveStorage(const CreateContext& context, const Config& config) {
+  const QueueConfig& q = config.sending_queue;
+  if (!q.enabled || !q.storage) return nullptr;
+  Extension* e = context.extension ? context.extension(*q.storage) : nullptr;
+  if (e == nullptr) {
+    throw config::Error(q.storage_mark, q.storage_path,
+                        "references extension \"" + q.storage->ToString() +
+                            "\" which is not configured or not enabled in service.extensions");
+  }
+  auto* storage = dynamic_cast<StorageExtension*>(e);
+  if (storage == nullptr) {
+    throw config::Error(q.storage_mark, q.storage_path,
+                        "extension \"" + q.storage->ToString() + "\" is not a storage extension");
+  }
+  return storage;
+}
 
 }  // namespace otlpd::exporters::exporterhelper

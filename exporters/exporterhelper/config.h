@@ -4,7 +4,13 @@
 #include <cstdint>
 #include <string>
 
+#include <optional>
+
+#include "config/component_id.h"
 #include "config/decoder.h"
+#include "config/node.h"
+#include "pipeline/factory.h"
+#include "pipeline/storage.h"
 
 namespace otlpd::exporters::exporterhelper {
 
@@ -23,7 +29,7 @@ struct RetryConfig {
   static RetryConfig Decode(config::MapDecoder& d, const RetryConfig& defaults);
 };
 
-// `sending_queue`: otelcol's queuebatch.Config (in-memory queue only for now).
+// `sending_queue`: otelcol's queuebatch.Config.
 struct QueueConfig {
   bool enabled = true;
   int num_consumers = 10;
@@ -31,6 +37,12 @@ struct QueueConfig {
   Sizer sizer = Sizer::kRequests;
   bool block_on_overflow = false;
   bool wait_for_result = false;
+  // `storage`: the id of a storage extension (file_storage) that makes the
+  // queue persistent; nullopt for the in-memory queue. `storage_mark` and
+  // `storage_path` locate the key for errors found when the graph is built.
+  std::optional<config::ComponentId> storage;
+  config::Mark storage_mark;
+  std::string storage_path;
 
   static QueueConfig Decode(config::MapDecoder& d, const QueueConfig& defaults);
 };
@@ -51,5 +63,11 @@ struct Config {
 };
 
 std::string_view SizerName(Sizer sizer);
+
+// The storage extension `config.sending_queue.storage` names, or nullptr for
+// an in-memory queue. Throws config::Error located at the `storage` key when
+// the id is not an extension enabled in service.extensions, or not one that
+// stores data. Exporter factories call it in create().
+StorageExtension* ResolveStorage(const CreateContext& context, const Config& config);
 
 }  // namespace otlpd::exporters::exporterhelper

@@ -16,6 +16,7 @@
 #include "pipeline/component.h"
 #include "pipeline/payload.h"
 #include "pipeline/status.h"
+#include "pipeline/storage.h"
 #include "pipeline/telemetry.h"
 
 namespace otlpd::exporters::exporterhelper {
@@ -43,6 +44,9 @@ using SendFunc = std::function<SendResult(const PayloadPtr& payload, Clock::time
 struct SenderOptions {
   TimeSource* time = nullptr;      // null: the steady clock (tests inject a manual one)
   std::function<double()> random;  // uniform [0, 1) for backoff jitter; null: a seeded PRNG
+  // sending_queue.storage resolved (ResolveStorage): the queue lives in a
+  // QueueStorage opened from it at Start; null: in memory.
+  StorageExtension* storage = nullptr;
 };
 
 // The part of otelcol's exporterhelper every exporter shares: a bounded

@@ -112,8 +112,10 @@ TEST_CASE("exporterhelper config errors name the key path") {
              Contains("exporters.otlp.sending_queue.queue_size: must be positive"));
   CHECK_THAT(Error("sending_queue: {sizer: pages}"),
              Contains("exporters.otlp.sending_queue.sizer: must be requests, items or bytes"));
-  CHECK_THAT(Error("sending_queue: {storage: file_storage}"),
-             Contains("exporters.otlp.sending_queue.storage: persistent queue not supported yet"));
+  CHECK_THAT(Error("sending_queue: {storage: \"file_storage/\"}"),
+             Contains("exporters.otlp.sending_queue.storage: is not a component id"));
+  CHECK_THAT(Error("sending_queue: {storage: file_storage, wait_for_result: true}"),
+             Contains("exporters.otlp.sending_queue.wait_for_result: cannot be combined with storage"));
   CHECK_THAT(Error("sending_queue: {batch: {flush_timeout: 1s}}"),
              Contains("exporters.otlp.sending_queue.batch: not supported yet"));
   CHECK_THAT(Error("sending_queue: {blocking: true}"),
