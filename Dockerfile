@@ -27,6 +27,7 @@ RUN apt-get update \
       ca-certificates \
       libabsl20220623 \
       libc-ares2 \
+      libdeflate0 \
       libfmt9 \
       libgrpc++1.51 \
       libgrpc29 \

@@ -34,7 +34,13 @@ class Receiver : public Component {
 class Processor : public Component, public Consumer {};
 
 // An exporter is one instance shared by every pipeline that names it.
-class Exporter : public Component, public Consumer {};
+class Exporter : public Component, public Consumer {
+ public:
+  // True when Consume() returning Ok means the payload is stored durably (a
+  // persistent sending queue): a pipeline whose exporters are all durable
+  // runs synchronously, so that its acknowledgements survive a crash.
+  virtual bool durable() const { return false; }
+};
 
 // Extensions (health_check, file_storage, ...) start before everything else.
 class Extension : public Component {

@@ -24,6 +24,13 @@ namespace otlpd {
 // pipeline queue, which makes receivers refuse: back-pressure reaches the
 // clients instead of data being dropped. Only when shutdown's deadline passes
 // is a payload given up, counted as dropped and logged.
+//
+// In a receiver's thread (a synchronous pipeline run by PipelinesEntry) there
+// is no retrying: every exporter is called once and a retryable refusal goes
+// back to the client, which sends the whole request again; exporters that
+// took it see it twice, which at-least-once delivery allows (otelcol's
+// fan-out does the same). Other threads of a synchronous pipeline (a batch
+// processor's timer, shutdown flushes) have no client to answer and retry.
 class FanOut : public Consumer {
  public:
   explicit FanOut(std::vector<Consumer*> exporters) : exporters_(std::move(exporters)) {}
@@ -40,10 +47,18 @@ struct PipelineOptions {
   std::uint64_t queue_max_items = 100000;
   std::uint64_t queue_max_bytes = 64ull << 20;
   int workers = 1;
+  // No queue and no workers: the receiver's thread runs the processors and the
+  // exporters, and the client is answered only once every exporter took the
+  // payload. Service::Build sets it for a pipeline whose exporters are all
+  // durable (a persistent sending queue), so that an acknowledgement means
+  // the data is on disk, not in a queue a crash would empty.
+  bool synchronous = false;
 };
 
 // One `service.pipelines` entry at run time: its bounded queue and the workers
-// that pop it and push into the first processor (or the fan-out).
+// that pop it and push into the first processor (or the fan-out). Idle
+// workers sleep on the queue's semaphore (an enqueue makes a system call only
+// when a worker sleeps); shutdown wakes them with one empty payload each.
 class Pipeline {
  public:
   Pipeline(std::string id, Signal signal, PipelineOptions options, ComponentTelemetry* telemetry);
@@ -56,11 +71,23 @@ class Pipeline {
   // Consulted by PipelinesEntry before queueing (memory_limiter registers here).
   AdmissionGates& admission() { return admission_; }
 
+  bool synchronous() const { return options_.synchronous; }
+
   void SetHead(Consumer* head) { head_ = head; }
   void Start();
-  // Stops taking data, lets the workers empty the queue until `deadline`, joins them.
+  // Stops taking data, waits for callers inside (PipelinesEntry), lets the
+  // workers empty the queue until `deadline`, joins them.
   void Drain(Clock::time_point deadline);
   bool accepting() const { return accepting_.load(std::memory_order_acquire); }
+
+  // Brackets everything PipelinesEntry does with this pipeline (reserve and
+  // push, or run it synchronously), so Drain() knows when nobody will push
+  // again. Enter() is false once the pipeline stopped accepting.
+  bool Enter();
+  void Leave();
+  // Synchronous pipelines: the processors and exporters, in this thread,
+  // whose caller answers a client with the result.
+  Status RunNow(const PayloadPtr& payload);
 
  private:
   void Work();
@@ -73,17 +100,28 @@ class Pipeline {
   AdmissionGates admission_;
   Consumer* head_ = nullptr;
   std::atomic<bool> accepting_{true};
-  std::atomic<bool> stop_{false};
   std::atomic<bool> abandon_{false};  // past the deadline: count what is left as dropped
+  // Callers between Enter() and Leave(). Written twice per request by every
+  // receiver thread: on a cache line of its own, away from what workers read.
+  struct alignas(64) Counter {
+    std::atomic<int> n{0};
+  };
+  Counter inside_;
+  const PayloadPtr wake_;  // pushed once per worker at shutdown: "stop"
   std::vector<std::thread> workers_;
 };
 
 // What a receiver pushes one signal into: every pipeline that names the
-// receiver for that signal. Room is reserved in all of them first, so either
-// all take the payload or none does.
+// receiver for that signal. Room is reserved in all queued ones first, so
+// either all take the payload or none does. Synchronous pipelines then run in
+// the caller's thread; a retryable refusal from one of them cancels the
+// reservations and goes back to the client (the synchronous pipelines that
+// already took the payload see it again when the client retries). A
+// permanent refusal goes back too, but the queued pipelines keep the payload:
+// the client will not send it again.
 class PipelinesEntry : public Consumer {
  public:
-  explicit PipelinesEntry(std::vector<Pipeline*> pipelines) : pipelines_(std::move(pipelines)) {}
+  explicit PipelinesEntry(std::vector<Pipeline*> pipelines);
   Status Consume(const PayloadPtr& payload) override;
 
   // The retry hint sent with back-pressure refusals.
@@ -91,6 +129,8 @@ class PipelinesEntry : public Consumer {
 
  private:
   std::vector<Pipeline*> pipelines_;
+  std::vector<Pipeline*> queued_;
+  std::vector<Pipeline*> synchronous_;
 };
 
 }  // namespace otlpd

@@ -154,8 +154,16 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     }
     chain.fan_out = std::make_unique<FanOut>(std::move(exporter_consumers));
 
+    // A queue in front of exporters that store durably would be the one place
+    // where acknowledged data lives only in memory: such pipelines run in the
+    // receiver's thread instead.
+    PipelineOptions options = pipeline_options;
+    options.synchronous = !p.exporters.empty() &&
+                          std::all_of(p.exporters.begin(), p.exporters.end(),
+                                      [&](const ComponentId& id) { return svc->exporters_[id]->durable(); });
+
     // Before the processors, so they can find their pipeline (admission gates).
-    chain.pipeline = std::make_unique<Pipeline>(p.id.ToString(), p.signal, pipeline_options,
+    chain.pipeline = std::make_unique<Pipeline>(p.id.ToString(), p.signal, options,
                                                 svc->telemetry_.Register("pipeline", p.id.ToString()));
 
     // Processors are built back to front: each is created with its successor.

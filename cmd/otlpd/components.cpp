@@ -3,6 +3,8 @@
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
 #include "exporters/otlp/factory.h"
+#include "exporters/otlphttp/factory.h"
+#include "extensions/file_storage/factory.h"
 #include "extensions/health_check/factory.h"
 #include "processors/batch/factory.h"
 #include "processors/memory_limiter/factory.h"
@@ -23,7 +25,10 @@ Components BuiltinComponents() {
   c.exporters.push_back(exporters::file::FileExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpGrpcExporterFactory());
+  c.exporters.push_back(exporters::otlphttp::OtlpHttpExporterFactory());
+  c.exporters.push_back(exporters::otlphttp::OtlpUnderscoreHttpExporterFactory());
   c.extensions.push_back(extensions::health_check::HealthCheckExtensionFactory());
+  c.extensions.push_back(extensions::file_storage::FileStorageExtensionFactory());
   return c;
 }
 

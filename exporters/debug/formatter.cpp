@@ -3,7 +3,6 @@
 #include <google/protobuf/arena.h>
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "pipeline/go_format.h"
 
 namespace otlpd::exporters::debug {
 namespace {
@@ -32,13 +32,6 @@ using KeyValues = google::protobuf::RepeatedPtrField<common::KeyValue>;
 // ---------------------------------------------------------------------------
 // Numbers as Go prints them.
 
-std::string ToChars(double value, std::chars_format format) {
-  // Fixed notation of the largest double has 309 integer digits.
-  std::array<char, 400> buf;
-  auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, format);
-  return std::string(buf.data(), result.ptr);
-}
-
 std::string NonFinite(double value) {
   if (std::isnan(value)) return "NaN";
   return value > 0 ? "+Inf" : "-Inf";
@@ -50,28 +43,6 @@ std::string GoFixed(double value) {
   std::array<char, 400> buf;
   int n = std::snprintf(buf.data(), buf.size(), "%.6f", value);
   return std::string(buf.data(), static_cast<std::size_t>(n));
-}
-
-// The decimal exponent of a to_chars scientific string ("1.5e-07" -> -7).
-int ScientificExponent(std::string_view sci) {
-  std::size_t e = sci.find('e');
-  if (e == std::string_view::npos || e + 2 > sci.size()) return 0;
-  int exponent = 0;
-  std::from_chars(sci.data() + e + 2, sci.data() + sci.size(), exponent);
-  return sci[e + 1] == '-' ? -exponent : exponent;
-}
-
-// encoding/json's (ES6) float form, also pdata's Value.AsString for doubles.
-std::string JsonFloat(double value) {
-  double magnitude = std::fabs(value);
-  if (magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21)) {
-    std::string s = ToChars(value, std::chars_format::scientific);
-    // Go writes e-7 where printf-style code writes e-07.
-    std::size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
-    return s;
-  }
-  return ToChars(value, std::chars_format::fixed);
 }
 
 // ---------------------------------------------------------------------------
@@ -187,7 +158,7 @@ void AppendJson(std::string& out, const common::AnyValue& value) {
       // Go's json.Marshal fails on NaN/Inf and pdata then prints the whole map
       // as nothing; a quoted "NaN" shows more.
       if (std::isfinite(value.double_value())) {
-        out += JsonFloat(value.double_value());
+        out += GoJsonFloat(value.double_value());
       } else {
         AppendJsonString(out, NonFinite(value.double_value()));
       }
@@ -716,7 +687,7 @@ std::string ValueAsString(const common::AnyValue& value) {
       if (!std::isfinite(value.double_value())) {
         return "json: unsupported value: " + NonFinite(value.double_value());
       }
-      return JsonFloat(value.double_value());
+      return GoJsonFloat(value.double_value());
     case common::AnyValue::kBytesValue: return Base64(value.bytes_value());
     case common::AnyValue::kArrayValue:
     case common::AnyValue::kKvlistValue: {
@@ -734,14 +705,6 @@ std::string TypedValue(const common::AnyValue& value) {
   out += ValueAsString(value);
   out += ')';
   return out;
-}
-
-std::string GoFloat(double value) {
-  if (!std::isfinite(value)) return NonFinite(value);
-  std::string sci = ToChars(value, std::chars_format::scientific);
-  int exponent = ScientificExponent(sci);
-  if (exponent < -4 || exponent >= 6) return sci;
-  return ToChars(value, std::chars_format::fixed);
 }
 
 FormattedPayload FormatTraces(const collector_trace::ExportTraceServiceRequest& request,

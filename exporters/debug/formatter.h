@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "exporters/debug/config.h"
+#include "pipeline/go_format.h"
 #include "pipeline/signal.h"
 #include "pipeline/status.h"
 
@@ -67,8 +68,7 @@ std::string ValueAsString(const opentelemetry::proto::common::v1::AnyValue& valu
 // The typed form of detailed output: Str(x), Int(5), Double(1.5), Bool(true),
 // Map({...}), Slice([...]), Bytes(base64), Empty().
 std::string TypedValue(const opentelemetry::proto::common::v1::AnyValue& value);
-// Go's %v for a float64: shortest round-trip digits, in exponent form when the
-// decimal exponent is < -4 or >= 6 ("0.5", "123456", "1e+06", "+Inf", "NaN").
-std::string GoFloat(double value);
+// Go's %v for a float64, as the detailed output prints points and bounds.
+using otlpd::GoFloat;
 
 }  // namespace otlpd::exporters::debug

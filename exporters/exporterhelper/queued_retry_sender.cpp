@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "exporters/exporterhelper/backoff.h"
+#include "exporters/exporterhelper/payload_codec.h"
 
 namespace otlpd::exporters::exporterhelper {
 
@@ -42,6 +43,13 @@ std::string Seconds(std::chrono::nanoseconds d) {
 
 }  // namespace
 
+std::string PersistentQueueName(std::string_view exporter_id) {
+  const auto slash = exporter_id.find('/');
+  const std::string_view type = exporter_id.substr(0, slash);
+  const std::string_view name = slash == std::string_view::npos ? "" : exporter_id.substr(slash + 1);
+  return "exporter_" + std::string(type) + "_" + std::string(name);
+}
+
 QueuedRetrySender::QueuedRetrySender(std::string exporter_id, Config config, SendFunc send,
                                      ComponentTelemetry* telemetry, SenderOptions options)
     : id_(std::move(exporter_id)),
@@ -49,7 +57,9 @@ QueuedRetrySender::QueuedRetrySender(std::string exporter_id, Config config, Sen
       send_(std::move(send)),
       telemetry_(telemetry),
       time_(options.time),
-      random_(options.random ? std::move(options.random) : DefaultRandom) {
+      random_(options.random ? std::move(options.random) : DefaultRandom),
+      storage_extension_(options.storage),
+      persistent_(options.storage != nullptr && config_.sending_queue.enabled) {
   if (time_ == nullptr) {
     own_time_ = std::make_unique<SteadyTimeSource>();
     time_ = own_time_.get();
@@ -93,12 +103,25 @@ Status QueuedRetrySender::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_) return Status::Unavailable("exporter " + id_ + " is shut down");
   if (started_) return Status::Ok();
+  if (persistent_) {
+    const std::string name = PersistentQueueName(id_);
+    auto opened = storage_extension_->OpenQueue(name);
+    if (!opened.ok()) {
+      const Status& s = opened.status();
+      return Status::Unavailable("exporter " + id_ + ": cannot open its persistent queue \"" + name +
+                                 "\": " + s.message());
+    }
+    storage_ = std::move(opened).value();
+    spdlog::info("exporter {}: persistent sending queue \"{}\" ({} {})", id_, name,
+                 config_.sending_queue.queue_size, SizerName(config_.sending_queue.sizer));
+  }
   started_ = true;
   if (config_.sending_queue.enabled) {
     for (int i = 0; i < config_.sending_queue.num_consumers; ++i) {
       consumers_.emplace_back([this] { ConsumerLoop(); });
     }
   }
+  if (persistent_) loader_ = std::thread([this] { LoadBacklog(); });
   return Status::Ok();
 }
 
@@ -125,13 +148,18 @@ Status QueuedRetrySender::Consume(const PayloadPtr& payload) {
     lock.unlock();
     return Deliver(payload);
   }
+  return Enqueue(payload, lock);
+}
 
+Status QueuedRetrySender::Enqueue(const PayloadPtr& payload, std::unique_lock<std::mutex>& lock) {
+  SignalCounters& counters = Counters(payload->signal);
   const QueueConfig& q = config_.sending_queue;
   const std::uint64_t size = SizeOf(*payload);
   const auto capacity = static_cast<std::uint64_t>(q.queue_size);
   // A payload larger than the whole queue is let in when the queue is empty,
-  // so that it cannot be refused forever.
-  auto fits = [&] { return used_ == 0 || used_ + size <= capacity; };
+  // so that it cannot be refused forever. Room the backlog loader waits for
+  // is its own: older data goes first.
+  auto fits = [&] { return !loader_waiting_ && (used_ == 0 || used_ + size <= capacity); };
   if (!fits()) {
     if (q.block_on_overflow) not_full_.wait(lock, [&] { return stopping_ || fits(); });
     if (stopping_ || !fits()) {
@@ -141,6 +169,7 @@ Status QueuedRetrySender::Consume(const PayloadPtr& payload) {
                                              capacity, SizerName(q.sizer)));
     }
   }
+  if (persistent_) return Persist(payload, size, lock);
   std::shared_ptr<Outcome> outcome = q.wait_for_result ? std::make_shared<Outcome>() : nullptr;
   queue_.push_back(Item{payload, size, outcome});
   used_ += size;
@@ -150,28 +179,127 @@ Status QueuedRetrySender::Consume(const PayloadPtr& payload) {
   return outcome->Wait();
 }
 
+Status QueuedRetrySender::Persist(const PayloadPtr& payload, std::uint64_t size,
+                                  std::unique_lock<std::mutex>& lock) {
+  // The room is taken before the append, which is slow (fsync) and done
+  // without the lock, so that concurrent callers cannot overshoot capacity.
+  used_ += size;
+  lock.unlock();
+  Result<std::uint64_t> id = storage_->Append(EncodePayloadRecord(*payload));
+  lock.lock();
+  if (!id.ok()) {
+    used_ -= size;
+    not_full_.notify_all();
+    SignalCounters::Add(Counters(payload->signal).enqueue_failed, payload->items);
+    const std::string message = "exporter " + id_ + ": cannot persist " + std::to_string(payload->items) +
+                                " " + std::string(ItemNoun(payload->signal)) + ": " + id.status().message();
+    // Once per episode: a full disk refuses every request until it clears.
+    if (!append_failing_.exchange(true))
+      spdlog::warn("{} (refusing data until appends succeed again)", message);
+    // A record the storage can never take (too large) is refused for good;
+    // anything else (disk full, I/O error) may pass later: back-pressure.
+    if (id.status().code() == StatusCode::kResourceExhausted) return Status::ResourceExhausted(message);
+    return Status::Unavailable(message);
+  }
+  if (append_failing_.load(std::memory_order_relaxed) && append_failing_.exchange(false))
+    spdlog::info("exporter {}: persistent queue appends succeed again", id_);
+  // Appended during shutdown: the consumers may be gone, and Shutdown()
+  // leaves it on disk with the rest of the queue.
+  queue_.push_back(Item{payload, size, nullptr, *id});
+  not_empty_.notify_one();
+  return Status::Ok();
+}
+
+void QueuedRetrySender::LoadBacklog() {
+  const auto capacity = static_cast<std::uint64_t>(config_.sending_queue.queue_size);
+  std::uint64_t loaded = 0, loaded_items = 0;
+  std::uint64_t id = 0;
+  std::string record;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    // Disk reads without the lock: Consume() and the consumers go on meanwhile.
+    if (!storage_->NextBacklog(id, record)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      backlog_loaded_ = true;
+      break;
+    }
+    Result<PayloadPtr> decoded = DecodePayloadRecord(record);
+    record.clear();
+    if (!decoded.ok()) {
+      undecodable_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("exporter {}: dropping persistent queue record {}: {}", id_, id,
+                    decoded.status().message());
+      if (Status s = storage_->Remove(id); !s.ok()) {
+        spdlog::warn("exporter {}: cannot remove record {}: {}", id_, id, s.message());
+      }
+      continue;
+    }
+    PayloadPtr payload = std::move(decoded).value();
+    const std::uint64_t size = SizeOf(*payload);
+    std::unique_lock<std::mutex> lock(mu_);
+    loader_waiting_ = true;
+    not_full_.wait(lock, [&] { return stopping_ || used_ == 0 || used_ + size <= capacity; });
+    loader_waiting_ = false;
+    // Callers blocked on overflow were held back by the loader; let them re-check.
+    not_full_.notify_all();
+    if (stopping_) break;  // the record stays on disk
+    queue_.push_back(Item{payload, size, nullptr, id});
+    used_ += size;
+    ++loaded;
+    loaded_items += payload->items;
+    not_empty_.notify_one();
+  }
+  if (loaded > 0) {
+    spdlog::info("exporter {}: loaded {} request(s) ({} items) left by an earlier run", id_, loaded,
+                 loaded_items);
+  }
+  if (const std::uint64_t damaged = storage_->corrupt_records(); damaged > 0) {
+    spdlog::error("exporter {}: {} damaged record(s) in the persistent queue were skipped (lost)", id_,
+                  damaged);
+  }
+}
+
 void QueuedRetrySender::ConsumerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     not_empty_.wait(lock, [this] { return !queue_.empty() || stopping_; });
     if (queue_.empty()) return;
-    // Past the shutdown deadline what is left stays queued; Shutdown() counts it.
-    if (stopping_ && time_->Now() >= Deadline()) return;
+    // Past the shutdown deadline what is left stays queued; Shutdown() counts
+    // it. A persistent queue keeps what is queued for the next start instead
+    // of draining it.
+    if (stopping_ && (persistent_ || time_->Now() >= Deadline())) return;
     Item item = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    Status s = Deliver(item.payload);
+    bool kept = false;
+    Status s = Deliver(item.payload, persistent_ ? &kept : nullptr);
+    if (persistent_ && !kept) {
+      // Only now is the record not needed: a crash before this replays it.
+      if (Status r = storage_->Remove(item.record); !r.ok()) {
+        spdlog::warn(
+            "exporter {}: cannot remove delivered record {} (it may be sent again after a restart): {}", id_,
+            item.record, r.message());
+      }
+    }
     if (item.outcome) item.outcome->Set(std::move(s));
+    const std::uint64_t items = item.payload->items;
     item.payload.reset();
     lock.lock();
     // In-flight items hold their room until done, as in otelcol, so
     // queue_size bounds all the memory the exporter holds.
     used_ -= item.size;
+    if (kept) {
+      ++kept_requests_;
+      kept_items_ += items;
+    }
     not_full_.notify_all();
   }
 }
 
-Status QueuedRetrySender::Deliver(const PayloadPtr& payload) {
+Status QueuedRetrySender::Deliver(const PayloadPtr& payload, bool* kept) {
   const RetryConfig& retry = config_.retry_on_failure;
   SignalCounters& counters = Counters(payload->signal);
   ExponentialBackoff backoff(retry, random_);
@@ -193,6 +321,15 @@ Status QueuedRetrySender::Deliver(const PayloadPtr& payload) {
       return Status::Ok();
     }
     if (!r.status.retryable()) return GiveUp(payload, attempt, r.status, "permanent error");
+    auto keep = [&] {
+      *kept = true;
+      spdlog::debug("exporter {}: shutting down after {} attempt(s) ({}); {} {} stay in the persistent queue",
+                    id_, attempt, r.status.message(), payload->items, ItemNoun(payload->signal));
+      return Status::Unavailable("exporter " + id_ + " is shutting down; kept for the next start");
+    };
+    // The record is safe on disk: a failure while shutting down is not a
+    // reason to give it up, whatever the retry settings.
+    if (kept != nullptr && abandon_waits_.load(std::memory_order_acquire)) return keep();
     if (!retry.enabled) return GiveUp(payload, attempt, r.status, "retry_on_failure is disabled");
 
     // The server's throttle hint is a floor under our own backoff.
@@ -206,9 +343,10 @@ Status QueuedRetrySender::Deliver(const PayloadPtr& payload) {
     const Clock::time_point wake = now + delay;
     spdlog::debug("exporter {}: attempt {} failed ({}), retrying in {}", id_, attempt, r.status.message(),
                   Seconds(delay));
-    auto interrupted = [&] { return Deadline() < wake; };
+    auto interrupted = [&] { return Deadline() < wake || abandon_waits_.load(std::memory_order_acquire); };
     while (time_->Now() < wake) {
       if (interrupted()) {
+        if (kept != nullptr) return keep();
         return GiveUp(payload, attempt, r.status, "the next retry would fall after the shutdown deadline");
       }
       time_->SleepUntil(wake, interrupted);
@@ -234,14 +372,36 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
     shut_down_ = true;
     stopping_ = true;
     deadline_.store(deadline.time_since_epoch().count(), std::memory_order_release);
+    if (persistent_) abandon_waits_.store(true, std::memory_order_release);
   }
   time_->Interrupt();
   not_empty_.notify_all();
   not_full_.notify_all();
   for (auto& t : consumers_) t.join();
   consumers_.clear();
+  if (loader_.joinable()) loader_.join();
 
   std::unique_lock<std::mutex> lock(mu_);
+  if (persistent_) {
+    // Appends still running finish first: what they write stays with the rest.
+    idle_.wait(lock, [this] { return callers_ == 0; });
+    std::uint64_t left_items = kept_items_;
+    const std::uint64_t left_requests = queue_.size() + kept_requests_;
+    for (Item& item : queue_) {
+      left_items += item.payload->items;
+      used_ -= item.size;
+    }
+    queue_.clear();
+    if (storage_ != nullptr && (left_requests > 0 || !backlog_loaded_)) {
+      spdlog::info(
+          "exporter {}: {} request(s) ({} items){} not yet delivered stay in the persistent queue for the "
+          "next start",
+          id_, left_requests, left_items, backlog_loaded_ ? "" : " and the backlog not yet loaded");
+    }
+    // Closing the queue releases its lock for the next holder (a reload).
+    storage_.reset();
+    return;
+  }
   std::uint64_t left_items = 0;
   std::size_t left_requests = queue_.size();
   for (Item& item : queue_) {

@@ -67,6 +67,14 @@ struct SenderOptions {
 // only given up when the backend refuses it permanently, when retries run
 // past max_elapsed_time, or at the shutdown deadline, and each of these is
 // logged and counted as send_failed.
+//
+// With SenderOptions::storage (and the queue enabled) the queue is
+// persistent: Consume() returns Ok only once the payload is appended to a
+// QueueStorage, a record is removed only when its export is over (success,
+// permanent failure, max_elapsed_time), and shutdown leaves what is still
+// queued or being retried on disk for the next start instead of dropping it.
+// The records an earlier run left are loaded in the background after Start,
+// as room allows; while that backlog waits for room, new data is refused.
 class QueuedRetrySender {
  public:
   QueuedRetrySender(std::string exporter_id, Config config, SendFunc send, ComponentTelemetry* telemetry,
@@ -76,7 +84,9 @@ class QueuedRetrySender {
   QueuedRetrySender(const QueuedRetrySender&) = delete;
   QueuedRetrySender& operator=(const QueuedRetrySender&) = delete;
 
-  // Starts the consumer threads. Consume() before Start() is refused (retryable).
+  // Starts the consumer threads; with storage, first opens the persistent
+  // queue (PersistentQueueName) and then starts loading its backlog. Consume()
+  // before Start() is refused (retryable).
   Status Start();
 
   // Queue enabled: enqueues and returns Ok, or refuses with Unavailable when
@@ -92,11 +102,18 @@ class QueuedRetrySender {
   // (a retry that would fall after it is given up), joins them, and counts
   // what is still queued as send_failed. Called once; the destructor calls it
   // with an immediate deadline if nobody did.
+  // Persistent: consumers take nothing new, sends in flight finish or are
+  // cut at `deadline`, retry waits end at once, and whatever was not
+  // delivered stays on disk (logged, not counted as failed); the queue is
+  // closed, releasing its lock for the next holder.
   void Shutdown(Clock::time_point deadline);
 
   // Current occupancy and capacity in `sizer` units (queued plus in flight).
   std::uint64_t queue_size() const;
   std::uint64_t queue_capacity() const;
+  bool persistent() const { return persistent_; }
+  // Backlog records that could not be decoded as payloads (dropped).
+  std::uint64_t undecodable_records() const { return undecodable_.load(std::memory_order_relaxed); }
 
  private:
   struct Outcome;  // wait_for_result: where a consumer posts the result
@@ -104,13 +121,19 @@ class QueuedRetrySender {
     PayloadPtr payload;
     std::uint64_t size = 0;
     std::shared_ptr<Outcome> outcome;
+    std::uint64_t record = 0;  // persistent: the storage id to remove when done
   };
 
   std::uint64_t SizeOf(const Payload& payload) const;
+  Status Enqueue(const PayloadPtr& payload, std::unique_lock<std::mutex>& lock);
+  Status Persist(const PayloadPtr& payload, std::uint64_t size, std::unique_lock<std::mutex>& lock);
   void ConsumerLoop();
+  void LoadBacklog();
   // Attempts until success, a permanent error, max_elapsed_time or the
-  // shutdown deadline; counts and logs the outcome.
-  Status Deliver(const PayloadPtr& payload);
+  // shutdown deadline; counts and logs the outcome. With `kept` (persistent
+  // mode), a delivery cut short by shutdown is neither counted nor logged as
+  // failed: *kept is set and the record stays for the next start.
+  Status Deliver(const PayloadPtr& payload, bool* kept = nullptr);
   Status GiveUp(const PayloadPtr& payload, int attempts, const Status& last, std::string_view why);
   Clock::time_point Deadline() const;
   SignalCounters& Counters(Signal signal);
@@ -122,6 +145,9 @@ class QueuedRetrySender {
   std::unique_ptr<TimeSource> own_time_;
   TimeSource* time_;
   std::function<double()> random_;
+  StorageExtension* const storage_extension_;
+  const bool persistent_;
+  std::unique_ptr<QueueStorage> storage_;  // open between Start and Shutdown
 
   mutable std::mutex mu_;
   std::condition_variable not_empty_;
@@ -132,10 +158,25 @@ class QueuedRetrySender {
   bool started_ = false;
   bool stopping_ = false;
   bool shut_down_ = false;
-  int callers_ = 0;  // threads inside Consume()
+  int callers_ = 0;              // threads inside Consume()
+  bool loader_waiting_ = false;  // the backlog loader waits for room: it goes first
+  // Persistent: deliveries cut short by shutdown (left on disk), and whether
+  // the loader read the whole backlog.
+  std::uint64_t kept_requests_ = 0;
+  std::uint64_t kept_items_ = 0;
+  bool backlog_loaded_ = false;
   std::vector<std::thread> consumers_;
+  std::thread loader_;
+  std::atomic<bool> abandon_waits_{false};  // persistent shutdown: retry waits end now
+  std::atomic<std::uint64_t> undecodable_{0};
+  std::atomic<bool> append_failing_{false};  // logs a disk-full episode once
 
   std::atomic<Clock::rep> deadline_{Clock::time_point::max().time_since_epoch().count()};
 };
+
+// The name of the persistent queue an exporter opens in its storage
+// extension, built like otelcol's storage clients: kind_type_name, so
+// "otlp/backend" -> "exporter_otlp_backend" and "otlp" -> "exporter_otlp_".
+std::string PersistentQueueName(std::string_view exporter_id);
 
 }  // namespace otlpd::exporters::exporterhelper

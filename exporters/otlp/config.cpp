@@ -59,34 +59,21 @@ void DecodeEndpoint(config::MapDecoder& d, Config& c) {
 }
 
 TlsConfig DecodeTls(config::MapDecoder& d) {
-  TlsConfig t;
-  d.Optional("insecure", t.insecure);
-  d.Optional("ca_file", t.ca_file);
-  d.Optional("ca_pem", t.ca_pem);
-  d.Optional("cert_file", t.cert_file);
-  d.Optional("cert_pem", t.cert_pem);
-  d.Optional("key_file", t.key_file);
-  d.Optional("key_pem", t.key_pem);
-  d.Optional("insecure_skip_verify", t.insecure_skip_verify);
-  d.Optional("server_name_override", t.server_name_override);
-  if (d.Optional("min_version", t.min_version)) {
-    // gRPC C++ 1.51 always negotiates TLS 1.2 or 1.3 and offers no way to
-    // raise the floor, so only the default can be honoured as written.
-    if (t.min_version != "1.2" && !t.min_version.empty()) {
-      d.Fail("min_version",
-             "\"" + t.min_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
-    }
+  TlsConfig t = TlsConfig::Decode(d);
+  // gRPC C++ 1.51 always negotiates TLS 1.2 or 1.3 and offers no way to
+  // change that, so only the defaults can be honoured as written.
+  if (t.min_version != "1.2") {
+    d.Fail("min_version",
+           "\"" + t.min_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
   }
-  d.Finish();
-  if (!t.ca_file.empty() && !t.ca_pem.empty()) d.Fail("ca_pem", "set either ca_file or ca_pem, not both");
-  if (!t.cert_file.empty() && !t.cert_pem.empty())
-    d.Fail("cert_pem", "set either cert_file or cert_pem, not both");
-  if (!t.key_file.empty() && !t.key_pem.empty())
-    d.Fail("key_pem", "set either key_file or key_pem, not both");
-  const bool has_cert = !t.cert_file.empty() || !t.cert_pem.empty();
-  const bool has_key = !t.key_file.empty() || !t.key_pem.empty();
-  if (has_cert != has_key) {
-    d.Fail(has_cert ? "cert_file" : "key_file", "a client certificate needs both a certificate and a key");
+  if (!t.max_version.empty() && t.max_version != "1.3") {
+    d.Fail("max_version",
+           "\"" + t.max_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
+  }
+  // Its credentials take either the given roots or the system's, not both.
+  if (t.include_system_ca_certs_pool && t.has_ca()) {
+    d.Fail("include_system_ca_certs_pool",
+           "is not supported together with ca_file or ca_pem by the otlp exporter yet");
   }
   return t;
 }

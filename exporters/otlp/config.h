@@ -6,20 +6,14 @@
 #include <string>
 
 #include "config/decoder.h"
+#include "config/tls_config.h"
 #include "exporters/exporterhelper/config.h"
 
 namespace otlpd::exporters::otlp {
 
-// `tls` of a gRPC client (otelcol configtls, client side).
-struct TlsConfig {
-  bool insecure = false;  // true: plaintext (unless the endpoint says https://)
-  std::string ca_file, ca_pem;
-  std::string cert_file, cert_pem;
-  std::string key_file, key_pem;
-  bool insecure_skip_verify = false;
-  std::string server_name_override;
-  std::string min_version = "1.2";
-};
+// `tls` of a gRPC client (otelcol configtls, client side; config/tls_config.h).
+// insecure: plaintext unless the endpoint says https://.
+using TlsConfig = config::TlsClientConfig;
 
 // `keepalive`: client pings on an idle connection; absent = none.
 struct KeepaliveConfig {

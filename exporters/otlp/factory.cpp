@@ -14,8 +14,10 @@ ExporterFactory MakeFactory(std::string_view type) {
         Config config = Config::Decode(d);
         static Telemetry unused;
         Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
+        exporterhelper::SenderOptions options;
+        options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
         return std::make_unique<OtlpExporter>(ctx.id.ToString(), std::move(config),
-                                              t->Register("exporter", ctx.id.ToString()));
+                                              t->Register("exporter", ctx.id.ToString()), std::move(options));
       },
   };
 }

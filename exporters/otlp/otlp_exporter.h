@@ -26,6 +26,7 @@ class OtlpExporter : public Exporter {
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
   Status Consume(const PayloadPtr& payload) override;
+  bool durable() const override { return sender_.persistent(); }
 
  private:
   std::string id_;

@@ -1,13 +1,13 @@
 #include "processors/probabilistic_sampler/any_value.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <vector>
 
+#include "pipeline/go_format.h"
 #include "pipeline/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
@@ -16,22 +16,6 @@ namespace {
 using wire::Field;
 using wire::Reader;
 using wire::WireType;
-
-// strconv.AppendFloat(f, 'f' or 'e', -1, 64) with the ES6-style cut-over and
-// exponent clean-up that pdata and encoding/json apply.
-void AppendGoFloat(std::string& out, double f) {
-  char buf[64];
-  double abs = std::fabs(f);
-  bool exp = abs != 0 && (abs < 1e-6 || abs >= 1e21);
-  auto r =
-      std::to_chars(buf, buf + sizeof buf, f, exp ? std::chars_format::scientific : std::chars_format::fixed);
-  std::size_t n = static_cast<std::size_t>(r.ptr - buf);
-  if (exp && n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
-    buf[n - 2] = buf[n - 1];
-    --n;
-  }
-  out.append(buf, n);
-}
 
 // Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid
 // (Go then writes U+FFFD for that one byte).
@@ -160,7 +144,7 @@ bool AppendJson(std::string& out, const AnyValueView& v, int depth) {
     case ValueType::kInt: out += std::to_string(v.int_value); return true;
     case ValueType::kDouble:
       if (!std::isfinite(v.double_value)) return false;
-      AppendGoFloat(out, v.double_value);
+      AppendGoJsonFloat(out, v.double_value);
       return true;
     case ValueType::kBytes:
       // pdata's AsRaw() gives a nil slice for no bytes, which JSON writes as null.
@@ -332,7 +316,7 @@ std::string AnyValueAsString(const AnyValueView& v) {
       } else if (std::isinf(v.double_value)) {
         out = v.double_value > 0 ? "Infinity" : "-Infinity";
       } else {
-        AppendGoFloat(out, v.double_value);
+        AppendGoJsonFloat(out, v.double_value);
       }
       break;
     case ValueType::kBytes: AppendBase64(out, v.bytes); break;

@@ -11,6 +11,8 @@
 #include <limits>
 #include <map>
 
+#include "pipeline/go_format.h"
+
 namespace otlpd::processors::resource {
 namespace {
 
@@ -150,21 +152,11 @@ void AppendLittleEndian(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-// Go's float formatting as pcommon (and encoding/json) use it: shortest
-// round-trip digits, plain notation unless the exponent is extreme.
+// pcommon's AsString for a double: encoding/json's form, and json.Marshal's
+// error text for the values JSON has none for.
 std::string FormatDouble(double d) {
-  if (std::isnan(d)) return "json: unsupported value: NaN";
-  if (std::isinf(d)) return d > 0 ? "json: unsupported value: +Inf" : "json: unsupported value: -Inf";
-  const double abs = std::fabs(d);
-  const bool scientific = abs != 0 && (abs < 1e-6 || abs >= 1e21);
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d,
-                                 scientific ? std::chars_format::scientific : std::chars_format::fixed);
-  std::string s(buf, ec == std::errc() ? end : buf);
-  // Go writes e-7 where C++ writes e-07.
-  const std::size_t n = s.size();
-  if (scientific && n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
-  return s;
+  if (!std::isfinite(d)) return "json: unsupported value: " + GoFloat(d);
+  return GoJsonFloat(d);
 }
 
 std::string Base64(std::string_view bytes) {

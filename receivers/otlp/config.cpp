@@ -38,66 +38,7 @@ std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent) {
   // `tls:` with nothing after it is no TLS, like an absent key.
   if (node == nullptr || node->IsNull()) return std::nullopt;
   config::MapDecoder d(*node, parent.KeyPath("tls"));
-  TlsConfig t;
-  d.Optional("ca_file", t.ca_file);
-  d.Optional("ca_pem", t.ca_pem);
-  d.Optional("cert_file", t.cert_file);
-  d.Optional("cert_pem", t.cert_pem);
-  d.Optional("key_file", t.key_file);
-  d.Optional("key_pem", t.key_pem);
-  d.Optional("client_ca_file", t.client_ca_file);
-  d.Optional("min_version", t.min_version);
-  d.Optional("max_version", t.max_version);
-  // Only matters for verifying peers against ca_file, which a server does not do.
-  bool system_pool = false;
-  d.Optional("include_system_ca_certs_pool", system_pool);
-  std::vector<std::string> list;
-  if (d.Optional("cipher_suites", list) && !list.empty()) {
-    d.Fail("cipher_suites", "cipher_suites is not supported yet (OpenSSL's secure defaults are used)");
-  }
-  if (d.Optional("curve_preferences", list) && !list.empty()) {
-    d.Fail("curve_preferences", "curve_preferences is not supported yet");
-  }
-  bool flag = false;
-  if (d.Optional("include_insecure_cipher_suites", flag) && flag) {
-    d.Fail("include_insecure_cipher_suites", "insecure cipher suites are not supported");
-  }
-  flag = false;
-  if (d.Optional("client_ca_file_reload", flag) && flag) {
-    d.Fail("client_ca_file_reload", "client_ca_file_reload is not supported yet");
-  }
-  std::chrono::nanoseconds reload{0};
-  if (d.Optional("reload_interval", reload) && reload.count() != 0) {
-    d.Fail("reload_interval", "reload_interval is not supported yet");
-  }
-  if (d.Has("tpm")) {
-    config::MapDecoder tpm = d.Child("tpm");
-    if (Enabled(tpm)) d.Fail("tpm", "tpm is not supported");
-    tpm.Take("path");
-    tpm.Take("owner_auth");
-    tpm.Take("auth");
-    tpm.Finish();
-  }
-  d.Finish();
-
-  for (const char* key : {"min_version", "max_version"}) {
-    const std::string& v = std::string_view(key) == "min_version" ? t.min_version : t.max_version;
-    if (!v.empty() && TlsConfig::VersionNumber(v) == 0) {
-      d.Fail(key, "must be one of \"1.0\", \"1.1\", \"1.2\", \"1.3\" (got \"" + v + "\")");
-    }
-  }
-  if (t.min_version.empty()) t.min_version = "1.2";
-  if (!t.max_version.empty() &&
-      TlsConfig::VersionNumber(t.max_version) < TlsConfig::VersionNumber(t.min_version)) {
-    d.Fail("max_version", "must not be lower than min_version");
-  }
-  if (!t.cert_file.empty() && !t.cert_pem.empty()) d.Fail("cert_pem", "set cert_file or cert_pem, not both");
-  if (!t.key_file.empty() && !t.key_pem.empty()) d.Fail("key_pem", "set key_file or key_pem, not both");
-  if (!t.ca_file.empty() && !t.ca_pem.empty()) d.Fail("ca_pem", "set ca_file or ca_pem, not both");
-  if (t.cert_file.empty() && t.cert_pem.empty())
-    d.Fail("cert_file", "a TLS server needs cert_file or cert_pem");
-  if (t.key_file.empty() && t.key_pem.empty()) d.Fail("key_file", "a TLS server needs key_file or key_pem");
-  return t;
+  return TlsConfig::Decode(d);
 }
 
 GrpcConfig DecodeGrpc(config::MapDecoder& d) {
@@ -238,14 +179,6 @@ Result<std::string> ReadPem(const std::string& file, const std::string& inline_p
 }
 
 }  // namespace
-
-int TlsConfig::VersionNumber(const std::string& v) {
-  if (v == "1.0") return 10;
-  if (v == "1.1") return 11;
-  if (v == "1.2") return 12;
-  if (v == "1.3") return 13;
-  return 0;
-}
 
 Result<TlsMaterial> LoadTls(const TlsConfig& tls) {
   TlsMaterial m;

@@ -8,23 +8,15 @@
 #include <vector>
 
 #include "config/decoder.h"
+#include "config/tls_config.h"
 #include "pipeline/status.h"
 
 namespace otlpd::receivers::otlp {
 
-// `tls` of a server (otelcol's configtls.ServerConfig). Files are read at
-// Start, as otelcol does, so `otlpd validate` does not need them.
-struct TlsConfig {
-  std::string ca_file, ca_pem;  // accepted; a server verifies clients with client_ca_file
-  std::string cert_file, cert_pem;
-  std::string key_file, key_pem;
-  std::string client_ca_file;  // set: clients must present a certificate it signed (mTLS)
-  std::string min_version = "1.2";
-  std::string max_version;  // empty: the library's highest (1.3)
-
-  // "1.0".."1.3" as a number 10..13; 0 for empty.
-  static int VersionNumber(const std::string& v);
-};
+// `tls` of a server (otelcol's configtls.ServerConfig, shared with every
+// component in config/tls_config.h). ca_file/ca_pem are accepted; a server
+// verifies clients with client_ca_file.
+using TlsConfig = config::TlsServerConfig;
 
 // PEM text of a TlsConfig, read from files or taken inline.
 struct TlsMaterial {

@@ -32,6 +32,7 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
+#include "pipeline/grpc_byte_buffer.h"
 #include "pipeline/wire/wire_walker.h"
 #include "test/bench/bench_common.h"
 
@@ -209,20 +210,6 @@ std::optional<Signal> SignalForHttpPath(std::string_view p) {
   return std::nullopt;
 }
 
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::string out;
-  grpc::Slice single;
-  if (buffer.TrySingleSlice(&single).ok()) {
-    out.assign(reinterpret_cast<const char*>(single.begin()), single.size());
-    return out;
-  }
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
 class ExportReactor : public grpc::ServerGenericBidiReactor {
  public:
   ExportReactor(SinkState& state, grpc::GenericCallbackServerContext* ctx) : state_(state) {
@@ -247,7 +234,7 @@ class ExportReactor : public grpc::ServerGenericBidiReactor {
     if (request_.TrySingleSlice(&single).ok()) {
       bytes = std::string_view(reinterpret_cast<const char*>(single.begin()), single.size());
     } else {
-      flat = Flatten(request_);
+      flat = FlattenByteBuffer(request_);
       bytes = flat;
     }
     bool valid = state_.counters.Record(*signal_, bytes, bytes.size(), state_.validate);

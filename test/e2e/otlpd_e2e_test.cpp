@@ -10,6 +10,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/support/process.h"
+#include "test/support/proto_file.h"
 #include "test/support/sink.h"
 
 using namespace otlpd::test;
@@ -54,25 +55,14 @@ bool WaitForPort(int port, Process& p) {
   return false;
 }
 
-// Reads a format: proto file: 4-byte big-endian length, then the request.
+// The requests of a format: proto file the exporter has finished: every
+// record must parse and none may be cut off.
 std::vector<tracepb::ExportTraceServiceRequest> ReadProtoFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<tracepb::ExportTraceServiceRequest> out;
-  std::size_t pos = 0;
-  while (pos + 4 <= data.size()) {
-    auto b = [&](std::size_t i) {
-      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
-    };
-    std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-    pos += 4;
-    REQUIRE(pos + n <= data.size());
-    tracepb::ExportTraceServiceRequest req;
-    REQUIRE(req.ParseFromArray(data.data() + pos, static_cast<int>(n)));
-    out.push_back(std::move(req));
-    pos += n;
-  }
-  CHECK(pos == data.size());  // no half record
+  const ProtoRecords file = ReadProtoRecords(path);
+  int bad = 0;
+  auto out = ParseProtoRecords<tracepb::ExportTraceServiceRequest>(file, &bad);
+  REQUIRE(bad == 0);
+  CHECK(file.complete);  // no half record
   return out;
 }
 

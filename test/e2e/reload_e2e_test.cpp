@@ -12,6 +12,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/pipeline/selftelemetry/http_get.h"
 #include "test/support/process.h"
+#include "test/support/proto_file.h"
 #include "test/support/sink.h"
 
 using namespace otlpd::test;
@@ -111,27 +112,16 @@ std::unique_ptr<tracepb::TraceService::Stub> Stub(int port) {
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
 }
 
-// The span ids in a `format: proto` file (4-byte big-endian length, request).
+// The span ids in a `format: proto` file. The exporter may still be writing
+// it: a record cut off at the end is not counted (yet).
 std::multiset<std::string> SpanIdsIn(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::multiset<std::string> out;
-  std::size_t pos = 0;
-  while (pos + 4 <= data.size()) {
-    auto b = [&](std::size_t i) {
-      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
-    };
-    const std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-    pos += 4;
-    if (pos + n > data.size()) break;
-    tracepb::ExportTraceServiceRequest req;
-    if (!req.ParseFromArray(data.data() + pos, static_cast<int>(n))) break;
+  for (const auto& req : ParseProtoRecords<tracepb::ExportTraceServiceRequest>(ReadProtoRecords(path))) {
     for (const auto& rs : req.resource_spans()) {
       for (const auto& ss : rs.scope_spans()) {
         for (const auto& s : ss.spans()) out.insert(s.span_id());
       }
     }
-    pos += n;
   }
   return out;
 }

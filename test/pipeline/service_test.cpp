@@ -1,5 +1,8 @@
 #include "pipeline/service.h"
 
+#include <set>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "config/decoder.h"
@@ -39,9 +42,32 @@ class TagProcessor : public Processor {
   Consumer* next_;
 };
 
+// An exporter that says its data is durable once taken (as one with a
+// persistent sending queue does), and records the threads that called it.
+class DurableSink : public test::Sink {
+ public:
+  bool durable() const override { return true; }
+  Status Consume(const PayloadPtr& p) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads_.insert(std::this_thread::get_id());
+    }
+    return Sink::Consume(p);
+  }
+  std::set<std::thread::id> threads() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::thread::id> threads_;
+};
+
 struct Registry {
   std::map<std::string, HandReceiver*> receivers;
   std::map<std::string, test::Sink*> sinks;
+  std::map<std::string, DurableSink*> durable;
   Components components;
 
   Registry() {
@@ -70,6 +96,15 @@ struct Registry {
                                                      d.Finish();
                                                      auto s = std::make_unique<test::Sink>();
                                                      sinks[ctx.id.ToString()] = s.get();
+                                                     return std::unique_ptr<Exporter>(std::move(s));
+                                                   }});
+    components.exporters.push_back(ExporterFactory{"durable",
+                                                   {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+                                                   [this](const CreateContext& ctx, const config::Node& n) {
+                                                     config::MapDecoder d(n, ctx.path);
+                                                     d.Finish();
+                                                     auto s = std::make_unique<DurableSink>();
+                                                     durable[ctx.id.ToString()] = s.get();
                                                      return std::unique_ptr<Exporter>(std::move(s));
                                                    }});
   }
@@ -185,4 +220,45 @@ service:
                         "[tag]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("service.pipelines.traces.processors[0]") && Contains("processor \"tag\""));
   }
+}
+
+TEST_CASE("A pipeline whose exporters are all durable runs synchronously; a mixed one stays queued") {
+  Registry reg;
+  auto svc = Build(reg, R"(
+receivers:
+  hand:
+processors:
+  tag/a: {tag: a}
+exporters:
+  durable/1:
+  durable/2:
+  durable/3:
+  sink:
+service:
+  pipelines:
+    traces/durable:
+      receivers: [hand]
+      processors: [tag/a]
+      exporters: [durable/1, durable/2]
+    traces/mixed:
+      receivers: [hand]
+      exporters: [durable/3, sink]
+)");
+  REQUIRE(svc->Start().ok());
+  Consumer* in = reg.receivers["hand"]->next(Signal::kTraces);
+  REQUIRE(in != nullptr);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(in->Consume(MakePayload(Signal::kTraces, "p", 2)).ok());
+    // Synchronous: both durable exporters hold it when the receiver is answered.
+    CHECK(reg.durable["durable/1"]->items() == 2u * (i + 1));
+    CHECK(reg.durable["durable/2"]->items() == 2u * (i + 1));
+  }
+  REQUIRE(test::WaitFor(
+      [&] { return reg.durable["durable/3"]->items() == 20 && reg.sinks["sink"]->items() == 20; }));
+  const std::set<std::thread::id> me{std::this_thread::get_id()};
+  CHECK(reg.durable["durable/1"]->threads() == me);
+  CHECK(reg.durable["durable/3"]->threads().count(std::this_thread::get_id()) == 0);  // the pipeline's worker
+  CHECK(reg.durable["durable/1"]->payloads()[0]->bytes == "pa");                      // processors ran
+  svc->Shutdown(Clock::now() + std::chrono::seconds(5));
+  CHECK(in->Consume(MakePayload(Signal::kTraces, "p", 1)).code() == StatusCode::kUnavailable);
 }

@@ -146,8 +146,8 @@ TEST_CASE("otlp exporter config errors name the key path") {
              Contains("exporters.otlp/backend.keepalive: has invalid keys: interval"));
   CHECK_THAT(Error("endpoint: a:1\nsending_queue: {queue_size: -1}"),
              Contains("exporters.otlp/backend.sending_queue.queue_size: must be positive"));
-  CHECK_THAT(Error("endpoint: a:1\nsending_queue: {storage: file_storage}"),
-             Contains("exporters.otlp/backend.sending_queue.storage: persistent queue not supported yet"));
+  CHECK_THAT(Error("endpoint: a:1\nsending_queue: {storage: \"a b\"}"),
+             Contains("exporters.otlp/backend.sending_queue.storage: is not a component id"));
   CHECK_THAT(Error("endpoint: a:1\nendpoints: [b:1]"),
              Contains("exporters.otlp/backend: has invalid keys: endpoints"));
 }
@@ -164,5 +164,18 @@ TEST_CASE("the otlp exporter's factories are otlp and otlp_grpc") {
     CreateContext ctx{config::ComponentId{std::string(type), ""}, "exporters." + std::string(type), nullptr};
     auto exporter = f->create(ctx, node);
     REQUIRE(exporter != nullptr);
+  }
+}
+
+TEST_CASE("the otlp exporter's sending_queue.storage must name an enabled storage extension") {
+  config::Node node = config::ParseYaml("endpoint: a:1\nsending_queue:\n  storage: file_storage\n", "t.yaml");
+  CreateContext ctx{config::ComponentId{"otlp", "backend"}, "exporters.otlp/backend", nullptr};
+  try {
+    exporters::otlp::OtlpExporterFactory().create(ctx, node);
+    FAIL("no error");
+  } catch (const config::Error& e) {
+    CHECK_THAT(e.what(), Contains("t.yaml:3:12") &&
+                             Contains("exporters.otlp/backend.sending_queue.storage") &&
+                             Contains("\"file_storage\" which is not configured or not enabled"));
   }
 }

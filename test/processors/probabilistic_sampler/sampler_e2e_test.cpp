@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -14,35 +13,12 @@
 #include "processors/probabilistic_sampler/sampling.h"
 #include "processors/probabilistic_sampler/tracestate.h"
 #include "test/support/process.h"
+#include "test/support/proto_file.h"
 #include "test/support/sink.h"
 
 using namespace otlpd::test;
 namespace tracepb = opentelemetry::proto::collector::trace::v1;
 namespace ps = otlpd::processors::probabilistic_sampler;
-
-namespace {
-
-std::vector<tracepb::ExportTraceServiceRequest> ReadProtoFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<tracepb::ExportTraceServiceRequest> out;
-  std::size_t pos = 0;
-  while (pos + 4 <= data.size()) {
-    auto b = [&](std::size_t i) {
-      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
-    };
-    std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-    pos += 4;
-    REQUIRE(pos + n <= data.size());
-    tracepb::ExportTraceServiceRequest req;
-    REQUIRE(req.ParseFromArray(data.data() + pos, static_cast<int>(n)));
-    out.push_back(std::move(req));
-    pos += n;
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("otlpd samples 25% of 4000 traces, whole traces, with th written") {
   for (std::string mode : {"hash_seed", "proportional"}) {
@@ -106,7 +82,12 @@ TEST_CASE("otlpd samples 25% of 4000 traces, whole traces, with th written") {
 
     std::map<std::string, int> spans_per_trace;
     std::size_t without_th = 0;
-    for (const auto& req : ReadProtoFile(out)) {
+    const ProtoRecords file = ReadProtoRecords(out);
+    int bad = 0;
+    const auto requests = ParseProtoRecords<tracepb::ExportTraceServiceRequest>(file, &bad);
+    REQUIRE(bad == 0);
+    CHECK(file.complete);
+    for (const auto& req : requests) {
       for (const auto& rs : req.resource_spans()) {
         for (const auto& ss : rs.scope_spans()) {
           for (const auto& s : ss.spans()) {

@@ -14,30 +14,16 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "receivers/otlp/otlp_receiver.h"
+#include "test/receivers/otlp/requests.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
 using namespace opentelemetry::proto;
 using receivers::otlp::Config;
 using receivers::otlp::OtlpReceiver;
+using test::TraceRequest;
 
 namespace {
-
-collector::trace::v1::ExportTraceServiceRequest TraceRequest(int spans, const std::string& name = "op") {
-  collector::trace::v1::ExportTraceServiceRequest req;
-  auto* rs = req.add_resource_spans();
-  auto* kv = rs->mutable_resource()->add_attributes();
-  kv->set_key("service.name");
-  kv->mutable_value()->set_string_value("svc");
-  auto* ss = rs->add_scope_spans();
-  for (int i = 0; i < spans; ++i) {
-    auto* s = ss->add_spans();
-    s->set_trace_id(std::string(16, static_cast<char>(i + 1)));
-    s->set_span_id(std::string(8, static_cast<char>(i + 1)));
-    s->set_name(name);
-  }
-  return req;
-}
 
 struct Fixture {
   Telemetry telemetry;

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pipeline/status.h"
+
+namespace otlpd::exporters::otlphttp {
+
+// Request body compressions, named as otelcol's configcompression names them
+// (which is also the Content-Encoding sent).
+enum class Compression {
+  kNone,          // "none" or ""
+  kGzip,          // "gzip"
+  kZlib,          // "zlib"
+  kDeflate,       // "deflate": zlib format, as Go's confighttp writes it
+  kZstd,          // "zstd"
+  kSnappy,        // "snappy": the block format (otelcol's behaviour once its framed-snappy gate is on)
+  kSnappyFramed,  // "x-snappy-framed": the framing format
+  kLz4,           // "lz4": the LZ4 frame format
+};
+
+// nullopt for a name otelcol does not know.
+std::optional<Compression> ParseCompression(std::string_view name);
+// The Content-Encoding header value; empty for kNone.
+std::string_view ContentEncoding(Compression c);
+// Whether compression_params.level may be `level` for `c`, as otelcol's
+// configcompression validates it: gzip/zlib/deflate -2..9, zstd any, the
+// others only 0 (unset).
+bool ValidLevel(Compression c, int level);
+
+// Compresses request bodies. Holds its library contexts and output buffer
+// between calls, so one per sending thread avoids allocating on every
+// request; not thread-safe.
+//
+// Levels follow otelcol's meaning. `level` 0 is "not set" and means Go's
+// default: gzip/zlib/deflate level 6 (compress/flate's DefaultCompression,
+// which libdeflate's level 6 matches in intent; libdeflate is used for its
+// speed, several times zlib's at the same ratio), zstd level 1 (the Go zstd
+// encoder's SpeedFastest, which otelcol's default maps to). Go's -2
+// (Huffman only) has no libdeflate counterpart and uses libdeflate level 1,
+// its fastest with matching. An explicit zstd level is passed to libzstd
+// as is (Go rounds it to one of four speeds).
+class Compressor {
+ public:
+  Compressor(Compression compression, int level);
+  ~Compressor();
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+
+  Compression compression() const { return compression_; }
+
+  // The compressed form of `in`, valid until the next call. kNone returns
+  // `in` itself. Internal only when a library fails (out of memory).
+  Result<std::string_view> Compress(std::string_view in);
+
+ private:
+  struct Contexts;
+
+  Compression compression_;
+  int level_;  // the library's level, resolved from otelcol's
+  std::unique_ptr<Contexts> contexts_;
+  std::string out_;  // grows to the largest body seen and stays
+};
+
+}  // namespace otlpd::exporters::otlphttp

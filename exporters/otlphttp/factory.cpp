@@ -1,0 +1,31 @@
+#include "exporters/otlphttp/factory.h"
+
+#include "exporters/otlphttp/otlphttp_exporter.h"
+
+namespace otlpd::exporters::otlphttp {
+namespace {
+
+ExporterFactory MakeFactory(std::string_view type) {
+  return ExporterFactory{
+      .type = type,
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
+        config::MapDecoder d(node, ctx.path);
+        Config config = Config::Decode(d);
+        exporterhelper::SenderOptions options;
+        options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
+        static Telemetry unused;
+        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
+        return std::make_unique<OtlpHttpExporter>(ctx.id.ToString(), std::move(config),
+                                                  t->Register("exporter", ctx.id.ToString()),
+                                                  std::move(options));
+      },
+  };
+}
+
+}  // namespace
+
+ExporterFactory OtlpHttpExporterFactory() { return MakeFactory("otlphttp"); }
+ExporterFactory OtlpUnderscoreHttpExporterFactory() { return MakeFactory("otlp_http"); }
+
+}  // namespace otlpd::exporters::otlphttp

@@ -1,0 +1,188 @@
+#include "exporters/otlphttp/otlphttp_exporter.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "exporters/otlphttp/compressor.h"
+#include "exporters/otlphttp/export_response.h"
+#include "exporters/otlphttp/http_client.h"
+#include "pipeline/json/otlp_json.h"
+
+#ifndef OTLPD_VERSION
+#define OTLPD_VERSION "0.0.0"
+#endif
+
+namespace otlpd::exporters::otlphttp {
+namespace {
+
+using exporterhelper::SendResult;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// With max_idle_conns_per_host unset Go keeps 2 idle connections per host,
+// so of otelcol's 10 consumers 8 open a new connection for nearly every
+// request. otlpd keeps one per sender thread instead: the threads are the
+// only users, and fewer only churns connections (and TLS handshakes).
+int IdlePerHost(const Config& c) {
+  if (c.max_idle_conns_per_host > 0) return c.max_idle_conns_per_host;
+  const exporterhelper::QueueConfig& q = c.helper.sending_queue;
+  // Without a queue the pipeline's workers send, one per core.
+  const int senders = q.enabled ? q.num_consumers : static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(2, senders);
+}
+
+}  // namespace
+
+OtlpHttpExporter::OtlpHttpExporter(std::string id, Config config, ComponentTelemetry* telemetry,
+                                   exporterhelper::SenderOptions options)
+    : id_(std::move(id)),
+      config_(std::move(config)),
+      user_agent_("otlpd/" OTLPD_VERSION),
+      sender_(
+          id_, config_.helper,
+          [this](const PayloadPtr& p, Clock::time_point deadline) { return Send(p, deadline); }, telemetry,
+          std::move(options)) {}
+
+// Harmless after a Shutdown(): the sender ignores a second one.
+OtlpHttpExporter::~OtlpHttpExporter() { Shutdown(Clock::now()); }
+
+Status OtlpHttpExporter::Start() {
+  HttpClientOptions o;
+  o.tls = config_.tls;
+  o.tls_path = config_.path + ".tls";
+  o.proxy = config_.proxy;
+  o.read_buffer_size = config_.read_buffer_size;
+  o.max_idle_conns = config_.max_idle_conns;
+  o.max_idle_conns_per_host = IdlePerHost(config_);
+  o.max_conns_per_host = config_.max_conns_per_host;
+  o.idle_conn_timeout = config_.idle_conn_timeout;
+  o.disable_keep_alives = config_.disable_keep_alives;
+  auto client = HttpClient::Create(std::move(o));
+  if (!client.ok()) return client.status();
+  client_ = std::move(*client);
+
+  std::string urls;
+  for (Signal s : kAllSignals) {
+    const std::optional<Url>& url = config_.urls[SignalIndex(s)];
+    urls += std::string(urls.empty() ? "" : ", ") + std::string(SignalName(s)) + " " +
+            (url ? url->display : std::string("(none)"));
+  }
+  spdlog::info("exporter {}: OTLP/HTTP {} {}{}{} to {}", id_,
+               config_.encoding == Encoding::kJson ? "json" : "proto",
+               config_.compression == Compression::kNone ? "uncompressed" : "compression ",
+               ContentEncoding(config_.compression),
+               config_.proxy ? " via proxy " + config_.proxy->display : "", urls);
+  return sender_.Start();
+}
+
+Status OtlpHttpExporter::Consume(const PayloadPtr& payload) { return sender_.Consume(payload); }
+
+void OtlpHttpExporter::Shutdown(Clock::time_point deadline) {
+  // A request in flight at the deadline is aborted, so that shutdown is not
+  // held up by an attempt whose own timeout lies further out (or is none).
+  std::mutex mu;
+  std::condition_variable cv;
+  bool drained = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_until(lock, deadline, [&] { return drained; }) && client_) client_->CancelAll();
+  });
+  sender_.Shutdown(deadline);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    drained = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  if (client_) client_->CancelAll();
+}
+
+std::uint64_t OtlpHttpExporter::connections_opened() const {
+  return client_ ? client_->connections_opened() : 0;
+}
+
+std::unique_ptr<Compressor> OtlpHttpExporter::TakeCompressor() {
+  {
+    std::lock_guard<std::mutex> lock(compressors_mu_);
+    if (!compressors_.empty()) {
+      std::unique_ptr<Compressor> c = std::move(compressors_.back());
+      compressors_.pop_back();
+      return c;
+    }
+  }
+  return std::make_unique<Compressor>(config_.compression, config_.compression_level);
+}
+
+void OtlpHttpExporter::ReturnCompressor(std::unique_ptr<Compressor> c) {
+  std::lock_guard<std::mutex> lock(compressors_mu_);
+  compressors_.push_back(std::move(c));
+}
+
+SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point deadline) {
+  const Signal signal = payload->signal;
+  const std::optional<Url>& url = config_.urls[SignalIndex(signal)];
+  if (!url) {
+    // The factory cannot know which pipelines use the exporter, so a signal
+    // without a URL is only found when its data comes.
+    return SendResult::Failed(Status::InvalidArgument(config_.path + ": no URL for " +
+                                                      std::string(SignalName(signal)) + " (set endpoint or " +
+                                                      std::string(SignalName(signal)) + "_endpoint)"));
+  }
+  if (!client_) return SendResult::Failed(Status::Unavailable("exporter " + id_ + " is not started"));
+
+  std::string json;
+  std::string_view body = payload->bytes;
+  if (config_.encoding == Encoding::kJson) {
+    auto encoded = json::EncodeRequest(signal, payload->bytes);
+    if (!encoded.ok()) {
+      return SendResult::Failed(
+          Status::InvalidArgument("cannot encode the " + std::string(SignalName(signal)) +
+                                  " request as OTLP/JSON: " + encoded.status().message()));
+    }
+    json = std::move(*encoded);
+    body = json;
+  }
+
+  std::unique_ptr<Compressor> compressor = TakeCompressor();
+  auto compressed = compressor->Compress(body);
+  if (!compressed.ok()) {
+    ReturnCompressor(std::move(compressor));
+    return SendResult::Failed(Status::Unavailable("exporter " + id_ + ": " + compressed.status().message()));
+  }
+
+  HttpRequest request;
+  request.url = &*url;
+  request.body = *compressed;
+  const std::string_view content_type =
+      config_.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf";
+  // Configured headers win over the exporter's own, as in otelcol.
+  auto configured = [&](std::string_view name) {
+    return std::any_of(config_.headers.begin(), config_.headers.end(),
+                       [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+  };
+  if (!configured("Content-Type")) request.headers.emplace_back("Content-Type", content_type);
+  if (!configured("User-Agent")) request.headers.emplace_back("User-Agent", user_agent_);
+  if (config_.compression != Compression::kNone) {
+    request.headers.emplace_back("Content-Encoding", ContentEncoding(config_.compression));
+  }
+  for (const auto& [name, value] : config_.headers) request.headers.emplace_back(name, value);
+
+  if (config_.timeout.count() > 0) {
+    const Clock::time_point now = Clock::now();
+    if (deadline - now > config_.timeout)
+      deadline = now + std::chrono::duration_cast<Clock::duration>(config_.timeout);
+  }
+  Result<HttpResponse> response = client_->Post(request, deadline);
+  ReturnCompressor(std::move(compressor));
+  if (!response.ok()) return SendResult::Failed(response.status());
+  return ClassifyResponse(signal, url->display, *response, std::chrono::system_clock::now());
+}
+
+}  // namespace otlpd::exporters::otlphttp

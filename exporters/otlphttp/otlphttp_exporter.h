@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "exporters/exporterhelper/queued_retry_sender.h"
+#include "exporters/otlphttp/config.h"
+#include "pipeline/component.h"
+#include "pipeline/telemetry.h"
+
+namespace otlpd::exporters::otlphttp {
+
+class Compressor;
+class HttpClient;
+
+// The `otlphttp` (otlp_http) exporter: POSTs every payload to its signal's
+// URL as OTLP/HTTP, protobuf (the payload's bytes as they are) or OTLP/JSON,
+// compressed as configured, through the exporter helper's sending queue and
+// retries. One implementation for all signals: only the URL differs.
+class OtlpHttpExporter : public Exporter {
+ public:
+  OtlpHttpExporter(std::string id, Config config, ComponentTelemetry* telemetry,
+                   exporterhelper::SenderOptions options = {});
+  ~OtlpHttpExporter() override;
+
+  Status Start() override;
+  void Shutdown(Clock::time_point deadline) override;
+  Status Consume(const PayloadPtr& payload) override;
+  // A persistent sending queue makes the pipeline answer clients only after the append.
+  bool durable() const override { return sender_.persistent(); }
+
+  // Connections the HTTP client opened so far (0 before Start).
+  std::uint64_t connections_opened() const;
+
+ private:
+  exporterhelper::SendResult Send(const PayloadPtr& payload, Clock::time_point deadline);
+  std::unique_ptr<Compressor> TakeCompressor();
+  void ReturnCompressor(std::unique_ptr<Compressor> c);
+
+  std::string id_;
+  Config config_;
+  std::string user_agent_;
+  std::unique_ptr<HttpClient> client_;  // set by Start
+  // One per sending thread at most; they keep their buffers between sends.
+  std::mutex compressors_mu_;
+  std::vector<std::unique_ptr<Compressor>> compressors_;
+  exporterhelper::QueuedRetrySender sender_;
+};
+
+}  // namespace otlpd::exporters::otlphttp

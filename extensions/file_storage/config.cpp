@@ -1,0 +1,62 @@
+#include "extensions/file_storage/config.h"
+
+namespace otlpd::extensions::file_storage {
+namespace {
+
+// Go's strconv.ParseInt(s, 8, 32) as otelcol uses it: octal digits only.
+bool ParseOctal(const std::string& s, mode_t* out) {
+  if (s.empty() || s.size() > 11) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '7') return false;
+    v = v * 8 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > 0xFFFFFFFFu) return false;
+  *out = static_cast<mode_t>(v);
+  return true;
+}
+
+}  // namespace
+
+Config Config::Decode(config::MapDecoder& d) {
+  Config c;
+  d.Optional("directory", c.directory);
+  if (c.directory.empty()) d.Fail("directory", "must not be empty");
+  d.Optional("timeout", c.timeout);
+  if (c.timeout.count() < 0) d.Fail("timeout", "must not be negative");
+  d.Optional("fsync", c.fsync);
+  d.Optional("create_directory", c.create_directory);
+  d.Optional("directory_permissions", c.directory_permissions);
+  if (!ParseOctal(c.directory_permissions, &c.permissions)) {
+    d.Fail("directory_permissions",
+           "must be an octal number such as \"0750\", not \"" + c.directory_permissions + "\"");
+  }
+  if ((c.permissions & 0777) != c.permissions) {
+    d.Fail("directory_permissions",
+           "contains bits other than file access permissions (0777): \"" + c.directory_permissions + "\"");
+  }
+
+  config::MapDecoder k = d.Child("compaction");
+  CompactionConfig& cc = c.compaction;
+  k.Optional("on_start", cc.on_start);
+  k.Optional("on_rebound", cc.on_rebound);
+  k.Optional("directory", cc.directory);
+  if (k.Has("directory") && cc.directory.empty()) k.Fail("directory", "must not be empty");
+  if (cc.directory.empty()) cc.directory = c.directory;
+  k.Optional("max_transaction_size", cc.max_transaction_size);
+  if (cc.max_transaction_size < 0) k.Fail("max_transaction_size", "must not be negative");
+  k.Optional("rebound_needed_threshold_mib", cc.rebound_needed_threshold_mib);
+  if (cc.rebound_needed_threshold_mib < 0) k.Fail("rebound_needed_threshold_mib", "must not be negative");
+  k.Optional("rebound_trigger_threshold_mib", cc.rebound_trigger_threshold_mib);
+  if (cc.rebound_trigger_threshold_mib < 0) k.Fail("rebound_trigger_threshold_mib", "must not be negative");
+  k.Optional("check_interval", cc.check_interval);
+  if (cc.on_rebound && cc.check_interval.count() <= 0) {
+    k.Fail("check_interval", "must be positive when on_rebound is set");
+  }
+  k.Optional("cleanup_on_start", cc.cleanup_on_start);
+  k.Finish();
+  d.Finish();
+  return c;
+}
+
+}  // namespace otlpd::extensions::file_storage

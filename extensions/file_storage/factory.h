@@ -1,0 +1,9 @@
+#pragma once
+
+#include "pipeline/factory.h"
+
+namespace otlpd::extensions::file_storage {
+
+ExtensionFactory FileStorageExtensionFactory();
+
+}  // namespace otlpd::extensions::file_storage

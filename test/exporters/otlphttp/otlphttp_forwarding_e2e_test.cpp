@@ -1,0 +1,129 @@
+// Two real otlpd processes, A exporting to B's OTLP/HTTP receiver with the
+// otlphttp exporter: B is down while A accepts traffic, and everything
+// reaches B exactly once after B starts.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/support/process.h"
+#include "test/support/sink.h"
+
+using namespace otlpd::test;
+namespace tracepb = opentelemetry::proto::collector::trace::v1;
+
+namespace {
+
+const std::string kOtlpd = OTLPD_BINARY;
+
+bool WaitForPort(int port, Process& p) {
+  return WaitFor([&] {
+           p.Wait(std::chrono::milliseconds(0));
+           return !p.running() || PortOpen(port);
+         }) &&
+         p.running();
+}
+
+// B: OTLP/HTTP in, every request appended to a proto file.
+std::string BackendConfig(int port, const std::string& path) {
+  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) + "\nexporters:\n  file:\n    path: " + path +
+         "\n    format: proto\n    flush_interval: 20ms\n"
+         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
+}
+
+// A: OTLP/gRPC in, forwarded to B over OTLP/HTTP with fast retries.
+std::string ForwarderConfig(int port, int backend_port, const std::string& exporter_type,
+                            const std::string& compression) {
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) + "\nexporters:\n  " + exporter_type +
+         ":\n    endpoint: http://127.0.0.1:" + std::to_string(backend_port) +
+         "\n    compression: " + compression +
+         "\n    retry_on_failure:\n      initial_interval: 50ms\n      max_interval: 500ms\n"
+         "      max_elapsed_time: 0\n"
+         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [" +
+         exporter_type + "]\n";
+}
+
+// Span names in a format: proto file (4-byte big-endian length, then the request).
+std::multiset<std::string> SpanNames(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::multiset<std::string> names;
+  std::size_t pos = 0;
+  while (pos + 4 <= data.size()) {
+    auto b = [&](std::size_t i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
+    };
+    std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+    pos += 4;
+    if (pos + n > data.size()) break;  // a record still being written
+    tracepb::ExportTraceServiceRequest req;
+    if (!req.ParseFromArray(data.data() + pos, static_cast<int>(n))) break;
+    for (const auto& rs : req.resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) {
+        for (const auto& s : ss.spans()) names.insert(s.name());
+      }
+    }
+    pos += n;
+  }
+  return names;
+}
+
+tracepb::ExportTraceServiceRequest Request(int i) {
+  tracepb::ExportTraceServiceRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  for (int j = 0; j < 3; ++j) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(16, static_cast<char>(i % 250 + 1)));
+    s->set_span_id(std::string(8, static_cast<char>(j + 1)));
+    s->set_name("span-" + std::to_string(i) + "-" + std::to_string(j));
+  }
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("otlpd A forwards to otlpd B over otlphttp; B down for a while gets everything exactly once") {
+  // Both spellings of the type, and the two main compressions.
+  const auto [type, compression] = GENERATE(std::pair<std::string, std::string>{"otlphttp", "gzip"},
+                                            std::pair<std::string, std::string>{"otlp_http", "zstd"});
+  CAPTURE(type, compression);
+  TempDir dir;
+  const int port_a = FreePort(), port_b = FreePort();
+  const auto out = dir / "b.pb";
+  WriteFile(dir / "a.yaml", ForwarderConfig(port_a, port_b, type, compression));
+  WriteFile(dir / "b.yaml", BackendConfig(port_b, out.string()));
+
+  Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
+  REQUIRE(WaitForPort(port_a, a));
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port_a), grpc::InsecureChannelCredentials());
+  auto stub = tracepb::TraceService::NewStub(channel);
+  constexpr int kRequests = 40;
+  std::multiset<std::string> sent;
+  for (int i = 0; i < kRequests; ++i) {
+    grpc::ClientContext ctx;
+    tracepb::ExportTraceServiceResponse resp;
+    auto req = Request(i);
+    grpc::Status s = stub->Export(&ctx, req, &resp);
+    INFO(a.Output());
+    REQUIRE(s.ok());  // A acknowledges while B is down: its queue holds the data
+    for (const auto& sp : req.resource_spans(0).scope_spans(0).spans()) sent.insert(sp.name());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // B stays down a while longer
+
+  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
+  REQUIRE(WaitForPort(port_b, b));
+  bool all = WaitFor([&] { return SpanNames(out).size() >= sent.size(); }, std::chrono::seconds(60));
+  INFO(a.Output());
+  INFO(b.Output());
+  REQUIRE(all);
+  a.Signal(SIGTERM);
+  CHECK(a.Wait(std::chrono::seconds(30)) == 0);
+  b.Signal(SIGTERM);
+  CHECK(b.Wait(std::chrono::seconds(30)) == 0);
+  CHECK(SpanNames(out) == sent);  // every span, none twice
+}
