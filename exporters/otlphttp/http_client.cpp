@@ -454,7 +454,8 @@ struct HttpClient::Impl {
     http::request<http::buffer_body> req{
         http::verb::post,
         absolute ? (url.https ? "https://" : "http://") + url.Authority() + url.target : url.target, 11};
-    std::string_view host = url.Authority();
+    const std::string authority = url.Authority();  // host must not view a temporary
+    std::string_view host = authority;
     bool authorization = false;
     for (const auto& [name, value] : r.headers) {
       if (EqualsIgnoreCase(name, "Host")) host = value;

@@ -245,14 +245,16 @@ TEST_CASE("Synchronous and queued pipelines behind one entry") {
     REQUIRE(WaitFor([&] { return memory.items() == 2; }));
   }
   SECTION("a full queued pipeline refuses before the synchronous one runs") {
-    std::atomic<bool> blocked{true};
-    memory.SetRefuse([&] { return blocked.load() ? Status::Unavailable("full") : Status::Ok(); });
+    // Shared, not a local: the pipeline's worker may still call the refuse
+    // function after this section's scope ends.
+    auto blocked = std::make_shared<std::atomic<bool>>(true);
+    memory.SetRefuse([blocked] { return blocked->load() ? Status::Unavailable("full") : Status::Ok(); });
     Status s;
     int accepted = 0;
     for (int i = 0; i < 40 && (s = entry.Consume(Spans(1))).ok(); ++i) ++accepted;
     CHECK(s.retryable());
     CHECK(disk.calls() == accepted);  // the refused request never reached it
-    blocked = false;
+    *blocked = false;
   }
 }
 
