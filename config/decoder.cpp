@@ -288,6 +288,17 @@ void DecodeValue(const Node& node, std::string_view path, std::map<std::string, 
   out = std::move(result);
 }
 
+std::optional<std::uint32_t> ParseOctal(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') return std::nullopt;
+    v = v * 8 + static_cast<std::uint64_t>(c - '0');
+    if (v > 0xFFFFFFFFu) return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(v);
+}
+
 // A port of Go's time.ParseDuration, including its overflow rules.
 std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view s) {
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 63;

@@ -35,6 +35,11 @@ void DecodeValue(const Node& node, std::string_view path, std::map<std::string, 
 // Parses a Go duration; nullopt when malformed.
 std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 
+// An octal number written as otelcol's `directory_permissions` are ("0750"):
+// octal digits only, no sign or prefix; nullopt when empty, not octal, or
+// beyond 32 bits. Callers check the permission bits they allow.
+std::optional<std::uint32_t> ParseOctal(std::string_view text);
+
 // Reads one map-shaped config section (a component's config, or a block inside
 // it) and remembers which keys were read, so Finish() can reject unknown keys.
 // A null node (`otlp:` with nothing after it) decodes as an empty map: all

@@ -34,18 +34,6 @@ void DecodeGroupBy(config::MapDecoder& d, GroupBy& g) {
   if (g.max_open_files < 1) d.Fail("max_open_files", "must be at least 1 when group_by is enabled");
 }
 
-// Go's strconv.ParseInt(s, 8, 32) for the digits otelcol accepts, limited to
-// permission bits as otelcol's check of os.ModePerm.
-std::optional<std::uint32_t> ParsePermissions(const std::string& text) {
-  if (text.empty() || text.size() > 12) return std::nullopt;
-  std::uint32_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '7') return std::nullopt;
-    v = v * 8 + static_cast<std::uint32_t>(c - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 Config Config::Decode(config::MapDecoder& d) {
@@ -83,7 +71,7 @@ Config Config::Decode(config::MapDecoder& d) {
   const bool permissions_set = d.Optional("directory_permissions", permissions) && !permissions.empty();
   if (permissions_set) {
     if (!c.create_directory) d.Fail("directory_permissions", "requires create_directory to be true");
-    std::optional<std::uint32_t> mode = ParsePermissions(permissions);
+    std::optional<std::uint32_t> mode = config::ParseOctal(permissions);
     if (!mode) {
       d.Fail("directory_permissions",
              "must be an octal number such as \"0755\" (got \"" + permissions + "\")");

@@ -6,8 +6,9 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
+
+#include "pipeline/crc32c.h"
 
 namespace otlpd::exporters::otlphttp {
 namespace {
@@ -27,23 +28,6 @@ int ZstdLevel(int level) {
   // Unset (and Go's -1) is otelcol's default, the encoder's fastest speed.
   if (level <= 0) return 1;
   return std::min(level, ZSTD_maxCLevel());
-}
-
-// CRC-32C (Castagnoli), which the snappy framing format checksums with.
-std::uint32_t Crc32c(const char* data, std::size_t n) {
-  static const auto kTable = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xffffffffu;
-  for (std::size_t i = 0; i < n; ++i)
-    crc = kTable[(crc ^ static_cast<unsigned char>(data[i])) & 0xff] ^ (crc >> 8);
-  return crc ^ 0xffffffffu;
 }
 
 constexpr std::string_view kSnappyStreamHeader{"\xff\x06\x00\x00sNaPpY", 10};
@@ -182,8 +166,7 @@ Result<std::string_view> Compressor::Compress(std::string_view in) {
       }
       for (std::size_t off = 0; off < in.size(); off += kSnappyChunk) {
         const std::string_view chunk = in.substr(off, kSnappyChunk);
-        const std::uint32_t crc = Crc32c(chunk.data(), chunk.size());
-        const std::uint32_t masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+        const std::uint32_t masked = SnappyMaskedCrc32c(chunk);
         std::size_t n = 0;
         snappy::RawCompress(chunk.data(), chunk.size(), scratch.data(), &n);
         // Incompressible data goes in an uncompressed chunk, as Go's writer does.

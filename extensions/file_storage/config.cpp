@@ -1,22 +1,8 @@
 #include "extensions/file_storage/config.h"
 
+#include <optional>
+
 namespace otlpd::extensions::file_storage {
-namespace {
-
-// Go's strconv.ParseInt(s, 8, 32) as otelcol uses it: octal digits only.
-bool ParseOctal(const std::string& s, mode_t* out) {
-  if (s.empty() || s.size() > 11) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '7') return false;
-    v = v * 8 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v > 0xFFFFFFFFu) return false;
-  *out = static_cast<mode_t>(v);
-  return true;
-}
-
-}  // namespace
 
 Config Config::Decode(config::MapDecoder& d) {
   Config c;
@@ -27,10 +13,12 @@ Config Config::Decode(config::MapDecoder& d) {
   d.Optional("fsync", c.fsync);
   d.Optional("create_directory", c.create_directory);
   d.Optional("directory_permissions", c.directory_permissions);
-  if (!ParseOctal(c.directory_permissions, &c.permissions)) {
+  const std::optional<std::uint32_t> mode = config::ParseOctal(c.directory_permissions);
+  if (!mode) {
     d.Fail("directory_permissions",
            "must be an octal number such as \"0750\", not \"" + c.directory_permissions + "\"");
   }
+  c.permissions = static_cast<mode_t>(*mode);
   if ((c.permissions & 0777) != c.permissions) {
     d.Fail("directory_permissions",
            "contains bits other than file access permissions (0777): \"" + c.directory_permissions + "\"");

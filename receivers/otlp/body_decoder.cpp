@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pipeline/crc32c.h"
+
 namespace otlpd::receivers::otlp {
 namespace {
 
@@ -229,23 +231,6 @@ class Lz4Decoder final : public BodyDecoder {
   std::array<char, kChunk> buf_{};
 };
 
-// CRC-32C (Castagnoli), which the snappy framing format checksums with.
-std::uint32_t Crc32c(const char* data, std::size_t n) {
-  static const auto kTable = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xffffffffu;
-  for (std::size_t i = 0; i < n; ++i)
-    crc = kTable[(crc ^ static_cast<unsigned char>(data[i])) & 0xff] ^ (crc >> 8);
-  return crc ^ 0xffffffffu;
-}
-
 constexpr std::string_view kSnappyStreamHeader{"\xff\x06\x00\x00sNaPpY", 10};
 
 // Snappy in both shapes: the block format (one varint length, then the
@@ -388,8 +373,7 @@ class SnappyDecoder final : public BodyDecoder {
       if (data.size() > kMaxChunkData) return Fail(DecodeOutcome::kCorrupt, "oversized snappy chunk");
       plain = data;
     }
-    const std::uint32_t crc = Crc32c(plain.data(), plain.size());
-    const std::uint32_t masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+    const std::uint32_t masked = SnappyMaskedCrc32c(plain);
     if (masked != want_crc) return Fail(DecodeOutcome::kCorrupt, "snappy chunk checksum mismatch");
     return Append(plain.data(), plain.size()) ? DecodeOutcome::kOk : DecodeOutcome::kTooLarge;
   }

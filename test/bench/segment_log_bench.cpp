@@ -13,14 +13,14 @@
 #include <memory>
 #include <string>
 
-#include "extensions/file_storage/crc32c.h"
 #include "extensions/file_storage/segment_log.h"
+#include "pipeline/crc32c.h"
 
 namespace {
 
 namespace fs = std::filesystem;
-using otlpd::extensions::file_storage::Crc32c;
-using otlpd::extensions::file_storage::Crc32cPortable;
+using otlpd::Crc32c;
+using otlpd::Crc32cPortable;
 using otlpd::extensions::file_storage::SegmentLog;
 using otlpd::extensions::file_storage::SegmentLogOptions;
 

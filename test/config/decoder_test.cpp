@@ -294,5 +294,20 @@ TEST_CASE("MapDecoder on null, absent and non-map nodes", "[config][decoder]") {
                       "r.yaml:3:8: receivers.bad: expected a map, got a list");
 }
 
+TEST_CASE("ParseOctal reads directory_permissions as otelcol does", "[config][decoder]") {
+  CHECK(ParseOctal("0750") == 0750u);
+  CHECK(ParseOctal("755") == 0755u);
+  CHECK(ParseOctal("0") == 0u);
+  CHECK(ParseOctal("37777777777") == 0xFFFFFFFFu);
+  CHECK_FALSE(ParseOctal(""));
+  CHECK_FALSE(ParseOctal("0o750"));
+  CHECK_FALSE(ParseOctal("-750"));
+  CHECK_FALSE(ParseOctal("0758"));
+  CHECK_FALSE(ParseOctal("rwxr-x---"));
+  // Beyond 32 bits is refused, not wrapped into a small mode.
+  CHECK_FALSE(ParseOctal("40000000000"));
+  CHECK_FALSE(ParseOctal("100000000000"));
+}
+
 }  // namespace
 }  // namespace otlpd::config

@@ -46,15 +46,6 @@ std::string FileConfig(int port, const std::string& path) {
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
 }
 
-bool WaitForPort(int port, Process& p) {
-  for (int i = 0; i < 1000 && p.running(); ++i) {
-    if (PortOpen(port)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    p.Wait(std::chrono::milliseconds(0));
-  }
-  return false;
-}
-
 // The requests of a format: proto file the exporter has finished: every
 // record must parse and none may be cut off.
 std::vector<tracepb::ExportTraceServiceRequest> ReadProtoFile(const std::filesystem::path& path) {

@@ -29,16 +29,6 @@ namespace {
 const std::string kOtlpd = OTLPD_BINARY;
 constexpr auto kDeliveryTimeout = std::chrono::seconds(90);
 
-bool WaitForPort(int port, Process& p) {
-  return WaitFor(
-             [&] {
-               p.Wait(std::chrono::milliseconds(0));
-               return !p.running() || PortOpen(port);
-             },
-             std::chrono::seconds(30)) &&
-         p.running();
-}
-
 struct Setup {
   TempDir dir;
   int port_a = FreePort();
@@ -82,14 +72,14 @@ struct Setup {
     auto a = std::make_unique<Process>(
         std::vector<std::string>{kOtlpd, "--config", (dir / "a.yaml").string()}, dir / log);
     INFO(a->Output());
-    REQUIRE(WaitForPort(port_a, *a));
+    REQUIRE(WaitForPort(port_a, *a, std::chrono::seconds(30)));
     return a;
   }
   std::unique_ptr<Process> StartB() const {
     auto b = std::make_unique<Process>(
         std::vector<std::string>{kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
     INFO(b->Output());
-    REQUIRE(WaitForPort(port_b, *b));
+    REQUIRE(WaitForPort(port_b, *b, std::chrono::seconds(30)));
     return b;
   }
 };

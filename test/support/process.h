@@ -99,6 +99,19 @@ inline bool PortOpen(int port) {
   return ok;
 }
 
+// Waits until `p` accepts connections on `port`; false when it exits first or
+// `timeout` passes.
+inline bool WaitForPort(int port, Process& p, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    p.Wait(std::chrono::milliseconds(0));
+    if (!p.running()) return false;
+    if (PortOpen(port)) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 // A fresh directory under the system temp dir, removed at scope end.
 class TempDir {
  public:

@@ -10,6 +10,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
+#include "test/support/trace_file.h"
 
 using namespace otlpd::test;
 namespace tracepb = opentelemetry::proto::collector::trace::v1;
@@ -17,14 +18,6 @@ namespace tracepb = opentelemetry::proto::collector::trace::v1;
 namespace {
 
 const std::string kOtlpd = OTLPD_BINARY;
-
-bool WaitForPort(int port, Process& p) {
-  return WaitFor([&] {
-           p.Wait(std::chrono::milliseconds(0));
-           return !p.running() || PortOpen(port);
-         }) &&
-         p.running();
-}
 
 // B: OTLP/HTTP in, every request appended to a proto file.
 std::string BackendConfig(int port, const std::string& path) {
@@ -45,31 +38,6 @@ std::string ForwarderConfig(int port, int backend_port, const std::string& expor
          "      max_elapsed_time: 0\n"
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [" +
          exporter_type + "]\n";
-}
-
-// Span names in a format: proto file (4-byte big-endian length, then the request).
-std::multiset<std::string> SpanNames(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::multiset<std::string> names;
-  std::size_t pos = 0;
-  while (pos + 4 <= data.size()) {
-    auto b = [&](std::size_t i) {
-      return static_cast<std::uint32_t>(static_cast<unsigned char>(data[pos + i]));
-    };
-    std::uint32_t n = b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-    pos += 4;
-    if (pos + n > data.size()) break;  // a record still being written
-    tracepb::ExportTraceServiceRequest req;
-    if (!req.ParseFromArray(data.data() + pos, static_cast<int>(n))) break;
-    for (const auto& rs : req.resource_spans()) {
-      for (const auto& ss : rs.scope_spans()) {
-        for (const auto& s : ss.spans()) names.insert(s.name());
-      }
-    }
-    pos += n;
-  }
-  return names;
 }
 
 tracepb::ExportTraceServiceRequest Request(int i) {
@@ -117,7 +85,8 @@ TEST_CASE("otlpd A forwards to otlpd B over otlphttp; B down for a while gets ev
 
   Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
   REQUIRE(WaitForPort(port_b, b));
-  bool all = WaitFor([&] { return SpanNames(out).size() >= sent.size(); }, std::chrono::seconds(60));
+  bool all =
+      WaitFor([&] { return SpanNamesInProtoFile(out).size() >= sent.size(); }, std::chrono::seconds(60));
   INFO(a.Output());
   INFO(b.Output());
   REQUIRE(all);
@@ -125,5 +94,5 @@ TEST_CASE("otlpd A forwards to otlpd B over otlphttp; B down for a while gets ev
   CHECK(a.Wait(std::chrono::seconds(30)) == 0);
   b.Signal(SIGTERM);
   CHECK(b.Wait(std::chrono::seconds(30)) == 0);
-  CHECK(SpanNames(out) == sent);  // every span, none twice
+  CHECK(SpanNamesInProtoFile(out) == sent);  // every span, none twice
 }

@@ -1,10 +1,10 @@
-#include "extensions/file_storage/crc32c.h"
+#include "pipeline/crc32c.h"
 
 #include <catch2/catch.hpp>
 #include <random>
 #include <string>
 
-using namespace otlpd::extensions::file_storage;
+using namespace otlpd;
 
 TEST_CASE("crc32c: the Castagnoli check values") {
   // RFC 3720 (iSCSI) B.4 and the common "123456789" check value.

@@ -1,4 +1,4 @@
-#include "extensions/file_storage/crc32c.h"
+#include "pipeline/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace otlpd::extensions::file_storage {
+namespace otlpd {
 namespace {
 
 constexpr std::uint32_t kPolynomial = 0x82F63B78;  // Castagnoli, reflected
@@ -84,4 +84,4 @@ std::uint32_t Crc32c(const void* data, std::size_t size, std::uint32_t crc) {
   return Crc32cPortable(data, size, crc);
 }
 
-}  // namespace otlpd::extensions::file_storage
+}  // namespace otlpd
