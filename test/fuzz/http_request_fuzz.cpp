@@ -4,7 +4,7 @@
 // CMake; build by hand (the proto library comes from a normal build):
 //
 //   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/pipeline/proto \
-//     test/fuzz/http_request_fuzz.cpp receivers/otlp/{body_decoder,http_handler}.cpp \
+//     test/fuzz/http_request_fuzz.cpp receivers/otlp/{body_decoder,http_handler}.cpp pipeline/crc32c.cpp \
 //     pipeline/json/otlp_json_{schema,encode,decode}.cpp
 //     pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp \ build/pipeline/proto/libotlpd_proto.a
 //     -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o http_request_fuzz

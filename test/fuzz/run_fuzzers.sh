@@ -22,7 +22,7 @@ echo "fuzz: building otlp_json_fuzz"
 
 echo "fuzz: building http_request_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/pipeline/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
-  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp \
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/pipeline/crc32c.cpp "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp \
   "$src"/pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
 
