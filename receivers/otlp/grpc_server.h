@@ -11,13 +11,13 @@
 
 namespace grpc {
 class Server;
-class CallbackGenericService;
+class ServerCompletionQueue;
 }  // namespace grpc
 
 namespace otlpd::receivers::otlp {
 
 // OTLP/gRPC: the three Export methods served as raw bytes through gRPC's
-// generic callback API, so a request is never decoded into messages: it is
+// generic async API, so a request is never decoded into messages: it is
 // validated and counted by the wire walker and handed on as it came.
 class GrpcServer {
  public:
@@ -34,7 +34,10 @@ class GrpcServer {
   std::string receiver_id_;
   ComponentTelemetry* telemetry_;
   std::array<Consumer*, 3> consumers_{};
-  std::unique_ptr<grpc::CallbackGenericService> service_;
+  struct Serving;
+  static void Drain(grpc::ServerCompletionQueue* cq);
+
+  std::unique_ptr<Serving> serving_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

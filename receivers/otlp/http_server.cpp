@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "pipeline/cpus.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
 #include "receivers/otlp/http_handler.h"
@@ -616,7 +617,7 @@ Status HttpServer::Start() {
   s.Accept();
   // Requests are short and never block (the pipeline refuses instead of
   // waiting), so two threads are plenty; one on a single core.
-  const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+  const unsigned n = std::clamp(AvailableCpus(), 1u, 2u);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
                c.endpoint, s.port);
