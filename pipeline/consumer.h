@@ -12,6 +12,9 @@ class Consumer {
  public:
   virtual ~Consumer() = default;
   virtual Status Consume(const PayloadPtr& payload) = 0;
+  // True when Consume may wait on I/O (a synchronous pipeline appending to an
+  // on-disk queue), so a receiver should keep threads enough to wait in parallel.
+  virtual bool MayBlock() const { return false; }
 };
 
 }  // namespace otlpd

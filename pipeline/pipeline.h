@@ -123,6 +123,7 @@ class PipelinesEntry : public Consumer {
  public:
   explicit PipelinesEntry(std::vector<Pipeline*> pipelines);
   Status Consume(const PayloadPtr& payload) override;
+  bool MayBlock() const override { return !synchronous_.empty(); }
 
   // The retry hint sent with back-pressure refusals.
   static constexpr std::chrono::milliseconds kRetryAfter{1000};

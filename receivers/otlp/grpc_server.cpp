@@ -169,8 +169,13 @@ constexpr int kPendingRequestsPerThread = 8;
 // One thread per completion queue. At moderate rates the cheapest is a single
 // thread that polls the sockets and runs the calls itself (measured: about half
 // the CPU per call of gRPC's callback API, whose two polling threads wake each
-// other for every call); more threads only where there are CPUs to spare.
-unsigned ServingThreads() { return std::clamp(AvailableCpus() / 2, 1u, 8u); }
+// other for every call); more threads only where there are CPUs to spare, or
+// where calls wait on disk (durable pipelines: concurrent appends share one
+// fsync, so waiting calls in parallel is what makes them fast).
+unsigned ServingThreads(bool may_block) {
+  const unsigned n = std::clamp(AvailableCpus() / 2, 1u, 8u);
+  return may_block ? std::max(n, 8u) : n;
+}
 
 // gRPC resolves "host:port" itself; tcp4/tcp6 are honoured by asking for the
 // matching wildcard or loopback address when the host allows both.
@@ -251,7 +256,9 @@ Status GrpcServer::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(ListenAddress(config_), credentials, &port_);
   builder.RegisterAsyncGenericService(&serving_->service);
-  const unsigned threads = ServingThreads();
+  const bool may_block = std::any_of(consumers_.begin(), consumers_.end(),
+                                     [](const Consumer* c) { return c != nullptr && c->MayBlock(); });
+  const unsigned threads = ServingThreads(may_block);
   for (unsigned i = 0; i < threads; ++i) serving_->queues.push_back(builder.AddCompletionQueue());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.MaxRecvBytes()));
   if (config_.max_concurrent_streams > 0) {

@@ -615,9 +615,12 @@ Status HttpServer::Start() {
   s.port = s.acceptor->local_endpoint().port();
   s.accept_retry.emplace(s.acceptor->get_executor());
   s.Accept();
-  // Requests are short and never block (the pipeline refuses instead of
-  // waiting), so two threads are plenty; one on a single core.
-  const unsigned n = std::clamp(AvailableCpus(), 1u, 2u);
+  // Requests are short and do not wait (the pipeline refuses instead), so two
+  // threads are plenty, one on a single CPU; unless a durable pipeline makes
+  // them wait on disk, where parallel waiters share each fsync.
+  const bool may_block = std::any_of(s.consumers.begin(), s.consumers.end(),
+                                     [](const Consumer* c) { return c != nullptr && c->MayBlock(); });
+  const unsigned n = may_block ? 8u : std::clamp(AvailableCpus(), 1u, 2u);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
                c.endpoint, s.port);
