@@ -29,6 +29,10 @@ struct CreateContext {
   // host.GetExtensions): an exporter finds its `sending_queue.storage` here.
   // They are created before any other component; null when none is given.
   std::function<Extension*(const config::ComponentId&)> extension = nullptr;
+  // Exporters only: the signals of the pipelines that use this one, so a
+  // setting a used signal lacks (otlphttp without a URL for it) is a config
+  // error at start, as in otelcol, instead of a failure when data comes.
+  std::vector<Signal> signals{};
 };
 
 // Factories decode and validate their component's config in create() and

@@ -122,8 +122,18 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
   }
 
   // Every defined component's config is decoded (and so validated), used or not.
-  for (auto& [id, fd] : exporters)
-    svc->exporters_[id] = fd.first->create(context("exporters", id), *fd.second.node);
+  std::map<ComponentId, std::vector<Signal>> exporter_signals;
+  for (const config::PipelineConfig& p : sc.pipelines) {
+    for (const ComponentId& id : p.exporters) {
+      std::vector<Signal>& signals = exporter_signals[id];
+      if (std::find(signals.begin(), signals.end(), p.signal) == signals.end()) signals.push_back(p.signal);
+    }
+  }
+  for (auto& [id, fd] : exporters) {
+    CreateContext c = context("exporters", id);
+    if (auto it = exporter_signals.find(id); it != exporter_signals.end()) c.signals = it->second;
+    svc->exporters_[id] = fd.first->create(c, *fd.second.node);
+  }
   for (auto& [id, fd] : receivers)
     svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
 

@@ -1,4 +1,5 @@
 #include "exporters/otlphttp/config.h"
+#include "exporters/otlphttp/proxy_env.h"
 
 #include <algorithm>
 #include <cctype>
@@ -160,7 +161,7 @@ std::optional<Url> Url::Parse(std::string_view text, std::string* why) {
   return u;
 }
 
-Config Config::Decode(config::MapDecoder& d) {
+Config Config::Decode(config::MapDecoder& d, const std::function<const char*(const char*)>& getenv) {
   Config c;
   c.path = d.path();
   DecodeUrl(d, "endpoint", c.endpoint);
@@ -229,6 +230,17 @@ Config Config::Decode(config::MapDecoder& d) {
     c.proxy = Url::Parse(proxy_url, &why);
     if (!c.proxy) d.Fail("proxy_url", "must be a valid http:// URL: " + why);
     if (c.proxy->https) d.Fail("proxy_url", "https:// proxies are not supported yet (use an http:// proxy)");
+  }
+  for (Signal s : kAllSignals) {
+    const std::optional<Url>& url = c.urls[SignalIndex(s)];
+    if (!url) continue;
+    if (c.proxy) {
+      c.proxies[SignalIndex(s)] = c.proxy;
+      continue;
+    }
+    EnvProxy env = ProxyFromEnvironment(*url, getenv);
+    if (!env.error.empty()) d.Fail("proxy_url", "not set, and the environment's " + env.error);
+    c.proxies[SignalIndex(s)] = std::move(env.proxy);
   }
   NonNegative(d, "read_buffer_size", c.read_buffer_size);
   NonNegative(d, "write_buffer_size", c.write_buffer_size);

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +56,9 @@ struct Config {
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
   config::TlsClientConfig tls;
   std::optional<Url> proxy;  // proxy_url
+  // The proxy each signal's requests go through, by SignalIndex: proxy_url,
+  // or without it the environment's (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).
+  std::array<std::optional<Url>, 3> proxies;
   int read_buffer_size = 0;  // initial size of each connection's read buffer; 0: Beast's default
   // Accepted with otelcol's default; unused: the request goes out in one
   // gathered write straight from the payload, with no buffer to size.
@@ -66,7 +71,9 @@ struct Config {
   exporterhelper::Config helper;
   std::string path;  // the component's key path, for errors found at Start (TLS files)
 
-  static Config Decode(config::MapDecoder& d);
+  // `getenv` is where proxy variables are read (tests pass their own).
+  static Config Decode(config::MapDecoder& d,
+                       const std::function<const char*(const char*)>& getenv = std::getenv);
 };
 
 }  // namespace otlpd::exporters::otlphttp

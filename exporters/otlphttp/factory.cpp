@@ -12,6 +12,13 @@ ExporterFactory MakeFactory(std::string_view type) {
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);
+        for (Signal s : ctx.signals) {
+          if (!config.urls[SignalIndex(s)]) {
+            const std::string name(SignalName(s));
+            d.Fail(name + "_endpoint", "the exporter is used in a " + name + " pipeline but has no URL for " +
+                                           name + ": set endpoint or " + name + "_endpoint");
+          }
+        }
         exporterhelper::SenderOptions options;
         options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
         static Telemetry unused;

@@ -369,8 +369,8 @@ struct HttpClient::Impl {
     // `drop` closes its socket here, outside the lock.
   }
 
-  Status Dial(Connection& c, const Url& url, Clock::time_point deadline) {
-    const Url& hop = options.proxy ? *options.proxy : url;
+  Status Dial(Connection& c, const Url& url, const Url* proxy, Clock::time_point deadline) {
+    const Url& hop = proxy != nullptr ? *proxy : url;
     auto endpoints = Resolve(hop, deadline);
     if (!endpoints.ok()) {
       const Status& st = endpoints.status();
@@ -382,18 +382,18 @@ struct HttpClient::Impl {
     beast::error_code ec = Run(c, [&](auto&& handler) {
       c.plain.async_connect(*endpoints, std::forward<decltype(handler)>(handler));
     });
-    if (ec) return Failure(options.proxy ? "connect to proxy " + HostPort(hop) : "connect", url, ec);
+    if (ec) return Failure(proxy != nullptr ? "connect to proxy " + HostPort(hop) : "connect", url, ec);
     opened.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ignored;
     c.plain.socket().set_option(tcp::no_delay(true), ignored);
     c.plain.socket().set_option(net::socket_base::keep_alive(true), ignored);
 
-    if (options.proxy && url.https) {
+    if (proxy != nullptr && url.https) {
       // A tunnel through the proxy; TLS runs end to end inside it.
       http::request<http::empty_body> connect{http::verb::connect, HostPort(url), 11};
       connect.set(http::field::host, HostPort(url));
-      if (!options.proxy->userinfo.empty()) {
-        connect.set(http::field::proxy_authorization, "Basic " + Base64(options.proxy->userinfo));
+      if (!proxy->userinfo.empty()) {
+        connect.set(http::field::proxy_authorization, "Basic " + Base64(proxy->userinfo));
       }
       ec = Run(c, [&](auto&& handler) {
         http::async_write(c.plain, connect, std::forward<decltype(handler)>(handler));
@@ -450,7 +450,7 @@ struct HttpClient::Impl {
   Result<HttpResponse> Exchange(Connection& c, const HttpRequest& r, Clock::time_point deadline,
                                 bool& got_some, bool& reusable) {
     const Url& url = *r.url;
-    const bool absolute = options.proxy && !url.https;
+    const bool absolute = r.proxy != nullptr && !url.https;
     http::request<http::buffer_body> req{
         http::verb::post,
         absolute ? (url.https ? "https://" : "http://") + url.Authority() + url.target : url.target, 11};
@@ -467,8 +467,8 @@ struct HttpClient::Impl {
     }
     if (!url.userinfo.empty() && !authorization)
       req.set(http::field::authorization, "Basic " + Base64(url.userinfo));
-    if (absolute && !options.proxy->userinfo.empty()) {
-      req.set(http::field::proxy_authorization, "Basic " + Base64(options.proxy->userinfo));
+    if (absolute && !r.proxy->userinfo.empty()) {
+      req.set(http::field::proxy_authorization, "Basic " + Base64(r.proxy->userinfo));
     }
     if (options.disable_keep_alives) req.set(http::field::connection, "close");
     req.content_length(r.body.size());
@@ -571,7 +571,7 @@ Result<HttpResponse> HttpClient::Post(const HttpRequest& request, Clock::time_po
     std::unique_ptr<Connection> c = std::move(*acquired);
     const bool reused = c->reused;
     if (!reused) {
-      if (Status st = s.Dial(*c, url, deadline); !st.ok()) {
+      if (Status st = s.Dial(*c, url, request.proxy, deadline); !st.ok()) {
         s.Release(std::move(c), false);
         return st;
       }

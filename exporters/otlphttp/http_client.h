@@ -19,7 +19,6 @@ namespace otlpd::exporters::otlphttp {
 struct HttpClientOptions {
   config::TlsClientConfig tls;
   std::string tls_path;      // the `tls` key path, for errors about its files
-  std::optional<Url> proxy;  // an http:// forward proxy
   int read_buffer_size = 0;  // initial size of a connection's read buffer; 0: Beast's default
   int max_idle_conns = 100;  // idle connections kept over all hosts; 0: no limit
   int max_idle_conns_per_host = 2;
@@ -32,6 +31,9 @@ struct HttpClientOptions {
 
 struct HttpRequest {
   const Url* url = nullptr;
+  // An http:// forward proxy to go through; null: straight to the URL's host.
+  // Connections are pooled by target, so one target always takes one route.
+  const Url* proxy = nullptr;
   // Sent in this order, after Host; a "Host" entry replaces the URL's.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string_view body;  // borrowed until Post returns

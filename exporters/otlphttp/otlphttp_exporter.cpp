@@ -57,7 +57,6 @@ Status OtlpHttpExporter::Start() {
   HttpClientOptions o;
   o.tls = config_.tls;
   o.tls_path = config_.path + ".tls";
-  o.proxy = config_.proxy;
   o.read_buffer_size = config_.read_buffer_size;
   o.max_idle_conns = config_.max_idle_conns;
   o.max_idle_conns_per_host = IdlePerHost(config_);
@@ -71,14 +70,14 @@ Status OtlpHttpExporter::Start() {
   std::string urls;
   for (Signal s : kAllSignals) {
     const std::optional<Url>& url = config_.urls[SignalIndex(s)];
+    const std::optional<Url>& proxy = config_.proxies[SignalIndex(s)];
     urls += std::string(urls.empty() ? "" : ", ") + std::string(SignalName(s)) + " " +
-            (url ? url->display : std::string("(none)"));
+            (url ? url->display : std::string("(none)")) + (proxy ? " via proxy " + proxy->display : "");
   }
-  spdlog::info("exporter {}: OTLP/HTTP {} {}{}{} to {}", id_,
+  spdlog::info("exporter {}: OTLP/HTTP {} {}{} to {}", id_,
                config_.encoding == Encoding::kJson ? "json" : "proto",
                config_.compression == Compression::kNone ? "uncompressed" : "compression ",
-               ContentEncoding(config_.compression),
-               config_.proxy ? " via proxy " + config_.proxy->display : "", urls);
+               ContentEncoding(config_.compression), urls);
   return sender_.Start();
 }
 
@@ -129,8 +128,8 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
   const Signal signal = payload->signal;
   const std::optional<Url>& url = config_.urls[SignalIndex(signal)];
   if (!url) {
-    // The factory cannot know which pipelines use the exporter, so a signal
-    // without a URL is only found when its data comes.
+    // A service refuses such a config at start (the factory sees the
+    // pipelines' signals); this guards an exporter built without a service.
     return SendResult::Failed(Status::InvalidArgument(config_.path + ": no URL for " +
                                                       std::string(SignalName(signal)) + " (set endpoint or " +
                                                       std::string(SignalName(signal)) + "_endpoint)"));
@@ -159,6 +158,7 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
 
   HttpRequest request;
   request.url = &*url;
+  if (const std::optional<Url>& proxy = config_.proxies[SignalIndex(signal)]) request.proxy = &*proxy;
   request.body = *compressed;
   const std::string_view content_type =
       config_.encoding == Encoding::kJson ? "application/json" : "application/x-protobuf";

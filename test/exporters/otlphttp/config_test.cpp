@@ -279,5 +279,21 @@ TEST_CASE("the otlphttp exporter's factories are otlphttp and otlp_http") {
     config::Node storage = config::ParseYaml(
         "endpoint: http://localhost:4318\nsending_queue: {storage: file_storage}", "t.yaml");
     CHECK_THROWS_AS(f.create(ctx, storage), config::Error);
+
+    // Used by a signal it has no URL for: refused at start with the key to set.
+    config::Node traces_only =
+        config::ParseYaml("traces_endpoint: http://localhost:4318/v1/traces", "t.yaml");
+    ctx.signals = {Signal::kTraces};
+    CHECK(f.create(ctx, traces_only) != nullptr);
+    ctx.signals = {Signal::kTraces, Signal::kMetrics};
+    try {
+      f.create(ctx, traces_only);
+      FAIL("a metrics pipeline without a metrics URL was accepted");
+    } catch (const config::Error& e) {
+      CHECK_THAT(e.what(), Contains("exporters." + std::string(f.type) + ".metrics_endpoint"));
+      CHECK_THAT(e.what(), Contains("used in a metrics pipeline"));
+      CHECK_THAT(e.what(), Contains("t.yaml:1:1"));
+    }
+    ctx.signals = {};
   }
 }

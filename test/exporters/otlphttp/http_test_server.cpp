@@ -133,6 +133,7 @@ struct HttpTestServer::State {
       hostport = rest.substr(0, rest.find('/'));
       path = rest.find('/') == std::string::npos ? "/" : rest.substr(rest.find('/'));
     }
+    if (!options.upstream.empty()) hostport = options.upstream;
     const std::size_t colon = hostport.rfind(':');
     tcp::resolver resolver(ioc);
     tcp::socket upstream(ioc);

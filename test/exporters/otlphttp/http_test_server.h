@@ -42,6 +42,10 @@ class HttpTestServer {
     // must present a certificate it signed.
     std::string cert_pem, key_pem, client_ca_pem;
     bool proxy = false;  // forward absolute-form requests, tunnel CONNECT
+    // As a proxy: "host:port" every request goes to, whatever host it names
+    // (the proxy's own name resolution, so tests can use names that only
+    // exist there). Empty: the named host.
+    std::string upstream;
   };
 
   explicit HttpTestServer(Options options);

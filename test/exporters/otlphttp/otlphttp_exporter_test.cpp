@@ -634,6 +634,37 @@ TEST_CASE("TLS material that cannot be used fails Start with the key path") {
   CHECK_THAT(mismatch.message(), Catch::Contains("the key does not match the certificate"));
 }
 
+TEST_CASE("the otlphttp exporter takes its proxy from HTTP_PROXY and NO_PROXY when proxy_url is unset") {
+  ReceiverFixture backend;
+  HttpTestServer::Options proxy_options;
+  proxy_options.proxy = true;
+  // The name below exists only for the proxy (loopback targets never use one).
+  proxy_options.upstream = "127.0.0.1:" + std::to_string(backend.receiver->http_port());
+  HttpTestServer proxy(proxy_options);
+  REQUIRE(proxy.running());
+  const std::string target = "http://otlp-backend.test:" + std::to_string(backend.receiver->http_port());
+
+  struct ScopedEnv {
+    std::string name;
+    ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+      ::setenv(name.c_str(), value.c_str(), 1);
+    }
+    ~ScopedEnv() { ::unsetenv(name.c_str()); }
+  };
+  ScopedEnv http_proxy("HTTP_PROXY", "127.0.0.1:" + std::to_string(proxy.port()));
+  ScopedEnv no_proxy("NO_PROXY", "metrics.otlp-backend.test");  // another host: no effect on this one
+
+  ExporterFixture e("endpoint: " + target + "\n" + kNoRetry);
+  PayloadPtr traces = Traces(2);
+  REQUIRE(e.exporter->Consume(traces).ok());
+  REQUIRE(test::WaitFor([&] { return e.Settled(Signal::kTraces, 2); }));
+  CHECK(e[Signal::kTraces].sent == 2);
+  REQUIRE(backend.traces.payloads().size() == 1);
+  CHECK(backend.traces.payloads()[0]->bytes == traces->bytes);
+  REQUIRE(proxy.requests().size() == 1);
+  CHECK(proxy.requests()[0].target == target + "/v1/traces");
+}
+
 TEST_CASE("the otlphttp exporter goes through an http:// proxy") {
   HttpTestServer::Options proxy_options;
   proxy_options.proxy = true;
