@@ -1,5 +1,8 @@
 #pragma once
 
+#include <algorithm>
+#include <iterator>
+
 #include "pipeline/payload.h"
 #include "pipeline/status.h"
 
@@ -16,5 +19,17 @@ class Consumer {
   // on-disk queue), so a receiver should keep threads enough to wait in parallel.
   virtual bool MayBlock() const { return false; }
 };
+
+// Threads a receiver keeps while a consumer it feeds may block: concurrent
+// appends to an on-disk queue share one fsync only if their callers wait in
+// parallel.
+inline constexpr unsigned kThreadsForBlockingConsumers = 8;
+
+// Whether any of a receiver's consumers (null: that signal is not wired) may block.
+template <class Consumers>
+bool AnyMayBlock(const Consumers& consumers) {
+  return std::any_of(std::begin(consumers), std::end(consumers),
+                     [](const Consumer* c) { return c != nullptr && c->MayBlock(); });
+}
 
 }  // namespace otlpd

@@ -174,7 +174,7 @@ constexpr int kPendingRequestsPerThread = 8;
 // fsync, so waiting calls in parallel is what makes them fast).
 unsigned ServingThreads(bool may_block) {
   const unsigned n = std::clamp(AvailableCpus() / 2, 1u, 8u);
-  return may_block ? std::max(n, 8u) : n;
+  return may_block ? std::max(n, kThreadsForBlockingConsumers) : n;
 }
 
 // gRPC resolves "host:port" itself; tcp4/tcp6 are honoured by asking for the
@@ -256,9 +256,7 @@ Status GrpcServer::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(ListenAddress(config_), credentials, &port_);
   builder.RegisterAsyncGenericService(&serving_->service);
-  const bool may_block = std::any_of(consumers_.begin(), consumers_.end(),
-                                     [](const Consumer* c) { return c != nullptr && c->MayBlock(); });
-  const unsigned threads = ServingThreads(may_block);
+  const unsigned threads = ServingThreads(AnyMayBlock(consumers_));
   for (unsigned i = 0; i < threads; ++i) serving_->queues.push_back(builder.AddCompletionQueue());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.MaxRecvBytes()));
   if (config_.max_concurrent_streams > 0) {

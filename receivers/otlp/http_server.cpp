@@ -618,9 +618,8 @@ Status HttpServer::Start() {
   // Requests are short and do not wait (the pipeline refuses instead), so two
   // threads are plenty, one on a single CPU; unless a durable pipeline makes
   // them wait on disk, where parallel waiters share each fsync.
-  const bool may_block = std::any_of(s.consumers.begin(), s.consumers.end(),
-                                     [](const Consumer* c) { return c != nullptr && c->MayBlock(); });
-  const unsigned n = may_block ? 8u : std::clamp(AvailableCpus(), 1u, 2u);
+  const unsigned n =
+      AnyMayBlock(s.consumers) ? kThreadsForBlockingConsumers : std::clamp(AvailableCpus(), 1u, 2u);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
                c.endpoint, s.port);

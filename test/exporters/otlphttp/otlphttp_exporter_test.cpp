@@ -634,6 +634,20 @@ TEST_CASE("TLS material that cannot be used fails Start with the key path") {
   CHECK_THAT(mismatch.message(), Catch::Contains("the key does not match the certificate"));
 }
 
+// Two spans through a forwarding proxy: the backend gets them unchanged, and
+// the proxy saw one absolute-form request for `target`.
+static void SendTracesThroughProxy(ExporterFixture& e, ReceiverFixture& backend, HttpTestServer& proxy,
+                                   const std::string& target) {
+  PayloadPtr traces = Traces(2);
+  REQUIRE(e.exporter->Consume(traces).ok());
+  REQUIRE(test::WaitFor([&] { return e.Settled(Signal::kTraces, 2); }));
+  CHECK(e[Signal::kTraces].sent == 2);
+  REQUIRE(backend.traces.payloads().size() == 1);
+  CHECK(backend.traces.payloads()[0]->bytes == traces->bytes);
+  REQUIRE(proxy.requests().size() == 1);
+  CHECK(proxy.requests()[0].target == target);
+}
+
 TEST_CASE("the otlphttp exporter takes its proxy from HTTP_PROXY and NO_PROXY when proxy_url is unset") {
   ReceiverFixture backend;
   HttpTestServer::Options proxy_options;
@@ -655,14 +669,7 @@ TEST_CASE("the otlphttp exporter takes its proxy from HTTP_PROXY and NO_PROXY wh
   ScopedEnv no_proxy("NO_PROXY", "metrics.otlp-backend.test");  // another host: no effect on this one
 
   ExporterFixture e("endpoint: " + target + "\n" + kNoRetry);
-  PayloadPtr traces = Traces(2);
-  REQUIRE(e.exporter->Consume(traces).ok());
-  REQUIRE(test::WaitFor([&] { return e.Settled(Signal::kTraces, 2); }));
-  CHECK(e[Signal::kTraces].sent == 2);
-  REQUIRE(backend.traces.payloads().size() == 1);
-  CHECK(backend.traces.payloads()[0]->bytes == traces->bytes);
-  REQUIRE(proxy.requests().size() == 1);
-  CHECK(proxy.requests()[0].target == target + "/v1/traces");
+  SendTracesThroughProxy(e, backend, proxy, target + "/v1/traces");
 }
 
 TEST_CASE("the otlphttp exporter goes through an http:// proxy") {
@@ -675,14 +682,7 @@ TEST_CASE("the otlphttp exporter goes through an http:// proxy") {
   SECTION("http:// targets: absolute-form requests") {
     ReceiverFixture backend;
     ExporterFixture e("endpoint: " + backend.url() + "\nproxy_url: " + proxy_url + "\n" + kNoRetry);
-    PayloadPtr traces = Traces(2);
-    REQUIRE(e.exporter->Consume(traces).ok());
-    REQUIRE(test::WaitFor([&] { return e.Settled(Signal::kTraces, 2); }));
-    CHECK(e[Signal::kTraces].sent == 2);
-    REQUIRE(backend.traces.payloads().size() == 1);
-    CHECK(backend.traces.payloads()[0]->bytes == traces->bytes);
-    REQUIRE(proxy.requests().size() == 1);
-    CHECK(proxy.requests()[0].target == backend.url() + "/v1/traces");
+    SendTracesThroughProxy(e, backend, proxy, backend.url() + "/v1/traces");
     CHECK(proxy.requests()[0].Header("proxy-authorization") == "Basic dXNlcjpwdw==");
   }
   SECTION("https:// targets: a CONNECT tunnel with TLS inside") {
