@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "component/signal.h"
 #include "config/component_id.h"
 #include "config/node.h"
-#include "pipeline/signal.h"
 
 namespace otlpd::config {
 

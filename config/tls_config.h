@@ -3,8 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "component/status.h"
 #include "config/decoder.h"
-#include "pipeline/status.h"
 
 namespace otlpd::config {
 

@@ -21,12 +21,12 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "config/service_config.h"
-#include "pipeline/selftelemetry/config.h"
-#include "pipeline/selftelemetry/logging.h"
-#include "pipeline/selftelemetry/metrics_endpoint.h"
-#include "pipeline/selftelemetry/prometheus_text.h"
-#include "pipeline/selftelemetry/resource.h"
-#include "pipeline/service.h"
+#include "service/service.h"
+#include "service/telemetry/config.h"
+#include "service/telemetry/logging.h"
+#include "service/telemetry/metrics_endpoint.h"
+#include "service/telemetry/prometheus_text.h"
+#include "service/telemetry/resource.h"
 
 #ifndef OTLPD_VERSION
 #define OTLPD_VERSION "0.0.0"

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "component/component.h"
 #include "exporters/debug/config.h"
 #include "exporters/debug/formatter.h"
 #include "exporters/debug/sampler.h"
-#include "pipeline/component.h"
 
 namespace spdlog {
 class logger;

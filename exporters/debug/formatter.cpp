@@ -10,10 +10,10 @@
 #include <map>
 #include <vector>
 
+#include "internal/go_format.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/go_format.h"
 
 namespace otlpd::exporters::debug {
 namespace {

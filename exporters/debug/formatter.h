@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include "component/signal.h"
+#include "component/status.h"
 #include "exporters/debug/config.h"
-#include "pipeline/go_format.h"
-#include "pipeline/signal.h"
-#include "pipeline/status.h"
+#include "internal/go_format.h"
 
 namespace opentelemetry::proto {
 namespace common::v1 {

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "pipeline/component.h"
-#include "pipeline/signal.h"
+#include "component/component.h"
+#include "component/signal.h"
 
 namespace otlpd::exporters::debug {
 

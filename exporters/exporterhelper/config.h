@@ -6,11 +6,11 @@
 
 #include <optional>
 
+#include "component/factory.h"
+#include "component/storage.h"
 #include "config/component_id.h"
 #include "config/decoder.h"
 #include "config/node.h"
-#include "pipeline/factory.h"
-#include "pipeline/storage.h"
 
 namespace otlpd::exporters::exporterhelper {
 

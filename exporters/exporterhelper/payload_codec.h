@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/payload.h"
-#include "pipeline/status.h"
+#include "component/payload.h"
+#include "component/status.h"
 
 namespace otlpd::exporters::exporterhelper {
 

@@ -11,13 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "component/component.h"
+#include "component/payload.h"
+#include "component/status.h"
+#include "component/storage.h"
+#include "component/telemetry.h"
 #include "exporters/exporterhelper/config.h"
 #include "exporters/exporterhelper/time_source.h"
-#include "pipeline/component.h"
-#include "pipeline/payload.h"
-#include "pipeline/status.h"
-#include "pipeline/storage.h"
-#include "pipeline/telemetry.h"
 
 namespace otlpd::exporters::exporterhelper {
 

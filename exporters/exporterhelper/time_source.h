@@ -4,7 +4,7 @@
 #include <functional>
 #include <mutex>
 
-#include "pipeline/component.h"
+#include "component/component.h"
 
 namespace otlpd::exporters::exporterhelper {
 

@@ -16,11 +16,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "exporters/file/config.h"
 #include "exporters/file/group_path.h"
 #include "exporters/file/output_file.h"
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
 
 namespace otlpd::exporters::file {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/status.h"
+#include "component/status.h"
 
 namespace otlpd::exporters::file {
 

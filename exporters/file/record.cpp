@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "exporters/file/zstd_frame.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 
 namespace otlpd::exporters::file {
 namespace {

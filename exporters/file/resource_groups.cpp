@@ -3,8 +3,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "pipeline/wire/wire_format.h"
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/wire/wire_format.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace otlpd::exporters::file {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/status.h"
+#include "component/status.h"
 
 namespace otlpd::exporters::file {
 

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "pipeline/wire/wire_format.h"
+#include "otlp/wire/wire_format.h"
 
 namespace otlpd::exporters::otlp {
 namespace {

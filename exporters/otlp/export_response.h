@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/signal.h"
-#include "pipeline/status.h"
+#include "component/signal.h"
+#include "component/status.h"
 
 namespace otlpd::exporters::otlp {
 

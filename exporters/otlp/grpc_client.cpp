@@ -1,5 +1,5 @@
 #include "exporters/otlp/grpc_client.h"
-#include "pipeline/grpc_byte_buffer.h"
+#include "internal/grpc_byte_buffer.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>

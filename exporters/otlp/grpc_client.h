@@ -2,9 +2,9 @@
 
 #include <memory>
 
+#include "component/payload.h"
 #include "exporters/exporterhelper/queued_retry_sender.h"
 #include "exporters/otlp/config.h"
-#include "pipeline/payload.h"
 
 namespace otlpd::exporters::otlp {
 

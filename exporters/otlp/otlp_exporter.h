@@ -5,10 +5,10 @@
 #include <mutex>
 #include <string>
 
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "exporters/exporterhelper/queued_retry_sender.h"
 #include "exporters/otlp/config.h"
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
 
 namespace otlpd::exporters::otlp {
 

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "pipeline/crc32c.h"
+#include "internal/crc32c.h"
 
 namespace otlpd::exporters::otlphttp {
 namespace {

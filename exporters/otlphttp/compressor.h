@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/status.h"
+#include "component/status.h"
 
 namespace otlpd::exporters::otlphttp {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "exporters/otlp/export_response.h"
-#include "pipeline/wire/wire_format.h"
+#include "otlp/wire/wire_format.h"
 
 namespace otlpd::exporters::otlphttp {
 namespace {

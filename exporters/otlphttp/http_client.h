@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "component/component.h"
+#include "component/status.h"
 #include "config/tls_config.h"
 #include "exporters/otlphttp/config.h"
-#include "pipeline/component.h"
-#include "pipeline/status.h"
 
 namespace otlpd::exporters::otlphttp {
 

@@ -9,7 +9,7 @@
 #include "exporters/otlphttp/compressor.h"
 #include "exporters/otlphttp/export_response.h"
 #include "exporters/otlphttp/http_client.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 
 #ifndef OTLPD_VERSION
 #define OTLPD_VERSION "0.0.0"

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "exporters/exporterhelper/queued_retry_sender.h"
 #include "exporters/otlphttp/config.h"
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
 
 namespace otlpd::exporters::otlphttp {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "component/storage.h"
 #include "extensions/file_storage/config.h"
 #include "extensions/file_storage/segment_log.h"
-#include "pipeline/storage.h"
 
 namespace otlpd::extensions::file_storage {
 

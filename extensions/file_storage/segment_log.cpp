@@ -18,7 +18,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pipeline/crc32c.h"
+#include "internal/crc32c.h"
 
 namespace otlpd::extensions::file_storage {
 

@@ -62,8 +62,8 @@
 
 #include <sys/types.h>
 
-#include "pipeline/status.h"
-#include "pipeline/storage.h"
+#include "component/status.h"
+#include "component/storage.h"
 
 namespace otlpd::extensions::file_storage {
 

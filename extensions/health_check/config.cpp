@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pipeline/http/simple_http_server.h"
+#include "config/http/simple_http_server.h"
 
 namespace otlpd::extensions::health_check {
 

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
+#include "component/component.h"
+#include "config/http/simple_http_server.h"
 #include "extensions/health_check/config.h"
-#include "pipeline/component.h"
-#include "pipeline/http/simple_http_server.h"
 
 namespace otlpd::extensions::health_check {
 

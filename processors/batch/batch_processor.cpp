@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace otlpd::processors::batch {
 

@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "processors/batch/config.h"
 
 namespace otlpd::processors::batch {

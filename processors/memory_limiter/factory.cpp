@@ -1,9 +1,9 @@
 #include "processors/memory_limiter/factory.h"
 
-#include "pipeline/pipeline.h"
-#include "pipeline/telemetry.h"
+#include "component/telemetry.h"
 #include "processors/memory_limiter/memory.h"
 #include "processors/memory_limiter/memory_limiter.h"
+#include "service/pipeline.h"
 
 namespace otlpd::processors::memory_limiter {
 

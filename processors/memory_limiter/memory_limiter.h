@@ -11,10 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "pipeline/admission.h"
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "processors/memory_limiter/config.h"
+#include "service/admission.h"
 
 namespace otlpd::processors::memory_limiter {
 

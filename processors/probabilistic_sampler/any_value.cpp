@@ -7,8 +7,8 @@
 #include <map>
 #include <vector>
 
-#include "pipeline/go_format.h"
-#include "pipeline/wire/wire_format.h"
+#include "internal/go_format.h"
+#include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 namespace {

@@ -1,6 +1,6 @@
 #include "processors/probabilistic_sampler/factory.h"
 
-#include "pipeline/telemetry.h"
+#include "component/telemetry.h"
 #include "processors/probabilistic_sampler/probabilistic_sampler.h"
 
 namespace otlpd::processors::probabilistic_sampler {

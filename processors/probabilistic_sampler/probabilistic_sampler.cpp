@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "pipeline/wire/wire_format.h"
+#include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 namespace {

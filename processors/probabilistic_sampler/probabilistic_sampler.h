@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "processors/probabilistic_sampler/config.h"
 #include "processors/probabilistic_sampler/sampler.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "pipeline/wire/wire_format.h"
+#include "otlp/wire/wire_format.h"
 #include "processors/probabilistic_sampler/any_value.h"
 
 namespace otlpd::processors::probabilistic_sampler {

@@ -11,7 +11,7 @@
 #include <limits>
 #include <map>
 
-#include "pipeline/go_format.h"
+#include "internal/go_format.h"
 
 namespace otlpd::processors::resource {
 namespace {

@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "component/payload.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
-#include "pipeline/payload.h"
 #include "processors/resource/config.h"
 
 namespace otlpd::processors::resource {

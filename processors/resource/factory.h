@@ -1,6 +1,6 @@
 #pragma once
 
-#include "pipeline/factory.h"
+#include "component/factory.h"
 
 namespace otlpd::processors::resource {
 

@@ -1,8 +1,8 @@
 #include "processors/resource/resource_processor.h"
 
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
-#include "pipeline/wire/wire_format.h"
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/wire/wire_format.h"
+#include "otlp/wire/wire_walker.h"
 #include "processors/resource/attribute_actions.h"
 
 namespace otlpd::processors::resource {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/component.h"
+#include "component/component.h"
 #include "processors/resource/config.h"
 
 namespace otlpd::processors::resource {

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "pipeline/crc32c.h"
+#include "internal/crc32c.h"
 
 namespace otlpd::receivers::otlp {
 namespace {

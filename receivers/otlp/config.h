@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "component/status.h"
 #include "config/decoder.h"
 #include "config/tls_config.h"
-#include "pipeline/status.h"
 
 namespace otlpd::receivers::otlp {
 

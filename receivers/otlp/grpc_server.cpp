@@ -1,5 +1,5 @@
 #include "receivers/otlp/grpc_server.h"
-#include "pipeline/grpc_byte_buffer.h"
+#include "internal/grpc_byte_buffer.h"
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
@@ -12,8 +12,8 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "pipeline/cpus.h"
-#include "pipeline/wire/wire_walker.h"
+#include "internal/cpus.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace otlpd::receivers::otlp {
 namespace {

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "pipeline/consumer.h"
-#include "pipeline/status.h"
-#include "pipeline/telemetry.h"
+#include "component/consumer.h"
+#include "component/status.h"
+#include "component/telemetry.h"
 #include "receivers/otlp/config.h"
 
 namespace grpc {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "google/rpc/status.pb.h"
-#include "pipeline/json/otlp_json.h"
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/json/otlp_json.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace otlpd::receivers::otlp {
 namespace {

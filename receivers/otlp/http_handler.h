@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/consumer.h"
-#include "pipeline/telemetry.h"
+#include "component/consumer.h"
+#include "component/telemetry.h"
 
 namespace otlpd::receivers::otlp {
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "pipeline/cpus.h"
+#include "internal/cpus.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
 #include "receivers/otlp/http_handler.h"

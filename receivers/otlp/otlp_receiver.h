@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "pipeline/component.h"
-#include "pipeline/telemetry.h"
+#include "component/component.h"
+#include "component/telemetry.h"
 #include "receivers/otlp/config.h"
 
 namespace otlpd::receivers::otlp {

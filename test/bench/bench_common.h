@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/signal.h"
+#include "component/signal.h"
 
 namespace otlpd::bench {
 

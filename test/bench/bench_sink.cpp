@@ -32,8 +32,8 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
-#include "pipeline/grpc_byte_buffer.h"
-#include "pipeline/wire/wire_walker.h"
+#include "internal/grpc_byte_buffer.h"
+#include "otlp/wire/wire_walker.h"
 #include "test/bench/bench_common.h"
 
 namespace otlpd::bench {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/signal.h"
+#include "component/signal.h"
 
 namespace otlpd::bench {
 

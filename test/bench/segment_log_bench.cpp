@@ -14,7 +14,7 @@
 #include <string>
 
 #include "extensions/file_storage/segment_log.h"
-#include "pipeline/crc32c.h"
+#include "internal/crc32c.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace {
 

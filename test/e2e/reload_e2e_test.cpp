@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "test/pipeline/selftelemetry/http_get.h"
+#include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/proto_file.h"
 #include "test/support/sink.h"

@@ -3,10 +3,10 @@
 // ExportBody (OTLP/JSON decoding, wire validation, hand-off). Not wired into
 // CMake; build by hand (the proto library comes from a normal build):
 //
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/pipeline/proto \
-//     test/fuzz/http_request_fuzz.cpp receivers/otlp/{body_decoder,http_handler}.cpp pipeline/crc32c.cpp \
-//     pipeline/json/otlp_json_{schema,encode,decode}.cpp
-//     pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp \ build/pipeline/proto/libotlpd_proto.a
+//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/otlp/proto \
+//     test/fuzz/http_request_fuzz.cpp receivers/otlp/{body_decoder,http_handler}.cpp internal/crc32c.cpp \
+//     otlp/json/otlp_json_{schema,encode,decode}.cpp
+//     otlp/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp \ build/otlp/proto/libotlpd_proto.a
 //     -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o http_request_fuzz
 //   ./http_request_fuzz -max_total_time=60 -rss_limit_mb=512
 //

@@ -1,8 +1,8 @@
 // libFuzzer target for the OTLP/JSON codec. Not wired into CMake; build by hand:
 //
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/pipeline/proto \
-//     test/fuzz/otlp_json_fuzz.cpp pipeline/json/otlp_json_{schema,encode,decode}.cpp \
-//     build/pipeline/proto/libotlpd_proto.a -lprotobuf -lsimdjson -o otlp_json_fuzz
+//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/otlp/proto \
+//     test/fuzz/otlp_json_fuzz.cpp otlp/json/otlp_json_{schema,encode,decode}.cpp \
+//     build/otlp/proto/libotlpd_proto.a -lprotobuf -lsimdjson -o otlp_json_fuzz
 //   ./otlp_json_fuzz -max_total_time=20 corpus/
 //
 // Properties, for every signal:
@@ -27,7 +27,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 
 namespace {
 

@@ -14,16 +14,16 @@ mkdir -p "$work"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
 
 echo "fuzz: building wire_walker_fuzz"
-"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/pipeline/wire/*.cpp -o "$work/wire_walker_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/otlp/wire/*.cpp -o "$work/wire_walker_fuzz"
 echo "fuzz: building otlp_json_fuzz"
-"$cxx" "${flags[@]}" -isystem "$build/pipeline/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
-  "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
+"$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
+  "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp "$build/otlp/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
 
 echo "fuzz: building http_request_fuzz"
-"$cxx" "${flags[@]}" -isystem "$build/pipeline/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
-  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/pipeline/crc32c.cpp "$src"/pipeline/json/otlp_json_{schema,encode,decode}.cpp \
-  "$src"/pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
+"$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/internal/crc32c.cpp "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp \
+  "$src"/otlp/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/otlp/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
 
 for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do

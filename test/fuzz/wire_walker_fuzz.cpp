@@ -1,6 +1,6 @@
 // libFuzzer target for the OTLP wire walker. Not built by CMake; run by hand:
 //   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. \
-//     test/fuzz/wire_walker_fuzz.cpp pipeline/wire/*.cpp -o wire_walker_fuzz
+//     test/fuzz/wire_walker_fuzz.cpp otlp/wire/*.cpp -o wire_walker_fuzz
 //   ./wire_walker_fuzz -max_total_time=60
 // Checks more than "no crash": whatever validates must split into pieces that
 // validate, respect the limit and add up to the original count.
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/wire/wire_walker.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/component.h"
-#include "pipeline/consumer.h"
+#include "component/component.h"
+#include "component/consumer.h"
 
 namespace otlpd::test {
 

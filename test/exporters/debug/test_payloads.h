@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "component/payload.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/payload.h"
 
 namespace otlpd::exporters::debug::testing {
 

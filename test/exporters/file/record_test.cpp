@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 #include "test/exporters/file/test_files.h"
 #include "test/exporters/file/test_requests.h"
 

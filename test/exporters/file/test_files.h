@@ -16,11 +16,11 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "component/signal.h"
 #include "exporters/file/config.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "pipeline/signal.h"
 #include "test/support/proto_file.h"
 
 namespace otlpd::exporters::file::testing {

@@ -5,8 +5,8 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "extensions/health_check/factory.h"
-#include "pipeline/service.h"
-#include "test/pipeline/selftelemetry/http_get.h"
+#include "service/service.h"
+#include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 

@@ -9,9 +9,9 @@
 #include "config/decoder.h"
 #include "config/error.h"
 #include "config/loader.h"
-#include "pipeline/service.h"
 #include "processors/memory_limiter/factory.h"
 #include "processors/memory_limiter/memory.h"
+#include "service/service.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 

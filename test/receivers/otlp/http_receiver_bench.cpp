@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "config/loader.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 #include "receivers/otlp/http_handler.h"
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/receivers/otlp/requests.h"

@@ -8,7 +8,7 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "google/rpc/status.pb.h"
-#include "pipeline/json/otlp_json.h"
+#include "otlp/json/otlp_json.h"
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/receivers/otlp/http_client.h"
 #include "test/receivers/otlp/requests.h"

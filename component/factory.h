@@ -1,0 +1,79 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "component/component.h"
+#include "component/signal.h"
+#include "config/component_id.h"
+#include "config/node.h"
+
+namespace otlpd {
+
+class Telemetry;
+class Pipeline;
+
+// What a factory gets besides its config node.
+struct CreateContext {
+  config::ComponentId id;
+  std::string path;  // config key path of the component: "exporters.file/a"
+  Telemetry* telemetry = nullptr;
+  // Processors only: the pipeline the instance is created for (a processor
+  // can register an AdmissionGate with it), and every pipeline of the service
+  // (the list is complete once the service is built; read it at run time).
+  Pipeline* pipeline = nullptr;
+  const std::vector<Pipeline*>* pipelines = nullptr;
+  // The extensions service.extensions enables, by id (otelcol's
+  // host.GetExtensions): an exporter finds its `sending_queue.storage` here.
+  // They are created before any other component; null when none is given.
+  std::function<Extension*(const config::ComponentId&)> extension = nullptr;
+  // Exporters only: the signals of the pipelines that use this one, so a
+  // setting a used signal lacks (otlphttp without a URL for it) is a config
+  // error at start, as in otelcol, instead of a failure when data comes.
+  std::vector<Signal> signals{};
+};
+
+// Factories decode and validate their component's config in create() and
+// throw config::Error (with location and key path) when it is bad.
+struct ReceiverFactory {
+  std::string_view type;
+  std::vector<Signal> signals;
+  std::function<std::unique_ptr<Receiver>(const CreateContext&, const config::Node&)> create;
+};
+
+struct ProcessorFactory {
+  std::string_view type;
+  std::vector<Signal> signals;
+  // One instance per pipeline; `next` outlives the processor.
+  std::function<std::unique_ptr<Processor>(const CreateContext&, const config::Node&, Signal, Consumer* next)>
+      create;
+};
+
+struct ExporterFactory {
+  std::string_view type;
+  std::vector<Signal> signals;
+  std::function<std::unique_ptr<Exporter>(const CreateContext&, const config::Node&)> create;
+};
+
+struct ExtensionFactory {
+  std::string_view type;
+  std::function<std::unique_ptr<Extension>(const CreateContext&, const config::Node&)> create;
+};
+
+// The explicit list of compiled-in components (cmd/otlpd/components.cpp
+// fills it). Aliases (otlp_grpc for otlp, ...) are separate entries.
+struct Components {
+  std::vector<ReceiverFactory> receivers;
+  std::vector<ProcessorFactory> processors;
+  std::vector<ExporterFactory> exporters;
+  std::vector<ExtensionFactory> extensions;
+
+  const ReceiverFactory* FindReceiver(std::string_view type) const;
+  const ProcessorFactory* FindProcessor(std::string_view type) const;
+  const ExporterFactory* FindExporter(std::string_view type) const;
+  const ExtensionFactory* FindExtension(std::string_view type) const;
+};
+
+}  // namespace otlpd

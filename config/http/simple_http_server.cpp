@@ -1,0 +1,252 @@
+#include "config/http/simple_http_server.h"
+
+#include <atomic>
+#include <charconv>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace otlpd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std::string* error) {
+  std::string_view h;
+  std::string_view p;
+  if (!endpoint.empty() && endpoint.front() == '[') {
+    const auto close = endpoint.find(']');
+    if (close == std::string_view::npos || close + 1 >= endpoint.size() || endpoint[close + 1] != ':') {
+      *error = "expected [address]:port";
+      return false;
+    }
+    h = endpoint.substr(1, close - 1);
+    p = endpoint.substr(close + 2);
+  } else {
+    const auto colon = endpoint.rfind(':');
+    if (colon == std::string_view::npos) {
+      *error = "missing port (expected host:port)";
+      return false;
+    }
+    h = endpoint.substr(0, colon);
+    p = endpoint.substr(colon + 1);
+    if (h.find(':') != std::string_view::npos) {
+      *error = "an IPv6 address must be written in brackets: [address]:port";
+      return false;
+    }
+  }
+  int value = -1;
+  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 || value > 65535) {
+    *error = "invalid port \"" + std::string(p) + "\"";
+    return false;
+  }
+  *host = std::string(h);
+  *port = value;
+  return true;
+}
+
+namespace {
+
+constexpr std::size_t kMaxRequestBody = 64 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+// One connection: read a request, answer it, repeat while the client keeps it alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Handler* handler) : stream_(std::move(socket)), handler_(handler) {}
+
+  void Run() { Read(); }
+  // Called on the io thread only.
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxRequestBody);
+    stream_.expires_after(kIdleTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return Close();
+    const auto& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.path = request.target.substr(0, request.target.find('?'));
+    request.accept = std::string(req[bhttp::field::accept]);
+    Response response;
+    try {
+      response = (*handler_)(request);
+    } catch (const std::exception& e) {
+      response =
+          Response{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), req.version());
+    res->set(bhttp::field::server, "otlpd");
+    res->set(bhttp::field::content_type, response.content_type);
+    res->keep_alive(req.keep_alive());
+    // HEAD gets the headers of the GET answer and no body.
+    const bool head = req.method() == bhttp::verb::head;
+    res->body() = head ? std::string() : std::move(response.body);
+    res->prepare_payload();
+    if (head) res->content_length(response.body.size());
+    stream_.expires_after(kIdleTimeout);
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
+      if (wec || !res->keep_alive()) return self->Close();
+      self->Read();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const Handler* handler_;
+};
+
+struct SimpleHttpServer::Impl {
+  std::string host;
+  int requested_port = 0;
+  Handler handler;
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+  std::atomic<int> port{0};
+  // Weak, so a finished connection frees itself; Stop() closes what is left.
+  std::list<std::weak_ptr<Session>> sessions;
+  bool started = false;
+
+  void Accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        auto session = std::make_shared<Session>(std::move(socket), &handler);
+        sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+        sessions.push_back(session);
+        session->Run();
+      }
+      Accept();
+    });
+  }
+
+  // The addresses to try, best first: "localhost" means loopback and, like
+  // Go's listener, IPv4 when there is one; "" means every interface.
+  std::vector<tcp::endpoint> Candidates(beast::error_code& ec) {
+    const auto p = static_cast<unsigned short>(requested_port);
+    if (host.empty()) return {tcp::endpoint(asio::ip::address_v6::any(), p), tcp::endpoint(tcp::v4(), p)};
+    if (host == "localhost") {
+      return {tcp::endpoint(asio::ip::address_v4::loopback(), p),
+              tcp::endpoint(asio::ip::address_v6::loopback(), p)};
+    }
+    const auto literal = asio::ip::make_address(host, ec);
+    if (!ec) return {tcp::endpoint(literal, p)};
+    ec.clear();
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, std::to_string(requested_port), ec);
+    std::vector<tcp::endpoint> out;
+    if (ec) return out;
+    for (const auto& r : results) {
+      if (r.endpoint().address().is_v4())
+        out.insert(out.begin(), r.endpoint());
+      else
+        out.push_back(r.endpoint());
+    }
+    return out;
+  }
+
+  beast::error_code Bind(const tcp::endpoint& ep) {
+    beast::error_code ec;
+    if (acceptor.is_open()) acceptor.close(ec);
+    acceptor.open(ep.protocol(), ec);
+    if (ec) return ec;
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    // Every interface means both families, as Go's ":port" does.
+    if (ep.address().is_v6() && ep.address().is_unspecified())
+      acceptor.set_option(asio::ip::v6_only(false), ec);
+    acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      beast::error_code ignored;
+      acceptor.close(ignored);
+    }
+    return ec;
+  }
+};
+
+SimpleHttpServer::SimpleHttpServer(std::string host, int port, Handler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->requested_port = port;
+  impl_->handler = std::move(handler);
+}
+
+SimpleHttpServer::~SimpleHttpServer() { Stop(); }
+
+Status SimpleHttpServer::Start(std::chrono::milliseconds bind_retry) {
+  Impl& s = *impl_;
+  const std::string where = (s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host) + ":" +
+                            std::to_string(s.requested_port);
+  const auto give_up = std::chrono::steady_clock::now() + bind_retry;
+  beast::error_code ec;
+  while (true) {
+    auto candidates = s.Candidates(ec);
+    if (ec) return Status::Internal("cannot resolve " + where + ": " + ec.message());
+    if (candidates.empty()) return Status::Internal("cannot resolve " + where);
+    bool in_use = false;
+    for (const auto& ep : candidates) {
+      ec = s.Bind(ep);
+      if (!ec) break;
+      in_use = in_use || ec == asio::error::address_in_use;
+    }
+    if (!ec) break;
+    // Only a busy port is worth waiting for: it is the previous owner's, closing.
+    if (!in_use || std::chrono::steady_clock::now() >= give_up) {
+      return Status::Internal("cannot listen on " + where + ": " + ec.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  s.port.store(s.acceptor.local_endpoint().port());
+  s.Accept();
+  s.started = true;
+  s.thread = std::thread([&s] { s.io.run(); });
+  return Status::Ok();
+}
+
+void SimpleHttpServer::Stop() {
+  Impl& s = *impl_;
+  if (!s.started) return;
+  s.started = false;
+  // Everything is closed on the io thread, which owns the sockets; with no
+  // work left, run() returns.
+  asio::post(s.io, [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    for (auto& w : s.sessions) {
+      if (auto session = w.lock()) session->Close();
+    }
+    s.sessions.clear();
+  });
+  if (s.thread.joinable()) s.thread.join();
+}
+
+int SimpleHttpServer::port() const { return impl_->port.load(); }
+
+}  // namespace otlpd::http

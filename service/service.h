@@ -1,0 +1,58 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "component/component.h"
+#include "component/factory.h"
+#include "component/telemetry.h"
+#include "config/component_id.h"
+#include "config/node.h"
+#include "service/pipeline.h"
+
+namespace otlpd {
+
+// The running collector built from one loaded config: every component named by
+// service.pipelines, the pipelines and the wiring between them.
+//
+// Build() decodes and validates everything and throws config::Error (located,
+// with key path) on the first problem; it binds nothing, so `otlpd validate`
+// is Build() alone. Start() starts extensions, exporters, processors,
+// pipelines and receivers in that order; Shutdown() stops them in reverse and
+// drains: receivers stop accepting, queues empty, processors flush, exporters
+// send what they hold.
+class Service {
+ public:
+  static std::unique_ptr<Service> Build(const config::Node& root, const Components& components,
+                                        PipelineOptions pipeline_options = {});
+  ~Service();
+
+  Status Start();
+  void Shutdown(Clock::time_point deadline);
+
+  Telemetry& telemetry() { return telemetry_; }
+  std::size_t pipeline_count() const { return pipelines_.size(); }
+
+ private:
+  struct ProcessorChain {
+    std::vector<std::unique_ptr<Processor>> processors;  // in pipeline order
+    std::unique_ptr<FanOut> fan_out;
+    std::unique_ptr<Pipeline> pipeline;
+  };
+
+  Service() = default;
+
+  Telemetry telemetry_;
+  std::vector<std::pair<config::ComponentId, std::unique_ptr<Extension>>> extensions_;
+  std::map<config::ComponentId, std::unique_ptr<Exporter>> exporters_;
+  std::map<config::ComponentId, std::unique_ptr<Receiver>> receivers_;
+  std::vector<ProcessorChain> chains_;
+  std::vector<Pipeline*> pipelines_;
+  std::vector<std::unique_ptr<PipelinesEntry>> entries_;
+  std::vector<Component*> started_;  // in start order, for unwinding
+  bool shut_down_ = false;
+};
+
+}  // namespace otlpd
