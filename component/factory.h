@@ -69,11 +69,15 @@ struct Components {
   std::vector<ProcessorFactory> processors;
   std::vector<ExporterFactory> exporters;
   std::vector<ExtensionFactory> extensions;
-
-  const ReceiverFactory* FindReceiver(std::string_view type) const;
-  const ProcessorFactory* FindProcessor(std::string_view type) const;
-  const ExporterFactory* FindExporter(std::string_view type) const;
-  const ExtensionFactory* FindExtension(std::string_view type) const;
 };
+
+// The factory of `type` in one of Components' lists, or null.
+template <class F>
+const F* FindFactory(const std::vector<F>& factories, std::string_view type) {
+  for (const F& f : factories) {
+    if (f.type == type) return &f;
+  }
+  return nullptr;
+}
 
 }  // namespace otlpd

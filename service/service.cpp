@@ -54,10 +54,7 @@ std::map<ComponentId, std::pair<const F*, Defined>> Resolve(const std::vector<De
                                                             std::string_view section, std::string_view kind) {
   std::map<ComponentId, std::pair<const F*, Defined>> out;
   for (const Defined& d : defined) {
-    const F* f = nullptr;
-    for (const F& candidate : factories) {
-      if (candidate.type == d.id.type) f = &candidate;
-    }
+    const F* f = FindFactory(factories, d.id.type);
     if (f == nullptr) {
       throw Error(d.mark, std::string(section) + "." + d.id.ToString(),
                   "unknown " + std::string(kind) + " type \"" + d.id.type +

@@ -21,6 +21,7 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "config/service_config.h"
+#include "service/collector.h"
 #include "service/service.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/logging.h"
@@ -130,176 +131,6 @@ int ListComponents() {
   return 0;
 }
 
-// Everything one config describes, decoded and built, nothing bound or started.
-struct Loaded {
-  config::Node root;
-  selftelemetry::TelemetryConfig telemetry;
-  selftelemetry::Wiring wiring;
-  std::unique_ptr<Service> service;
-};
-
-// Throws config::Error (located, with the key path) for anything invalid.
-Loaded LoadConfig(const config::LoadOptions& options) {
-  Loaded l;
-  std::vector<std::string> warnings;
-  l.root = config::Load(options, &warnings);
-  for (const auto& w : warnings) spdlog::warn("config: {}", w);
-  l.service = Service::Build(l.root, BuiltinComponents());
-  l.telemetry = selftelemetry::DecodeTelemetryConfig(l.root);
-  l.wiring = selftelemetry::Wiring::FromConfig(config::DecodeService(l.root));
-  return l;
-}
-
-// How long a reload waits for ports the old config held (a listener still
-// closing, a port in TIME_WAIT) before giving up on the new config.
-constexpr auto kReloadBindRetry = std::chrono::seconds(3);
-
-// The running collector: one Service at a time, plus what outlives reloads
-// (the metrics endpoint, the instance id).
-class Collector {
- public:
-  explicit Collector(const Flags& flags)
-      : flags_(flags), instance_id_(selftelemetry::NewInstanceId()), metrics_(selftelemetry::Labels{}) {}
-
-  // Applies logging and metrics, then starts `loaded`. False (logged) on failure.
-  bool Start(Loaded loaded) {
-    if (Status s = selftelemetry::ConfigureLogger(loaded.telemetry.logs); !s.ok()) {
-      spdlog::error("{}", s.message());
-      return false;
-    }
-    spdlog::info("otlpd {} starting ({} pipeline(s), instance {})", OTLPD_VERSION,
-                 loaded.service->pipeline_count(), instance_id_);
-    metrics_.SetResource(Resource(loaded));
-    if (Status s = metrics_.Apply(loaded.telemetry.metrics); !s.ok()) {
-      spdlog::error("{}", s.message());
-      return false;
-    }
-    metrics_.SetSource(&loaded.service->telemetry(), loaded.wiring);
-    if (Status s = StartService(loaded, std::chrono::milliseconds(0)); !s.ok()) {
-      spdlog::error("{}", s.message());
-      metrics_.SetSource(nullptr, {});  // `loaded` dies with this call
-      return false;
-    }
-    current_ = std::move(loaded);
-    return true;
-  }
-
-  // Loads and builds the config again. An invalid one is logged and the
-  // running pipelines go on untouched. A valid one replaces them: the old
-  // Service stops (receivers first, so nothing new is accepted) and drains
-  // everything it holds into its exporters within --shutdown-timeout, then
-  // the new one starts. Building fully before stopping keeps the gap short.
-  // If the new config cannot start, the previous one is started again.
-  // False only when neither could start: the process must exit.
-  bool Reload(std::string_view why) {
-    spdlog::info("{}: reloading the configuration", why);
-    Loaded next;
-    try {
-      next = LoadConfig(flags_.load);
-    } catch (const config::Error& e) {
-      spdlog::error("reload rejected, the running configuration stays: invalid configuration: {}", e.what());
-      return true;
-    }
-    // Log outputs open before anything stops, so a bad path rejects the reload too.
-    if (Status s = selftelemetry::ConfigureLogger(next.telemetry.logs); !s.ok()) {
-      spdlog::error("reload rejected, the running configuration stays: {}", s.message());
-      return true;
-    }
-    const auto started = Clock::now();
-    Status s = Replace(next);
-    if (s.ok()) {
-      spdlog::info("configuration reloaded ({} pipeline(s)); receivers were down for {} ms",
-                   current_.service->pipeline_count(),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
-      return true;
-    }
-    spdlog::error("the new configuration failed to start: {}; starting the previous one again", s.message());
-    Loaded previous;
-    try {
-      previous = Rebuild(current_.root);
-    } catch (const config::Error& e) {
-      spdlog::critical("cannot rebuild the previous configuration: {}", e.what());
-      metrics_.SetSource(nullptr, {});  // `next` dies with this call
-      return false;
-    }
-    // It loaded before, so its outputs open again.
-    (void)selftelemetry::ConfigureLogger(previous.telemetry.logs);
-    if (Status again = Replace(previous); !again.ok()) {
-      spdlog::critical("the previous configuration failed to start again: {}", again.message());
-      metrics_.SetSource(nullptr, {});  // `previous` dies with this call
-      return false;
-    }
-    spdlog::warn("running the previous configuration again");
-    return true;
-  }
-
-  void Shutdown() {
-    if (current_.service) current_.service->Shutdown(Clock::now() + flags_.shutdown_timeout);
-    metrics_.SetSource(nullptr, {});
-    metrics_.Stop();
-  }
-
- private:
-  selftelemetry::Labels Resource(const Loaded& l) const {
-    return selftelemetry::ResourceLabels(l.telemetry.resource, OTLPD_VERSION, instance_id_);
-  }
-
-  Loaded Rebuild(const config::Node& root) const {
-    Loaded l;
-    l.root = root;
-    l.service = Service::Build(root, BuiltinComponents());
-    l.telemetry = selftelemetry::DecodeTelemetryConfig(root);
-    l.wiring = selftelemetry::Wiring::FromConfig(config::DecodeService(root));
-    return l;
-  }
-
-  // Stops the running Service (draining it), then starts `next` in its place.
-  // On failure nothing runs.
-  Status Replace(Loaded& next) {
-    if (current_.service) {
-      current_.service->Shutdown(Clock::now() + flags_.shutdown_timeout);
-    }
-    // The old (or a failed) Service's counts are final now: the endpoint
-    // folds them in before that Service goes away.
-    metrics_.SetSource(&next.service->telemetry(), next.wiring);
-    current_.service.reset();
-    metrics_.SetResource(Resource(next));
-    if (Status s = metrics_.Apply(next.telemetry.metrics, kReloadBindRetry); !s.ok()) {
-      spdlog::error("{}", s.message());  // the pipelines matter more than their metrics
-    }
-    Status s = StartService(next, kReloadBindRetry);
-    if (!s.ok()) return s;
-    current_ = std::move(next);
-    return Status::Ok();
-  }
-
-  // Starts l.service. A Service that failed to start cannot start again, so
-  // while `retry` lasts (ports the previous Service held may still be
-  // closing) each attempt builds a fresh one from the same root.
-  Status StartService(Loaded& l, std::chrono::milliseconds retry) {
-    const auto give_up = Clock::now() + retry;
-    while (true) {
-      Status s = l.service->Start();
-      if (s.ok() || Clock::now() >= give_up) return s;
-      spdlog::debug("start failed, retrying: {}", s.message());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      Loaded fresh;
-      try {
-        fresh = Rebuild(l.root);
-      } catch (const config::Error&) {
-        return s;  // it built a moment ago; if it no longer does, report the start failure
-      }
-      metrics_.SetSource(&fresh.service->telemetry(), fresh.wiring);
-      l.service = std::move(fresh.service);
-    }
-  }
-
-  const Flags& flags_;
-  const std::string instance_id_;
-  selftelemetry::MetricsEndpoint metrics_;
-  Loaded current_;
-};
-
 // The --config files that are local files, and what they looked like last:
 // --watch-config reloads when any of them changes (a Kubernetes ConfigMap
 // update swaps a symlink, which stat() follows).
@@ -391,7 +222,7 @@ int Run(int argc, char** argv) {
   ConfigWatch watch(flags.load.config_uris);
   Loaded loaded;
   try {
-    loaded = LoadConfig(flags.load);
+    loaded = LoadConfig(flags.load, BuiltinComponents());
   } catch (const config::Error& e) {
     std::cerr << "otlpd: invalid configuration: " << e.what() << "\n";
     return 1;
@@ -401,7 +232,8 @@ int Run(int argc, char** argv) {
     return 0;
   }
 
-  Collector collector(flags);
+  Collector collector(
+      CollectorSettings{flags.load, flags.shutdown_timeout, BuiltinComponents(), OTLPD_VERSION});
   if (!collector.Start(std::move(loaded))) return 1;
   spdlog::info("everything is ready; waiting for data");
 

@@ -242,8 +242,8 @@ Status GrpcServer::Start() {
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (config_.tls) {
     // SslServerCredentials rather than experimental::TlsServerCredentials:
-    // in gRPC 1.51 neither can set TLS versions (both speak 1.2 and 1.3, which
-    // config decoding checked is what was asked), and this one is stable.
+    // neither can set TLS versions (config.cpp rejects what cannot be
+    // honoured), and this one is stable.
     auto material = LoadTls(*config_.tls);
     if (!material.ok()) return material.status();
     grpc::SslServerCredentialsOptions options(
