@@ -76,7 +76,7 @@ bool SplitRecords(const std::string& data, const std::vector<std::string>& all, 
   return true;
 }
 
-TEST_CASE("backup names put lumberjack's timestamp before the extension", "[file][rotation]") {
+TEST_CASE("backup names put timberjack's timestamp and reason before the extension", "[file][rotation]") {
   CHECK(OutputFile::BackupName("data.json", kReadmeTime, false) == "data-2022-09-14T05-02-14.173-size.json");
   CHECK(OutputFile::BackupName("/var/log/otel/data.json", kReadmeTime, false) ==
         "/var/log/otel/data-2022-09-14T05-02-14.173-size.json");
