@@ -1,9 +1,11 @@
 #include "config/decoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace otlpd::config {
 namespace {
@@ -433,10 +435,47 @@ void MapDecoder::Fail(std::string_view key, std::string_view message) const {
   throw Error(mark_, KeyPath(key), message);
 }
 
-void MapDecoder::FailMissing(std::string_view key) const { throw Error(mark_, KeyPath(key), "is required"); }
+namespace {
+
+// Optimal string alignment distance, ASCII case folded, capped: enough to
+// tell `pathh` or `Path` from `path` without calling `endpoint` a typo of it.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) && fold(a[i - 2]) == fold(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+void MapDecoder::FailMissing(std::string_view key) const {
+  if (node_->IsMap()) {
+    for (const Node::Entry& e : node_->entries()) {
+      if (read_.find(e.key) != read_.end()) continue;
+      if (EditDistance(e.key, key) <= (key.size() > 3 ? 2u : 1u)) {
+        throw Error(e.key_mark, path_,
+                    "has invalid keys: " + e.key + " (" + std::string(key) + " is required; a typo of it?)");
+      }
+    }
+  }
+  throw Error(mark_, KeyPath(key), "is required");
+}
 
 void MapDecoder::Finish() const {
-  if (!node_->IsMap()) return;
+  if (!node_->IsMap()) {
+    if (!missing_.empty()) throw Error(mark_, KeyPath(missing_), "is required");
+    return;
+  }
   std::string unknown;
   const Mark* first = nullptr;
   for (const Node::Entry& e : node_->entries()) {
@@ -445,6 +484,13 @@ void MapDecoder::Finish() const {
     unknown += (unknown.empty() ? "" : ", ") + e.key;
   }
   if (first != nullptr) throw Error(*first, path_, "has invalid keys: " + unknown);
+  if (!missing_.empty()) throw Error(mark_, KeyPath(missing_), "is required");
+}
+
+bool MapDecoder::SectionEnabled() {
+  bool enabled = true;
+  Optional("enabled", enabled);
+  return enabled;
 }
 
 std::string MapDecoder::KeyPath(std::string_view key) const {

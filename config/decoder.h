@@ -62,10 +62,15 @@ class MapDecoder {
     DecodeValue(*n, KeyPath(key), out);
     return true;
   }
-  // Same, but an absent key is an error.
+  // Same, but an absent key is an error, reported by Finish() after any
+  // unknown key: a typo of a required key (`pathh:`) is named as the unknown
+  // key it is, as otelcol does, not hidden behind "path is required". Returns
+  // whether the key was present; out is left unchecked when it was not.
   template <class T>
-  void Required(std::string_view key, T& out) {
-    if (!Optional(key, out)) FailMissing(key);
+  [[nodiscard]] bool Required(std::string_view key, T& out) {
+    if (Optional(key, out)) return true;
+    if (missing_.empty()) missing_ = std::string(key);
+    return false;
   }
 
   // The raw node at key (marked as read), or nullptr when absent.
@@ -75,17 +80,25 @@ class MapDecoder {
 
   // Throws Error located at key (or at this map when the key is absent).
   [[noreturn]] void Fail(std::string_view key, std::string_view message) const;
+  // An absent required key, at once. Names an unread key of this map that
+  // looks like a typo of it (case, or up to two edits) instead, when there is one.
   [[noreturn]] void FailMissing(std::string_view key) const;
 
-  // Throws for the first key that was never read: "has invalid keys: foo".
+  // Throws for the first key that was never read: "has invalid keys: foo";
+  // then for the first key Required() did not find: "path: is required".
   void Finish() const;
 
   std::string KeyPath(std::string_view key) const;
+
+  // For otelcol's configoptional sections: reads the section's own `enabled`
+  // (a bool, default true); `enabled: false` means the section is off, as if absent.
+  bool SectionEnabled();
 
  private:
   const Node* node_;
   std::string path_;
   std::set<std::string, std::less<>> read_;
+  std::string missing_;  // the first key Required() did not find
   // Where errors about this map as a whole point: the node's own mark, or the
   // parent's when the map is absent (Child() of a missing key).
   Mark mark_;

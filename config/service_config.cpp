@@ -105,12 +105,28 @@ void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
   }
   // Accepted for compatibility; otlpd's own logger does not use them.
   for (std::string_view key : {"output_paths", "error_output_paths", "sampling", "development",
-                               "disable_caller", "disable_stacktrace", "initial_fields", "processors"}) {
+                               "disable_caller", "disable_stacktrace", "initial_fields"}) {
     logs.Take(key);
   }
+  // Exporting otlpd's own logs or spans is not implemented: say so rather
+  // than accept a config that would send nothing.
+  auto refuse_processors = [](MapDecoder& m, std::string_view what) {
+    const Node* p = m.Take("processors");
+    if (p != nullptr && !p->IsNull() && !(p->IsSequence() && p->items().empty())) {
+      m.Fail("processors", "exporting otlpd's own " + std::string(what) + " is not supported yet");
+    }
+  };
+  refuse_processors(logs, "logs");
   logs.Finish();
   if (const Node* metrics = telemetry.Take("metrics")) sc.telemetry_metrics = *metrics;
-  telemetry.Take("traces");
+  {
+    // otlpd records no spans of its own; without processors nothing is exported,
+    // so the other keys change nothing.
+    MapDecoder traces = telemetry.Child("traces");
+    for (std::string_view key : {"level", "propagators", "sampler", "limits"}) traces.Take(key);
+    refuse_processors(traces, "traces");
+    traces.Finish();
+  }
   telemetry.Take("resource");
   telemetry.Finish();
 }

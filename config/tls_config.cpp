@@ -7,13 +7,6 @@
 namespace otlpd::config {
 namespace {
 
-// `enabled: false` turns an optional block off, as in otelcol's configoptional.
-bool Enabled(MapDecoder& d) {
-  bool enabled = true;
-  d.Optional("enabled", enabled);
-  return enabled;
-}
-
 // The keys every configtls block has. Options that would change security in
 // ways otlpd cannot honour are refused rather than silently ignored.
 void DecodeShared(MapDecoder& d, TlsConfig& t) {
@@ -43,7 +36,7 @@ void DecodeShared(MapDecoder& d, TlsConfig& t) {
   }
   if (d.Has("tpm")) {
     MapDecoder tpm = d.Child("tpm");
-    if (Enabled(tpm)) d.Fail("tpm", "tpm is not supported");
+    if (tpm.SectionEnabled()) d.Fail("tpm", "tpm is not supported");
     tpm.Take("path");
     tpm.Take("owner_auth");
     tpm.Take("auth");

@@ -44,27 +44,23 @@ RetryConfig RetryConfig::Decode(config::MapDecoder& d, const RetryConfig& defaul
 
 namespace {
 
-// `sending_queue.batch`: queue-side batching is not implemented. An empty
-// block is accepted (the batch processor does the same job); any setting in
-// it would change behaviour we do not have, so it is refused.
+// `sending_queue.batch`: queue-side batching is not implemented yet. Only a
+// block that turns it off is accepted; `batch:` or `batch: {}` turns batching
+// on with otelcol's defaults, so it is refused like any setting in it, never
+// silently run without batching.
 void DecodeBatch(config::MapDecoder& d) {
   const config::Node* n = d.Take("batch");
-  if (n == nullptr || n->IsNull()) return;
-  if (n->IsMap()) {
+  if (n == nullptr) return;
+  if (n->IsMap() && !n->entries().empty()) {
     bool only_disabled = true;
     for (const auto& e : n->entries()) {
       only_disabled &= e.key == "enabled" && e.value.IsScalar() && e.value.scalar() == "false";
     }
-    if (n->entries().empty()) {
-      spdlog::warn(
-          "{}: queue batching is not implemented yet; requests are sent as they come (use the batch "
-          "processor to batch)",
-          d.KeyPath("batch"));
-      return;
-    }
     if (only_disabled) return;
   }
-  d.Fail("batch", "not supported yet (use the batch processor)");
+  d.Fail("batch",
+         "exporter-side batching is not supported by otlpd yet (an empty batch: turns it on in otelcol); "
+         "use the batch processor");
 }
 
 }  // namespace

@@ -38,8 +38,7 @@ void DecodeGroupBy(config::MapDecoder& d, GroupBy& g) {
 
 Config Config::Decode(config::MapDecoder& d) {
   Config c;
-  d.Required("path", c.path);
-  if (c.path.empty()) d.Fail("path", "must not be empty");
+  if (d.Required("path", c.path) && c.path.empty()) d.Fail("path", "must not be empty");
 
   std::string format = "json";
   if (d.Optional("format", format)) {
@@ -59,6 +58,14 @@ Config Config::Decode(config::MapDecoder& d) {
     } else if (!compression.empty()) {
       d.Fail("compression", "must be zstd or empty (got \"" + compression + "\")");
     }
+  }
+
+  {
+    // configcompression's params. otelcol checks them only with a compression
+    // set, and zstd takes any level (mapped to the nearest one it has).
+    config::MapDecoder p = d.Child("compression_params");
+    p.Optional("level", c.compression_level);
+    p.Finish();
   }
 
   d.Optional("append", c.append);
@@ -99,10 +106,8 @@ Config Config::Decode(config::MapDecoder& d) {
   }
   d.Finish();
 
-  // The same combinations otelcol's Validate refuses.
-  if (c.append && c.compression != Compression::kNone) {
-    d.Fail("append", "cannot be true together with compression (otelcol does not support it either)");
-  }
+  // The combination otelcol's Validate refuses (append with zstd is fine:
+  // zstd frames appended to a file still decode one after another).
   if (c.append && c.rotation) {
     d.Fail("append", "cannot be true together with rotation (otelcol does not support it either)");
   }

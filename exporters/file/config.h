@@ -40,6 +40,9 @@ struct Config {
   // rotation on whenever the block is written.
   std::optional<Rotation> rotation;
   Compression compression = Compression::kNone;
+  // compression_params.level: zstd's level for each frame; 0 is zstd's
+  // default (3), levels beyond zstd's range are clamped to it.
+  int compression_level = 0;
   // 0 writes every payload as it comes (otelcol would use 1s instead).
   std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
   bool create_directory = false;

@@ -141,7 +141,8 @@ Status FileExporter::Consume(const PayloadPtr& payload) {
   std::vector<Record> records;
   Status failure = Status::Ok();
   auto encode = [&](std::string path, std::string_view request, std::uint64_t items) {
-    Result<std::string> record = EncodeRecord(payload->signal, request, config_.format, config_.compression);
+    Result<std::string> record = EncodeRecord(payload->signal, request, config_.format, config_.compression,
+                                              config_.compression_level);
     if (!record.ok()) {
       SignalCounters::Add(counters.send_failed, items);
       failure = record.status();

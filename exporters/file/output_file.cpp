@@ -104,23 +104,70 @@ struct Backup {
   SysClock::time_point time;
 };
 
+// A backup of timberjack (contrib v0.165.1's rotation): prefix, timestamp,
+// "-" and the rotation's reason ("size"; "size_1"... when a name was taken),
+// then the extension, optionally compressed (".gz", ".zst"). As timberjack's
+// timeFromName, the timestamp runs up to the last "-" before the extension.
+std::optional<SysClock::time_point> BackupTime(std::string_view name, const std::string& prefix,
+                                               const std::string& ext, bool localtime) {
+  for (std::string_view compressed : {"", ".gz", ".zst"}) {
+    const std::string suffix = ext + std::string(compressed);
+    if (name.size() < prefix.size() + suffix.size()) continue;
+    if (name.substr(0, prefix.size()) != prefix) continue;
+    if (name.substr(name.size() - suffix.size()) != suffix) continue;
+    const std::string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    const std::size_t hyphen = middle.rfind('-');
+    if (hyphen == std::string_view::npos) continue;
+    if (auto t = ParseTimestamp(middle.substr(0, hyphen), localtime)) return t;
+  }
+  return std::nullopt;
+}
+
 std::vector<Backup> ListBackups(const std::string& dir, const std::string& prefix, const std::string& ext,
                                 bool localtime) {
   std::vector<Backup> out;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
-    const std::string name = it->path().filename().string();
-    if (name.size() != prefix.size() + kTimestampSize + ext.size()) continue;
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    if (name.compare(name.size() - ext.size(), ext.size(), ext) != 0) continue;
-    auto t = ParseTimestamp(std::string_view(name).substr(prefix.size(), kTimestampSize), localtime);
+    if (it->is_directory(type_ec)) continue;
+    auto t = BackupTime(it->path().filename().string(), prefix, ext, localtime);
     if (!t) continue;
     out.push_back(Backup{it->path().string(), *t});
   }
   std::sort(out.begin(), out.end(), [](const Backup& a, const Backup& b) { return a.time > b.time; });
   return out;
+}
+
+// Backups named by lumberjack (otlpd before, otelcol before v0.165): prefix,
+// timestamp, extension. Renamed to timberjack's names at open, with the
+// "-size" reason, as contrib's migrateLegacyBackups does, so that max_backups
+// and max_days go on counting them; a name already taken drops the old file.
+void MigrateLegacyBackups(const std::string& dir, const std::string& prefix, const std::string& ext,
+                          bool localtime) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec)) continue;
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + kTimestampSize + ext.size()) continue;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (name.compare(name.size() - ext.size(), ext.size(), ext) != 0) continue;
+    const std::string ts = name.substr(prefix.size(), kTimestampSize);
+    if (!ParseTimestamp(ts, localtime)) continue;
+    const std::string target = dir + "/" + prefix + ts + "-size" + ext;
+    struct stat st {};
+    if (::stat(target.c_str(), &st) == 0) {
+      if (::unlink(it->path().c_str()) != 0 && errno != ENOENT) {
+        spdlog::warn("file exporter: cannot remove migrated legacy backup {}: {}", it->path().string(),
+                     std::strerror(errno));
+      }
+      continue;
+    }
+    if (::rename(it->path().c_str(), target.c_str()) != 0) {
+      spdlog::warn("file exporter: cannot rename legacy backup {} to {}: {}", it->path().string(), target,
+                   std::strerror(errno));
+    }
+  }
 }
 
 }  // namespace
@@ -136,7 +183,7 @@ OutputFile::~OutputFile() { Close(false); }
 
 std::string OutputFile::BackupName(std::string_view path, SysClock::time_point t, bool localtime) {
   NameParts p = SplitName(path);
-  std::string name = p.prefix + FormatTimestamp(t, localtime) + p.ext;
+  std::string name = p.prefix + FormatTimestamp(t, localtime) + "-size" + p.ext;
   const std::size_t slash = path.rfind('/');
   if (slash == std::string_view::npos) return name;
   return std::string(path.substr(0, slash + 1)) + name;
@@ -158,6 +205,7 @@ Status OutputFile::Open() {
 }
 
 Status OutputFile::OpenExistingOrNew() {
+  MigrateLegacyBackups(dir_, prefix_, ext_, options_.rotation->localtime);
   RemoveOldBackups();
   struct stat st {};
   if (::stat(options_.path.c_str(), &st) != 0) {

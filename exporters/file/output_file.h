@@ -43,21 +43,24 @@ struct WriteOutcome {
   int error_number = 0;     // errno of the failure, 0 if none
 };
 
-// One output file, optionally rotated the way lumberjack (the otelcol file
-// exporter's rotating writer) does it:
+// One output file, optionally rotated the way timberjack (contrib v0.165.1's
+// file exporter's rotating writer; lumberjack before) does it:
 //  - the file at `path` is the current one; one that exists is continued
 //    unless it is already full;
 //  - when a record would push it past max_bytes it is renamed to
-//    <name>-<time><ext>, time formatted 2006-01-02T15-04-05.000 in UTC (or
-//    local time), e.g. data-2022-09-14T05-02-14.173.json, and a new file is
-//    started (records are never split across files);
+//    <name>-<time>-size<ext>, time formatted 2006-01-02T15-04-05.000 in UTC
+//    (or local time), e.g. data-2022-09-14T05-02-14.173-size.json, and a new
+//    file is started (records are never split across files);
+//  - at Open, backups named the lumberjack way (<name>-<time><ext>) are
+//    renamed to that form, as contrib's migrateLegacyBackups does;
 //  - after each rotation (and at Open) backups beyond the newest max_backups,
-//    and backups whose name time is older than max_days, are deleted.
+//    and backups whose name time is older than max_days, are deleted; as in
+//    timberjack, any reason after the time and a .gz or .zst suffix count.
 // One deviation: a backup is never named at or before the newest existing
-// one. lumberjack names it after the clock alone, so two rotations within a
-// millisecond overwrite a backup, and after a clock step back the newest data
-// sorts as the oldest and is deleted first; here the name moves a
-// millisecond past the newest backup instead.
+// one. timberjack names it after the clock (adding "_1", "_2" to the reason
+// when the name is taken), so after a clock step back the newest data sorts
+// as the oldest and is deleted first; here the name moves a millisecond past
+// the newest backup instead.
 // Not thread-safe: the exporter serialises writers.
 class OutputFile {
  public:
@@ -83,7 +86,7 @@ class OutputFile {
   // Backup file names of this file present now, newest first (for tests and logs).
   std::vector<std::string> Backups() const;
 
-  // The backup name lumberjack gives `path` for a rotation at `t`.
+  // The backup name timberjack gives `path` for a size rotation at `t`.
   static std::string BackupName(std::string_view path, std::chrono::system_clock::time_point t,
                                 bool localtime);
 

@@ -28,7 +28,7 @@ Result<std::string> LengthPrefixed(std::string_view message) {
 }  // namespace
 
 Result<std::string> EncodeRecord(Signal signal, std::string_view request, Format format,
-                                 Compression compression) {
+                                 Compression compression, int level) {
   std::string json;
   std::string_view message = request;
   if (format == Format::kJson) {
@@ -42,7 +42,7 @@ Result<std::string> EncodeRecord(Signal signal, std::string_view request, Format
     message = json;
   }
   if (compression == Compression::kNone) return LengthPrefixed(message);
-  Result<std::string> frame = ZstdFrame(message);
+  Result<std::string> frame = ZstdFrame(message, level);
   if (!frame.ok()) return frame.status();
   return LengthPrefixed(*frame);
 }

@@ -17,7 +17,8 @@ namespace otlpd::exporters::file {
 // A file of compressed records is therefore not one zstd stream: the length
 // prefixes sit between the frames, as in otelcol without its alpha
 // `exporter.file.nativeCompression` gate.
+// `level` is the zstd level (ZstdFrame's).
 Result<std::string> EncodeRecord(Signal signal, std::string_view request, Format format,
-                                 Compression compression);
+                                 Compression compression, int level = 0);
 
 }  // namespace otlpd::exporters::file

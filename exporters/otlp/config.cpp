@@ -31,7 +31,8 @@ std::string CheckHostPort(std::string_view hostport) {
 }
 
 void DecodeEndpoint(config::MapDecoder& d, Config& c) {
-  d.Required("endpoint", c.endpoint);
+  // Absent: Finish() says so, after naming any unknown key (a typo of endpoint).
+  if (!d.Required("endpoint", c.endpoint)) return;
   std::string_view e = c.endpoint;
   std::optional<bool> scheme_tls;
   std::string_view hostport;
@@ -43,15 +44,18 @@ void DecodeEndpoint(config::MapDecoder& d, Config& c) {
     hostport = e.substr(8);
   } else if (StartsWith(e, "dns://")) {
     hostport = e.substr(StartsWith(e, "dns:///") ? 7 : 6);
-  } else if (StartsWith(e, "unix:")) {
-    c.target = c.endpoint;  // gRPC dials unix sockets itself; there is no port to check
+  } else if (StartsWith(e, "unix://")) {
+    // configgrpc's check; gRPC dials unix sockets itself, there is no port.
+    // (`unix:path` without the slashes is a host "unix" with a bad port to otelcol, and to us.)
+    if (e.size() == 7) d.Fail("endpoint", "unix socket path cannot be empty");
+    c.target = c.endpoint;
   } else {
     hostport = e;
   }
   if (c.target.empty()) {
     if (hostport.empty()) d.Fail("endpoint", "requires a non-empty endpoint");
     if (std::string why = CheckHostPort(hostport); !why.empty()) {
-      d.Fail("endpoint", why + " (want host:port, dns:///host:port, http(s)://host:port or unix:path)");
+      d.Fail("endpoint", why + " (want host:port, dns:///host:port, http(s)://host:port or unix:///path)");
     }
     c.target = "dns:///" + std::string(hostport);
   }

@@ -1,8 +1,32 @@
 #include "extensions/file_storage/config.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 
 namespace otlpd::extensions::file_storage {
+namespace {
+
+// otelcol's Validate looks at the directories on the machine that validates:
+// missing (without create_directory), not a directory, or not reachable.
+void CheckDirectory(config::MapDecoder& d, std::string_view key, const std::string& dir, bool create) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      if (create) return;
+      d.Fail(key, "directory must exist: stat " + dir + ": " + std::strerror(err) +
+                      ". You can enable the create_directory option to automatically create it");
+    }
+    d.Fail(key, "problem accessing configured directory: " + dir + ", err: stat " + dir + ": " +
+                    std::strerror(err));
+  }
+  if (!S_ISDIR(st.st_mode)) d.Fail(key, dir + " is not a directory");
+}
+
+}  // namespace
 
 Config Config::Decode(config::MapDecoder& d) {
   Config c;
@@ -13,15 +37,18 @@ Config Config::Decode(config::MapDecoder& d) {
   d.Optional("fsync", c.fsync);
   d.Optional("create_directory", c.create_directory);
   d.Optional("directory_permissions", c.directory_permissions);
-  const std::optional<std::uint32_t> mode = config::ParseOctal(c.directory_permissions);
-  if (!mode) {
-    d.Fail("directory_permissions",
-           "must be an octal number such as \"0750\", not \"" + c.directory_permissions + "\"");
-  }
-  c.permissions = static_cast<mode_t>(*mode);
-  if ((c.permissions & 0777) != c.permissions) {
-    d.Fail("directory_permissions",
-           "contains bits other than file access permissions (0777): \"" + c.directory_permissions + "\"");
+  // Checked only where used, as otelcol does: when the extension may create directories.
+  if (c.create_directory) {
+    const std::optional<std::uint32_t> mode = config::ParseOctal(c.directory_permissions);
+    if (!mode) {
+      d.Fail("directory_permissions",
+             "must be an octal number such as \"0750\", not \"" + c.directory_permissions + "\"");
+    }
+    c.permissions = static_cast<mode_t>(*mode);
+    if ((c.permissions & 0777) != c.permissions) {
+      d.Fail("directory_permissions",
+             "contains bits other than file access permissions (0777): \"" + c.directory_permissions + "\"");
+    }
   }
 
   config::MapDecoder k = d.Child("compaction");
@@ -43,7 +70,27 @@ Config Config::Decode(config::MapDecoder& d) {
   }
   k.Optional("cleanup_on_start", cc.cleanup_on_start);
   k.Finish();
+
+  // max_size caps a bbolt file in otelcol (0: no cap); our segment logs have no
+  // cap yet, so a cap is refused rather than silently not kept.
+  std::int64_t max_size = 0;
+  d.Optional("max_size", max_size);
+  if (max_size < 0) d.Fail("max_size", "max size cannot be less than 0");
+  if (max_size > 0) {
+    d.Fail("max_size", "is not supported by otlpd yet: its queue files have no size cap (use 0, unlimited)");
+  }
+  // recreate: otelcol renames a bbolt file it cannot open (a panic on corrupt
+  // data) and starts afresh. Our segment logs always open: damaged records are
+  // skipped and counted, a torn tail is cut, so recreate's outcome (keep running
+  // on damaged data, keeping what is readable) is how they always behave.
+  d.Optional("recreate", c.recreate);
   d.Finish();
+
+  // As otelcol's Validate: the compaction directory matters only when compaction runs.
+  CheckDirectory(d, "directory", c.directory, c.create_directory);
+  if ((cc.on_start || cc.on_rebound) && k.Has("directory")) {
+    CheckDirectory(k, "directory", cc.directory, c.create_directory);
+  }
   return c;
 }
 

@@ -49,10 +49,13 @@ struct Config {
   std::string directory_permissions = "0750";
   mode_t permissions = 0750;  // directory_permissions parsed
   CompactionConfig compaction;
+  // Accepted with its meaning always in force: see Decode.
+  bool recreate = false;
 
   // Checks the values (octal permissions within 0777, no negative sizes or timeout,
-  // a positive check_interval with on_rebound); whether the directory exists is
-  // checked at Start, so `otlpd validate` works on another machine.
+  // a positive check_interval with on_rebound) and, as otelcol's Validate does,
+  // that `directory` (and compaction.directory when on_start or on_rebound is set)
+  // is a directory, or is missing with create_directory. `max_size` above 0 is refused.
   static Config Decode(config::MapDecoder& d);
 };
 

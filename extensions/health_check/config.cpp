@@ -33,6 +33,23 @@ Config Config::Decode(config::MapDecoder& d) {
         "{}: check_collector_pipeline is not supported and is ignored (as in recent otelcol-contrib)",
         d.KeyPath("check_collector_pipeline"));
   }
+  // Refused by name, each with its reason, rather than as unknown keys.
+  if (const config::Node* n = d.Take("tls"); n != nullptr && !n->IsNull()) {
+    d.Fail("tls",
+           "is not supported on the health_check endpoint yet: otlpd serves it with its small plain-HTTP "
+           "server (Kubernetes probes use plain HTTP unless told otherwise)");
+  }
+  for (std::string_view v2 : {"http", "grpc"}) {
+    if (d.Take(v2) != nullptr) {
+      d.Fail(v2,
+             "the v2 health check configuration needs otelcol's feature gate "
+             "extension.healthcheck.useComponentStatus, which otlpd does not have");
+    }
+  }
+  bool use_v2 = false;
+  if (d.Optional("use_v2", use_v2) && use_v2) {
+    d.Fail("use_v2", "the v2 health check (component status) is not supported by otlpd");
+  }
   d.Finish();
   return c;
 }

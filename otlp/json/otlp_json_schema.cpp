@@ -132,6 +132,22 @@ class Registry {
     for (int i = 0; i < descriptor->nested_type_count(); ++i) Create(descriptor->nested_type(i));
   }
 
+  // pdata's JSON marshaler (the bytes otelcol writes) follows .proto
+  // declaration order except where its generated code does not: an Exemplar
+  // writes traceId before spanId, though span_id is declared first.
+  static void MatchPdataOrder(MessageInfo& info) {
+    if (info.descriptor->full_name() != "opentelemetry.proto.metrics.v1.Exemplar") return;
+    auto named = [&info](std::string_view name) {
+      return std::find_if(info.fields.begin(), info.fields.end(),
+                          [name](const FieldInfo& f) { return f.proto_name == name; });
+    };
+    auto span = named("span_id");
+    auto trace = named("trace_id");
+    if (span != info.fields.end() && trace != info.fields.end() && span < trace) {
+      std::rotate(span, trace, trace + 1);
+    }
+  }
+
   void Fill(MessageInfo& info) {
     const pb::Descriptor* d = info.descriptor;
     int max_number = 0;
@@ -162,6 +178,7 @@ class Registry {
       max_number = std::max(max_number, fd->number());
       info.fields.push_back(std::move(f));
     }
+    MatchPdataOrder(info);
     info.index_of_number.assign(static_cast<std::size_t>(max_number) + 1, -1);
     for (std::size_t i = 0; i < info.fields.size(); ++i) {
       info.index_of_number[info.fields[i].number] = static_cast<std::int8_t>(i);

@@ -13,8 +13,14 @@ Config Config::Decode(config::MapDecoder& d) {
   d.Optional("min_gc_interval_when_hard_limited", c.min_gc_interval_when_hard_limited);
   d.Optional("max_gc_interval_when_soft_limited", c.max_gc_interval_when_soft_limited);
   d.Optional("max_gc_interval_when_hard_limited", c.max_gc_interval_when_hard_limited);
-  // otelcol's optional `garbage_collector: {}` block has no options yet.
-  d.Child("garbage_collector").Finish();
+  // otelcol's optional `garbage_collector` block (on by default) has no options
+  // but `enabled`; it decides whether Go's GC is forced, and otlpd has no GC to
+  // force, so on and off mean the same here.
+  {
+    config::MapDecoder gc = d.Child("garbage_collector");
+    gc.SectionEnabled();
+    gc.Finish();
+  }
   d.Finish();
   if (Problem p = c.Validate(); !p.message.empty()) d.Fail(p.key, p.message);
   return c;

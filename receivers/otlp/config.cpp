@@ -7,13 +7,6 @@
 namespace otlpd::receivers::otlp {
 namespace {
 
-// `enabled: false` turns an optional block off, as in otelcol's configoptional.
-bool Enabled(config::MapDecoder& d) {
-  bool enabled = true;
-  d.Optional("enabled", enabled);
-  return enabled;
-}
-
 void RejectUnsupported(config::MapDecoder& d, std::string_view key, std::string_view what) {
   if (const config::Node* n = d.Take(key); n != nullptr && !n->IsNull()) {
     d.Fail(key, std::string(what) + " is not supported yet");
@@ -108,9 +101,84 @@ CorsConfig DecodeCors(config::MapDecoder& d) {
   return c;
 }
 
-std::string UrlPath(std::string path) {
+// The path Go's url.Parse finds in a `*_url_path` value, with a leading "/"
+// added (otelcol's SanitizedURLPath); "" and *why set when url.Parse fails.
+// Follows net/url: control characters and a leading ":" are errors; a query
+// ("?...") and a fragment ("#...") are cut off; "scheme:opaque" has an empty
+// path; "//host/p" has the path "/p"; %XX escapes are decoded, a bad one is an error.
+std::string UrlPath(std::string_view raw, std::string* why) {
+  for (char ch : raw) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      *why = "net/url: invalid control character in URL";
+      return "";
+    }
+  }
+  std::string_view rest = raw.substr(0, raw.find('#'));
+  // getScheme: letters, then letters, digits, "+-."; a ":" ends the scheme.
+  bool has_scheme = false;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char ch = rest[i];
+    const bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    const bool later = (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.';
+    if (letter || (later && i > 0)) continue;
+    if (ch == ':') {
+      if (i == 0) {
+        *why = "missing protocol scheme";
+        return "";
+      }
+      has_scheme = true;
+      rest.remove_prefix(i + 1);
+    }
+    break;
+  }
+  rest = rest.substr(0, rest.find('?'));
+  std::string path;
+  if (rest.empty() || rest.front() != '/') {
+    if (!has_scheme) {
+      const std::string_view first = rest.substr(0, rest.find('/'));
+      if (first.find(':') != std::string_view::npos) {
+        *why = "first path segment in URL cannot contain colon";
+        return "";
+      }
+    } else {
+      rest = {};  // opaque: no path
+    }
+  }
+  if (rest.substr(0, 2) == "//" && (has_scheme || rest.substr(0, 3) != "///")) {
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  }
+  auto hex = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != '%') {
+      path.push_back(rest[i]);
+      continue;
+    }
+    if (i + 2 >= rest.size() || hex(rest[i + 1]) < 0 || hex(rest[i + 2]) < 0) {
+      *why = "invalid URL escape \"" + std::string(rest.substr(i, 3)) + "\"";
+      return "";
+    }
+    path.push_back(static_cast<char>(hex(rest[i + 1]) * 16 + hex(rest[i + 2])));
+    i += 2;
+  }
   if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
   return path;
+}
+
+void DecodeUrlPath(config::MapDecoder& d, std::string_view key, std::string& out) {
+  std::string raw;
+  if (!d.Optional(key, raw)) return;
+  std::string why;
+  out = UrlPath(raw, &why);
+  if (!why.empty()) {
+    d.Fail(key, "invalid HTTP URL path set for signal: parse \"" + raw + "\": " + why + " (as otelcol)");
+  }
 }
 
 HttpConfig DecodeHttp(config::MapDecoder& d) {
@@ -158,9 +226,9 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   non_negative("write_timeout", c.write_timeout);
   non_negative("idle_timeout", c.idle_timeout);
   d.Optional("keep_alives_enabled", c.keep_alives_enabled);
-  if (d.Optional("traces_url_path", c.traces_url_path)) c.traces_url_path = UrlPath(c.traces_url_path);
-  if (d.Optional("metrics_url_path", c.metrics_url_path)) c.metrics_url_path = UrlPath(c.metrics_url_path);
-  if (d.Optional("logs_url_path", c.logs_url_path)) c.logs_url_path = UrlPath(c.logs_url_path);
+  DecodeUrlPath(d, "traces_url_path", c.traces_url_path);
+  DecodeUrlPath(d, "metrics_url_path", c.metrics_url_path);
+  DecodeUrlPath(d, "logs_url_path", c.logs_url_path);
   RejectUnsupported(d, "auth", "auth");
   RejectMiddlewares(d);
   d.Finish();
@@ -199,11 +267,11 @@ Config Config::Decode(config::MapDecoder& d) {
   config::MapDecoder protocols = d.Child("protocols");
   if (protocols.Has("grpc")) {
     config::MapDecoder g = protocols.Child("grpc");
-    if (Enabled(g)) c.grpc = DecodeGrpc(g);
+    if (g.SectionEnabled()) c.grpc = DecodeGrpc(g);
   }
   if (protocols.Has("http")) {
     config::MapDecoder h = protocols.Child("http");
-    if (Enabled(h)) c.http = DecodeHttp(h);
+    if (h.SectionEnabled()) c.http = DecodeHttp(h);
   }
   protocols.Finish();
   d.Finish();

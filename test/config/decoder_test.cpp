@@ -238,7 +238,7 @@ TEST_CASE("MapDecoder names the full key path and location", "[config][decoder]"
   SECTION("unknown keys are reported at the first unknown key") {
     MapDecoder d(file, "exporters.file/a");
     std::string path;
-    d.Required("path", path);
+    CHECK(d.Required("path", path));
     CHECK(path == "/tmp/x");
     d.Take("flush_interval");
     d.Take("rotation");
@@ -260,7 +260,8 @@ TEST_CASE("MapDecoder names the full key path and location", "[config][decoder]"
     CHECK_FALSE(d.Has("nope"));
     CHECK(d.KeyPath("x") == "exporters.file/a.x");
     std::string s;
-    REQUIRE_THROWS_WITH(d.Required("endpoint", s), "cfg.yaml:3:5: exporters.file/a.endpoint: is required");
+    CHECK_FALSE(d.Required("endpoint", s));
+    REQUIRE_THROWS_WITH(d.FailMissing("endpoint"), "cfg.yaml:3:5: exporters.file/a.endpoint: is required");
     REQUIRE_THROWS_WITH(d.Fail("path", "must be absolute"),
                         "cfg.yaml:3:11: exporters.file/a.path: must be absolute");
     REQUIRE_THROWS_WITH(d.Fail("absent", "bad"), "cfg.yaml:3:5: exporters.file/a.absent: bad");
@@ -268,6 +269,39 @@ TEST_CASE("MapDecoder names the full key path and location", "[config][decoder]"
     int n = 9;
     CHECK_FALSE(d.Optional("absent", n));
     CHECK(n == 9);
+  }
+}
+
+TEST_CASE("MapDecoder reports unknown keys before missing required ones", "[config][decoder]") {
+  const Node root = ParseYaml("a:\n  pathh: /x\n  format: json\nb:\n  format: json\nc:\n", "t.yaml");
+  std::string path;
+  std::string format;
+  {
+    // A typo of a required key: the typo is named, where it is written.
+    MapDecoder d(*root.Find("a"), "exporters.file");
+    CHECK_FALSE(d.Required("path", path));
+    d.Optional("format", format);
+    REQUIRE_THROWS_WITH(d.Finish(), "t.yaml:2:3: exporters.file: has invalid keys: pathh");
+    // FailMissing (immediate) names an unread key that looks like a typo of it.
+    REQUIRE_THROWS_WITH(
+        d.FailMissing("path"),
+        "t.yaml:2:3: exporters.file: has invalid keys: pathh (path is required; a typo of it?)");
+  }
+  {
+    // No unknown key: the missing one is reported by Finish.
+    MapDecoder d(*root.Find("b"), "exporters.file");
+    CHECK_FALSE(d.Required("path", path));
+    d.Optional("format", format);
+    REQUIRE_THROWS_WITH(d.Finish(), "t.yaml:5:3: exporters.file.path: is required");
+    // And FailMissing does not take an unrelated key for a typo.
+    MapDecoder e(*root.Find("b"), "exporters.file");
+    REQUIRE_THROWS_WITH(e.FailMissing("path"), "t.yaml:5:3: exporters.file.path: is required");
+  }
+  {
+    // A null section has no keys at all: still missing.
+    MapDecoder d(*root.Find("c"), "exporters.file");
+    CHECK_FALSE(d.Required("path", path));
+    REQUIRE_THROWS_WITH(d.Finish(), Catch::Contains("exporters.file.path: is required"));
   }
 }
 

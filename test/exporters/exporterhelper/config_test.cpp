@@ -67,7 +67,7 @@ sending_queue:
   block_on_overflow: true
   wait_for_result: true
   storage:
-  batch: {}
+  batch: {enabled: false}
 )");
   CHECK(c.timeout == 2s);
   CHECK(c.retry_on_failure.initial_interval == 100ms);
@@ -116,8 +116,15 @@ TEST_CASE("exporterhelper config errors name the key path") {
              Contains("exporters.otlp.sending_queue.storage: is not a component id"));
   CHECK_THAT(Error("sending_queue: {storage: file_storage, wait_for_result: true}"),
              Contains("exporters.otlp.sending_queue.wait_for_result: cannot be combined with storage"));
-  CHECK_THAT(Error("sending_queue: {batch: {flush_timeout: 1s}}"),
-             Contains("exporters.otlp.sending_queue.batch: not supported yet"));
+  CHECK_THAT(
+      Error("sending_queue: {batch: {flush_timeout: 1s}}"),
+      Contains("exporters.otlp.sending_queue.batch: exporter-side batching is not supported by otlpd yet"));
+  // An empty or null batch turns batching on in otelcol: refused, never run unbatched.
+  CHECK_THAT(
+      Error("sending_queue: {batch: {}}"),
+      Contains("t.yaml:1:24: exporters.otlp.sending_queue.batch: exporter-side batching is not supported"));
+  CHECK_THAT(Error("sending_queue:\n  batch:\n"),
+             Contains("exporters.otlp.sending_queue.batch: exporter-side batching is not supported"));
   CHECK_THAT(Error("sending_queue: {blocking: true}"),
              Contains("exporters.otlp.sending_queue.blocking: was removed"));
   CHECK_THAT(Error("sending_queue: 5"), Contains("exporters.otlp.sending_queue: expected a map"));

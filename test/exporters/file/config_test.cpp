@@ -98,6 +98,26 @@ TEST_CASE("a rotation block present but empty turns rotation on with lumberjack'
   CHECK(Decode("file:\n  path: a\n  rotation:\n    max_megabytes: 0\n").rotation->MaxBytes() == 100u << 20);
 }
 
+TEST_CASE("a typo of path is named as the unknown key it is, before path is missing", "[file][config]") {
+  CHECK(DecodeError("file:\n  pathh: out.json\n") == "cfg.yaml:2:3: exporters.file: has invalid keys: pathh");
+  CHECK(DecodeError("file:\n  format: json\n  Path: out.json\n") ==
+        "cfg.yaml:3:3: exporters.file: has invalid keys: Path");
+  // Without an unknown key, the missing one is reported.
+  CHECK(DecodeError("file:\n") == "cfg.yaml:1:1: exporters.file.path: is required");
+}
+
+TEST_CASE("compression_params.level sets the zstd level; any level is accepted", "[file][config]") {
+  CHECK(Decode("file:\n  path: a\n").compression_level == 0);
+  CHECK(Decode("file:\n  path: a\n  compression: zstd\n  compression_params:\n    level: 19\n")
+            .compression_level == 19);
+  CHECK(Decode("file:\n  path: a\n  compression: zstd\n  compression_params: {level: -5}\n")
+            .compression_level == -5);
+  CHECK_THAT(DecodeError("file:\n  path: a\n  compression_params: {window: 3}\n"),
+             Contains("exporters.file.compression_params: has invalid keys: window"));
+  CHECK_THAT(DecodeError("file:\n  path: a\n  compression_params: {level: high}\n"),
+             Contains("exporters.file.compression_params.level"));
+}
+
 TEST_CASE("unsupported values and combinations are refused with their location and key", "[file][config]") {
   CHECK(DecodeError("file:\n  format: json\n") == "cfg.yaml:2:3: exporters.file.path: is required");
   CHECK(DecodeError("file:\n  path: \"\"\n") == "cfg.yaml:2:9: exporters.file.path: must not be empty");
@@ -105,11 +125,12 @@ TEST_CASE("unsupported values and combinations are refused with their location a
         "cfg.yaml:3:11: exporters.file.format: must be json or proto (got \"xml\")");
   CHECK(DecodeError("file:\n  path: a\n  compression: gzip\n") ==
         "cfg.yaml:3:16: exporters.file.compression: must be zstd or empty (got \"gzip\")");
-  CHECK(DecodeError("file:\n  path: a\n  append: true\n  compression: zstd\n") ==
-        "cfg.yaml:3:11: exporters.file.append: cannot be true together with compression (otelcol does not "
-        "support it either)");
-  CHECK_THAT(DecodeError("file:\n  path: a\n  append: true\n  rotation:\n"),
-             Contains("exporters.file.append: cannot be true together with rotation"));
+  // contrib v0.165.1 forbids append only together with rotation.
+  CHECK(Decode("file:\n  path: a\n  append: true\n  compression: zstd\n").append);
+  CHECK(DecodeError("file:\n  path: a\n  append: true\n  rotation:\n") ==
+        "cfg.yaml:3:11: exporters.file.append: cannot be true together with rotation (otelcol does not "
+        "support it "
+        "either)");
   CHECK(DecodeError("file:\n  path: a\n  flush_interval: -1s\n") ==
         "cfg.yaml:3:19: exporters.file.flush_interval: must not be negative");
   CHECK_THAT(DecodeError("file:\n  path: a\n  flush_interval: soon\n"),

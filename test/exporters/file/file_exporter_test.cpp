@@ -182,7 +182,7 @@ TEST_CASE("rotation by size: whole records, timestamped backups, at most max_bac
   h.exporter->Shutdown(Clock::now());
   CHECK(h.telemetry[Signal::kTraces].sent.load() == 2 * requests);
 
-  const std::regex backup_name(R"(data-2022-09-14T05-02-14\.\d{3}\.json)");
+  const std::regex backup_name(R"(data-2022-09-14T05-02-14\.\d{3}-size\.json)");
   std::vector<std::string> names = FileNames(dir.path());
   REQUIRE(names.back() == "data.json");  // sorts after every "data-..."
   names.pop_back();

@@ -76,23 +76,24 @@ bool SplitRecords(const std::string& data, const std::vector<std::string>& all, 
   return true;
 }
 
-TEST_CASE("backup names put lumberjack's timestamp before the extension", "[file][rotation]") {
-  CHECK(OutputFile::BackupName("data.json", kReadmeTime, false) == "data-2022-09-14T05-02-14.173.json");
+TEST_CASE("backup names put timberjack's timestamp and reason before the extension", "[file][rotation]") {
+  CHECK(OutputFile::BackupName("data.json", kReadmeTime, false) == "data-2022-09-14T05-02-14.173-size.json");
   CHECK(OutputFile::BackupName("/var/log/otel/data.json", kReadmeTime, false) ==
-        "/var/log/otel/data-2022-09-14T05-02-14.173.json");
-  CHECK(OutputFile::BackupName("out/traces", kReadmeTime, false) == "out/traces-2022-09-14T05-02-14.173");
+        "/var/log/otel/data-2022-09-14T05-02-14.173-size.json");
+  CHECK(OutputFile::BackupName("out/traces", kReadmeTime, false) ==
+        "out/traces-2022-09-14T05-02-14.173-size");
   CHECK(OutputFile::BackupName("a.b/c.tar.zst", kReadmeTime, false) ==
-        "a.b/c.tar-2022-09-14T05-02-14.173.zst");
+        "a.b/c.tar-2022-09-14T05-02-14.173-size.zst");
   CHECK(OutputFile::BackupName("x.json", kReadmeTime + std::chrono::microseconds(999), false) ==
-        "x-2022-09-14T05-02-14.173.json");
+        "x-2022-09-14T05-02-14.173-size.json");
 
   // localtime: the host's zone. TZ is set for the check and put back after.
   const char* old_tz = std::getenv("TZ");
   const std::string saved = old_tz != nullptr ? old_tz : "";
   ::setenv("TZ", "UTC-02", 1);  // POSIX sign: two hours east of UTC
   ::tzset();
-  CHECK(OutputFile::BackupName("data.json", kReadmeTime, true) == "data-2022-09-14T07-02-14.173.json");
-  CHECK(OutputFile::BackupName("data.json", kReadmeTime, false) == "data-2022-09-14T05-02-14.173.json");
+  CHECK(OutputFile::BackupName("data.json", kReadmeTime, true) == "data-2022-09-14T07-02-14.173-size.json");
+  CHECK(OutputFile::BackupName("data.json", kReadmeTime, false) == "data-2022-09-14T05-02-14.173-size.json");
   if (old_tz != nullptr) {
     ::setenv("TZ", saved.c_str(), 1);
   } else {
@@ -123,7 +124,7 @@ TEST_CASE("rotation by size keeps whole records and at most max_backups backups"
   }
   file.Close(true);
 
-  const std::regex backup_name(R"(data-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.json)");
+  const std::regex backup_name(R"(data-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}-size\.json)");
   std::vector<std::string> names = FileNames(dir.path());
   REQUIRE(std::find(names.begin(), names.end(), "data.json") != names.end());
   std::vector<std::string> backups;
@@ -174,10 +175,10 @@ TEST_CASE("a record larger than max_bytes gets a file of its own, whole", "[file
   CHECK(contents == std::vector<std::string>{records[0], records[1], records[2]});
   // Both rotations happened at the same clock time: the second backup is
   // named a millisecond on rather than overwriting the first.
-  CHECK(FileNames(dir.path()) == std::vector<std::string>{"big-2022-09-14T05-02-14.173.bin",
-                                                          "big-2022-09-14T05-02-14.174.bin", "big.bin"});
-  CHECK(ReadAll(dir / "big-2022-09-14T05-02-14.173.bin") == records[0]);
-  CHECK(ReadAll(dir / "big-2022-09-14T05-02-14.174.bin") == records[1]);
+  CHECK(FileNames(dir.path()) == std::vector<std::string>{"big-2022-09-14T05-02-14.173-size.bin",
+                                                          "big-2022-09-14T05-02-14.174-size.bin", "big.bin"});
+  CHECK(ReadAll(dir / "big-2022-09-14T05-02-14.173-size.bin") == records[0]);
+  CHECK(ReadAll(dir / "big-2022-09-14T05-02-14.174-size.bin") == records[1]);
 }
 
 TEST_CASE("max_days deletes backups whose name time is older, and nothing else", "[file][rotation]") {
@@ -209,6 +210,38 @@ TEST_CASE("max_days deletes backups whose name time is older, and nothing else",
   REQUIRE(file.Write(record, ends).records == 1);  // rotates: backup at now
   CHECK_FALSE(std::filesystem::exists(recent));    // now 4 days old
   CHECK(std::filesystem::exists(OutputFile::BackupName(path, clock.now, false)));
+}
+
+TEST_CASE("lumberjack-named backups are renamed the timberjack way at open, then counted",
+          "[file][rotation]") {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir / "data.json";
+  // Written by lumberjack (otelcol before v0.165, otlpd before): no reason.
+  const std::string legacy_old = dir / "data-2022-09-01T00-00-00.000.json";
+  const std::string legacy_new = dir / "data-2022-09-13T00-00-00.000.json";
+  // Already migrated, with a stale lumberjack twin: the twin is dropped.
+  const std::string migrated = dir / "data-2022-09-12T00-00-00.000-size.json";
+  const std::string twin = dir / "data-2022-09-12T00-00-00.000.json";
+  // timberjack's other forms count as backups too: another reason, a taken
+  // name's "_1", a compressed backup.
+  const std::string time_reason = dir / "data-2022-09-11T00-00-00.000-time.json";
+  const std::string taken = dir / "data-2022-09-10T00-00-00.000-size_1.json";
+  const std::string gz = dir / "data-2022-09-09T00-00-00.000-size.json.gz";
+  const std::string unrelated = dir / "data-notes.json";
+  for (const std::string& p : {legacy_old, legacy_new, migrated, twin, time_reason, taken, gz, unrelated}) {
+    WriteAll(p, "x");
+  }
+
+  OutputFile file(OutputFileOptions{path, true, RotationPolicy{1000, 0, 5, false}, clock.Get()});
+  REQUIRE(file.Open().ok());
+  // Six backups after migration; max_backups 5 drops the oldest (legacy_old).
+  CHECK(file.Backups() == std::vector<std::string>{dir / "data-2022-09-13T00-00-00.000-size.json", migrated,
+                                                   time_reason, taken, gz});
+  CHECK_FALSE(std::filesystem::exists(legacy_old));
+  CHECK_FALSE(std::filesystem::exists(legacy_new));
+  CHECK_FALSE(std::filesystem::exists(twin));
+  CHECK(std::filesystem::exists(unrelated));
 }
 
 TEST_CASE("with rotation an existing file is continued, or rotated first when full", "[file][rotation]") {

@@ -49,6 +49,23 @@ TEST_CASE("records are laid out as otelcol's file exporter writes them", "[file]
   }
 }
 
+TEST_CASE("compression_params.level is the zstd level of each frame", "[file][record]") {
+  PayloadPtr p = testing::MakeRequest(Signal::kLogs, {{"a", 50}}, "t", 2000);
+  Result<std::string> fast = EncodeRecord(Signal::kLogs, p->bytes, Format::kProto, Compression::kZstd, 1);
+  Result<std::string> dflt = EncodeRecord(Signal::kLogs, p->bytes, Format::kProto, Compression::kZstd, 0);
+  Result<std::string> three = EncodeRecord(Signal::kLogs, p->bytes, Format::kProto, Compression::kZstd, 3);
+  Result<std::string> beyond =
+      EncodeRecord(Signal::kLogs, p->bytes, Format::kProto, Compression::kZstd, 1000);
+  REQUIRE((fast.ok() && dflt.ok() && three.ok() && beyond.ok()));
+  CHECK(*dflt == *three);  // 0 is zstd's default, 3
+  for (const std::string* r : {&*fast, &*dflt, &*beyond}) {
+    std::optional<std::string> plain = testing::ZstdDecompress(r->substr(4));
+    REQUIRE(plain.has_value());
+    CHECK(*plain == p->bytes);
+  }
+  CHECK(*fast != *beyond);  // clamped to zstd's highest level, which packs differently from level 1
+}
+
 TEST_CASE("a request that does not decode is refused by the json format", "[file][record]") {
   Result<std::string> r =
       EncodeRecord(Signal::kTraces, std::string("\x0a\x05\x01", 3), Format::kJson, Compression::kNone);

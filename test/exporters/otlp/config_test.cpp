@@ -58,6 +58,15 @@ TEST_CASE("otlp exporter endpoint schemes decide the target and TLS") {
   CHECK(Decode("endpoint: dns://collector:4317").target == "dns:///collector:4317");
   CHECK(Decode("endpoint: '[::1]:4317'").target == "dns:///[::1]:4317");
   CHECK(Decode("endpoint: unix:///run/otel.sock").target == "unix:///run/otel.sock");
+  // configgrpc's checks: unix:// needs a path; unix: without slashes is host "unix" with a bad port.
+  CHECK(Error("endpoint: unix://") ==
+        "t.yaml:1:11: exporters.otlp/backend.endpoint: unix socket path cannot be empty");
+  CHECK_THAT(Error("endpoint: unix:/run/otel.sock"), Contains("invalid port"));
+}
+
+TEST_CASE("otlp exporter: a typo of endpoint is named as the unknown key, not as endpoint missing") {
+  CHECK(Error("endpiont: backend:4317") == "t.yaml:1:1: exporters.otlp/backend: has invalid keys: endpiont");
+  CHECK(Error("compression: none") == "t.yaml:1:1: exporters.otlp/backend.endpoint: is required");
 }
 
 TEST_CASE("otlp exporter config reads every key") {

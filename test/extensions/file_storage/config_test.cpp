@@ -4,6 +4,7 @@
 
 #include "config/error.h"
 #include "config/loader.h"
+#include "test/support/process.h"
 
 using namespace otlpd;
 using namespace otlpd::extensions::file_storage;
@@ -30,11 +31,12 @@ std::string DecodeError(const std::string& yaml) {
 }  // namespace
 
 TEST_CASE("file_storage config: otelcol-contrib's defaults") {
-  const Config c = Decode("{}");
+  // The default directory need not exist here: create_directory lets it be missing.
+  const Config c = Decode("create_directory: true\n");
   CHECK(c.directory == "/var/lib/otelcol/file_storage");
   CHECK(c.timeout == 1s);
   CHECK_FALSE(c.fsync);
-  CHECK_FALSE(c.create_directory);
+  CHECK_FALSE(c.recreate);
   CHECK(c.directory_permissions == "0750");
   CHECK(c.permissions == 0750);
   CHECK_FALSE(c.compaction.on_start);
@@ -45,8 +47,12 @@ TEST_CASE("file_storage config: otelcol-contrib's defaults") {
   CHECK(c.compaction.rebound_trigger_threshold_mib == 10);
   CHECK(c.compaction.check_interval == 5s);
   CHECK_FALSE(c.compaction.cleanup_on_start);
-  // A null section (`file_storage:` alone) is all defaults too.
-  CHECK(Decode("").directory == "/var/lib/otelcol/file_storage");
+  // A null section (`file_storage:` alone) is all defaults too: the default
+  // directory, which must then exist.
+  if (!std::filesystem::exists("/var/lib/otelcol/file_storage")) {
+    CHECK_THAT(DecodeError(""), Contains("extensions.file_storage.directory: directory must exist") &&
+                                    Contains("/var/lib/otelcol/file_storage"));
+  }
 }
 
 TEST_CASE("file_storage config: every key") {
@@ -80,18 +86,18 @@ TEST_CASE("file_storage config: every key") {
   CHECK(c.compaction.check_interval == 30s);
   CHECK(c.compaction.cleanup_on_start);
   // Go's base-8 parse takes the digits with or without the leading 0.
-  CHECK(Decode("directory_permissions: \"755\"\n").permissions == 0755);
+  CHECK(Decode("directory_permissions: \"755\"\ncreate_directory: true\n").permissions == 0755);
   // compaction.directory follows directory unless given.
-  CHECK(Decode("directory: /x\n").compaction.directory == "/x");
+  CHECK(Decode("directory: /x\ncreate_directory: true\n").compaction.directory == "/x");
 }
 
 TEST_CASE("file_storage config: errors name the file, line, column and key path") {
-  CHECK_THAT(DecodeError("directory_permissions: \"0789\"\n"),
+  CHECK_THAT(DecodeError("directory_permissions: \"0789\"\ncreate_directory: true\n"),
              Contains("c.yaml:1:24") && Contains("extensions.file_storage.directory_permissions") &&
                  Contains("octal"));
-  CHECK_THAT(DecodeError("directory_permissions: \"rwx\"\n"),
+  CHECK_THAT(DecodeError("directory_permissions: \"rwx\"\ncreate_directory: true\n"),
              Contains("extensions.file_storage.directory_permissions"));
-  CHECK_THAT(DecodeError("directory_permissions: \"1777\"\n"),
+  CHECK_THAT(DecodeError("directory_permissions: \"1777\"\ncreate_directory: true\n"),
              Contains("extensions.file_storage.directory_permissions") && Contains("0777"));
   CHECK_THAT(DecodeError("timeout: soon\n"),
              Contains("c.yaml:1:10") && Contains("extensions.file_storage.timeout"));
@@ -114,5 +120,47 @@ TEST_CASE("file_storage config: errors name the file, line, column and key path"
              Contains("extensions.file_storage.compaction") && Contains("shrink"));
   CHECK_THAT(DecodeError("directry: /x\n"), Contains("has invalid keys: directry"));
   // Without on_rebound a zero check_interval is accepted, as otelcol does.
-  CHECK(Decode("compaction:\n  check_interval: 0s\n").compaction.check_interval == 0s);
+  CHECK(Decode("compaction:\n  check_interval: 0s\ncreate_directory: true\n").compaction.check_interval ==
+        0s);
+}
+
+TEST_CASE("file_storage config: the directories are checked at validate time, as otelcol's Validate does") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path().string();
+  const std::string missing = (tmp / "missing").string();
+  const std::string file = (tmp / "file").string();
+  test::WriteFile(file, "x");
+  CHECK(Decode("directory: " + dir + "\n").directory == dir);
+  CHECK_THAT(
+      DecodeError("directory: " + missing + "\n"),
+      Contains("c.yaml:1:12: extensions.file_storage.directory: directory must exist: stat " + missing) &&
+          Contains("create_directory"));
+  CHECK_THAT(DecodeError("directory: " + missing + "\ncreate_directory: false\n"),
+             Contains("directory must exist"));
+  CHECK(Decode("directory: " + missing + "\ncreate_directory: true\n").create_directory);
+  CHECK_THAT(DecodeError("directory: " + file + "\n"),
+             Contains("extensions.file_storage.directory: " + file + " is not a directory"));
+  // compaction.directory counts only when compaction runs.
+  CHECK_THAT(
+      DecodeError("directory: " + dir + "\ncompaction:\n  on_start: true\n  directory: " + missing + "\n"),
+      Contains("c.yaml:4:14: extensions.file_storage.compaction.directory: directory must exist"));
+  CHECK_THAT(
+      DecodeError("directory: " + dir + "\ncompaction:\n  on_rebound: true\n  directory: " + file + "\n"),
+      Contains("is not a directory"));
+  CHECK(Decode("directory: " + dir + "\ncompaction:\n  directory: " + missing + "\n").compaction.directory ==
+        missing);
+  // Permissions are parsed only where used: with create_directory.
+  CHECK(Decode("directory: " + dir + "\ndirectory_permissions: abc\n").permissions == 0750);
+}
+
+TEST_CASE("file_storage config: recreate is accepted, max_size above 0 refused by name") {
+  test::TempDir tmp;
+  const std::string dir = "directory: " + tmp.path().string() + "\n";
+  CHECK(Decode(dir + "recreate: true\n").recreate);
+  CHECK(Decode(dir + "max_size: 0\n").directory == tmp.path().string());
+  CHECK_THAT(DecodeError(dir + "max_size: -1\n"),
+             Contains("extensions.file_storage.max_size: max size cannot be less than 0"));
+  CHECK_THAT(DecodeError(dir + "max_size: 268435456\n"),
+             Contains("c.yaml:2:11: extensions.file_storage.max_size: is not supported by otlpd yet"));
+  CHECK_THAT(DecodeError(dir + "recreate: sometimes\n"), Contains("extensions.file_storage.recreate"));
 }

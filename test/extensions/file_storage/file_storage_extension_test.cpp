@@ -215,7 +215,7 @@ TEST_CASE("file_storage: the factory decodes its config and makes a StorageExten
   CHECK((*q)->Append("x").ok());
   e->Shutdown(Clock::now());
 
-  config::Node bad = config::ParseYaml("directory_permissions: \"9\"\n", "c.yaml");
+  config::Node bad = config::ParseYaml("directory_permissions: \"9\"\ncreate_directory: true\n", "c.yaml");
   try {
     f.create(ctx, bad);
     FAIL("bad permissions were accepted");

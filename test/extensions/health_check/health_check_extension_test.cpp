@@ -57,7 +57,15 @@ TEST_CASE("health_check config: otelcol's defaults and checks") {
              Contains("extensions.health_check.check_collector_pipeline.interval"));
   CHECK_THAT(DecodeError("response_body:\n  ok: yes\n"),
              Contains("extensions.health_check.response_body") && Contains("ok"));
-  CHECK_THAT(DecodeError("tls: {}\n"), Contains("has invalid keys: tls"));
+  CHECK_THAT(
+      DecodeError("tls: {}\n"),
+      Contains("c.yaml:1:6: extensions.health_check.tls: is not supported on the health_check endpoint"));
+  CHECK_THAT(
+      DecodeError("http:\n  endpoint: localhost:13133\n"),
+      Contains(
+          "extensions.health_check.http: the v2 health check configuration needs otelcol's feature gate"));
+  CHECK_THAT(DecodeError("use_v2: true\n"), Contains("extensions.health_check.use_v2"));
+  CHECK(DecodeError("use_v2: false\n").empty());
 }
 
 TEST_CASE("health_check answers 503 until Ready, 200 while ready, 503 after NotReady") {

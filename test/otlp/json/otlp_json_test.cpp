@@ -460,6 +460,29 @@ TEST_CASE("encoder output matches pdata's JSON marshaler byte for byte", "[json]
           "\"body\":{\"stringValue\":\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f\x7f\xc3\xa9 \\ufffd end\"},"
           R"("flags":1,"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174"}]}]}]})");
   }
+  SECTION("exemplars: traceId before spanId, as pdata writes them (not .proto order)") {
+    MetricsRequest req;
+    auto* m = req.add_resource_metrics()->add_scope_metrics()->add_metrics();
+    m->set_name("s");
+    auto* dp = m->mutable_sum()->add_data_points();
+    dp->set_as_int(1);
+    AddExemplar(dp->mutable_exemplars(), true);
+    CHECK(
+        MustEncode(Signal::kMetrics, req) ==
+        R"({"resourceMetrics":[{"resource":{},"scopeMetrics":[{"scope":{},"metrics":[{"name":"s","sum":{"dataPoints":[)"
+        R"({"asInt":"1","exemplars":[{"filteredAttributes":[{"key":"user","value":{"stringValue":"u1"}}],)"
+        R"("timeUnixNano":"99","asInt":"-42","traceId":"5b8efff798038103d269b633813fc60c",)"
+        R"("spanId":"eee19b7ec3c1b174"}]}]}}]}]}]})");
+    // And the decoder reads it back: the ids land in their own fields.
+    auto back = DecodeRequest(Signal::kMetrics, MustEncode(Signal::kMetrics, req));
+    REQUIRE(back.ok());
+    MetricsRequest parsed;
+    REQUIRE(parsed.ParseFromString(*back));
+    const auto& e = parsed.resource_metrics(0).scope_metrics(0).metrics(0).sum().data_points(0).exemplars(0);
+    CHECK(e.trace_id() == kTraceId);
+    CHECK(e.span_id() == kSpanId);
+    CHECK(MustEncode(Signal::kMetrics, parsed) == MustEncode(Signal::kMetrics, req));
+  }
   SECTION("EncodeMessage: responses and google.rpc.Status") {
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
     CHECK(EncodeMessage(response) == R"({"partialSuccess":{}})");

@@ -108,6 +108,11 @@ TEST_CASE("memory_limiter config: otelcol defaults and validation, located at th
   CHECK_THAT(DecodeError("check_interval: 1s\nlimit_mib: 100\nballast_mib: 5\n"), Contains("ballast_mib"));
   CHECK_THAT(DecodeError("check_interval: 1s\nlimit_mib: 100\ngarbage_collector: {x: 1}\n"),
              Contains("garbage_collector"));
+  // garbage_collector is otelcol's configoptional: it takes `enabled`, a bool.
+  CHECK(DecodeError("check_interval: 1s\nlimit_mib: 100\ngarbage_collector: {enabled: true}\n").empty());
+  CHECK(DecodeError("check_interval: 1s\nlimit_mib: 100\ngarbage_collector: {enabled: false}\n").empty());
+  CHECK_THAT(DecodeError("check_interval: 1s\nlimit_mib: 100\ngarbage_collector: {enabled: maybe}\n"),
+             Contains("processors.memory_limiter.garbage_collector.enabled"));
 }
 
 TEST_CASE("limits: limit_mib wins, spike defaults to a fifth, percentages of total memory") {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -532,6 +533,24 @@ TEST_CASE("otlp receiver http config") {
   CHECK(decode("protocols:\n  http:\n") == "ok /v1/traces 20971520");
   CHECK(decode("protocols:\n  http:\n    traces_url_path: t\n    max_request_body_size: 0\n") ==
         "ok /t 20971520");
+  // *_url_path goes through Go's url.Parse, as otelcol's SanitizedURLPath.
+  auto path = [&](const std::string& key, const std::string& value) {
+    return decode("protocols:\n  http:\n    " + key + ": \"" + value + "\"\n");
+  };
+  CHECK(path("traces_url_path", "/v1/traces?x=1#f") == "ok /v1/traces 20971520");
+  CHECK(path("traces_url_path", "/a%20b") == "ok /a b 20971520");
+  CHECK(path("traces_url_path", "http://host/p") == "ok /p 20971520");
+  CHECK(path("traces_url_path", "mailto:x") == "ok / 20971520");
+  for (const char* key : {"traces_url_path", "metrics_url_path", "logs_url_path"}) {
+    CHECK(path(key, ":invalid") == std::string("r.yaml:3:") + std::to_string(std::strlen(key) + 7) +
+                                       ": receivers.otlp.protocols.http." + key +
+                                       ": invalid HTTP URL path set for signal: parse \":invalid\": missing "
+                                       "protocol scheme (as otelcol)");
+  }
+  CHECK_THAT(path("traces_url_path", "/v1/%zz"), Catch::Matchers::Contains("invalid URL escape \"%zz\""));
+  CHECK_THAT(path("traces_url_path", "a_b:c/d"),
+             Catch::Matchers::Contains("first path segment in URL cannot contain colon"));
+  CHECK_THAT(path("traces_url_path", "/a\\tb"), Catch::Matchers::Contains("invalid control character"));
   CHECK_THAT(decode("protocols:\n  http:\n    auth:\n      authenticator: basicauth\n"),
              Catch::Matchers::Contains("not supported yet"));
   CHECK_THAT(decode("protocols:\n  http:\n    compression_algorithms: [br]\n"),
