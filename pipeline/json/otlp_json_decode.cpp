@@ -26,6 +26,7 @@
 
 #include "pipeline/json/otlp_json.h"
 #include "pipeline/json/otlp_json_schema.h"
+#include "pipeline/wire/nesting_limit.h"
 
 namespace otlpd::json {
 namespace {
@@ -36,9 +37,9 @@ using internal::Kind;
 using internal::kMaxFields;
 using internal::MessageInfo;
 
-// Message nesting accepted from JSON; leaves headroom under protobuf's parse
-// limit of 100 for whoever reads our output.
-constexpr int kMaxDecodeDepth = 64;
+// The same nesting limit as the wire walker's, on the same count (the
+// request is depth 0), so JSON and protobuf accept the same data.
+constexpr int kMaxDecodeDepth = wire::kMaxNestingDepth;
 
 // Bodies above this get a one-off parser so that a single huge request does
 // not pin its parse buffers to the thread forever.
@@ -594,7 +595,7 @@ Result<std::string> Decode(ParseState& state, const MessageInfo& schema, std::st
   if (root.get_object().get(object))
     return Status::InvalidArgument("invalid OTLP/JSON: the body must be a JSON object");
   Decoder decoder(json.size());
-  if (!decoder.Message(schema, object, 1)) return Status::InvalidArgument(decoder.Error());
+  if (!decoder.Message(schema, object, 0)) return Status::InvalidArgument(decoder.Error());
   return std::move(decoder.out());
 }
 
