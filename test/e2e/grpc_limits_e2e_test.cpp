@@ -5,9 +5,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/support/process.h"
@@ -149,4 +153,49 @@ TEST_CASE("a gRPC call that sends no complete message is cancelled at request_re
   CHECK(all_closed);
   CHECK(client.connected());  // the connection stays; only the calls end
   CHECK(HonestExportServed(port));
+}
+
+TEST_CASE(
+    "honest large gRPC requests from many connections at once are all accepted under the memory quota") {
+  TempDir dir;
+  const int port = FreePort();
+  WriteFile(dir / "c.yaml", Config(port, ""));
+  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  REQUIRE(WaitForPort(port, otlpd));
+  // 16 connections, each sending 3 MiB requests (under the 4 MiB message
+  // limit): 48 MiB in flight at once, more than the 32 MiB default quota.
+  constexpr int kClients = 16, kRequests = 3;
+  std::atomic<int> ok{0};
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.channel_id", c);  // one connection per client
+      auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                               grpc::InsecureChannelCredentials(), args);
+      auto stub = tracepb::TraceService::NewStub(channel);
+      for (int r = 0; r < kRequests; ++r) {
+        tracepb::ExportTraceServiceRequest req;
+        auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+        span->set_trace_id(std::string(16, '\x01'));
+        span->set_span_id(std::string(8, '\x02'));
+        span->set_name(std::string(3 * kMiB, 'a'));
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        tracepb::ExportTraceServiceResponse resp;
+        const grpc::Status s = stub->Export(&ctx, req, &resp);
+        if (s.ok()) {
+          ++ok;
+        } else {
+          std::lock_guard lock(mu);
+          failures.push_back(std::to_string(s.error_code()) + " " + s.error_message());
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  INFO("failures: " << failures.size() << (failures.empty() ? "" : ", first: " + failures.front()));
+  CHECK(ok == kClients * kRequests);
 }

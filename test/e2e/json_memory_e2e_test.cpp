@@ -38,8 +38,9 @@ int Post(int port, const std::string& target, const std::string& content_type, c
     ::close(fd);
     return 0;
   }
-  const std::string head = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type +
-                           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  const std::string head =
+      "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   const std::string all = head + body;
   for (std::size_t sent = 0; sent < all.size();) {
     const auto n = ::send(fd, all.data() + sent, all.size() - sent, MSG_NOSIGNAL);
@@ -72,7 +73,8 @@ TEST_CASE("an 18 MiB OTLP/JSON body of numbers decodes with peak memory under 3x
   REQUIRE(WaitForPort(port, otlpd));
   // A valid request whose bulk is an array of small numbers under a key the
   // schema does not know (pdata skips it, and so do we).
-  std::string body = R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":[{"asInt":"1"}]}}]}]}],"x":[)";
+  std::string body =
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","gauge":{"dataPoints":[{"asInt":"1"}]}}]}]}],"x":[)";
   while (body.size() < 18 * kMiB) body += "0,";
   body += "0]}";
   REQUIRE(Post(port, "/v1/metrics", "application/json", "{}") == 200);
