@@ -20,6 +20,7 @@
 using namespace otlpd;
 using namespace opentelemetry::proto;
 using receivers::otlp::Config;
+using receivers::otlp::GrpcConfig;
 using receivers::otlp::OtlpReceiver;
 using test::TraceRequest;
 
@@ -198,13 +199,15 @@ TEST_CASE("gRPC hardening keys: defaults, otelcol's 0, and bad values") {
   CHECK(defaults.request_receive_timeout == std::chrono::seconds(30));
   CHECK(defaults.ReceiveMemoryBytes() == 32u << 20);
   // A larger message limit raises the quota to two messages.
-  CHECK(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: 64\n").grpc->ReceiveMemoryBytes() == 128u << 20);
+  CHECK(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: 64\n").grpc->ReceiveMemoryBytes() ==
+        128u << 20);
   // otelcol's explicit 0 keeps its meaning: no stream limit, no timeout.
   const GrpcConfig zero =
       *decode("protocols:\n  grpc:\n    max_concurrent_streams: 0\n    request_receive_timeout: 0s\n").grpc;
   CHECK(zero.max_concurrent_streams == 0);
   CHECK(zero.request_receive_timeout.count() == 0);
-  CHECK(decode("protocols:\n  grpc:\n    max_receive_memory_mib: 8\n").grpc->ReceiveMemoryBytes() == 8u << 20);
+  CHECK(decode("protocols:\n  grpc:\n    max_receive_memory_mib: 8\n").grpc->ReceiveMemoryBytes() ==
+        8u << 20);
   CHECK_THAT(error("protocols:\n  grpc:\n    max_recv_msg_size_mib: 16\n    max_receive_memory_mib: 8\n"),
              Catch::Matchers::Contains("r.yaml:4:") &&
                  Catch::Matchers::Contains("receivers.otlp.protocols.grpc.max_receive_memory_mib"));
