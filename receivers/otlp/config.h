@@ -43,7 +43,7 @@ struct GrpcKeepalive {
 // protocols.grpc: otelcol's configgrpc.ServerConfig keys and defaults.
 struct GrpcConfig {
   static constexpr std::uint32_t kDefaultMaxConcurrentStreams = 100;
-  static constexpr std::uint64_t kDefaultMaxReceiveMemoryMib = 32;
+  static constexpr std::uint64_t kDefaultMaxReceiveMemoryMib = 48;
 
   std::string endpoint = "localhost:4317";
   std::string transport = "tcp";
@@ -58,7 +58,7 @@ struct GrpcConfig {
   // otlpd only: bytes gRPC may hold for this server (messages being
   // assembled, read buffers, call state), as a gRPC ResourceQuota. Past it,
   // gRPC shrinks flow-control windows and then resets streams. 0: the
-  // larger of 32 MiB and two messages of max_recv_msg_size_mib.
+  // larger of 48 MiB and two messages of max_recv_msg_size_mib.
   std::uint64_t max_receive_memory_mib = 0;
   int read_buffer_size = 524288;
   int write_buffer_size = 0;

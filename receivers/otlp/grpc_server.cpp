@@ -302,8 +302,8 @@ Status GrpcServer::Start() {
   // claims: a forged 4 GiB prefix was buffered as it streamed in (256 MiB sent,
   // RSS +255 MiB). Its memory quota is what bounds it: past the quota, gRPC's
   // reclaimer resets streams (measured: the same client is cut off after 18 MiB
-  // with a 16 MiB quota, 34 MiB with 32). The quota belongs to this server, so
-  // each server's bound is its own.
+  // with a 16 MiB quota, 34 MiB with 32, 48 MiB with 48). The quota belongs to
+  // this server, so each server's bound is its own.
   quota_ = std::make_unique<grpc::ResourceQuota>("otlp-receiver:" + receiver_id_);
   quota_->Resize(config_.ReceiveMemoryBytes());
   builder.SetResourceQuota(*quota_);

@@ -197,7 +197,7 @@ TEST_CASE("gRPC hardening keys: defaults, otelcol's 0, and bad values") {
   const GrpcConfig defaults = *decode("protocols:\n  grpc:\n").grpc;
   CHECK(defaults.max_concurrent_streams == 100);
   CHECK(defaults.request_receive_timeout == std::chrono::seconds(30));
-  CHECK(defaults.ReceiveMemoryBytes() == 32u << 20);
+  CHECK(defaults.ReceiveMemoryBytes() == 48u << 20);
   // A larger message limit raises the quota to two messages.
   CHECK(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: 64\n").grpc->ReceiveMemoryBytes() ==
         128u << 20);
