@@ -1,14 +1,25 @@
-// OTLP/JSON -> serialized Export*ServiceRequest, written straight from the
-// simdjson DOM into protobuf wire format with the schema tables; no message
-// objects. Fields are emitted in field-number order with proto3 defaults
-// left out, so the bytes equal what protobuf's SerializeToString produces for
-// the same message.
+// OTLP/JSON -> serialized Export*ServiceRequest, written in one pass over the
+// text into protobuf wire format with the schema tables; no message objects
+// and no document tree. Fields are emitted in field-number order with proto3
+// defaults left out, so the bytes equal what protobuf's SerializeToString
+// produces for the same message.
 //
-// simdjson was chosen by measurement on a 100-span request (83 KB): DOM parse
-// plus full walk ~1.2 GB/s, RapidJSON (exact doubles, UTF-8 validation)
-// ~0.25 GB/s, nlohmann ~0.07 GB/s. It validates UTF-8, parses doubles exactly
-// and builds its DOM without recursion, so deep nesting cannot overflow the
-// stack; our own walk is bounded by kMaxDecodeDepth.
+// Memory is the output and a little stack, whatever the body holds: a DOM
+// (simdjson's, used before) costs 8 to 16 bytes of tape per value plus a
+// 4-byte index per structural character, so a body of small numbers grew
+// 13x its size in parse structures (an 18 MiB body peaked 236 MiB above
+// idle). Values of unknown keys are checked and skipped without being kept.
+//
+// The document is checked as strictly as simdjson checks it (UTF-8 with
+// simdjson's SIMD validator, string escapes, number grammar, nesting at most
+// 1024 containers), and a syntax error anywhere wins over a schema error, as
+// when the whole document was parsed first. Members are written as they come;
+// an object whose members came out of field-number order, repeated, or
+// replaced (a later duplicate key, null, another member of the same oneof) is
+// put in order when it ends. A schema error in a member that a later one
+// replaces is forgotten, as it was when only the kept members were read.
+// Our walk recurses per message, bounded by kMaxDecodeDepth; skipping an
+// unknown value does not recurse.
 
 #include <google/protobuf/descriptor.h>
 #include <simdjson.h>
@@ -24,25 +35,25 @@
 #include <string>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
+#include "otlp/wire/nesting_limit.h"
 
 namespace otlpd::json {
 namespace {
 
-namespace dom = simdjson::dom;
 using internal::FieldInfo;
 using internal::Kind;
 using internal::kMaxFields;
 using internal::MessageInfo;
 
-// Message nesting accepted from JSON; leaves headroom under protobuf's parse
-// limit of 100 for whoever reads our output.
-constexpr int kMaxDecodeDepth = 64;
-
-// Bodies above this get a one-off parser so that a single huge request does
-// not pin its parse buffers to the thread forever.
-constexpr std::size_t kReusableParserLimit = 4u << 20;
+// The same nesting limit as the wire walker's, on the same count (the
+// request is depth 0), so JSON and protobuf accept the same data.
+constexpr int kMaxDecodeDepth = wire::kMaxNestingDepth;
 
 // ---- scalar conversions --------------------------------------------------
 
@@ -60,77 +71,76 @@ bool ParseDecimal(std::string_view s, std::uint64_t& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// A JSON value read at the cursor: a scalar with its value, or the type of a
+// container (not consumed).
+struct Scalar {
+  enum Type { kString, kInt64, kUInt64, kDouble, kBool, kNull, kObject, kArray } type = kNull;
+  std::string_view str;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+
+  bool IsNumber() const { return type == kInt64 || type == kUInt64 || type == kDouble; }
+  double AsDouble() const {
+    if (type == kInt64) return static_cast<double>(i);
+    if (type == kUInt64) return static_cast<double>(u);
+    return d;
+  }
+};
+
 // Integers arrive as JSON numbers or decimal strings (OTLP writes 64-bit ones
 // as strings). A JSON number with a fraction or exponent is taken when it is
 // integral, as protobuf's JSON parser does.
-bool GetInt64(dom::element v, std::int64_t& out) {
-  switch (v.type()) {
-    case dom::element_type::INT64: return !v.get_int64().get(out);
-    case dom::element_type::UINT64: {
-      std::uint64_t u = 0;
-      if (v.get_uint64().get(u) || u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return false;
-      out = static_cast<std::int64_t>(u);
+bool GetInt64(const Scalar& v, std::int64_t& out) {
+  switch (v.type) {
+    case Scalar::kInt64: out = v.i; return true;
+    case Scalar::kUInt64:
+      if (v.u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+      out = static_cast<std::int64_t>(v.u);
       return true;
-    }
-    case dom::element_type::DOUBLE: {
-      double d = 0;
-      if (v.get_double().get(d) || !(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
-          d != std::trunc(d)) {
-        return false;
-      }
+    case Scalar::kDouble: {
+      const double d = v.d;
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) return false;
       out = static_cast<std::int64_t>(d);
       return true;
     }
-    case dom::element_type::STRING: {
-      std::string_view s;
-      return !v.get_string().get(s) && ParseDecimal(s, out);
-    }
+    case Scalar::kString: return ParseDecimal(v.str, out);
     default: return false;
   }
 }
 
-bool GetUInt64(dom::element v, std::uint64_t& out) {
-  switch (v.type()) {
-    case dom::element_type::INT64: {
-      std::int64_t i = 0;
-      if (v.get_int64().get(i) || i < 0) return false;
-      out = static_cast<std::uint64_t>(i);
+bool GetUInt64(const Scalar& v, std::uint64_t& out) {
+  switch (v.type) {
+    case Scalar::kInt64:
+      if (v.i < 0) return false;
+      out = static_cast<std::uint64_t>(v.i);
       return true;
-    }
-    case dom::element_type::UINT64: return !v.get_uint64().get(out);
-    case dom::element_type::DOUBLE: {
-      double d = 0;
-      if (v.get_double().get(d) || !(d >= 0 && d < 18446744073709551616.0) || d != std::trunc(d))
-        return false;
+    case Scalar::kUInt64: out = v.u; return true;
+    case Scalar::kDouble: {
+      const double d = v.d;
+      if (!(d >= 0 && d < 18446744073709551616.0) || d != std::trunc(d)) return false;
       out = static_cast<std::uint64_t>(d);
       return true;
     }
-    case dom::element_type::STRING: {
-      std::string_view s;
-      return !v.get_string().get(s) && ParseDecimal(s, out);
-    }
+    case Scalar::kString: return ParseDecimal(v.str, out);
     default: return false;
   }
 }
 
 // Numbers, or strings: "NaN", "Infinity", "-Infinity" (proto3 JSON), Go's
 // "+Inf"/"-Inf", and decimal text.
-bool GetDouble(dom::element v, double& out) {
-  switch (v.type()) {
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE: return !v.get_double().get(out);
-    case dom::element_type::STRING: {
-      std::string_view s;
-      if (v.get_string().get(s)) return false;
-      if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-      if (s.empty() || s[0] == '+') return false;
-      const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-      return r.ec == std::errc() && r.ptr == s.data() + s.size();
-    }
-    default: return false;
+bool GetDouble(const Scalar& v, double& out) {
+  if (v.IsNumber()) {
+    out = v.AsDouble();
+    return true;
   }
+  if (v.type != Scalar::kString) return false;
+  std::string_view s = v.str;
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s[0] == '+') return false;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 int HexValue(char c) {
@@ -180,15 +190,332 @@ bool IsZero(Kind kind, std::uint64_t raw) {
   }
 }
 
+// ---- the lexer -------------------------------------------------------------
+
+// simdjson's limit on nested arrays and objects, kept so that the same
+// documents are refused.
+constexpr int kMaxJsonDepth = 1024;
+
+// Reads JSON text in place. A syntax error sets error() and every later read
+// fails; strings without escapes are views into the input.
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text)
+      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+  const char* error() const { return error_; }
+  bool failed() const { return error_ != nullptr; }
+  const char* pos() const { return p_; }
+  void Rewind(const char* pos) { p_ = pos; }
+  int depth() const { return depth_; }
+  void set_depth(int depth) { depth_ = depth; }
+
+  std::size_t error_offset() const { return error_offset_; }
+
+  bool Fail(const char* message) {
+    if (error_ == nullptr) {
+      error_ = message;
+      error_offset_ = static_cast<std::size_t>(p_ - begin_);
+    }
+    p_ = end_;
+    return false;
+  }
+
+  // The next significant character, or 0 at the end.
+  char Peek() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    return p_ < end_ ? *p_ : '\0';
+  }
+  bool AtEnd() { return Peek() == '\0' && p_ == end_; }
+  bool Consume(char c) {
+    if (Peek() != c) return false;
+    ++p_;
+    return true;
+  }
+  bool Expect(char c, const char* message) { return Consume(c) || Fail(message); }
+
+  // '{' or '['; counts the depth.
+  bool Open(char c) {
+    if (!Consume(c)) return false;
+    if (++depth_ > kMaxJsonDepth) return Fail("too deeply nested");
+    auto& word = kinds_[static_cast<std::size_t>(depth_) / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (depth_ % 64);
+    word = c == '{' ? (word | bit) : (word & ~bit);
+    return true;
+  }
+  void Close() { --depth_; }
+
+  // A string at the cursor (after its opening quote is seen by Peek).
+  bool String(std::string_view& out, std::string& scratch) {
+    if (!Consume('"')) return Fail("expected a string");
+    const char* start = p_;
+    p_ = PlainRun(p_, end_);
+    if (p_ >= end_) return Fail("unterminated string");
+    if (static_cast<unsigned char>(*p_) < 0x20) return Fail("unescaped control character in a string");
+    if (*p_ == '"') {
+      out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+      ++p_;
+      return true;
+    }
+    scratch.assign(start, p_);
+    while (p_ < end_) {
+      const char c = *p_++;
+      if (c == '"') {
+        out = scratch;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return Fail("unescaped control character in a string");
+      if (c != '\\') {
+        scratch.push_back(c);
+        continue;
+      }
+      if (p_ >= end_) break;
+      switch (*p_++) {
+        case '"': scratch.push_back('"'); break;
+        case '\\': scratch.push_back('\\'); break;
+        case '/': scratch.push_back('/'); break;
+        case 'b': scratch.push_back('\b'); break;
+        case 'f': scratch.push_back('\f'); break;
+        case 'n': scratch.push_back('\n'); break;
+        case 'r': scratch.push_back('\r'); break;
+        case 't': scratch.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp = 0;
+          if (!Hex4(cp)) return Fail("bad \\u escape");
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            std::uint32_t lo = 0;
+            if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return Fail("lone surrogate in \\u escape");
+            p_ += 2;
+            if (!Hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return Fail("bad surrogate pair in \\u escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return Fail("lone surrogate in \\u escape");
+          }
+          AppendUtf8(cp, scratch);
+          break;
+        }
+        default: return Fail("bad escape in a string");
+      }
+    }
+    return Fail("unterminated string");
+  }
+
+  // A scalar, or the type of the container at the cursor (left unread).
+  bool Value(Scalar& v, std::string& scratch) {
+    switch (Peek()) {
+      case '{': v.type = Scalar::kObject; return true;
+      case '[': v.type = Scalar::kArray; return true;
+      case '"': v.type = Scalar::kString; return String(v.str, scratch);
+      case 't': v.type = Scalar::kBool, v.b = true; return Literal("true");
+      case 'f': v.type = Scalar::kBool, v.b = false; return Literal("false");
+      case 'n': v.type = Scalar::kNull; return Literal("null");
+      default: return Number(v);
+    }
+  }
+
+  // Skips one value of any kind, checking it; no recursion.
+  bool Skip() {
+    const int base = depth_;
+    std::string scratch;
+    for (;;) {
+      Scalar v;
+      if (!Value(v, scratch)) return false;
+      if (v.type == Scalar::kObject || v.type == Scalar::kArray) {
+        const char open = v.type == Scalar::kObject ? '{' : '[';
+        Open(open);
+        if (failed()) return false;
+        if (Consume(open == '{' ? '}' : ']')) {
+          Close();
+        } else {
+          if (open == '{' && !Key(scratch)) return false;
+          continue;  // the first value inside
+        }
+      }
+      // After a value: close containers that end here, or go to the next value.
+      for (;;) {
+        if (depth_ == base) return true;
+        const char c = Peek();
+        if (c == ',') {
+          ++p_;
+          if (InObject() && !Key(scratch)) return false;
+          break;
+        }
+        if (c == '}' || c == ']') {
+          if ((c == '}') != InObject()) return Fail("mismatched brackets");
+          ++p_;
+          Close();
+          continue;
+        }
+        return Fail("expected ',' or a closing bracket");
+      }
+    }
+  }
+
+ private:
+  bool Literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+      return Fail("bad literal");
+    p_ += word.size();
+    return true;
+  }
+
+  // A key and its colon, inside Skip.
+  bool Key(std::string& scratch) {
+    std::string_view key;
+    if (Peek() != '"') return Fail("expected a key");
+    if (!String(key, scratch)) return false;
+    return Expect(':', "expected ':'");
+  }
+
+  // Whether the innermost open container is an object (a bit per depth).
+  bool InObject() const { return (kinds_[static_cast<std::size_t>(depth_) / 64] >> (depth_ % 64)) & 1u; }
+
+ private:
+  // The first quote, backslash or control character at or after `p`, or
+  // `end`: 16 bytes at a time where SSE2 is there (every x86-64), since
+  // strings (ids, keys, values) are most of an OTLP/JSON body.
+  static const char* PlainRun(const char* p, const char* end) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      // Control characters: unsigned v < 0x20, i.e. min(v, 0x1f) == v.
+      const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+      const __m128i hit =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
+      const int mask = _mm_movemask_epi8(hit);
+      if (mask != 0) return p + std::countr_zero(static_cast<unsigned>(mask));
+      p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+    return p;
+  }
+
+  bool Hex4(std::uint32_t& out) {
+    if (end_ - p_ < 4) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = *p_++;
+      int v = -1;
+      if (c >= '0' && c <= '9') v = c - '0';
+      if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+      if (v < 0) return false;
+      out = (out << 4) | static_cast<std::uint32_t>(v);
+    }
+    return true;
+  }
+  static void AppendUtf8(std::uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  // JSON's number grammar; integers that fit int64 (or, when not negative,
+  // uint64) stay integers, as in simdjson's DOM; other numbers are doubles,
+  // correctly rounded. Go writes doubles in [2^64, 1e21) as plain integers,
+  // which become doubles here too.
+  bool Number(Scalar& v) {
+    const char* start = p_;
+    const bool negative = p_ < end_ && *p_ == '-';
+    if (negative) ++p_;
+    const char* int_start = p_;
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return Fail("bad value");
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    const char* int_end = p_;
+    bool integral = true;
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return Fail("bad number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    std::int64_t exponent = 0;
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      bool exp_negative = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) exp_negative = *p_++ == '-';
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return Fail("bad number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        if (exponent < 100000) exponent = exponent * 10 + (*p_ - '0');
+        ++p_;
+      }
+      if (exp_negative) exponent = -exponent;
+    }
+    if (integral) {
+      if (negative) {
+        if (std::from_chars(start, p_, v.i).ec == std::errc()) {
+          v.type = Scalar::kInt64;
+          return true;
+        }
+      } else if (std::from_chars(start, p_, v.i).ec == std::errc()) {
+        v.type = Scalar::kInt64;
+        return true;
+      } else if (std::from_chars(start, p_, v.u).ec == std::errc()) {
+        v.type = Scalar::kUInt64;
+        return true;
+      }
+    }
+    v.type = Scalar::kDouble;
+    const auto r = std::from_chars(start, p_, v.d);
+    if (r.ec == std::errc()) return true;
+    if (r.ec != std::errc::result_out_of_range) return Fail("bad number");
+    // Out of range: too small rounds to zero (as simdjson), too large is an
+    // error. Which one: the decimal exponent of the first significant digit.
+    std::int64_t magnitude = exponent;
+    const char* digit = int_start;
+    while (digit < int_end && *digit == '0') ++digit;
+    if (digit < int_end) {
+      magnitude += int_end - digit;
+    } else if (int_end < end_ && *int_end == '.') {
+      const char* f = int_end + 1;
+      while (f < p_ && *f == '0') ++f, --magnitude;
+    }
+    if (magnitude > 0) return Fail("number out of range");
+    v.d = negative ? -0.0 : 0.0;
+    return true;
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  const char* error_ = nullptr;
+  std::size_t error_offset_ = 0;
+  int depth_ = 0;
+  std::array<std::uint64_t, kMaxJsonDepth / 64 + 1> kinds_{};
+};
+
 // ---- the walker ----------------------------------------------------------
 
 class Decoder {
  public:
-  explicit Decoder(std::size_t json_size) { out_.reserve(json_size / 2 + 16); }
+  explicit Decoder(std::string_view json) : lex_(json) { out_.reserve(json.size() / 2 + 16); }
 
-  bool Message(const MessageInfo& info, dom::object object, int depth);
+  // Reads the object at the cursor (its '{' not yet read) into out_. False on
+  // a syntax error (lexer().failed()) or a schema error (Error()).
+  bool Message(const MessageInfo& info, int depth);
   std::string Error() const;
   std::string& out() { return out_; }
+  Lexer& lexer() { return lex_; }
 
  private:
   struct PathSegment {
@@ -196,10 +523,19 @@ class Decoder {
     std::int64_t index;
   };
 
-  bool Field(const FieldInfo& f, dom::element value, int depth);
-  bool Number(const FieldInfo& f, dom::element value, std::uint64_t& raw);
-  bool Bytes(const FieldInfo& f, dom::element value, bool repeated);
+  // A schema error in a member, kept until the object ends: a later member
+  // may replace the one that failed.
+  struct PendingError {
+    int field;
+    std::string error;
+    std::vector<PathSegment> path;
+  };
+
+  bool Field(const FieldInfo& f, int depth);
+  bool Number(const FieldInfo& f, const Scalar& value, std::uint64_t& raw);
+  bool Bytes(const FieldInfo& f, const Scalar& value, bool repeated);
   bool Fail(std::string message) {
+    if (lex_.failed()) return false;  // a syntax error wins
     error_ = std::move(message);
     error_path_ = path_;
     return false;
@@ -267,8 +603,12 @@ class Decoder {
       f.message->length_width_hint.store(static_cast<std::uint8_t>(width), std::memory_order_relaxed);
   }
 
+  Lexer lex_;
   std::string out_;
-  std::string scratch_;
+  std::string scratch_;         // decoded base64
+  std::string string_scratch_;  // strings with escapes
+  std::string key_scratch_;     // keys with escapes
+  std::string reorder_;         // an object's members put in field-number order
   std::vector<PathSegment> path_;
   std::vector<PathSegment> error_path_;
   std::string error_;
@@ -285,7 +625,7 @@ std::string Decoder::Error() const {
   return text + error_;
 }
 
-bool Decoder::Number(const FieldInfo& f, dom::element v, std::uint64_t& raw) {
+bool Decoder::Number(const FieldInfo& f, const Scalar& v, std::uint64_t& raw) {
   switch (f.kind) {
     case Kind::kDouble:
     case Kind::kFloat: {
@@ -336,15 +676,14 @@ bool Decoder::Number(const FieldInfo& f, dom::element v, std::uint64_t& raw) {
       }
       return true;
     case Kind::kBool: {
-      bool b = false;
-      if (v.get_bool().get(b)) return Fail("expected true or false");
-      raw = b ? 1 : 0;
+      if (v.type != Scalar::kBool) return Fail("expected true or false");
+      raw = v.b ? 1 : 0;
       return true;
     }
     case Kind::kEnum: {
       std::int64_t i = 0;
-      std::string_view name;
-      if (v.type() == dom::element_type::STRING && !v.get_string().get(name)) {
+      if (v.type == Scalar::kString) {
+        const std::string_view name = v.str;
         // OTLP writes enums as integers; names are harmless to accept.
         const auto* value = f.enum_type->FindValueByName(std::string(name));
         if (value == nullptr) {
@@ -368,9 +707,9 @@ bool Decoder::Number(const FieldInfo& f, dom::element v, std::uint64_t& raw) {
   return Fail("internal: not a number field");
 }
 
-bool Decoder::Bytes(const FieldInfo& f, dom::element v, bool repeated) {
-  std::string_view s;
-  if (v.get_string().get(s)) return Fail("expected a string");
+bool Decoder::Bytes(const FieldInfo& f, const Scalar& v, bool repeated) {
+  if (v.type != Scalar::kString) return Fail("expected a string");
+  const std::string_view s = v.str;
   if (f.kind == Kind::kString) {
     if (s.empty() && !repeated && !f.explicit_presence) return true;
     Tag(f.number, internal::kLen);
@@ -407,16 +746,17 @@ bool Decoder::Bytes(const FieldInfo& f, dom::element v, bool repeated) {
   return true;
 }
 
-bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
+bool Decoder::Field(const FieldInfo& f, int depth) {
   if (!f.repeated) {
     if (f.kind == Kind::kMessage) {
-      dom::object object;
-      if (v.get_object().get(object)) return Fail("expected an object");
+      if (lex_.Peek() != '{') return Fail("expected an object");
       const LenMark mark = BeginMessage(f);
-      if (!Message(*f.message, object, depth + 1)) return false;
+      if (!Message(*f.message, depth + 1)) return false;
       EndMessage(f, mark);
       return true;
     }
+    Scalar v;
+    if (!lex_.Value(v, string_scratch_)) return false;
     if (f.kind == Kind::kString || f.kind == Kind::kBytes) return Bytes(f, v, false);
     std::uint64_t raw = 0;
     if (!Number(f, v, raw)) return false;
@@ -426,70 +766,106 @@ bool Decoder::Field(const FieldInfo& f, dom::element v, int depth) {
     return true;
   }
 
-  dom::array array;
-  if (v.get_array().get(array)) return Fail("expected an array");
+  if (!lex_.Open('[')) return Fail("expected an array");
   std::int64_t index = 0;
-  if (f.kind == Kind::kMessage) {
-    for (dom::element e : array) {
+  const std::size_t before = out_.size();
+  LenMark packed{0, 0};
+  if (f.packable) packed = BeginLen(f.number);
+  if (!lex_.Consume(']')) {
+    for (;;) {
       path_.back().index = index++;
-      const LenMark mark = BeginMessage(f);
-      if (!e.is_null()) {  // null element: an empty message, as pdata reads it
-        dom::object object;
-        if (e.get_object().get(object)) return Fail("expected an object");
-        if (!Message(*f.message, object, depth + 1)) return false;
+      if (f.kind == Kind::kMessage) {
+        const LenMark mark = BeginMessage(f);
+        if (lex_.Peek() == 'n') {  // null element: an empty message, as pdata reads it
+          Scalar v;
+          if (!lex_.Value(v, string_scratch_)) return false;
+        } else {
+          if (lex_.Peek() != '{') return Fail("expected an object");
+          if (!Message(*f.message, depth + 1)) return false;
+        }
+        EndMessage(f, mark);
+      } else {
+        Scalar v;
+        if (!lex_.Value(v, string_scratch_)) return false;
+        if (f.packable) {
+          std::uint64_t raw = 0;
+          if (!Number(f, v, raw)) return false;
+          Raw(f.wire_type, raw);
+        } else if (!Bytes(f, v, true)) {
+          return false;
+        }
       }
-      EndMessage(f, mark);
+      if (lex_.Consume(',')) continue;
+      if (lex_.Consume(']')) break;
+      return lex_.Fail("expected ',' or ']'");
     }
-  } else if (f.packable) {
-    const std::size_t before = out_.size();
-    const LenMark mark = BeginLen(f.number);
-    for (dom::element e : array) {
-      path_.back().index = index++;
-      std::uint64_t raw = 0;
-      if (!Number(f, e, raw)) return false;
-      Raw(f.wire_type, raw);
-    }
+  }
+  lex_.Close();
+  if (f.packable) {
     if (index == 0) {
       out_.resize(before);  // protobuf writes no empty packed run
     } else {
-      EndLen(mark);
-    }
-  } else {
-    for (dom::element e : array) {
-      path_.back().index = index++;
-      if (!Bytes(f, e, true)) return false;
+      EndLen(packed);
     }
   }
   path_.back().index = -1;
   return true;
 }
 
-bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
+bool Decoder::Message(const MessageInfo& info, int depth) {
   if (depth > kMaxDecodeDepth)
     return Fail("nested deeper than " + std::to_string(kMaxDecodeDepth) + " messages");
-  // Collect first, emit in field-number order afterwards; a repeated key or
-  // another member of the same oneof later in the object replaces the earlier.
-  // Sized for the widest message but initialised only as far as this one
-  // needs: most objects are one- or two-field KeyValues and AnyValues.
-  union Slot {
-    Slot() {}
-    dom::element element;
-  };
-  Slot value[kMaxFields];
+  if (!lex_.Open('{')) return Fail("expected an object");
+  // Each member's output is where it was written: [start, end) of out_. Sized
+  // for the widest message but initialised only as far as this one needs.
+  const std::size_t region = out_.size();
   std::uint32_t seen[kMaxFields];  // position in the object, 0 = absent
+  std::size_t start[kMaxFields], end[kMaxFields];
   std::fill_n(seen, info.fields.size(), 0u);
+  std::vector<PendingError> pending;
+  auto forget = [&](int i) { std::erase_if(pending, [i](const PendingError& e) { return e.field == i; }); };
   std::uint32_t position = 0;
-  for (dom::key_value_pair member : object) {
-    ++position;
-    const int i = info.IndexOfKey(member.key);
-    if (i < 0) continue;  // unknown keys are ignored, whatever their value
-    if (member.value.is_null()) {
-      seen[i] = 0;
-      continue;
+  if (!lex_.Consume('}')) {
+    for (;;) {
+      std::string_view key;
+      if (lex_.Peek() != '"') return lex_.Fail("expected a key");
+      if (!lex_.String(key, key_scratch_) || !lex_.Expect(':', "expected ':'")) return false;
+      ++position;
+      const int i = info.IndexOfKey(key);
+      if (i < 0) {
+        if (!lex_.Skip()) return false;  // unknown keys are ignored, whatever their value
+      } else if (lex_.Peek() == 'n') {
+        Scalar v;
+        if (!lex_.Value(v, string_scratch_)) return false;
+        seen[i] = 0;  // null: absent, and forgets an earlier member of the same key
+        forget(i);
+      } else {
+        const char* value_pos = lex_.pos();
+        const int value_depth = lex_.depth();
+        const std::size_t path_size = path_.size();
+        forget(i);
+        start[i] = out_.size();
+        path_.push_back({&info.fields[static_cast<std::size_t>(i)].json_name, -1});
+        const bool ok = Field(info.fields[static_cast<std::size_t>(i)], depth);
+        path_.resize(path_size);
+        if (!ok) {
+          if (lex_.failed()) return false;
+          pending.push_back({i, std::move(error_), error_path_});
+          out_.resize(start[i]);
+          lex_.Rewind(value_pos);
+          lex_.set_depth(value_depth);
+          if (!lex_.Skip()) return false;
+        }
+        end[i] = out_.size();
+        seen[i] = position;
+      }
+      if (lex_.Consume(',')) continue;
+      if (lex_.Consume('}')) break;
+      return lex_.Fail("expected ',' or '}'");
     }
-    new (&value[i].element) dom::element(member.value);
-    seen[i] = position;
   }
+  lex_.Close();
+  // A later member of the same oneof replaces the earlier.
   if (info.oneof_count > 0) {
     std::uint32_t latest[kMaxFields];
     std::fill_n(latest, info.oneof_count, 0u);
@@ -502,99 +878,60 @@ bool Decoder::Message(const MessageInfo& info, dom::object object, int depth) {
       if (o >= 0 && seen[i] != latest[o]) seen[i] = 0;
     }
   }
+  // The first kept member in field-number order that failed is the error, as
+  // if the kept members alone had been read in that order.
+  if (!pending.empty()) {
+    for (const std::uint8_t i : info.by_number) {
+      if (seen[i] == 0) continue;
+      for (PendingError& e : pending) {
+        if (e.field != i) continue;
+        error_ = std::move(e.error);
+        error_path_ = std::move(e.path);
+        return false;
+      }
+    }
+  }
+  // Usually the kept members already lie in field-number order, back to back.
+  std::size_t expect = region;
+  bool in_order = true;
   for (const std::uint8_t i : info.by_number) {
     if (seen[i] == 0) continue;
-    const FieldInfo& f = info.fields[i];
-    path_.push_back({&f.json_name, -1});
-    if (!Field(f, value[i].element, depth)) return false;
-    path_.pop_back();
+    if (start[i] != expect) {
+      in_order = false;
+      break;
+    }
+    expect = end[i];
   }
+  if (in_order && expect == out_.size()) return true;
+  reorder_.clear();
+  for (const std::uint8_t i : info.by_number) {
+    if (seen[i] != 0) reorder_.append(out_, start[i], end[i] - start[i]);
+  }
+  out_.resize(region);
+  out_.append(reorder_);
   return true;
 }
 
-// The input copied behind simdjson's required padding, and the parser, kept
-// per thread so steady-state decoding allocates nothing but the output.
-struct ParseState {
-  dom::parser parser;
-  std::unique_ptr<char[]> buffer;
-  std::size_t capacity = 0;
-
-  const char* Pad(std::string_view json) {
-    const std::size_t need = json.size() + simdjson::SIMDJSON_PADDING;
-    if (capacity < need) {
-      buffer = std::make_unique<char[]>(need);
-      capacity = need;
+Result<std::string> Decode(const MessageInfo& schema, std::string_view json) {
+  if (!simdjson::validate_utf8(json.data(), json.size()))
+    return Status::InvalidArgument("invalid JSON: the body is not valid UTF-8");
+  Decoder decoder(json);
+  Lexer& lex = decoder.lexer();
+  if (lex.Peek() != '{') {
+    // Valid JSON of another kind is told apart from invalid JSON.
+    if (!lex.Skip() || !lex.AtEnd()) {
+      return Status::InvalidArgument(std::string("invalid JSON: ") +
+                                     (lex.failed() ? lex.error() : "content after the value"));
     }
-    std::memcpy(buffer.get(), json.data(), json.size());
-    std::memset(buffer.get() + json.size(), 0, simdjson::SIMDJSON_PADDING);
-    return buffer.get();
-  }
-};
-
-// Whether the digits of an integer literal exceed what simdjson's DOM takes
-// (int64 when negative, uint64 otherwise).
-bool BeyondInt64(std::string_view digits, bool negative) {
-  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
-  return digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit);
-}
-
-// Go writes doubles in [2^64, 1e21) as plain integers (123456789012345680000),
-// which simdjson's DOM refuses. Appending ".0" to such literals (outside
-// strings) makes them doubles without changing their value. Returns false
-// when there is nothing to rewrite.
-bool RewriteBigIntegers(std::string_view in, std::string& out) {
-  bool changed = false;
-  bool in_string = false;
-  std::size_t copied = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
-    if (c != '-' && (c < '0' || c > '9')) continue;
-    const std::size_t start = i;
-    const bool negative = c == '-';
-    std::size_t end = i + (negative ? 1 : 0);
-    while (end < in.size() && in[end] >= '0' && in[end] <= '9') ++end;
-    const bool fraction = end < in.size() && (in[end] == '.' || in[end] == 'e' || in[end] == 'E');
-    const std::string_view digits = in.substr(start + (negative ? 1 : 0), end - start - (negative ? 1 : 0));
-    if (!fraction && !digits.empty() && BeyondInt64(digits, negative)) {
-      if (!changed) out.reserve(in.size() + 64);
-      out.append(in.substr(copied, end - copied));
-      out += ".0";
-      copied = end;
-      changed = true;
-    }
-    i = end - 1;
-  }
-  if (changed) out.append(in.substr(copied));
-  return changed;
-}
-
-Result<std::string> Decode(ParseState& state, const MessageInfo& schema, std::string_view json) {
-  dom::element root;
-  auto error = state.parser.parse(state.Pad(json), json.size(), false).get(root);
-  if (error == simdjson::NUMBER_ERROR) {
-    std::string rewritten;
-    if (RewriteBigIntegers(json, rewritten)) {
-      error = state.parser.parse(state.Pad(rewritten), rewritten.size(), false).get(root);
-    }
-  }
-  if (error) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(error));
-  dom::object object;
-  if (root.get_object().get(object))
     return Status::InvalidArgument("invalid OTLP/JSON: the body must be a JSON object");
-  Decoder decoder(json.size());
-  if (!decoder.Message(schema, object, 1)) return Status::InvalidArgument(decoder.Error());
+  }
+  const bool ok = decoder.Message(schema, 0);
+  if (!lex.failed() && !lex.AtEnd()) lex.Fail("content after the value");
+  if (lex.failed()) {
+    return Status::InvalidArgument(std::string("invalid JSON: ") + lex.error() + " at offset " +
+                                   std::to_string(lex.error_offset()));
+  }
+  if (!ok) return Status::InvalidArgument(decoder.Error());
   return std::move(decoder.out());
 }
 
@@ -602,13 +939,7 @@ Result<std::string> Decode(ParseState& state, const MessageInfo& schema, std::st
 
 Result<std::string> DecodeRequest(Signal signal, std::string_view json) {
   try {
-    const MessageInfo& schema = internal::RequestSchema(signal);
-    if (json.size() > kReusableParserLimit) {
-      ParseState state;
-      return Decode(state, schema, json);
-    }
-    thread_local ParseState state;
-    return Decode(state, schema, json);
+    return Decode(internal::RequestSchema(signal), json);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory decoding OTLP/JSON");
   } catch (const std::exception& e) {

@@ -29,6 +29,7 @@
 
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
+#include "otlp/wire/nesting_limit.h"
 
 namespace otlpd::json {
 namespace {
@@ -38,9 +39,9 @@ using internal::Kind;
 using internal::kMaxFields;
 using internal::MessageInfo;
 
-// protobuf's own parser accepts 100 levels; accepting as many means anything
-// a protobuf receiver took in can be written out.
-constexpr int kMaxEncodeDepth = 100;
+// The receivers' nesting limit on the same count (the request is depth 0):
+// anything a receiver took in can be written out.
+constexpr int kMaxEncodeDepth = wire::kMaxNestingDepth;
 constexpr std::uint32_t kNone = 0xffffffffu;
 
 struct Chunk {
@@ -686,7 +687,7 @@ Result<std::string> EncodeRequest(Signal signal, std::string_view proto_bytes) {
     Out out(proto_bytes.size() * 2 + 64);
     Encoder encoder(out, /*strict_ids=*/true);
     const Chunk chunk{reinterpret_cast<const std::uint8_t*>(proto_bytes.data()), proto_bytes.size()};
-    if (!encoder.Message(internal::RequestSchema(signal), {&chunk, 1}, 1)) {
+    if (!encoder.Message(internal::RequestSchema(signal), {&chunk, 1}, 0)) {
       return Status::InvalidArgument(encoder.Error());
     }
     return out.Take();
@@ -707,7 +708,7 @@ std::string EncodeMessage(const google::protobuf::Message& message) {
       // ids of odd lengths are written as hex as they are.
       Encoder encoder(out, /*strict_ids=*/false);
       const Chunk chunk{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
-      if (encoder.Message(*info, {&chunk, 1}, 1)) return out.Take();
+      if (encoder.Message(*info, {&chunk, 1}, 0)) return out.Take();
     }
     // google.rpc.Status and other non-OTLP messages (Any, Duration inside):
     // protobuf's printer implements their proto3 JSON forms.

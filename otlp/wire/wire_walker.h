@@ -10,15 +10,10 @@
 
 #include "component/signal.h"
 #include "component/status.h"
+#include "otlp/wire/nesting_limit.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::wire {
-
-// Deepest message nesting accepted (the request itself is depth 0). It is
-// protobuf C++'s default recursion limit, so everything ValidateAndCount
-// accepts also parses with ParseFromString; it bounds AnyValue nesting (an
-// AnyValue inside a kvlist costs three levels, inside an array two).
-inline constexpr int kMaxNestingDepth = 100;
 
 // Walks a serialized Export*ServiceRequest of `signal` without decoding it into
 // messages: checks tags, wire types and lengths all the way down to the items,

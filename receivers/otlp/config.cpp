@@ -43,6 +43,14 @@ GrpcConfig DecodeGrpc(config::MapDecoder& d) {
   }
   if (c.max_recv_msg_size_mib > 2047) d.Fail("max_recv_msg_size_mib", "must be below 2048 (gRPC's limit)");
   d.Optional("max_concurrent_streams", c.max_concurrent_streams);
+  if (d.Optional("request_receive_timeout", c.request_receive_timeout) &&
+      c.request_receive_timeout.count() < 0) {
+    d.Fail("request_receive_timeout", "must not be negative");
+  }
+  if (d.Optional("max_receive_memory_mib", c.max_receive_memory_mib) &&
+      (c.max_receive_memory_mib > (1u << 20) || c.max_receive_memory_mib * (1u << 20) < c.MaxRecvBytes())) {
+    d.Fail("max_receive_memory_mib", "must hold one message of max_recv_msg_size_mib and be at most 1048576");
+  }
   if (d.Optional("read_buffer_size", c.read_buffer_size) && c.read_buffer_size < 0) {
     d.Fail("read_buffer_size", "must not be negative");
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -41,10 +42,24 @@ struct GrpcKeepalive {
 
 // protocols.grpc: otelcol's configgrpc.ServerConfig keys and defaults.
 struct GrpcConfig {
+  static constexpr std::uint32_t kDefaultMaxConcurrentStreams = 100;
+  static constexpr std::uint64_t kDefaultMaxReceiveMemoryMib = 48;
+
   std::string endpoint = "localhost:4317";
   std::string transport = "tcp";
   int max_recv_msg_size_mib = 0;  // 0: gRPC's default of 4 MiB
-  std::uint32_t max_concurrent_streams = 0;
+  // Streams one connection may have open. otelcol leaves it unlimited (0); a
+  // hostile client could then hold thousands of idle streams, so the default
+  // is a bound. An explicit 0 still means unlimited.
+  std::uint32_t max_concurrent_streams = kDefaultMaxConcurrentStreams;
+  // otlpd only: time a call may take to deliver its one request message;
+  // past it the call is cancelled. 0: no limit.
+  std::chrono::nanoseconds request_receive_timeout = std::chrono::seconds(30);
+  // otlpd only: bytes gRPC may hold for this server (messages being
+  // assembled, read buffers, call state), as a gRPC ResourceQuota. Past it,
+  // gRPC shrinks flow-control windows and then resets streams. 0: the
+  // larger of 48 MiB and two messages of max_recv_msg_size_mib.
+  std::uint64_t max_receive_memory_mib = 0;
   int read_buffer_size = 524288;
   int write_buffer_size = 0;
   bool include_metadata = false;
@@ -53,6 +68,10 @@ struct GrpcConfig {
 
   std::size_t MaxRecvBytes() const {
     return (max_recv_msg_size_mib > 0 ? static_cast<std::size_t>(max_recv_msg_size_mib) : 4) << 20;
+  }
+  std::size_t ReceiveMemoryBytes() const {
+    if (max_receive_memory_mib > 0) return static_cast<std::size_t>(max_receive_memory_mib) << 20;
+    return std::max<std::size_t>(kDefaultMaxReceiveMemoryMib << 20, 2 * MaxRecvBytes());
   }
 };
 

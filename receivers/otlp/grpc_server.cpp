@@ -1,6 +1,7 @@
 #include "receivers/otlp/grpc_server.h"
 #include "internal/grpc_byte_buffer.h"
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
@@ -61,6 +62,7 @@ struct ServerState {
   std::array<Consumer*, 3>* consumers;
   ComponentTelemetry* telemetry;
   bool include_metadata;
+  std::chrono::nanoseconds receive_timeout;
 };
 
 // One Export call on the async API: asked for (kRequested), its single
@@ -68,8 +70,26 @@ struct ServerState {
 // on the completion queue of the thread that asked for the call, and that
 // thread does all of the call's work: no hand-off between gRPC's threads and
 // ours, which is most of the cost of a call at moderate rates.
+//
+// A call that has not delivered its message by the receive timeout is
+// cancelled: an alarm on the same queue, whose tag is the call's address with
+// the low bit set. The call lives until both its own steps and the alarm have
+// come back.
 class ExportCall {
  public:
+  static ExportCall* FromAlarmTag(void* tag, bool* is_alarm) {
+    const auto bits = reinterpret_cast<std::uintptr_t>(tag);
+    *is_alarm = (bits & 1u) != 0;
+    return reinterpret_cast<ExportCall*>(bits & ~std::uintptr_t{1});
+  }
+
+  // The alarm fired (ok) or was cancelled (!ok). False: the call may be deleted.
+  bool OnAlarm(bool ok) {
+    alarm_pending_ = false;
+    if (ok && step_ == kReading) ctx_.TryCancel();
+    return step_ != kDone;
+  }
+
   ExportCall(const ServerState& state, grpc::AsyncGenericService* service, grpc::ServerCompletionQueue* cq)
       : state_(state), service_(service), cq_(cq), stream_(&ctx_) {}
 
@@ -89,10 +109,19 @@ class ExportCall {
           Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx_.method()));
         } else {
           step_ = kReading;
+          if (state_.receive_timeout.count() > 0) {
+            alarm_pending_ = true;
+            alarm_.Set(
+                cq_,
+                std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(state_.receive_timeout),
+                reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(this) | 1u));
+          }
           stream_.Read(&request_, this);
         }
         return true;
       case kReading: {
+        if (alarm_pending_) alarm_.Cancel();
         if (!ok) {
           // The client half-closed without a message, or the call was cancelled.
           Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
@@ -109,13 +138,14 @@ class ExportCall {
         stream_.WriteAndFinish(response_, grpc::WriteOptions(), grpc::Status::OK, this);
         return true;
       }
-      case kFinishing: return false;
+      case kFinishing:
+      case kDone: step_ = kDone; return alarm_pending_;
     }
     return false;
   }
 
  private:
-  enum Step { kRequested, kReading, kFinishing };
+  enum Step { kRequested, kReading, kFinishing, kDone };
 
   void Finish(const grpc::Status& status) {
     step_ = kFinishing;
@@ -160,6 +190,8 @@ class ExportCall {
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   grpc::Slice empty_slice_;
+  grpc::Alarm alarm_;
+  bool alarm_pending_ = false;
 };
 
 // Calls asked for ahead per thread, so a burst of new calls does not wait for
@@ -222,7 +254,12 @@ struct GrpcServer::Serving {
     void* tag = nullptr;
     bool ok = false;
     while (cq->Next(&tag, &ok)) {
-      auto* call = static_cast<ExportCall*>(tag);
+      bool is_alarm = false;
+      auto* call = ExportCall::FromAlarmTag(tag, &is_alarm);
+      if (is_alarm) {
+        if (!call->OnAlarm(ok)) delete call;
+        continue;
+      }
       bool incoming = false;
       if (!call->Proceed(ok, &incoming)) delete call;
       if (incoming) Ask(cq);
@@ -238,7 +275,8 @@ struct GrpcServer::Serving {
 
 Status GrpcServer::Start() {
   serving_ = std::make_unique<Serving>();
-  serving_->state = ServerState{&consumers_, telemetry_, config_.include_metadata};
+  serving_->state =
+      ServerState{&consumers_, telemetry_, config_.include_metadata, config_.request_receive_timeout};
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (config_.tls) {
     // SslServerCredentials rather than experimental::TlsServerCredentials:
@@ -259,6 +297,16 @@ Status GrpcServer::Start() {
   const unsigned threads = ServingThreads(AnyMayBlock(consumers_));
   for (unsigned i = 0; i < threads; ++i) serving_->queues.push_back(builder.AddCompletionQueue());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.MaxRecvBytes()));
+  // gRPC C++ 1.51 checks max_recv_msg_size only once a whole message has
+  // arrived, and grants flow-control window for the length a message's prefix
+  // claims: a forged 4 GiB prefix was buffered as it streamed in (256 MiB sent,
+  // RSS +255 MiB). Its memory quota is what bounds it: past the quota, gRPC's
+  // reclaimer resets streams (measured: the same client is cut off after 18 MiB
+  // with a 16 MiB quota, 34 MiB with 32, 48 MiB with 48). The quota belongs to
+  // this server, so each server's bound is its own.
+  quota_ = std::make_unique<grpc::ResourceQuota>("otlp-receiver:" + receiver_id_);
+  quota_->Resize(config_.ReceiveMemoryBytes());
+  builder.SetResourceQuota(*quota_);
   if (config_.max_concurrent_streams > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                static_cast<int>(config_.max_concurrent_streams));

@@ -10,6 +10,7 @@
 #include "receivers/otlp/config.h"
 
 namespace grpc {
+class ResourceQuota;
 class Server;
 class ServerCompletionQueue;
 }  // namespace grpc
@@ -37,6 +38,7 @@ class GrpcServer {
   struct Serving;
   static void Drain(grpc::ServerCompletionQueue* cq);
 
+  std::unique_ptr<grpc::ResourceQuota> quota_;
   std::unique_ptr<Serving> serving_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

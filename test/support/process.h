@@ -44,6 +44,7 @@ class Process {
   }
 
   bool running() const { return pid_ > 0 && !exit_code_; }
+  int pid() const { return pid_; }
   void Signal(int sig) { ::kill(pid_, sig); }
 
   // Exit code (or 128+signal), or nullopt when still running after `timeout`.

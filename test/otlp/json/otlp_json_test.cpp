@@ -16,6 +16,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/wire/wire_walker.h"
 
 namespace {
 
@@ -699,12 +700,12 @@ TEST_CASE("bad input is InvalidArgument naming the path, never a crash", "[json]
   }
   SECTION("deep nesting") {
     std::string deep_value = R"({"stringValue":"x"})";
-    for (int i = 0; i < 40; ++i) deep_value = R"({"arrayValue":{"values":[)" + deep_value + "]}}";
+    for (int i = 0; i < 60; ++i) deep_value = R"({"arrayValue":{"values":[)" + deep_value + "]}}";
     const std::string error = DecodeError(
         Signal::kLogs, R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" + deep_value + "}]}]}]}");
     CHECK(
         error.starts_with("resourceLogs[0].scopeLogs[0].logRecords[0].body.arrayValue.values[0].arrayValue"));
-    CHECK(error.ends_with("nested deeper than 64 messages"));
+    CHECK(error.ends_with("nested deeper than 100 messages"));
     const std::string brackets = R"({"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
     CHECK(DecodeError(Signal::kTraces, brackets).starts_with("invalid JSON"));
     std::string ok_value = R"({"stringValue":"x"})";
@@ -714,6 +715,45 @@ TEST_CASE("bad input is InvalidArgument naming the path, never a crash", "[json]
         MustDecode<LogsRequest>(Signal::kLogs, R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" +
                                                    ok_value + "}]}]}]}"));
   }
+}
+
+// One nesting limit on one count: the same log body nested n deep is accepted
+// over JSON exactly when the wire walker accepts it over protobuf.
+TEST_CASE("JSON and protobuf share one nesting limit", "[json]") {
+  for (bool kvlist : {false, true}) {
+    int deepest_json = 0, deepest_wire = 0;
+    for (int n = 1; n < 60; ++n) {
+      LogsRequest req;
+      auto* body = req.add_resource_logs()->add_scope_logs()->add_log_records()->mutable_body();
+      std::string json_body = R"({"intValue":"42"})";
+      for (int i = 1; i < n; ++i) {
+        if (kvlist) {
+          auto* kv = body->mutable_kvlist_value()->add_values();
+          kv->set_key("k");
+          body = kv->mutable_value();
+          json_body = R"({"kvlistValue":{"values":[{"key":"k","value":)" + json_body + "}]}}";
+        } else {
+          body = body->mutable_array_value()->add_values();
+          json_body = R"({"arrayValue":{"values":[)" + json_body + "]}}";
+        }
+      }
+      body->set_int_value(42);
+      const std::string wire = req.SerializeAsString();
+      const std::string json =
+          R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" + json_body + "}]}]}]}";
+      if (otlpd::wire::ValidateAndCount(Signal::kLogs, wire).ok()) deepest_wire = n;
+      auto decoded = DecodeRequest(Signal::kLogs, json);
+      if (decoded.ok()) {
+        deepest_json = n;
+        CHECK(*decoded == wire);
+        CHECK(EncodeRequest(Signal::kLogs, wire).ok());  // and it can be written out again
+      }
+    }
+    CAPTURE(kvlist);
+    CHECK(deepest_wire == (kvlist ? 33 : 49));  // the limit (100) sits inside the loop's range
+    CHECK(deepest_json == deepest_wire);
+  }
+  CHECK(otlpd::wire::kMaxNestingDepth == 100);
 }
 
 TEST_CASE("encoder reads any valid wire form the way protobuf does", "[json]") {

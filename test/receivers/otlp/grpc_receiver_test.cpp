@@ -20,6 +20,7 @@
 using namespace otlpd;
 using namespace opentelemetry::proto;
 using receivers::otlp::Config;
+using receivers::otlp::GrpcConfig;
 using receivers::otlp::OtlpReceiver;
 using test::TraceRequest;
 
@@ -177,4 +178,63 @@ TEST_CASE("otlp receiver config errors name the key path") {
   CHECK_THAT(
       decode("protocols:\n  grpc:\n    keepalive:\n      server_parameters:\n        time: 5 parsecs\n"),
       Catch::Matchers::Contains("keepalive.server_parameters.time"));
+}
+
+TEST_CASE("gRPC hardening keys: defaults, otelcol's 0, and bad values") {
+  auto decode = [](const std::string& yaml) {
+    auto node = config::ParseYaml(yaml, "r.yaml");
+    config::MapDecoder d(node, "receivers.otlp");
+    return Config::Decode(d);
+  };
+  auto error = [&](const std::string& yaml) -> std::string {
+    try {
+      decode(yaml);
+    } catch (const config::Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const GrpcConfig defaults = *decode("protocols:\n  grpc:\n").grpc;
+  CHECK(defaults.max_concurrent_streams == 100);
+  CHECK(defaults.request_receive_timeout == std::chrono::seconds(30));
+  CHECK(defaults.ReceiveMemoryBytes() == 48u << 20);
+  // A larger message limit raises the quota to two messages.
+  CHECK(decode("protocols:\n  grpc:\n    max_recv_msg_size_mib: 64\n").grpc->ReceiveMemoryBytes() ==
+        128u << 20);
+  // otelcol's explicit 0 keeps its meaning: no stream limit, no timeout.
+  const GrpcConfig zero =
+      *decode("protocols:\n  grpc:\n    max_concurrent_streams: 0\n    request_receive_timeout: 0s\n").grpc;
+  CHECK(zero.max_concurrent_streams == 0);
+  CHECK(zero.request_receive_timeout.count() == 0);
+  CHECK(decode("protocols:\n  grpc:\n    max_receive_memory_mib: 8\n").grpc->ReceiveMemoryBytes() ==
+        8u << 20);
+  CHECK_THAT(error("protocols:\n  grpc:\n    max_recv_msg_size_mib: 16\n    max_receive_memory_mib: 8\n"),
+             Catch::Matchers::Contains("r.yaml:4:") &&
+                 Catch::Matchers::Contains("receivers.otlp.protocols.grpc.max_receive_memory_mib"));
+  CHECK_THAT(error("protocols:\n  grpc:\n    request_receive_timeout: -1s\n"),
+             Catch::Matchers::Contains("request_receive_timeout: must not be negative"));
+}
+
+TEST_CASE("gRPC receiver cancels a call whose message does not arrive within request_receive_timeout") {
+  Fixture f("    request_receive_timeout: 200ms\n");
+  grpc::GenericStub stub(f.channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  // A streaming call that never writes its message.
+  auto call = stub.PrepareCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  grpc::Status status;
+  void* tag = nullptr;
+  bool ok = false;
+  REQUIRE(cq.Next(&tag, &ok));  // started
+  call->Finish(&status, reinterpret_cast<void*>(2));
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(20);
+  REQUIRE(cq.AsyncNext(&tag, &ok, deadline) == grpc::CompletionQueue::GOT_EVENT);
+  CHECK(tag == reinterpret_cast<void*>(2));
+  CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
+  CHECK(f.SendTraces(TraceRequest(1)).ok());
+  ctx.TryCancel();
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
