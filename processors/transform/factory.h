@@ -1,0 +1,9 @@
+#pragma once
+
+#include "pipeline/factory.h"
+
+namespace otlpd::processors::transform {
+
+ProcessorFactory TransformProcessorFactory();
+
+}  // namespace otlpd::processors::transform
