@@ -1493,24 +1493,34 @@ ContextKind InferContext(Signal signal, const std::vector<std::string>& statemen
   }
   // When the candidate lacks a used enum or function, the more specific
   // contexts of the signal are tried in order.
+  // A bare converter name given as an argument (replace_pattern's
+  // `function`, e.g. SHA256) reads as an enum here and fails inference, as
+  // it does in otelcol v0.161.0; the grouped form with `context:` accepts it.
+  std::string missing;
   auto fits = [&](ContextKind k) {
     for (const std::string& e : enums) {
-      if (!EnumValue(k, e) && FindFunction(e) == nullptr) return false;
+      if (!EnumValue(k, e)) {
+        missing = "the enum symbol \"" + e + "\"";
+        return false;
+      }
     }
     for (const std::string& f : funcs) {
       const FunctionSpec* spec = FindFunction(f);
       if (spec && !spec->contexts.empty() &&
           std::find(spec->contexts.begin(), spec->contexts.end(), k) == spec->contexts.end()) {
+        missing = "the function \"" + f + "\"";
         return false;
       }
     }
     return true;
   };
   if (fits(*candidate)) return *candidate;
+  const std::string first_missing = missing;
   for (ContextKind k : signal_contexts) {
     if (static_cast<int>(k) > static_cast<int>(*candidate) && fits(k)) return k;
   }
-  return *candidate;
+  throw SyntaxError(-1, "unable to infer a valid context from statements: inferred context \"" +
+                            std::string(ContextName(*candidate)) + "\" does not support " + first_missing);
 }
 
 std::optional<ErrorMode> ParseErrorMode(std::string_view text) {

@@ -234,14 +234,14 @@ std::string Sprintf1(const std::string& format, const std::string& s) {
   return out;
 }
 
-// replace_pattern with a function: each match is expanded, hashed (or the
-// like) and replaced at its first occurrence in the running string, as
-// otelcol's applyReplaceFunction does.
+// replace_pattern with a function: each match is expanded, passed to the
+// converter (SHA256, ...), formatted, and written at the match's position
+// (ottlfuncs applyOptReplaceFunction, v0.161.0).
 Result<std::string> ReplaceWithFunction(const RE2& re, const std::string& original,
                                         const std::string& replacement, const std::string& fn,
                                         const std::string& format) {
-  std::string updated = original;
-  std::vector<std::pair<std::string, std::string>> edits;
+  std::string out;
+  std::size_t last = 0;
   Status failed;
   ForEachMatch(re, original, [&](std::size_t a0, std::size_t a1, const std::vector<re2::StringPiece>& g) {
     if (!failed.ok()) return;
@@ -249,18 +249,16 @@ Result<std::string> ReplaceWithFunction(const RE2& re, const std::string& origin
     Expand(re, replacement, g, expanded);
     Result<Value> v = CallConverterOnString(fn, expanded);
     if (!v.ok() || v->kind() != Value::Kind::kString) {
-      failed = v.ok() ? Status::InvalidArgument("replacement value is not a string") : v.status();
+      failed = v.ok() ? Status::InvalidArgument("the replacement value must be a string") : v.status();
       return;
     }
-    std::string value = format.empty() ? v->as_string() : Sprintf1(format, v->as_string());
-    edits.emplace_back(original.substr(a0, a1 - a0), std::move(value));
+    out.append(original, last, a0 - last);
+    out += format.empty() ? v->as_string() : Sprintf1(format, v->as_string());
+    last = a1;
   });
   if (!failed.ok()) return failed;
-  for (const auto& [match, value] : edits) {
-    const std::size_t at = updated.find(match);
-    if (at != std::string::npos) updated.replace(at, match.size(), value);
-  }
-  return updated;
+  out.append(original, std::min(last, original.size()), std::string::npos);
+  return out;
 }
 
 std::string Digest(const EVP_MD* md, std::string_view data) {
@@ -318,9 +316,11 @@ Editor MakeDeleteKey(Args& a) {
   MapFn target = a.MapTarget(0);
   const std::string key = a.LiteralString(1);
   return MapEditor(target, [key](Attrs& m) {
+    // pcommon's Map.Remove moves the last entry into the freed slot.
     for (int i = 0; i < m.size(); ++i) {
       if (m.Get(i).key() == key) {
-        m.DeleteSubrange(i, 1);
+        if (i != m.size() - 1) m.SwapElements(i, m.size() - 1);
+        m.RemoveLast();
         break;
       }
     }
@@ -422,6 +422,23 @@ Editor MakeReplaceAllPatterns(Args& a) {
         if (out.ok()) *s = *out;  // a failing function skips the item
       }
     }
+    if (keys) {
+      // otelcol rebuilds the map with PutEmpty: a renamed key that meets an
+      // existing one overwrites it in the first one's place.
+      Attrs out;
+      for (KeyValue& kv : **m) {
+        KeyValue* existing = nullptr;
+        for (KeyValue& o : out) {
+          if (o.key() == kv.key()) existing = &o;
+        }
+        if (existing != nullptr) {
+          existing->mutable_value()->Swap(kv.mutable_value());
+        } else {
+          out.Add()->Swap(&kv);
+        }
+      }
+      (*m)->Swap(&out);
+    }
     return Status::Ok();
   };
 }
@@ -482,8 +499,8 @@ Editor MakeTruncateAll(Args& a) {
   const bool utf8_safe = a.Has(2) ? a.LiteralBool(2) : true;
   const std::string marker = a.Has(3) ? a.LiteralString(3) : "";
   if (static_cast<std::int64_t>(marker.size()) > limit) {
-    a.Fail(3, "truncation marker length (" + std::to_string(marker.size()) +
-                  ") cannot be greater than limit (" + std::to_string(limit) + ")");
+    a.Fail(3, "invalid truncation marker for truncate_all function, length of marker " +
+                  std::to_string(marker.size()) + " cannot be greater than limit " + std::to_string(limit));
   }
   const auto lim = static_cast<std::size_t>(limit);
   return MapEditor(target, [lim, utf8_safe, marker](Attrs& m) {
@@ -558,65 +575,71 @@ Editor MakeMergeMaps(Args& a) {
   };
 }
 
-void Flatten(Attrs& out, std::map<std::string, int>& seen, const Attrs& in, const std::string& prefix,
-             std::int64_t depth, std::int64_t max_depth, bool resolve);
-
-void FlattenPut(Attrs& out, std::map<std::string, int>& seen, std::string key, const AnyValue& v,
-                bool resolve) {
-  if (resolve) {
-    auto it = seen.find(key);
-    if (it != seen.end()) {
-      std::string alt;
-      do {
-        alt = key + "." + std::to_string(it->second++);
-      } while (seen.count(alt));
-      seen[alt] = 0;
-      key = alt;
-    } else {
-      seen[key] = 0;
-    }
-  } else {
-    for (KeyValue& kv : out) {
-      if (kv.key() == key) {
-        *kv.mutable_value() = v;
-        return;
-      }
+// pcommon Map.PutEmpty: an existing key keeps its place, its value cleared.
+AnyValue* PutEmpty(Attrs& m, const std::string& key) {
+  for (KeyValue& kv : m) {
+    if (kv.key() == key) {
+      kv.mutable_value()->Clear();
+      return kv.mutable_value();
     }
   }
-  KeyValue* kv = out.Add();
+  KeyValue* kv = m.Add();
   kv->set_key(key);
-  *kv->mutable_value() = v;
+  return kv->mutable_value();
 }
 
-void FlattenSlice(Attrs& out, std::map<std::string, int>& seen, const AnyValue& slice, const std::string& key,
-                  std::int64_t depth, std::int64_t max_depth, bool resolve) {
-  const auto& items = slice.array_value().values();
-  for (int i = 0; i < items.size(); ++i) {
-    const std::string k = resolve ? key : key + "." + std::to_string(i);
-    const AnyValue& item = items.Get(i);
-    if (item.has_kvlist_value() && depth < max_depth) {
-      Flatten(out, seen, item.kvlist_value().values(), k + ".", depth + 1, max_depth, resolve);
-    } else if (item.has_array_value() && depth < max_depth) {
-      FlattenSlice(out, seen, item, k, depth + 1, max_depth, resolve);
-    } else {
-      FlattenPut(out, seen, k, item, resolve);
-    }
-  }
-}
+// A line-by-line port of ottlfuncs/func_flatten.go (v0.161.0), quirks
+// included: elements of a nested slice get no '.' before their index.
+struct Flattener {
+  Attrs result;
+  std::map<std::string, int> existing;
+  bool resolve = false;
+  std::int64_t max_depth = 0;
 
-void Flatten(Attrs& out, std::map<std::string, int>& seen, const Attrs& in, const std::string& prefix,
-             std::int64_t depth, std::int64_t max_depth, bool resolve) {
-  for (const KeyValue& kv : in) {
-    const std::string key = prefix + kv.key();
-    if (kv.value().has_kvlist_value() && depth < max_depth) {
-      Flatten(out, seen, kv.value().kvlist_value().values(), key + ".", depth + 1, max_depth, resolve);
-    } else if (kv.value().has_array_value() && depth < max_depth) {
-      FlattenSlice(out, seen, kv.value(), key, depth + 1, max_depth, resolve);
+  void Map(const Attrs& m, std::string prefix, std::int64_t depth) {
+    if (!prefix.empty()) prefix += ".";
+    for (const KeyValue& kv : m) Value(kv.key(), kv.value(), depth, prefix);
+  }
+  void Slice(const AnyValue& s, const std::string& prefix, std::int64_t depth) {
+    const auto& items = s.array_value().values();
+    for (int i = 0; i < items.size(); ++i) Value(std::to_string(i), items.Get(i), depth + 1, prefix);
+  }
+  void Value(const std::string& k, const AnyValue& v, std::int64_t depth, const std::string& prefix) {
+    if (v.has_kvlist_value() && depth < max_depth) {
+      Map(v.kvlist_value().values(), prefix + k, depth + 1);
+    } else if (v.has_array_value() && depth < max_depth) {
+      const auto& items = v.array_value().values();
+      for (int i = 0; i < items.size(); ++i) {
+        const AnyValue& item = items.Get(i);
+        const std::string indexed = prefix + k + "." + std::to_string(i);
+        if (item.has_kvlist_value() && depth + 1 < max_depth) {
+          Map(item.kvlist_value().values(), indexed, depth + 2);
+        } else if (item.has_array_value() && depth + 1 < max_depth) {
+          Slice(item, indexed, depth + 2);
+        } else if (resolve) {
+          Conflict(prefix + k, item);
+        } else {
+          *PutEmpty(result, indexed) = item;
+        }
+      }
+    } else if (resolve) {
+      Conflict(prefix + k, v);
     } else {
-      FlattenPut(out, seen, key, kv.value(), resolve);
+      *PutEmpty(result, prefix + k) = v;
     }
   }
-}
+  void Conflict(const std::string& key, const AnyValue& v) {
+    bool exists = false;
+    for (const KeyValue& kv : result) exists = exists || kv.key() == key;
+    if (exists) {
+      const std::string new_key = key + "." + std::to_string(existing[key]++);
+      *PutEmpty(result, new_key) = v;
+    } else {
+      existing[key] = 0;
+      *PutEmpty(result, key) = v;
+    }
+  }
+};
 
 Editor MakeFlatten(Args& a) {
   MapFn target = a.MapTarget(0);
@@ -629,10 +652,11 @@ Editor MakeFlatten(Args& a) {
   }
   const bool resolve = a.Has(3) ? a.LiteralBool(3) : false;
   return MapEditor(target, [prefix, depth, resolve](Attrs& m) {
-    Attrs out;
-    std::map<std::string, int> seen;
-    Flatten(out, seen, m, prefix.empty() ? "" : prefix + ".", 0, depth, resolve);
-    m.Swap(&out);
+    Flattener f;
+    f.resolve = resolve;
+    f.max_depth = depth;
+    f.Map(m, prefix, 0);
+    m.Swap(&f.result);
     return Status::Ok();
   });
 }
@@ -788,7 +812,13 @@ Getter MakeLen(Args& a) {
       case Value::Kind::kBytes: return Value::Int(static_cast<std::int64_t>(v.as_bytes().data.size()));
       case Value::Kind::kMap: return Value::Int(v.as_map().kvlist_value().values_size());
       case Value::Kind::kSlice: return Value::Int(v.as_slice().array_value().values_size());
-      default: return Status::InvalidArgument("Len: unsupported target type");
+      default:
+        return Status::InvalidArgument("Len: unsupported target type " +
+                                       std::string(v.is_nil() ? "<nil>" : v.TypeName()) +
+                                       ". target arg must be of type string, []any, map[string]any, "
+                                       "pcommon.Map, pcommon.Slice, pcommon.Value "
+                                       "(of type String, Map, Slice) or a supported slice type from the "
+                                       "plog, pmetric or ptrace packages");
     }
   });
 }

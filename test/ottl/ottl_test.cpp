@@ -295,7 +295,8 @@ TEST_CASE("span paths read and write, with ancestors and nested keys") {
 TEST_CASE("editors on maps") {
   SpanFixture f;
   f.Run("delete_key(attributes, \"user\")");
-  CHECK(f.Keys() == std::vector<std::string>{"http.route", "count", "ratio"});
+  CHECK(f.Keys() ==
+        std::vector<std::string>{"http.route", "ratio", "count"});  // last moves in, as pdata does
   f.Run("delete_matching_keys(attributes, \"^r\")");
   CHECK(f.Keys() == std::vector<std::string>{"http.route", "count"});
   f.Attr("a1", "x");
@@ -402,7 +403,7 @@ TEST_CASE("converters") {
   CHECK(f.Eval("String({\"b\": 1, \"a\": [true]})").as_string() == "{\"a\":[true],\"b\":1}");
   CHECK(f.Eval("String(1.0)").as_string() == "1");
   CHECK(f.Eval("Len(name)").as_int() == 11);
-  CHECK(f.EvalError("Len(1)").message() == "Len: unsupported target type");
+  CHECK(f.EvalError("Len(1)").message().find("Len: unsupported target type int64. target arg must be") == 0);
   CHECK(f.Eval("ParseJSON(\"[1, \\\"a\\\"]\")[0]").as_double() == 1.0);
   CHECK(f.EvalError("ParseJSON(\"1\")").message().find("to JSON object") != std::string::npos);
   CHECK(f.Eval("SHA256(\"abc\")").as_string() ==
