@@ -35,6 +35,17 @@ bool ContextOfSignal(ContextKind k, Signal s) {
 void AddGroups(Config& c, Signal signal, const config::Node* node, const std::string& path) {
   if (!NonEmpty(node)) return;
   for (const ottl::Group& g : ottl::DecodeGroups(*node, path, false)) {
+    // otelcol v0.161.0 parses context-inferred conditions with the standard
+    // converters only: IsRootSpan() (a filter extra) makes inference fail.
+    if (!g.context) {
+      for (const ottl::LocatedText& t : g.conditions) {
+        if (t.text.find("IsRootSpan(") != std::string::npos) {
+          throw config::Error(t.mark, t.path,
+                              "unable to infer context from conditions: IsRootSpan() is not available to "
+                              "context-inferred conditions (use traces.span, or a group with context: span)");
+        }
+      }
+    }
     ConditionGroup out;
     out.context = ottl::GroupContext(g, signal);
     if (!ContextOfSignal(out.context, signal)) {

@@ -262,7 +262,7 @@ std::string Num() { return std::to_string(Rand(120) - 20); }
 
 // Conditions for a context; `p` prefixes its own paths ("span." or "").
 std::string SpanCondition(const std::string& p) {
-  switch (Rand(14)) {
+  switch (Rand(17)) {
     case 0: return p + "attributes[" + Key() + "] == " + Q(Pick(kWords));
     case 1: return p + "attributes[" + Key() + "] != nil";
     case 2: return "IsMatch(" + p + "name, " + Q(Pick(kRegex)) + ")";
@@ -281,6 +281,10 @@ std::string SpanCondition(const std::string& p) {
     case 10: return "not (" + p + "attributes[\"flag\"] == true) and " + p + "name != \"\"";
     case 11: return p + "attributes[\"ratio\"] >= " + std::to_string(Rand(100)) + ".5";
     case 12: return "IsMatch(" + p + "attributes[" + Key() + "], " + Q(Pick(kRegex)) + ")";
+    case 13: return "IsRootSpan()";
+    case 14:
+      return p + "trace_id == TraceID(0x0102030405060708090a0b0c0d0e0f10) or " + p + "span_id.string != \"\"";
+    case 15: return p + "kind.string == \"Server\" and " + p + "status.message == \"\"";
     default: return p + "attributes[\"nested\"][\"a0\"] == " + Q(Pick(kWords));
   }
 }
@@ -308,7 +312,9 @@ std::string MetricCondition(const std::string& p) {
 }
 
 std::string PointCondition(const std::string& p) {
-  switch (Rand(4)) {
+  switch (Rand(6)) {
+    case 4: return p + "count > " + std::to_string(Rand(8));
+    case 5: return p + "attributes[" + Key() + "] == nil and metric.type == METRIC_DATA_TYPE_HISTOGRAM";
     case 0: return p + "value_int > " + Num();
     case 1: return p + "value_double < " + std::to_string(Rand(100)) + ".25";
     case 2: return p + "attributes[" + Key() + "] == " + Q(Pick(kWords));
@@ -369,13 +375,17 @@ std::string MapStatement(const std::string& p, const std::string& name) {
 }
 
 std::string SpanStatement(const std::string& p) {
-  switch (Rand(8)) {
+  switch (Rand(10)) {
     case 0: return "set(" + p + "kind.string, \"Client\")";
     case 1:
       return "set(" + p + "status.code, STATUS_CODE_OK) where " + p + "status.code == STATUS_CODE_ERROR";
     case 2: return "set(" + p + "span_id, SpanID(0x0102030405060708))";
     case 3: return "set(" + p + "trace_id.string, \"0102030405060708090a0b0c0d0e0f10\")";
     case 4: return "set(resource.attributes[\"r\"], " + p + "name)";
+    case 5: return "set(" + p + "trace_id, TraceID(" + p + "attributes[" + Key() + "]))";
+    case 6:
+      return "set(" + p + "end_time, " + p + "start_time) where " + p + "end_time - " + p + "start_time > " +
+             p + "end_time - " + p + "end_time";
     default: return MapStatement(p, "name");
   }
 }
@@ -467,7 +477,22 @@ Case RandomCase() {
     std::string context;
     std::vector<std::string> statements;
     std::string prefix;
-    if (c.signal == Signal::kTraces) {
+    if (grouped && Rand(6) == 0) {
+      key = c.signal == Signal::kTraces    ? "trace_statements"
+            : c.signal == Signal::kMetrics ? "metric_statements"
+                                           : "log_statements";
+      context = Rand(2) == 0 ? "resource" : "scope";
+      statements = Several([&] {
+        return context == "resource"
+                   ? MapStatement("", "schema_url")
+                   : Pick(std::vector<std::string>{"set(name, Concat([name, version], \"@\"))",
+                                                   "set(version, \"2\") where name == \"lib\"",
+                                                   MapStatement("", "name")});
+      });
+      c.input = c.signal == Signal::kTraces    ? RandomTraces().SerializeAsString()
+                : c.signal == Signal::kMetrics ? RandomMetrics().SerializeAsString()
+                                               : RandomLogs().SerializeAsString();
+    } else if (c.signal == Signal::kTraces) {
       key = "trace_statements";
       const bool event = Rand(4) == 0;
       context = event ? "spanevent" : "span";
@@ -492,7 +517,7 @@ Case RandomCase() {
     }
     if (grouped) {
       std::string group = "{\"context\": \"" + context + "\", \"statements\": " + List(statements);
-      if (Rand(3) == 0) {
+      if (Rand(3) == 0 && context != "resource" && context != "scope") {
         group += ", \"conditions\": " +
                  List({c.signal == Signal::kLogs ? LogCondition("")
                        : c.signal == Signal::kMetrics
