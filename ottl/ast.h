@@ -74,9 +74,9 @@ struct Expr {
   std::unique_ptr<Path> path;
   std::unique_ptr<Call> call;
   MathOp op = MathOp::kAdd;
-  std::unique_ptr<Expr> lhs, rhs;                     // kMath: both; kNeg: lhs
-  std::vector<Expr> items;                            // kList
-  std::vector<std::pair<std::string, Expr>> entries;  // kMap
+  std::unique_ptr<Expr> lhs, rhs;     // kMath: both; kNeg: lhs
+  std::vector<Expr> items;            // kList: the items; kMap: the values
+  std::vector<std::string> map_keys;  // kMap: the keys, one per item (Expr is incomplete here, so no pair)
   int pos = 0;
 };
 

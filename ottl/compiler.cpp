@@ -1079,7 +1079,8 @@ class Compiler {
       }
       case ast::Expr::Kind::kMap: {
         std::vector<std::pair<std::string, Getter>> entries;
-        for (const auto& [k, v] : e.entries) entries.emplace_back(k, CompileExpr(v));
+        for (std::size_t i = 0; i < e.items.size(); ++i)
+          entries.emplace_back(e.map_keys[i], CompileExpr(e.items[i]));
         return [entries](EvalContext& c) -> Result<Value> {
           AnyValue any;
           auto* m = any.mutable_kvlist_value()->mutable_values();
@@ -1368,7 +1369,7 @@ void CollectExpr(const ast::Expr& e, std::set<std::string>& firsts, std::set<std
       for (const ast::Expr& i : e.items) CollectExpr(i, firsts, enums, funcs);
       break;
     case ast::Expr::Kind::kMap:
-      for (const auto& kv : e.entries) CollectExpr(kv.second, firsts, enums, funcs);
+      for (const ast::Expr& v : e.items) CollectExpr(v, firsts, enums, funcs);
       break;
     default: break;
   }

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <vector>
 
 namespace otlpd::ottl {
@@ -344,43 +346,50 @@ class Parser {
   ast::BoolExpr BoolValueNoNot() {
     const std::size_t save = pos_;
     const int start = Peek().pos;
-    // A comparison first, as participle tries it first.
+    DepthGuard guard(*this);
+    // A comparison first, as participle tries it first. A failed attempt is
+    // remembered by position so that nested parentheses cost polynomial, not
+    // exponential, time.
     std::optional<SyntaxError> comparison_error;
-    try {
-      ast::Expr lhs = Value();
-      if (Peek().kind == Tok::kCompare) {
-        ast::BoolExpr e;
-        e.kind = ast::BoolExpr::Kind::kCompare;
-        e.pos = start;
-        const std::string op = Next().text;
-        e.op = op == "=="   ? CompareOp::kEq
-               : op == "!=" ? CompareOp::kNe
-               : op == "<"  ? CompareOp::kLt
-               : op == "<=" ? CompareOp::kLe
-               : op == ">"  ? CompareOp::kGt
-                            : CompareOp::kGe;
-        e.lhs = std::make_unique<ast::Expr>(std::move(lhs));
-        e.rhs = std::make_unique<ast::Expr>(Value());
-        return e;
+    if (auto failed = comparison_failed_.find(save); failed != comparison_failed_.end()) {
+      comparison_error = failed->second;
+    } else
+      try {
+        ast::Expr lhs = Value();
+        if (Peek().kind == Tok::kCompare) {
+          ast::BoolExpr e;
+          e.kind = ast::BoolExpr::Kind::kCompare;
+          e.pos = start;
+          const std::string op = Next().text;
+          e.op = op == "=="   ? CompareOp::kEq
+                 : op == "!=" ? CompareOp::kNe
+                 : op == "<"  ? CompareOp::kLt
+                 : op == "<=" ? CompareOp::kLe
+                 : op == ">"  ? CompareOp::kGt
+                              : CompareOp::kGe;
+          e.lhs = std::make_unique<ast::Expr>(std::move(lhs));
+          e.rhs = std::make_unique<ast::Expr>(Value());
+          return e;
+        }
+        // A bare bool or converter is a boolean value by itself.
+        if (lhs.kind == ast::Expr::Kind::kBool) {
+          ast::BoolExpr e;
+          e.kind = ast::BoolExpr::Kind::kConst;
+          e.constant = lhs.b;
+          e.pos = start;
+          return e;
+        }
+        if (lhs.kind == ast::Expr::Kind::kConverter) {
+          ast::BoolExpr e;
+          e.kind = ast::BoolExpr::Kind::kConverter;
+          e.call = std::move(lhs.call);
+          e.pos = start;
+          return e;
+        }
+      } catch (const SyntaxError& err) {
+        comparison_error = err;
+        comparison_failed_.emplace(save, err);
       }
-      // A bare bool or converter is a boolean value by itself.
-      if (lhs.kind == ast::Expr::Kind::kBool) {
-        ast::BoolExpr e;
-        e.kind = ast::BoolExpr::Kind::kConst;
-        e.constant = lhs.b;
-        e.pos = start;
-        return e;
-      }
-      if (lhs.kind == ast::Expr::Kind::kConverter) {
-        ast::BoolExpr e;
-        e.kind = ast::BoolExpr::Kind::kConverter;
-        e.call = std::move(lhs.call);
-        e.pos = start;
-        return e;
-      }
-    } catch (const SyntaxError& err) {
-      comparison_error = err;
-    }
     pos_ = save;
     if (IsPunct("(")) {
       Next();
@@ -397,6 +406,7 @@ class Parser {
 
   // value := nil | bytes | string | bool | enum | map | list | math expression
   ast::Expr Value() {
+    DepthGuard guard(*this);
     const Token& t = Peek();
     ast::Expr e;
     e.pos = t.pos;
@@ -459,7 +469,8 @@ class Parser {
       if (Peek().kind != Tok::kString) Unexpected("a string key");
       std::string key = Next().text;
       Expect(":");
-      e.entries.emplace_back(std::move(key), Value());
+      e.map_keys.push_back(std::move(key));
+      e.items.push_back(Value());
       if (IsPunct(",")) Next();
     }
     Expect("}");
@@ -523,6 +534,7 @@ class Parser {
   }
 
   ast::Expr FactorBody() {
+    DepthGuard guard(*this);
     const Token& t = Peek();
     ast::Expr e;
     e.pos = t.pos;
@@ -663,9 +675,27 @@ class Parser {
     return false;
   }
 
+  // Nesting is bounded so that a hostile statement cannot exhaust the stack.
+  static constexpr int kMaxDepth = 200;
+  struct DepthGuard {
+    explicit DepthGuard(Parser& p) : p_(p) {
+      if (++p_.depth_ > kMaxDepth) {
+        --p_.depth_;
+        throw SyntaxError(p_.Peek().pos,
+                          "expression nested more than " + std::to_string(kMaxDepth) + " levels deep");
+      }
+    }
+    ~DepthGuard() { --p_.depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+    Parser& p_;
+  };
+
   std::string_view text_;
   std::vector<Token> toks_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
+  std::map<std::size_t, SyntaxError> comparison_failed_;
 };
 
 SyntaxError Located(std::string_view what, std::string_view text, const SyntaxError& e) {

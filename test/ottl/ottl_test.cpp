@@ -155,6 +155,13 @@ TEST_CASE("parser: statements, conditions and their errors") {
   CHECK(ParseErr("set(name, 99999999999999999999)").find("value out of range") != std::string::npos);
   CHECK(ParseErr("set(name, \"x\") where name == \"a\" nand true") != "");
   CHECK(ParseErr("set(name, (x) => x)").find("ottl.functions.enableLambda") != std::string::npos);
+  // Deep parentheses parse in polynomial time (failed attempts are
+  // remembered), and nesting is bounded.
+  const std::string deep = std::string(40, '(') + "1 + 1" + std::string(40, ')') + " == 2";
+  CHECK(ParseCondition(std::string(30, '(') + deep + std::string(30, ')')).kind ==
+        ast::BoolExpr::Kind::kCompare);
+  CHECK(ParseErr("set(name, \"x\") where " + std::string(300, '(') + "true" + std::string(300, ')'))
+            .find("nested more than 200 levels deep") != std::string::npos);
 }
 
 TEST_CASE("compiler: unknown functions, paths, enums and arguments are config errors") {
