@@ -7,9 +7,11 @@
 #include "extensions/file_storage/factory.h"
 #include "extensions/health_check/factory.h"
 #include "processors/batch/factory.h"
+#include "processors/filter/factory.h"
 #include "processors/memory_limiter/factory.h"
 #include "processors/probabilistic_sampler/factory.h"
 #include "processors/resource/factory.h"
+#include "processors/transform/factory.h"
 #include "receivers/otlp/factory.h"
 
 namespace otlpd {
@@ -21,6 +23,8 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::memory_limiter::MemoryLimiterProcessorFactory());
   c.processors.push_back(processors::probabilistic_sampler::ProbabilisticSamplerProcessorFactory());
   c.processors.push_back(processors::resource::ResourceProcessorFactory());
+  c.processors.push_back(processors::filter::FilterProcessorFactory());
+  c.processors.push_back(processors::transform::TransformProcessorFactory());
   c.exporters.push_back(exporters::debug::DebugExporterFactory());
   c.exporters.push_back(exporters::file::FileExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpExporterFactory());

@@ -1,0 +1,445 @@
+#include "ottl/value.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include "internal/go_format.h"
+
+namespace otlpd::ottl {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const std::uint32_t n =
+        (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i + 1 == in.size()) {
+    const std::uint32_t n = std::uint8_t(in[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const std::uint32_t n = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
+std::size_t Utf8Len(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+  };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xE0 && c1 < 0xA0) return 0;
+    if (c == 0xED && c1 > 0x9F) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xF0 && c1 < 0x90) return 0;
+    if (c == 0xF4 && c1 > 0x8F) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+// Go encoding/json string escaping with SetEscapeHTML(false) (pcommon's
+// AsString of maps); invalid UTF-8 becomes U+FFFD as Go writes it.
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t n = Utf8Len(s, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    const std::string_view rune = s.substr(i, n);
+    if (rune == "\xE2\x80\xA8") {
+      out += "\\u2028";
+    } else if (rune == "\xE2\x80\xA9") {
+      out += "\\u2029";
+    } else {
+      out += rune;
+    }
+    i += n;
+  }
+  out += '"';
+}
+
+void AppendJsonAny(std::string& out, const AnyValue& v) {
+  switch (v.value_case()) {
+    case AnyValue::kStringValue: AppendJsonString(out, v.string_value()); return;
+    case AnyValue::kBoolValue: out += v.bool_value() ? "true" : "false"; return;
+    case AnyValue::kIntValue: out += std::to_string(v.int_value()); return;
+    case AnyValue::kDoubleValue: AppendGoJsonFloat(out, v.double_value()); return;
+    case AnyValue::kBytesValue: AppendJsonString(out, Base64(v.bytes_value())); return;
+    case AnyValue::kArrayValue: {
+      out += '[';
+      bool first = true;
+      for (const AnyValue& item : v.array_value().values()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonAny(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case AnyValue::kKvlistValue: {
+      // Go marshals a map with sorted keys; the last duplicate wins.
+      std::map<std::string_view, const AnyValue*> sorted;
+      for (const KeyValue& kv : v.kvlist_value().values()) sorted[kv.key()] = &kv.value();
+      out += '{';
+      bool first = true;
+      for (const auto& [key, value] : sorted) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendJsonAny(out, *value);
+      }
+      out += '}';
+      return;
+    }
+    default: out += "null"; return;
+  }
+}
+
+template <class T>
+int Cmp3(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+bool FromOrder(int c, CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return c == 0;
+    case CompareOp::kNe: return c != 0;
+    case CompareOp::kLt: return c < 0;
+    case CompareOp::kLe: return c <= 0;
+    case CompareOp::kGt: return c > 0;
+    case CompareOp::kGe: return c >= 0;
+  }
+  return false;
+}
+
+bool FromEquality(bool equal, CompareOp op) {
+  if (op == CompareOp::kEq) return equal;
+  if (op == CompareOp::kNe) return !equal;
+  return false;
+}
+
+}  // namespace
+
+Value Value::Map(AnyValue any) { return Value(MapValue{std::make_shared<const AnyValue>(std::move(any))}); }
+Value Value::Slice(AnyValue any) {
+  return Value(SliceValue{std::make_shared<const AnyValue>(std::move(any))});
+}
+
+Value Value::FromAny(const AnyValue& any) {
+  switch (any.value_case()) {
+    case AnyValue::kStringValue: return String(any.string_value());
+    case AnyValue::kBoolValue: return Bool(any.bool_value());
+    case AnyValue::kIntValue: return Int(any.int_value());
+    case AnyValue::kDoubleValue: return Double(any.double_value());
+    case AnyValue::kBytesValue: return ByteString(any.bytes_value());
+    case AnyValue::kKvlistValue: return Map(any);
+    case AnyValue::kArrayValue: return Slice(any);
+    default: return Value();
+  }
+}
+
+void Value::ToAny(AnyValue& out) const {
+  switch (kind()) {
+    case Kind::kNil: out.Clear(); return;
+    case Kind::kBool: out.set_bool_value(as_bool()); return;
+    case Kind::kInt: out.set_int_value(as_int()); return;
+    case Kind::kDouble: out.set_double_value(as_double()); return;
+    case Kind::kString: out.set_string_value(as_string()); return;
+    case Kind::kBytes: out.set_bytes_value(as_bytes().data); return;
+    case Kind::kMap: {
+      AnyValue copy = as_map();  // `out` may live inside the source map
+      out = std::move(copy);
+      return;
+    }
+    case Kind::kSlice: {
+      AnyValue copy = as_slice();
+      out = std::move(copy);
+      return;
+    }
+    // Not reachable through set: the setter refuses these types first.
+    case Kind::kTime:
+    case Kind::kDuration: out.Clear(); return;
+  }
+}
+
+std::string_view Value::TypeName() const {
+  switch (kind()) {
+    case Kind::kNil: return "nil";
+    case Kind::kBool: return "bool";
+    case Kind::kInt: return "int64";
+    case Kind::kDouble: return "float64";
+    case Kind::kString: return "string";
+    case Kind::kBytes:
+      return as_bytes().id_size == 16  ? "pcommon.TraceID"
+             : as_bytes().id_size == 8 ? "pcommon.SpanID"
+                                       : "[]uint8";
+    case Kind::kMap: return "pcommon.Map";
+    case Kind::kSlice: return "pcommon.Slice";
+    case Kind::kTime: return "time.Time";
+    case Kind::kDuration: return "time.Duration";
+  }
+  return "unknown";
+}
+
+std::string AnyAsString(const AnyValue& v) {
+  switch (v.value_case()) {
+    case AnyValue::kStringValue: return v.string_value();
+    case AnyValue::kBoolValue: return v.bool_value() ? "true" : "false";
+    case AnyValue::kIntValue: return std::to_string(v.int_value());
+    case AnyValue::kDoubleValue: return GoJsonFloat(v.double_value());
+    case AnyValue::kBytesValue: return Base64(v.bytes_value());
+    case AnyValue::kArrayValue:
+    case AnyValue::kKvlistValue: {
+      std::string out;
+      AppendJsonAny(out, v);
+      return out;
+    }
+    default: return "";
+  }
+}
+
+std::string HexLower(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string JsonOf(const Value& v) {
+  std::string out;
+  switch (v.kind()) {
+    case Value::Kind::kNil: return "null";
+    case Value::Kind::kBool: return v.as_bool() ? "true" : "false";
+    case Value::Kind::kInt: return std::to_string(v.as_int());
+    case Value::Kind::kDouble: AppendGoJsonFloat(out, v.as_double()); return out;
+    case Value::Kind::kString: AppendJsonString(out, v.as_string()); return out;
+    case Value::Kind::kBytes: AppendJsonString(out, Base64(v.as_bytes().data)); return out;
+    case Value::Kind::kMap: AppendJsonAny(out, v.as_map()); return out;
+    case Value::Kind::kSlice: AppendJsonAny(out, v.as_slice()); return out;
+    case Value::Kind::kTime: return std::to_string(v.as_time());
+    case Value::Kind::kDuration: return std::to_string(v.as_duration());
+  }
+  return out;
+}
+
+std::optional<std::string> StringLike(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNil: return std::nullopt;
+    case Value::Kind::kString: return v.as_string();
+    case Value::Kind::kBytes: return HexLower(v.as_bytes().data);
+    case Value::Kind::kMap: return AnyAsString(v.as_map());
+    case Value::Kind::kSlice: return AnyAsString(v.as_slice());
+    default: return JsonOf(v);
+  }
+}
+
+bool Compare(const Value& a, const Value& b, CompareOp op) {
+  using K = Value::Kind;
+  const K ka = a.kind();
+  const K kb = b.kind();
+  if (ka == K::kNil || kb == K::kNil) {
+    if (ka == kb) return op == CompareOp::kEq || op == CompareOp::kLe || op == CompareOp::kGe;
+    return op == CompareOp::kNe;
+  }
+  if (ka == K::kInt && kb == K::kInt) return FromOrder(Cmp3(a.as_int(), b.as_int()), op);
+  if ((ka == K::kInt || ka == K::kDouble) && (kb == K::kInt || kb == K::kDouble)) {
+    const double x = ka == K::kInt ? static_cast<double>(a.as_int()) : a.as_double();
+    const double y = kb == K::kInt ? static_cast<double>(b.as_int()) : b.as_double();
+    // NaN compares false everywhere but !=, as in Go.
+    if (std::isnan(x) || std::isnan(y)) return op == CompareOp::kNe;
+    return FromOrder(Cmp3(x, y), op);
+  }
+  if (ka != kb) return op == CompareOp::kNe;
+  switch (ka) {
+    case K::kString: return FromOrder(a.as_string().compare(b.as_string()), op);
+    case K::kBool: return FromOrder(Cmp3(a.as_bool(), b.as_bool()), op);
+    case K::kBytes: {
+      const Bytes& x = a.as_bytes();
+      const Bytes& y = b.as_bytes();
+      if (x.id_size != y.id_size) return op == CompareOp::kNe;
+      // TraceID/SpanID are Go arrays: only == and != are defined.
+      if (x.id_size != 0) return FromEquality(x.data == y.data, op);
+      return FromOrder(x.data.compare(y.data), op);
+    }
+    case K::kTime: return FromOrder(Cmp3(a.as_time(), b.as_time()), op);
+    case K::kDuration: return FromOrder(Cmp3(a.as_duration(), b.as_duration()), op);
+    case K::kMap: return FromEquality(AnyAsString(a.as_map()) == AnyAsString(b.as_map()), op);
+    case K::kSlice: return FromEquality(AnyAsString(a.as_slice()) == AnyAsString(b.as_slice()), op);
+    default: return op == CompareOp::kNe;
+  }
+}
+
+Result<Value> Arith(const Value& a, const Value& b, MathOp op) {
+  using K = Value::Kind;
+  const K ka = a.kind();
+  const K kb = b.kind();
+  if (ka == K::kTime || ka == K::kDuration) {
+    if (op == MathOp::kMul || op == MathOp::kDiv) {
+      return Status::InvalidArgument(
+          "only addition and subtraction are supported for time.Time and time.Duration");
+    }
+    if (ka == K::kTime && kb == K::kDuration) {
+      const std::int64_t d = b.as_duration();
+      return Value::TimeNs(op == MathOp::kAdd ? a.as_time() + d : a.as_time() - d);
+    }
+    if (ka == K::kTime && kb == K::kTime && op == MathOp::kSub)
+      return Value::DurationNs(a.as_time() - b.as_time());
+    if (ka == K::kDuration && kb == K::kDuration) {
+      return Value::DurationNs(op == MathOp::kAdd ? a.as_duration() + b.as_duration()
+                                                  : a.as_duration() - b.as_duration());
+    }
+    if (ka == K::kDuration && kb == K::kTime && op == MathOp::kAdd)
+      return Value::TimeNs(b.as_time() + a.as_duration());
+    return Status::InvalidArgument(std::string("unsupported operation on ") + std::string(a.TypeName()) +
+                                   " and " + std::string(b.TypeName()));
+  }
+  if (ka != K::kInt && ka != K::kDouble) {
+    return Status::InvalidArgument(JsonOf(a) + " must be int64, float64, time.Time or time.Duration");
+  }
+  if (kb != K::kInt && kb != K::kDouble)
+    return Status::InvalidArgument(JsonOf(b) + " must be int64 or float64");
+  if (ka == K::kInt && kb == K::kInt) {
+    // Go wraps on overflow: compute in unsigned.
+    const auto x = static_cast<std::uint64_t>(a.as_int());
+    const auto y = static_cast<std::uint64_t>(b.as_int());
+    switch (op) {
+      case MathOp::kAdd: return Value::Int(static_cast<std::int64_t>(x + y));
+      case MathOp::kSub: return Value::Int(static_cast<std::int64_t>(x - y));
+      case MathOp::kMul: return Value::Int(static_cast<std::int64_t>(x * y));
+      case MathOp::kDiv:
+        if (b.as_int() == 0) return Status::InvalidArgument("attempted to divide by 0");
+        if (b.as_int() == -1) return Value::Int(static_cast<std::int64_t>(0 - x));  // MinInt / -1 wraps
+        return Value::Int(a.as_int() / b.as_int());
+    }
+  }
+  const double x = ka == K::kInt ? static_cast<double>(a.as_int()) : a.as_double();
+  const double y = kb == K::kInt ? static_cast<double>(b.as_int()) : b.as_double();
+  switch (op) {
+    case MathOp::kAdd: return Value::Double(x + y);
+    case MathOp::kSub: return Value::Double(x - y);
+    case MathOp::kMul: return Value::Double(x * y);
+    case MathOp::kDiv:
+      if (y == 0) return Status::InvalidArgument("attempted to divide by 0");
+      return Value::Double(x / y);
+  }
+  return Status::Internal("bad math op");
+}
+
+std::optional<std::int64_t> GoParseInt(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::size_t i = 0;
+  bool neg = false;
+  if (s[0] == '+' || s[0] == '-') {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i == s.size()) return std::nullopt;
+  unsigned __int128 n = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    n = n * 10 + static_cast<unsigned>(s[i] - '0');
+    if (n > (static_cast<unsigned __int128>(1) << 63)) return std::nullopt;
+  }
+  if (!neg && n == (static_cast<unsigned __int128>(1) << 63)) return std::nullopt;
+  return neg ? static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(n)) : static_cast<std::int64_t>(n);
+}
+
+std::optional<double> GoParseFloat(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view body = lower;
+  bool neg = false;
+  if (body[0] == '+' || body[0] == '-') {
+    neg = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  if (body == "inf" || body == "infinity") return neg ? -HUGE_VAL : HUGE_VAL;
+  if (body == "nan") return std::nan("");
+  // Decimal syntax only (digits, one point, exponent); underscores and hex
+  // floats are rare in telemetry and refused here.
+  bool digits = false;
+  std::size_t i = 0;
+  while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, digits = true;
+  if (i < body.size() && body[i] == '.') {
+    ++i;
+    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, digits = true;
+  }
+  if (!digits) return std::nullopt;
+  if (i < body.size() && body[i] == 'e') {
+    ++i;
+    if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
+    bool exp_digits = false;
+    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, exp_digits = true;
+    if (!exp_digits) return std::nullopt;
+  }
+  if (i != body.size()) return std::nullopt;
+  const std::string text(s);
+  errno = 0;
+  const double d = std::strtod(text.c_str(), nullptr);
+  if (errno == ERANGE && std::isinf(d)) return std::nullopt;
+  return d;
+}
+
+std::optional<bool> GoParseBool(std::string_view s) {
+  if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
+  if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False") return false;
+  return std::nullopt;
+}
+
+}  // namespace otlpd::ottl

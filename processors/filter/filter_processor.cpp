@@ -1,0 +1,151 @@
+#include "processors/filter/filter_processor.h"
+
+#include <google/protobuf/arena.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "ottl/config.h"
+#include "ottl/walk.h"
+
+namespace otlpd::processors::filter {
+namespace {
+
+using ottl::ContextKind;
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool ItemLevel(ContextKind k) { return k != ContextKind::kResource && k != ContextKind::kScope; }
+
+// Empty containers go, as otelcol prunes them: scopes without items when an
+// item-level condition ran, resources without scopes always.
+bool Prune(ottl::TracesRequest& req, bool items, bool) {
+  int removed = 0;
+  for (auto& rs : *req.mutable_resource_spans()) {
+    if (items)
+      removed += ottl::RemoveIf(*rs.mutable_scope_spans(), [](auto& ss) { return ss.spans_size() == 0; });
+  }
+  removed +=
+      ottl::RemoveIf(*req.mutable_resource_spans(), [](auto& rs) { return rs.scope_spans_size() == 0; });
+  return removed > 0;
+}
+
+bool Prune(ottl::MetricsRequest& req, bool items, bool points) {
+  int removed = 0;
+  for (auto& rm : *req.mutable_resource_metrics()) {
+    for (auto& sm : *rm.mutable_scope_metrics()) {
+      if (points) {
+        // A metric whose data points are all gone goes; one without any
+        // data type stays.
+        removed += ottl::RemoveIf(*sm.mutable_metrics(), [](ottl::metricspb::Metric& m) {
+          return m.data_case() != ottl::metricspb::Metric::DATA_NOT_SET && ottl::DataPointCount(m) == 0;
+        });
+      }
+    }
+    if (items)
+      removed += ottl::RemoveIf(*rm.mutable_scope_metrics(), [](auto& sm) { return sm.metrics_size() == 0; });
+  }
+  removed +=
+      ottl::RemoveIf(*req.mutable_resource_metrics(), [](auto& rm) { return rm.scope_metrics_size() == 0; });
+  return removed > 0;
+}
+
+bool Prune(ottl::LogsRequest& req, bool items, bool) {
+  int removed = 0;
+  for (auto& rl : *req.mutable_resource_logs()) {
+    if (items)
+      removed +=
+          ottl::RemoveIf(*rl.mutable_scope_logs(), [](auto& sl) { return sl.log_records_size() == 0; });
+  }
+  removed += ottl::RemoveIf(*req.mutable_resource_logs(), [](auto& rl) { return rl.scope_logs_size() == 0; });
+  return removed > 0;
+}
+
+int ResourceCount(const ottl::TracesRequest& r) { return r.resource_spans_size(); }
+int ResourceCount(const ottl::MetricsRequest& r) { return r.resource_metrics_size(); }
+int ResourceCount(const ottl::LogsRequest& r) { return r.resource_logs_size(); }
+
+template <class Request>
+Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGroup>& groups) {
+  google::protobuf::Arena arena;
+  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
+  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("malformed request");
+  }
+  FilterResult out;
+  out.items_before = ottl::CountItems(*req);
+  bool changed = false;
+  bool items = false;
+  bool points = false;
+  const std::int64_t now = NowNs();
+  for (const ConditionGroup& g : groups) {
+    items = items || ItemLevel(g.context);
+    points = points || g.context == ContextKind::kDataPoint;
+    // OR over the conditions; a failing condition counts as false (the
+    // item stays) and, under propagate, fails the request at the end.
+    ottl::ItemFn fn = [&](ottl::EvalContext& ctx) -> Result<bool> {
+      for (const ottl::Condition& c : g.conditions) {
+        Result<bool> r = c.Eval(ctx);
+        if (!r.ok()) {
+          if (g.error_mode == ottl::ErrorMode::kPropagate) {
+            if (out.error.ok()) {
+              out.error = Status::InvalidArgument("failed to eval condition: " + c.text() + ", " +
+                                                  r.status().message());
+            }
+            return false;
+          }
+          ottl::WarnIgnored(g.error_mode, "eval condition", c.text(), r.status());
+          continue;
+        }
+        if (*r) {
+          changed = true;
+          return true;
+        }
+      }
+      return false;
+    };
+    Status s = ottl::Walk(*req, g.context, fn, now);
+    if (!s.ok()) return s;
+  }
+  changed = Prune(*req, items, points) || changed;
+  out.items_after = ottl::CountItems(*req);
+  out.empty = ResourceCount(*req) == 0;
+  if (changed && !out.empty) out.bytes = req->SerializeAsString();
+  return out;
+}
+
+}  // namespace
+
+Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
+                                   const std::vector<ConditionGroup>& groups) {
+  switch (signal) {
+    case Signal::kTraces: return Run<ottl::TracesRequest>(request, groups);
+    case Signal::kMetrics: return Run<ottl::MetricsRequest>(request, groups);
+    case Signal::kLogs: return Run<ottl::LogsRequest>(request, groups);
+  }
+  return Status::Internal("unknown signal");
+}
+
+Status FilterProcessor::Consume(const PayloadPtr& payload) {
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  if (groups.empty()) return next_->Consume(payload);
+  Result<FilterResult> r = FilterRequest(signal_, payload->bytes, groups);
+  if (!r.ok()) return r.status();
+  if (telemetry_ != nullptr) {
+    SignalCounters::Add((*telemetry_)[signal_].dropped, r->items_before - r->items_after);
+  }
+  if (!r->error.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), r->error.message());
+    return r->error;
+  }
+  // otelcol's skip sentinel: nothing left, nothing sent, success reported.
+  if (r->empty) return Status::Ok();
+  if (!r->bytes) return next_->Consume(payload);
+  return next_->Consume(MakePayload(signal_, std::move(*r->bytes), r->items_after, payload->metadata));
+}
+
+}  // namespace otlpd::processors::filter

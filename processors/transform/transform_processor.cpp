@@ -1,0 +1,92 @@
+#include "processors/transform/transform_processor.h"
+
+#include <google/protobuf/arena.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "ottl/config.h"
+#include "ottl/walk.h"
+
+namespace otlpd::processors::transform {
+namespace {
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One item: the group's conditions (ORed; none means always), then every
+// statement, each error handled by the group's error_mode.
+Result<bool> RunGroup(const StatementGroup& g, ottl::EvalContext& ctx) {
+  if (!g.conditions.empty()) {
+    bool any = false;
+    for (const ottl::Condition& c : g.conditions) {
+      Result<bool> r = c.Eval(ctx);
+      if (!r.ok()) {
+        if (g.error_mode == ottl::ErrorMode::kPropagate) {
+          return Status::InvalidArgument("failed to eval condition: " + c.text() + ", " +
+                                         r.status().message());
+        }
+        ottl::WarnIgnored(g.error_mode, "eval condition", c.text(), r.status());
+        continue;
+      }
+      if (*r) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  for (const ottl::Statement& s : g.statements) {
+    Status st = s.Execute(ctx);
+    if (st.ok()) continue;
+    if (g.error_mode == ottl::ErrorMode::kPropagate) {
+      return Status::InvalidArgument("failed to execute statement: " + s.text() + ", " + st.message());
+    }
+    ottl::WarnIgnored(g.error_mode, "execute statement", s.text(), st);
+  }
+  return false;  // transform never removes an item
+}
+
+template <class Request>
+Result<std::string> Run(std::string_view bytes, const std::vector<StatementGroup>& groups) {
+  google::protobuf::Arena arena;
+  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
+  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("malformed request");
+  }
+  const std::int64_t now = NowNs();
+  for (const StatementGroup& g : groups) {
+    Status s = ottl::Walk(
+        *req, g.context, [&g](ottl::EvalContext& ctx) { return RunGroup(g, ctx); }, now);
+    if (!s.ok()) return s;
+  }
+  return req->SerializeAsString();
+}
+
+}  // namespace
+
+Result<std::string> TransformRequest(Signal signal, std::string_view request,
+                                     const std::vector<StatementGroup>& groups) {
+  switch (signal) {
+    case Signal::kTraces: return Run<ottl::TracesRequest>(request, groups);
+    case Signal::kMetrics: return Run<ottl::MetricsRequest>(request, groups);
+    case Signal::kLogs: return Run<ottl::LogsRequest>(request, groups);
+  }
+  return Status::Internal("unknown signal");
+}
+
+Status TransformProcessor::Consume(const PayloadPtr& payload) {
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  if (groups.empty()) return next_->Consume(payload);
+  Result<std::string> out = TransformRequest(signal_, payload->bytes, groups);
+  if (!out.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), out.status().message());
+    return out.status();
+  }
+  return next_->Consume(MakePayload(signal_, std::move(*out), payload->items, payload->metadata));
+}
+
+}  // namespace otlpd::processors::transform
