@@ -15,9 +15,10 @@ namespace otlpd::extensions::file_storage {
 // removals are kept per segment, so space comes back without rewriting anything.
 //   on_start          at OpenQueue, delete the segments of earlier runs whose records
 //                     were all removed, instead of when NextBacklog reaches them.
-//   directory         where otelcol writes its temporary copy; checked to be a directory
-//                     (created with create_directory) when on_start or cleanup_on_start
-//                     is set, as otelcol does, but nothing is written there.
+//   directory         where otelcol writes its temporary copy; checked at validate time
+//                     when on_start or on_rebound is set (otelcol's Validate), and at
+//                     Start when on_start or cleanup_on_start is (created with
+//                     create_directory), but nothing is written there.
 //   cleanup_on_start  otelcol deletes leftovers of an interrupted compaction; we never
 //                     leave any, and OpenQueue always deletes our own leftovers (removal
 //                     files of deleted segments, empty segments). No effect.

@@ -75,6 +75,9 @@ def main():
     ap.add_argument("-v", action="store_true", help="print both outputs of every case")
     args = ap.parse_args()
 
+    if not os.access(args.otlpd, os.X_OK):
+        print(f"FAILED: {args.otlpd} is not an executable otlpd")
+        return 1
     os.makedirs(args.work_dir, exist_ok=True)
     otelcol = args.otelcol
     if not otelcol:
