@@ -23,6 +23,12 @@ Config Config::Decode(config::MapDecoder& d) {
     d.Fail("directory_permissions",
            "contains bits other than file access permissions (0777): \"" + c.directory_permissions + "\"");
   }
+  // Another user who may write in the directory could plant a symlink or a
+  // hard link where a segment goes; Start refuses such a directory too.
+  if ((c.permissions & 022) != 0) {
+    d.Fail("directory_permissions",
+           "must not let the group or others write (" + c.directory_permissions + " has 0022 bits set)");
+  }
 
   config::MapDecoder k = d.Child("compaction");
   CompactionConfig& cc = c.compaction;
