@@ -26,9 +26,22 @@ echo "fuzz: building http_request_fuzz"
   "$src"/pipeline/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/pipeline/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
 
-for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do
+echo "fuzz: building config_loader_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/config_loader_fuzz.cpp "$src"/config/{loader,node}.cpp \
+  -lyaml-cpp -o "$work/config_loader_fuzz"
+echo "fuzz: building segment_log_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/segment_log_fuzz.cpp "$src"/extensions/file_storage/segment_log.cpp \
+  "$src"/pipeline/crc32c.cpp -lspdlog -lfmt -o "$work/segment_log_fuzz"
+
+# Inputs per target: the config loader parses YAML twice per input and the
+# segment reader writes and opens a queue directory twice, so they get fewer.
+run() {
+  local f=$1 n=$2
   mkdir -p "$work/corpus-$f"
-  echo "fuzz: $f for $runs inputs"
-  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$runs" -seed=1 -max_len=65536 -rss_limit_mb=1024 "corpus-$f" 2>&1 | tail -5)
-done
-echo "fuzz: no crash in $runs inputs per target"
+  echo "fuzz: $f for $n inputs"
+  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$n" -seed=1 -max_len=65536 -rss_limit_mb=1024 "corpus-$f" 2>&1 | tail -5)
+}
+for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do run "$f" "$runs"; done
+run config_loader_fuzz $((runs / 10))
+run segment_log_fuzz $((runs / 50))
+echo "fuzz: no crash in $runs inputs per target ($((runs / 10)) config loader, $((runs / 50)) segment log)"
