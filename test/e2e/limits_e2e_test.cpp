@@ -34,7 +34,8 @@ const std::string kOtlpd = OTLPD_BINARY;
 // otlpd started with fork/exec, so that RLIMIT_NOFILE can be set in the child.
 class Otlpd {
  public:
-  Otlpd(const std::vector<std::string>& args, const std::filesystem::path& log, rlim_t nofile = 0) : log_(log) {
+  Otlpd(const std::vector<std::string>& args, const std::filesystem::path& log, rlim_t nofile = 0)
+      : log_(log) {
     std::vector<std::string> argv{kOtlpd};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
@@ -145,7 +146,8 @@ int Connect(int port) {
 // POSTs an empty trace request (valid protobuf, no spans) on `fd`; the status, 0 on failure.
 int Post(int fd) {
   static const std::string kReq =
-      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+      "0\r\n\r\n";
   if (::send(fd, kReq.data(), kReq.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(kReq.size())) return 0;
   std::string got;
   char buf[1024];
@@ -177,8 +179,8 @@ int FreshPost(int port) {
 }
 
 std::string HttpConfig(int port, const std::string& http_extra, const std::string& rest = "") {
-  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" + std::to_string(port) +
-         "\n" + http_extra + "exporters:\n  debug:\n" + rest +
+  return "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) + "\n" + http_extra + "exporters:\n  debug:\n" + rest +
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
 }
 
@@ -226,8 +228,8 @@ TEST_CASE("e2e limits: a client sending a byte a second is cut off at read_heade
   const double took = std::chrono::duration<double>(Clock::now() - start).count();
   ::close(slow);
   INFO("cut off after " << took << " s; other clients served " << served << "/" << others);
-  std::printf("slow client cut off after %.2f s (read_header_timeout 2s); others served %d/%d\n", took, served,
-              others);
+  std::printf("slow client cut off after %.2f s (read_header_timeout 2s); others served %d/%d\n", took,
+              served, others);
   CHECK(cut);
   CHECK(took >= 1.9);
   CHECK(took < 5.0);  // the 2 s timeout, plus the second the last byte took, plus slack
@@ -252,8 +254,9 @@ TEST_CASE("e2e limits: with ulimit -n 64, a flood of idle connections still leav
   int status = 0;
   CHECK(WaitFor([&] { return (status = FreshPost(port)) == 200; }));
   const std::size_t fds = p.OpenFds();
-  std::printf("ulimit -n 64, 300 idle connections: fresh client got %d; otlpd holds %zu descriptors, RSS %zu KiB\n",
-              status, fds, p.RssKib());
+  std::printf(
+      "ulimit -n 64, 300 idle connections: fresh client got %d; otlpd holds %zu descriptors, RSS %zu KiB\n",
+      status, fds, p.RssKib());
   CHECK(fds < 64);
   INFO(p.Output());
   CHECK_THAT(p.Output(), !Contains("accept failed"));
@@ -283,7 +286,8 @@ TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU a
   for (int i = 0; i < 10; ++i) flood.fds.push_back(Connect(metrics));
   for (int i = 0; i < 10; ++i) flood.fds.push_back(Connect(health));
   INFO(p.Output());
-  REQUIRE(WaitFor([&] { return p.OpenFds() >= 62 && p.Output().find("accept failed") != std::string::npos; }));
+  REQUIRE(
+      WaitFor([&] { return p.OpenFds() >= 62 && p.Output().find("accept failed") != std::string::npos; }));
 
   const double cpu0 = p.CpuSeconds();
   const auto t0 = Clock::now();
@@ -299,9 +303,10 @@ TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU a
   const std::string out = p.Output();
   std::size_t warnings = 0;
   for (std::size_t at = 0; (at = out.find("accept failed", at)) != std::string::npos; ++at) ++warnings;
-  std::printf("descriptors exhausted (%zu open, limit 64): otlpd CPU %.2f%% over %.1f s; kept client served "
-              "%d/%d; %zu accept-failure log lines\n",
-              p.OpenFds(), cpu * 100, wall, served, asked, warnings);
+  std::printf(
+      "descriptors exhausted (%zu open, limit 64): otlpd CPU %.2f%% over %.1f s; kept client served "
+      "%d/%d; %zu accept-failure log lines\n",
+      p.OpenFds(), cpu * 100, wall, served, asked, warnings);
   CHECK(cpu < 0.05);
   CHECK(served == asked);
   // Rate-limited: a line per server, not one per failure.
@@ -341,8 +346,8 @@ TEST_CASE("e2e limits: file_storage refuses a symlinked segment and leaves its t
 
 TEST_CASE("e2e limits: a config alias bomb is a located error from otlpd validate") {
   TempDir dir;
-  std::string bomb = "receivers:\n  otlp:\n    protocols:\n      http:\nx: &a " + std::string(64 * 1024, 'x') +
-                     "\ny: [";
+  std::string bomb =
+      "receivers:\n  otlp:\n    protocols:\n      http:\nx: &a " + std::string(64 * 1024, 'x') + "\ny: [";
   for (int i = 0; i < 125000; ++i) bomb += "*a, ";
   bomb += "*a]\n";
   WriteFile(dir / "c.yaml", bomb);
