@@ -19,6 +19,12 @@ namespace {
 // alias bombs and cycles into errors instead of exhausted memory or stack.
 constexpr int kMaxDepth = 256;
 constexpr std::size_t kMaxNodes = 250000;
+// Nodes alone do not bound memory: one alias to a 64 KiB scalar repeated 125k
+// times is 8 GiB of text in few nodes. So the text (keys, scalars, and what
+// ${...} expands to) counts too, plus a node's own size, against this budget;
+// real configs are kilobytes.
+constexpr std::size_t kMaxBytes = std::size_t{32} << 20;
+constexpr std::size_t kNodeBytes = 64;
 // ${env:${env:X}} nests; deeper than this is not a config anyone writes.
 constexpr int kMaxReferenceDepth = 8;
 
@@ -44,6 +50,7 @@ class Converter {
     if (++nodes_ > kMaxNodes) {
       throw Error(mark, "", "more than " + std::to_string(kMaxNodes) + " nodes (aliases expanding too far?)");
     }
+    Spend(kNodeBytes + (n.Type() == YAML::NodeType::Scalar ? n.Scalar().size() : 0), mark);
     switch (n.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null: return Node::Null(mark);
@@ -66,6 +73,7 @@ class Converter {
           if (!it->first.IsScalar()) {
             throw Error(key_mark, "", "a map key must be a plain value, got " + KindName(it->first));
           }
+          Spend(it->first.Scalar().size(), key_mark);
           std::string key = it->first.Scalar();
           if (!seen.insert(key).second) throw Error(key_mark, key, "duplicate key " + Quote(key));
           Node value = Convert(it->second, key_mark, depth + 1);
@@ -81,6 +89,16 @@ class Converter {
   }
 
  private:
+  // Counted before the copy is made, so the error comes instead of the allocation.
+  void Spend(std::size_t bytes, const Mark& mark) {
+    bytes_ += bytes;
+    if (bytes_ > kMaxBytes) {
+      throw Error(mark, "",
+                  "the config expands to more than " + std::to_string(kMaxBytes >> 20) +
+                      " MiB (aliases repeating large values?)");
+    }
+  }
+
   static std::string KindName(const YAML::Node& n) {
     if (n.IsMap()) return "a map";
     if (n.IsSequence()) return "a list";
@@ -96,6 +114,7 @@ class Converter {
   std::shared_ptr<const std::string> file_;
   const Mark* fixed_mark_;
   std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 Node ParseYamlWithMark(std::string_view text, std::shared_ptr<const std::string> file,
@@ -379,12 +398,26 @@ class Expander {
   bool whole_ = false;
 };
 
+// What ${...} adds to the text, across a whole Load: an alias repeating a
+// reference to a large variable must not expand without end either.
+struct ExpandBudget {
+  std::size_t added = 0;
+};
+
 void ExpandScalar(Node& node, const std::string& path, const EnvLookup& env,
-                  std::vector<std::string>* warnings) {
+                  std::vector<std::string>* warnings, ExpandBudget& budget) {
   if (node.scalar().find('$') == std::string::npos) return;
   const Mark mark = node.mark();
   Expander expander(env, warnings, mark, path);
   std::string text = expander.Run(node.scalar());
+  if (text.size() > node.scalar().size()) {
+    budget.added += text.size() - node.scalar().size();
+    if (budget.added > kMaxBytes) {
+      throw Error(
+          mark, path,
+          "${...} references expand the config to more than " + std::to_string(kMaxBytes >> 20) + " MiB");
+    }
+  }
   if (expander.references() == 0) {
     node = Node::Scalar(std::move(text), mark, node.quoted());
     return;
@@ -409,17 +442,18 @@ void ExpandScalar(Node& node, const std::string& path, const EnvLookup& env,
   }
 }
 
-void Expand(Node& node, const std::string& path, const EnvLookup& env, std::vector<std::string>* warnings) {
+void Expand(Node& node, const std::string& path, const EnvLookup& env, std::vector<std::string>* warnings,
+            ExpandBudget& budget) {
   switch (node.kind()) {
-    case Node::Kind::kScalar: ExpandScalar(node, path, env, warnings); break;
+    case Node::Kind::kScalar: ExpandScalar(node, path, env, warnings, budget); break;
     case Node::Kind::kSequence:
       for (std::size_t i = 0; i < node.items().size(); ++i) {
-        Expand(node.items()[i], path + "[" + std::to_string(i) + "]", env, warnings);
+        Expand(node.items()[i], path + "[" + std::to_string(i) + "]", env, warnings, budget);
       }
       break;
     case Node::Kind::kMap:
       for (Node::Entry& e : node.entries())
-        Expand(e.value, path.empty() ? e.key : path + "." + e.key, env, warnings);
+        Expand(e.value, path.empty() ? e.key : path + "." + e.key, env, warnings, budget);
       break;
     case Node::Kind::kNull: break;
   }
@@ -464,7 +498,8 @@ Node Load(const LoadOptions& options, std::vector<std::string>* warnings) {
   for (const std::string& flag : options.set_flags) sources.push_back(ParseSet(flag));
   Node root = std::move(sources.front());
   for (std::size_t i = 1; i < sources.size(); ++i) Merge(root, sources[i]);
-  Expand(root, "", env, warnings);
+  ExpandBudget budget;
+  Expand(root, "", env, warnings, budget);
   return root;
 }
 

@@ -7,11 +7,15 @@
 #include <optional>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "config/http/accept_backoff.h"
 
 namespace otlpd::http {
 
@@ -59,6 +63,9 @@ namespace {
 
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
+// Health probes and scrapes need a few connections; past this many the oldest
+// is closed for the new one, so this server can never use up the descriptors.
+constexpr std::size_t kMaxConnections = 64;
 
 }  // namespace
 
@@ -128,6 +135,8 @@ struct SimpleHttpServer::Impl {
   Handler handler;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
+  AcceptBackoff backoff{"otlpd HTTP endpoint"};
   std::thread thread;
   std::atomic<int> port{0};
   // Weak, so a finished connection frees itself; Stop() closes what is left.
@@ -137,12 +146,26 @@ struct SimpleHttpServer::Impl {
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        auto session = std::make_shared<Session>(std::move(socket), &handler);
-        sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
-        sessions.push_back(session);
-        session->Run();
+      if (ec) {
+        // Out of descriptors and the like: the listener stays readable, so
+        // accepting again at once would spin; wait, longer each time.
+        const auto step = backoff.Failed(ec);
+        if (!step.log.empty()) spdlog::warn("{} on port {}", step.log, port.load());
+        accept_retry.expires_after(step.delay);
+        accept_retry.async_wait([this](beast::error_code e) {
+          if (!e && acceptor.is_open()) Accept();
+        });
+        return;
       }
+      if (auto line = backoff.Succeeded(); !line.empty()) spdlog::info("{} on port {}", line, port.load());
+      sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      if (sessions.size() >= kMaxConnections) {
+        if (auto oldest = sessions.front().lock()) oldest->Close();
+        sessions.pop_front();
+      }
+      auto session = std::make_shared<Session>(std::move(socket), &handler);
+      sessions.push_back(session);
+      session->Run();
       Accept();
     });
   }
@@ -239,6 +262,7 @@ void SimpleHttpServer::Stop() {
   asio::post(s.io, [&s] {
     beast::error_code ec;
     s.acceptor.close(ec);
+    s.accept_retry.cancel();
     for (auto& w : s.sessions) {
       if (auto session = w.lock()) session->Close();
     }

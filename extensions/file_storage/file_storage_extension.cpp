@@ -100,6 +100,19 @@ Status FileStorageExtension::CheckDirectory(const std::string& dir, const std::s
       return Status::Internal(where + " cannot be accessed: " + ErrnoText(errno));
   }
   if (!S_ISDIR(st.st_mode)) return Status::Internal(where + " is not a directory");
+  // Whoever else may write here could plant a symlink or hard link where a
+  // segment or LOCK file goes and have otlpd write through it.
+  if (st.st_uid != ::geteuid()) {
+    return Status::Internal(where + " is owned by uid " + std::to_string(st.st_uid) +
+                            ", not by otlpd's uid " + std::to_string(::geteuid()) +
+                            "; chown it to the user otlpd runs as");
+  }
+  if ((st.st_mode & 022) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::Internal(where + " has mode " + mode +
+                            ": the group or others may write in it; remove that (chmod go-w)");
+  }
   return Status::Ok();
 }
 
@@ -107,7 +120,7 @@ Status FileStorageExtension::Start() {
   if (Status s = CheckDirectory(config_.directory, "directory"); !s.ok()) return s;
   // Writing is the only check that also holds for root and read-only mounts.
   const std::string probe = config_.directory + "/.file_storage_probe_" + std::to_string(::getpid());
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Status::Internal(path_ + ".directory: \"" + config_.directory +
                             "\" is not writable: " + ErrnoText(errno));

@@ -37,6 +37,21 @@ constexpr mode_t kFileMode = 0600;
 
 std::string ErrnoText(int e) { return std::system_category().message(e); }
 
+// Every file is opened with these: a symlink planted in the queue directory is
+// refused (ELOOP) rather than followed, and no descriptor leaks into a child.
+constexpr int kOpenFlags = O_NOFOLLOW | O_CLOEXEC;
+
+// Empty when `fd` is a file this log may read, write and cut: a regular file
+// of ours with one name. Else why not (a hard link elsewhere would be cut too).
+std::string NotOurs(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "cannot stat: " + ErrnoText(errno);
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (st.st_uid != ::geteuid()) return "owned by uid " + std::to_string(st.st_uid) + ", not ours";
+  if (st.st_nlink != 1) return "has " + std::to_string(st.st_nlink) + " hard links";
+  return {};
+}
+
 void PutU32(char* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
 void PutU64(char* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
 std::uint32_t GetU32(const char* p) {
@@ -354,17 +369,30 @@ Status SegmentLog::OpenLocked() {
     return Status::Unavailable("file_storage: cannot create queue directory \"" + dir +
                                "\": " + ErrnoText(errno));
   }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | kOpenFlags);
   if (dfd < 0) {
+    const int e = errno;
+    struct stat st {};
+    const bool link = ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
     return Status::Unavailable("file_storage: cannot open queue directory \"" + dir +
-                               "\": " + ErrnoText(errno));
+                               "\": " + (link ? "it is a symlink, which is refused" : ErrnoText(e)));
   }
   dir_fd_ = std::make_shared<Fd>(dfd);
+  {
+    struct stat st {};
+    if (::fstat(dfd, &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
+      return Status::Unavailable("file_storage: queue directory \"" + dir +
+                                 "\" must be owned by otlpd's user and writable by it alone");
+    }
+  }
 
   const std::string lock_path = Path("LOCK");
-  const int lfd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
+  const int lfd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | kOpenFlags, kFileMode);
   if (lfd < 0) return Status::Unavailable("file_storage: cannot open " + lock_path + ": " + ErrnoText(errno));
   lock_fd_ = std::make_shared<Fd>(lfd);
+  if (const std::string why = NotOurs(lfd); !why.empty()) {
+    return Status::Unavailable("file_storage: refusing " + lock_path + ": " + why);
+  }
   const auto deadline = std::chrono::steady_clock::now() + options_.lock_timeout;
   while (::flock(lfd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
@@ -391,12 +419,18 @@ Status SegmentLog::OpenLocked() {
   while (const dirent* e = ::readdir(d)) {
     const std::string_view name = e->d_name;
     struct stat st {};
+    const bool regular = ::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
     if (auto seq = ParseSeq(name, ".seg")) {
       newest = std::max(newest, *seq);
-      if (::fstatat(dfd, e->d_name, &st, 0) == 0) seg_sizes[*seq] = static_cast<std::uint64_t>(st.st_size);
+      if (regular) {
+        seg_sizes[*seq] = static_cast<std::uint64_t>(st.st_size);
+      } else {
+        // Never read, cut or deleted: a symlink's target is not ours to touch.
+        spdlog::error("file_storage: {} is not a regular file (a symlink?); refused and left alone",
+                      Path(e->d_name));
+      }
     } else if (auto rseq = ParseSeq(name, ".rm")) {
-      if (::fstatat(dfd, e->d_name, &st, 0) == 0)
-        removal_sizes[*rseq] = static_cast<std::uint64_t>(st.st_size);
+      if (regular) removal_sizes[*rseq] = static_cast<std::uint64_t>(st.st_size);
     }
   }
   ::closedir(d);
@@ -503,7 +537,7 @@ Status SegmentLog::CreateSegment() {
     return Status::Unavailable("file_storage: segment numbers of \"" + dir_.string() + "\" are exhausted");
   }
   const std::string path = Path(SegmentFileName(seq));
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | kOpenFlags, kFileMode);
   if (fd < 0) return Status::Unavailable("file_storage: cannot create " + path + ": " + ErrnoText(errno));
   auto file = std::make_shared<Fd>(fd);
   char header[kSegmentHeaderBytes] = {};
@@ -663,8 +697,12 @@ Status SegmentLog::WriteRemoval(Segment& s, std::uint32_t index) {
         }
       }
     }
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, kFileMode);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | kOpenFlags, kFileMode);
     if (fd < 0) return Status::Unavailable("file_storage: cannot open " + path + ": " + ErrnoText(errno));
+    if (const std::string why = NotOurs(fd); !why.empty()) {
+      ::close(fd);
+      return Status::Unavailable("file_storage: refusing " + path + ": " + why);
+    }
     s.removal_fd = std::make_unique<Fd>(fd);
     ++open_removal_files_;
     struct stat st {};
@@ -715,7 +753,7 @@ bool SegmentLog::DeleteSegment(std::uint32_t seq) {
   if (it == segments_.end() || seq == segments_.rbegin()->first) return false;
   const std::string path = Path(SegmentFileName(seq));
   struct stat st {};
-  const std::uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  const std::uint64_t size = ::lstat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     spdlog::warn("file_storage: cannot delete {}: {}", path, ErrnoText(errno));
     return false;
@@ -760,19 +798,24 @@ std::unique_ptr<SegmentLog::Scan> SegmentLog::StartScan(std::uint32_t seq) {
   auto scan = std::make_unique<Scan>();
   scan->seq = seq;
   scan->path = Path(SegmentFileName(seq));
-  const int fd = ::open(scan->path.c_str(), O_RDWR | O_CLOEXEC);
+  const int fd = ::open(scan->path.c_str(), O_RDWR | kOpenFlags);
   if (fd < 0) {
     spdlog::warn("file_storage: cannot open {}: {}; its records are skipped", scan->path, ErrnoText(errno));
     return nullptr;
   }
   scan->fd = std::make_shared<Fd>(fd);
+  // A torn tail is cut off later: only from a file that is surely ours.
+  if (const std::string why = NotOurs(fd); !why.empty()) {
+    spdlog::error("file_storage: refusing {}: {}; its records are skipped", scan->path, why);
+    return nullptr;
+  }
   struct stat st {};
   if (::fstat(fd, &st) != 0) return nullptr;
   scan->size = static_cast<std::uint64_t>(st.st_size);
 
   // Removals are read now that the backlog reaches this segment, not at open.
   const std::string rm = Path(RemovalFileName(seq));
-  if (const int rfd = ::open(rm.c_str(), O_RDONLY | O_CLOEXEC); rfd >= 0) {
+  if (const int rfd = ::open(rm.c_str(), O_RDONLY | kOpenFlags); rfd >= 0) {
     Fd guard(rfd);
     const std::uint32_t max_index = static_cast<std::uint32_t>(scan->size / kRecordHeaderBytes);
     std::string chunk(kReadChunk - kReadChunk % kRemovalEntryBytes, '\0');

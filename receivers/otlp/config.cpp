@@ -234,6 +234,19 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   non_negative("write_timeout", c.write_timeout);
   non_negative("idle_timeout", c.idle_timeout);
   d.Optional("keep_alives_enabled", c.keep_alives_enabled);
+  auto bounded = [&](const char* key, std::uint32_t& out, std::int64_t min, std::int64_t max) {
+    std::int64_t v = 0;
+    if (!d.Optional(key, v)) return;
+    if (v < min || v > max) {
+      d.Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                      std::to_string(v) + ")");
+    }
+    out = static_cast<std::uint32_t>(v);
+  };
+  // The request line alone may take a kilobyte; 16 MiB is far past any client.
+  bounded("max_request_header_size", c.max_request_header_size, 1024, 16 << 20);
+  bounded("max_request_header_count", c.max_request_header_count, 1, 65536);
+  bounded("max_connections", c.max_connections, 0, 1 << 24);
   DecodeUrlPath(d, "traces_url_path", c.traces_url_path);
   DecodeUrlPath(d, "metrics_url_path", c.metrics_url_path);
   DecodeUrlPath(d, "logs_url_path", c.logs_url_path);

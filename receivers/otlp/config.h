@@ -83,8 +83,11 @@ struct CorsConfig {
   int max_age = 0;  // seconds; 0: no Access-Control-Max-Age
 };
 
-// protocols.http: otelcol's confighttp.ServerConfig keys with the OTLP
-// receiver's defaults (it turns the header, write and idle timeouts off).
+// protocols.http: otelcol's confighttp.ServerConfig keys. otelcol's OTLP
+// receiver turns the header, write and idle timeouts off; one stalled client
+// could then hold a connection (and its buffers) forever, so otlpd defaults
+// them to safe values and the keys still override them (README "Limits and
+// timeouts"). The header and connection limits are otlpd's own keys.
 struct HttpConfig {
   std::string endpoint = "localhost:4318";
   std::string transport = "tcp";
@@ -96,11 +99,22 @@ struct HttpConfig {
   // Content-Encodings accepted; "" is an uncompressed body.
   std::vector<std::string> compression_algorithms = {"",       "gzip",    "zstd", "zlib",
                                                      "snappy", "deflate", "lz4",  "x-snappy-framed"};
-  std::chrono::nanoseconds read_timeout{0};         // whole request; 0: none
-  std::chrono::nanoseconds read_header_timeout{0};  // request line and headers; 0: read_timeout
-  std::chrono::nanoseconds write_timeout{0};        // the response; 0: none
-  std::chrono::nanoseconds idle_timeout{0};         // between keep-alive requests; 0: read_timeout
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(60);         // whole request; 0: none
+  std::chrono::nanoseconds read_header_timeout = std::chrono::seconds(10);  // request line and headers;
+                                                                            // 0: read_timeout
+  std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);        // the response; 0: none
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);         // between keep-alive requests;
+                                                                            // 0: read_timeout
   bool keep_alives_enabled = true;
+  // Request line plus headers, in bytes (Go's http.Server: 1 MiB), and the
+  // number of header fields: each field costs an allocation, so many tiny
+  // ones cost far more memory than their bytes.
+  std::uint32_t max_request_header_size = 64 * 1024;
+  std::uint32_t max_request_header_count = 100;
+  // Open connections at once; 0: half the soft RLIMIT_NOFILE, at most 16384.
+  // At the cap the connection idle the longest is closed for a new one; with
+  // none idle the new one is refused.
+  std::uint32_t max_connections = 0;
   std::string traces_url_path = "/v1/traces";
   std::string metrics_url_path = "/v1/metrics";
   std::string logs_url_path = "/v1/logs";

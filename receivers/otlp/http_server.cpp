@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "config/http/accept_backoff.h"
 #include "internal/cpus.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
@@ -35,7 +38,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using Nanos = std::chrono::nanoseconds;
 
-constexpr std::uint32_t kHeaderLimit = 1 << 20;  // Go's http.DefaultMaxHeaderBytes
 constexpr std::size_t kReadChunk = 64 * 1024;
 // The body of a request refused from its headers alone (404, 405, 415) is
 // read and dropped when it is this small, so the connection can be kept;
@@ -44,6 +46,15 @@ constexpr std::uint64_t kDrainLimit = 256 * 1024;
 // How long a closing connection is read from and dropped after the answer,
 // so that a client still sending its body gets the answer instead of a reset.
 constexpr auto kLingerTime = std::chrono::seconds(1);
+// A TLS handshake is bounded like Go's (the shortest of the read and write
+// timeouts that are set), and by this when none is.
+constexpr auto kDefaultHandshakeTimeout = std::chrono::seconds(10);
+// max_connections: 0 means half the descriptors the process may open (the
+// rest is for gRPC, files, exporters), within these bounds.
+constexpr std::uint32_t kMaxAutoConnections = 16384;
+constexpr std::uint32_t kMinAutoConnections = 16;
+// Refusing a connection over max_connections is logged at most this often.
+constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
 
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -53,6 +64,39 @@ class SessionBase {
   virtual ~SessionBase() = default;
   // From any thread: close when idle, close after the answer when busy.
   virtual void Stop() = 0;
+  // From any thread: close if still idle (for a new connection at the cap).
+  virtual void Evict() = 0;
+
+  // Since when the connection waits for a request (steady clock ns; 1 while
+  // it lingers after its last answer, so it goes first), 0 while a request
+  // is being served. Read by the acceptor to pick whom to evict.
+  std::atomic<std::int64_t> idle_since{0};
+  std::atomic<bool> evicted{false};
+};
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Beast's request parser with a cap on the number of header fields, checked
+// as each field is parsed: the byte limit alone lets 64 KiB of "a:\r\n" make
+// 16k allocations.
+class LimitedRequestParser : public http::request_parser<http::buffer_body> {
+ public:
+  explicit LimitedRequestParser(std::uint32_t max_fields) : max_fields_(max_fields) {}
+
+ private:
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code& ec) override {
+    if (++fields_ > max_fields_) {
+      ec = http::error::header_limit;
+      return;
+    }
+    get().insert(name, name_string, value);
+  }
+
+  std::uint32_t max_fields_;
+  std::uint32_t fields_ = 0;
 };
 
 // Boost 1.74's Beast speaks boost::string_view.
@@ -133,6 +177,10 @@ struct HttpServer::Impl {
 
   void Accept();
   void StopSessions();
+  // Room for one more connection: true when under max_connections, or when
+  // the connection idle the longest was told to close for it.
+  bool Admit();
+  void RefuseConnection(tcp::socket& socket);
 
   void Register(SessionBase* s, std::weak_ptr<SessionBase> w) {
     std::lock_guard<std::mutex> lock(mu);
@@ -164,6 +212,10 @@ struct HttpServer::Impl {
   net::io_context ioc{2};
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::steady_timer> accept_retry;
+  std::optional<otlpd::http::AcceptBackoff> backoff;  // used on the acceptor's strand
+  std::uint32_t max_connections = 0;                  // resolved at Start
+  std::chrono::steady_clock::time_point last_refusal_log{};
+  std::uint64_t refused = 0;  // connections refused since the last log line
   std::vector<std::thread> threads;
 };
 
@@ -180,6 +232,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   ~Session() override { server_.Unregister(this); }
 
   void Run() {
+    idle_since = NowNs();
     server_.Register(this, this->weak_from_this());
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
@@ -189,12 +242,18 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       for (Nanos d : {c.read_timeout, c.read_header_timeout, c.write_timeout}) {
         if (d.count() > 0 && (t.count() == 0 || d < t)) t = d;
       }
-      Expire(t);
+      Expire(t.count() > 0 ? t : kDefaultHandshakeTimeout);
       stream_.async_handshake(ssl::stream_base::server,
                               beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
     } else {
       ReadHeader();
     }
+  }
+
+  void Evict() override {
+    net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
+      if (self->phase_ != Phase::kBusy) self->Close();
+    });
   }
 
   void Stop() override {
@@ -230,11 +289,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadHeader() {
     if (server_.stopping) return Close();
     phase_ = Phase::kIdle;
-    parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
+    idle_since = NowNs();
+    const HttpConfig& c = server_.config;
+    parser_.emplace(c.max_request_header_count);
+    parser_->header_limit(c.max_request_header_size);
     // The body is limited here, while it is read and decompressed.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    const HttpConfig& c = server_.config;
     Nanos header = FirstSet(c.read_header_timeout, c.read_timeout);
     if (served_ > 0) {
       // Waiting for the next request on a kept connection is idle time.
@@ -262,6 +322,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return Close();
     }
     phase_ = Phase::kBusy;
+    idle_since = 0;
     request_deadline_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
     const HttpConfig& c = server_.config;
@@ -478,6 +539,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // drops what the client still sends for a moment.
   void Linger() {
     phase_ = Phase::kClosing;
+    idle_since = 1;
     beast::get_lowest_layer(stream_).expires_after(kLingerTime);
     if constexpr (kTls) {
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Close(); });
@@ -508,8 +570,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   HttpServer::Impl& server_;
   Stream stream_;
-  beast::flat_buffer buffer_{kHeaderLimit + kReadChunk};
-  std::optional<http::request_parser<http::buffer_body>> parser_;
+  beast::flat_buffer buffer_{server_.config.max_request_header_size + kReadChunk};
+  std::optional<LimitedRequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
   std::optional<http::response<http::empty_body>> continue_;
   std::unique_ptr<char[]> scratch_;
@@ -536,13 +598,19 @@ void HttpServer::Impl::Accept() {
   acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping || !acceptor->is_open()) return;
     if (ec) {
-      // Out of file descriptors and the like: try again shortly instead of spinning.
-      spdlog::warn("receiver {}: OTLP/HTTP accept failed: {}", receiver_id, ec.message());
-      accept_retry->expires_after(std::chrono::milliseconds(50));
+      // Out of file descriptors and the like: wait, longer each time, instead of spinning.
+      const auto step = backoff->Failed(ec);
+      if (!step.log.empty()) spdlog::warn("{}", step.log);
+      accept_retry->expires_after(step.delay);
       accept_retry->async_wait([this](beast::error_code e) {
         if (!e && !stopping) Accept();
       });
       return;
+    }
+    if (auto line = backoff->Succeeded(); !line.empty()) spdlog::info("{}", line);
+    if (!Admit()) {
+      RefuseConnection(socket);
+      return Accept();
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
@@ -553,6 +621,50 @@ void HttpServer::Impl::Accept() {
     }
     Accept();
   });
+}
+
+bool HttpServer::Impl::Admit() {
+  std::shared_ptr<SessionBase> oldest;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (sessions.size() < max_connections) return true;
+    std::int64_t oldest_since = 0;
+    for (auto& [ptr, weak] : sessions) {
+      const std::int64_t since = ptr->idle_since.load();
+      if (since == 0 || ptr->evicted.load()) continue;
+      if (oldest_since == 0 || since < oldest_since) {
+        if (auto s = weak.lock()) {
+          oldest = std::move(s);
+          oldest_since = since;
+        }
+      }
+    }
+    if (oldest == nullptr) return false;
+    oldest->evicted = true;
+  }
+  // The new connection is admitted now; the evicted one closes on its own
+  // strand a moment later, so the count may pass the cap by the evictions in flight.
+  oldest->Evict();
+  return true;
+}
+
+void HttpServer::Impl::RefuseConnection(tcp::socket& socket) {
+  // Best effort, without waiting: a client that reads gets a retryable answer.
+  static constexpr std::string_view kAnswer =
+      "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+      "Content-Length: 0\r\n\r\n";
+  (void)::send(socket.native_handle(), kAnswer.data(), kAnswer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  beast::error_code ignored;
+  socket.close(ignored);
+  ++refused;
+  const auto now = std::chrono::steady_clock::now();
+  if (refused == 1 || now - last_refusal_log >= kRefusalLogInterval) {
+    spdlog::warn(
+        "receiver {}: OTLP/HTTP refused {} connection(s): max_connections ({}) are open and none is idle",
+        receiver_id, refused, max_connections);
+    last_refusal_log = now;
+    refused = 0;
+  }
 }
 
 void HttpServer::Impl::StopSessions() {
@@ -614,6 +726,15 @@ Status HttpServer::Start() {
   }
   s.port = s.acceptor->local_endpoint().port();
   s.accept_retry.emplace(s.acceptor->get_executor());
+  s.backoff.emplace("receiver " + s.receiver_id + ": OTLP/HTTP");
+  s.max_connections = c.max_connections;
+  if (s.max_connections == 0) {
+    rlimit lim{};
+    std::uint64_t fds = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) fds = lim.rlim_cur;
+    s.max_connections = static_cast<std::uint32_t>(
+        std::clamp<std::uint64_t>(fds / 2, kMinAutoConnections, kMaxAutoConnections));
+  }
   s.Accept();
   // Requests are short and do not wait (the pipeline refuses instead), so two
   // threads are plenty, one on a single CPU; unless a durable pipeline makes

@@ -450,3 +450,29 @@ TEST_CASE("ProcessEnv reads the real environment", "[config][loader]") {
 
 }  // namespace
 }  // namespace otlpd::config
+
+namespace otlpd::config {
+namespace {
+
+TEST_CASE("Loader budget counts bytes: an alias to a large scalar repeated is a located error",
+          "[config][loader]") {
+  // 64 KiB repeated 125k times would be 8 GiB of text, in only 125k nodes. The
+  // error points at the repeated value (yaml-cpp marks an alias with its anchor).
+  std::string bomb = "a: &a " + std::string(64 * 1024, 'x') + "\nb: [";
+  for (int i = 0; i < 125000; ++i) bomb += "*a, ";
+  bomb += "*a]\n";
+  REQUIRE_THROWS_WITH(ParseYaml(bomb, "bomb.yaml"), Contains("bomb.yaml:1:4") && Contains("32 MiB"));
+  // ${env:...} references repeated by an alias: the expansion counts too.
+  std::string refs = "x: &r ${env:BIG}\ny: [";
+  for (int i = 0; i < 1000; ++i) refs += "*r, ";
+  refs += "*r]\n";
+  LoadOptions o;
+  o.config_uris = {"yaml:" + refs};
+  o.env = FakeEnv({{"BIG", std::string(128 * 1024, 'b')}});
+  REQUIRE_THROWS_WITH(Load(o), Contains("y[") && Contains("32 MiB"));
+  // A config of normal size with a large value is fine.
+  CHECK_NOTHROW(ParseYaml("a: &a " + std::string(64 * 1024, 'x') + "\nb: [*a, *a, *a]\n", "ok.yaml"));
+}
+
+}  // namespace
+}  // namespace otlpd::config

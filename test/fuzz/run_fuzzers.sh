@@ -37,13 +37,27 @@ printf '\x01attributes["n"] * 2 > 5 and not (kind == SPAN_KIND_SERVER or trace_i
 printf '\x02merge_maps(attributes, ParseJSON(body), "upsert")' >"$work/corpus-ottl_fuzz/seed3"
 printf '\x00replace_pattern(name, "(\\w+)/([0-9]+)", "$1/{id}", SHA256, "h:%%s")' >"$work/corpus-ottl_fuzz/seed4"
 
-for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do
+echo "fuzz: building config_loader_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/config_loader_fuzz.cpp "$src"/config/{loader,node}.cpp \
+  -lyaml-cpp -o "$work/config_loader_fuzz"
+echo "fuzz: building segment_log_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/segment_log_fuzz.cpp "$src"/extensions/file_storage/segment_log.cpp \
+  "$src"/internal/crc32c.cpp -lspdlog -lfmt -o "$work/segment_log_fuzz"
+
+# Inputs per target: the config loader parses YAML twice per input and the
+# segment reader writes and opens a queue directory twice, so they get fewer.
+run() {
+  local f=$1 n=$2
   mkdir -p "$work/corpus-$f"
-  echo "fuzz: $f for $runs inputs"
-  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$runs" -seed=1 -max_len=65536 -rss_limit_mb=1024 "corpus-$f" 2>&1 | tail -5)
-done
+  echo "fuzz: $f for $n inputs"
+  (cd "$work" && ASAN_OPTIONS=detect_leaks=1 "./$f" -runs="$n" -seed=1 -max_len=65536 -rss_limit_mb=1024 "corpus-$f" 2>&1 | tail -5)
+}
+for f in wire_walker_fuzz otlp_json_fuzz http_request_fuzz; do run "$f" "$runs"; done
+run config_loader_fuzz $((runs / 10))
+run segment_log_fuzz $((runs / 50))
 # OTTL evaluates each input (about 4000/s under the sanitizers): a fifth of the runs.
+mkdir -p "$work/corpus-ottl_fuzz"
 echo "fuzz: ottl_fuzz for $((runs / 5)) inputs"
 (cd "$work" && ASAN_OPTIONS=detect_leaks=1 ./ottl_fuzz -runs="$((runs / 5))" -seed=1 -max_len=4096 -rss_limit_mb=1024 \
   corpus-ottl_fuzz 2>&1 | tail -5)
-echo "fuzz: no crash in $runs inputs per target ($((runs / 5)) for ottl_fuzz)"
+echo "fuzz: no crash in $runs inputs per target ($((runs / 10)) config loader, $((runs / 50)) segment log, $((runs / 5)) OTTL)"

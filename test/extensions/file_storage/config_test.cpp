@@ -97,6 +97,9 @@ TEST_CASE("file_storage config: errors name the file, line, column and key path"
                  Contains("octal"));
   CHECK_THAT(DecodeError("directory_permissions: \"rwx\"\ncreate_directory: true\n"),
              Contains("extensions.file_storage.directory_permissions"));
+  CHECK_THAT(DecodeError("directory_permissions: \"0770\"\ncreate_directory: true\n"),
+             Contains("c.yaml:1:24") && Contains("extensions.file_storage.directory_permissions") &&
+                 Contains("group or others"));
   CHECK_THAT(DecodeError("directory_permissions: \"1777\"\ncreate_directory: true\n"),
              Contains("extensions.file_storage.directory_permissions") && Contains("0777"));
   CHECK_THAT(DecodeError("timeout: soon\n"),

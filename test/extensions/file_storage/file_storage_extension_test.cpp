@@ -74,7 +74,9 @@ TEST_CASE("file_storage: Start needs an existing directory unless create_directo
   // Root may write anywhere by permissions, but not into /proc.
   FileStorageExtension read_only("file_storage", "extensions.file_storage", InDirectory("/proc"));
   s = read_only.Start();
-  CHECK_THAT(s.message(), Contains("extensions.file_storage.directory") && Contains("is not writable"));
+  // Not root: /proc is refused earlier, as root's.
+  CHECK_THAT(s.message(), Contains("extensions.file_storage.directory") &&
+                              (Contains("is not writable") || Contains("owned by uid 0")));
 }
 
 TEST_CASE("file_storage: create_directory creates the directory with directory_permissions") {
@@ -221,5 +223,26 @@ TEST_CASE("file_storage: the factory decodes its config and makes a StorageExten
     FAIL("bad permissions were accepted");
   } catch (const config::Error& err) {
     CHECK_THAT(err.what(), Contains("extensions.file_storage/q.directory_permissions"));
+  }
+}
+
+TEST_CASE("file_storage: Start refuses a directory others may write or another user owns") {
+  test::TempDir tmp;
+  const fs::path dir = tmp / "d";
+  fs::create_directory(dir);
+  ::chmod(dir.c_str(), 0770);
+  FileStorageExtension group("file_storage", "extensions.file_storage", InDirectory(dir));
+  Status s = group.Start();
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Contains("extensions.file_storage.directory") && Contains("mode 0770") &&
+                              Contains("group or others may write"));
+  ::chmod(dir.c_str(), 0700);
+  FileStorageExtension ok("file_storage", "extensions.file_storage", InDirectory(dir));
+  CHECK(ok.Start().ok());
+  if (::geteuid() == 0) {  // only root can give a directory away
+    REQUIRE(::chown(dir.c_str(), 12345, 12345) == 0);
+    FileStorageExtension foreign("file_storage", "extensions.file_storage", InDirectory(dir));
+    s = foreign.Start();
+    CHECK_THAT(s.message(), Contains("owned by uid 12345") && Contains("chown"));
   }
 }

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -843,4 +844,87 @@ TEST_CASE("segment log: concurrent appends, removals and backlog reads") {
   log.reset();
   auto reopened = Open(dir, options);
   CHECK(Drain(*reopened).empty());
+}
+
+namespace {
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("segment log: a symlinked segment is refused and its target left intact") {
+  test::TempDir tmp;
+  const fs::path dir = tmp / "q";
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  // Not a segment: read as one, it is all torn tail, which would be cut to nothing.
+  const fs::path target = tmp / "precious";
+  const std::string precious(5000, 'p');
+  test::WriteFile(target, precious);
+  fs::create_symlink(target, dir / SegmentFileName(1));
+  {
+    auto log = Open(dir);
+    CHECK(Drain(*log).empty());
+    const std::uint64_t id = Append(*log, Record(1));
+    CHECK((id >> 32) > 1);  // a new segment, numbered past the symlink's name
+    REQUIRE(log->Remove(id).ok());
+  }
+  CHECK(ReadAll(target) == precious);
+  CHECK(fs::is_symlink(dir / SegmentFileName(1)));
+}
+
+TEST_CASE("segment log: a removal file that is a hard link or a symlink is refused, not cut") {
+  test::TempDir tmp;
+  const fs::path dir = tmp / "q";
+  const fs::path target = tmp / "precious";
+  const std::string precious = "13 bytes long";  // not a whole removal entry: would be cut to 8
+  test::WriteFile(target, precious);
+  auto log = Open(dir);
+  const std::uint64_t a = Append(*log, Record(1));
+  const std::uint64_t b = Append(*log, Record(2));
+  const std::uint64_t c = Append(*log, Record(3));
+  const auto seq = static_cast<std::uint32_t>(a >> 32);
+  fs::create_hard_link(target, dir / RemovalFileName(seq));
+  CHECK(log->Remove(a).ok());  // unrecorded, as after a crash
+  CHECK(ReadAll(target) == precious);
+  fs::remove(dir / RemovalFileName(seq));
+  fs::create_symlink(target, dir / RemovalFileName(seq));
+  CHECK(log->Remove(b).ok());
+  CHECK(ReadAll(target) == precious);
+  fs::remove(dir / RemovalFileName(seq));
+  CHECK(log->Remove(c).ok());  // a file of its own again: recorded
+  CHECK(fs::file_size(dir / RemovalFileName(seq)) == kRemovalEntryBytes);
+}
+
+TEST_CASE(
+    "segment log: a symlinked LOCK file or queue directory, or a directory others may write, is refused") {
+  test::TempDir tmp;
+  const fs::path target = tmp / "precious";
+  test::WriteFile(target, "x");
+  const fs::path dir = tmp / "q";
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms::owner_all);
+  fs::create_symlink(target, dir / "LOCK");
+  auto r = SegmentLog::Open(dir, Options());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("LOCK"));
+  CHECK(ReadAll(target) == "x");
+
+  const fs::path real = tmp / "real";
+  fs::create_directory(real);
+  fs::create_directory_symlink(real, tmp / "link");
+  r = SegmentLog::Open(tmp / "link", Options());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("symlink"));
+  CHECK(fs::is_empty(real));
+
+  const fs::path open_dir = tmp / "open";
+  fs::create_directory(open_dir);
+  fs::permissions(open_dir, fs::perms::all);
+  r = SegmentLog::Open(open_dir, Options());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("writable by it alone"));
 }

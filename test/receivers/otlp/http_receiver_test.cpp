@@ -600,3 +600,115 @@ TEST_CASE("HTTP receiver closes connections that stall past read_header_timeout 
   CHECK(idle.ServerClosed());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
+
+TEST_CASE("HTTP receiver limits default to safe values and bad ones are located errors") {
+  auto decode = [](const std::string& yaml) {
+    auto node = config::ParseYaml("protocols:\n  http:\n" + yaml, "r.yaml");
+    config::MapDecoder d(node, "receivers.otlp");
+    return *Config::Decode(d).http;
+  };
+  const auto c = decode("");
+  CHECK(c.read_header_timeout == std::chrono::seconds(10));
+  CHECK(c.read_timeout == std::chrono::seconds(60));
+  CHECK(c.write_timeout == std::chrono::seconds(30));
+  CHECK(c.idle_timeout == std::chrono::seconds(60));
+  CHECK(c.max_request_header_size == 65536);
+  CHECK(c.max_request_header_count == 100);
+  CHECK(c.max_connections == 0);
+  const auto o =
+      decode("    read_header_timeout: 0\n    max_connections: 5\n    max_request_header_count: 7\n");
+  CHECK(o.read_header_timeout.count() == 0);
+  CHECK(o.max_connections == 5);
+  CHECK(o.max_request_header_count == 7);
+  auto error = [&](const std::string& yaml) -> std::string {
+    try {
+      decode(yaml);
+      return "ok";
+    } catch (const config::Error& e) {
+      return e.what();
+    }
+  };
+  CHECK_THAT(error("    max_connections: -1\n"),
+             Catch::Matchers::Contains("r.yaml:3:22") &&
+                 Catch::Matchers::Contains("receivers.otlp.protocols.http.max_connections"));
+  CHECK_THAT(error("    max_request_header_size: 10\n"),
+             Catch::Matchers::Contains("protocols.http.max_request_header_size: must be between 1024"));
+  CHECK_THAT(error("    max_request_header_count: 0\n"),
+             Catch::Matchers::Contains("protocols.http.max_request_header_count"));
+  CHECK_THAT(error("    idle_timeout: -1s\n"), Catch::Matchers::Contains("protocols.http.idle_timeout"));
+}
+
+TEST_CASE("HTTP receiver answers 431 past max_request_header_count and max_request_header_size") {
+  HttpFixture f("    max_request_header_count: 20\n    max_request_header_size: 4096\n");
+  const std::string body = test::TraceRequest(1).SerializeAsString();
+  auto with_fields = [&](int n, std::size_t value_size) {
+    HttpRequest r{"POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}}, body};
+    for (int i = 0; i < n; ++i)
+      r.headers.emplace_back("x-" + std::to_string(i), std::string(value_size, 'v'));
+    HttpClient client(f.port());
+    return client.Send(r).status;
+  };
+  CHECK(with_fields(10, 10) == 200);
+  CHECK(with_fields(30, 1) == 431);    // count (Host and Content-Type count too)
+  CHECK(with_fields(2, 3000) == 431);  // bytes
+  CHECK(with_fields(10, 10) == 200);
+  CHECK(f.traces.items() == 2);
+}
+
+TEST_CASE("HTTP receiver cuts a body that trickles past read_timeout") {
+  HttpFixture f("    read_timeout: 300ms\n");
+  HttpClient slow(f.port());
+  slow.WriteRaw(
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+      "100\r\n\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  slow.WriteRaw("a");
+  CHECK(slow.ServerClosed());
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= std::chrono::milliseconds(250));
+  CHECK(took < std::chrono::seconds(5));
+}
+
+TEST_CASE("HTTP receiver at max_connections closes the oldest idle connection for a new one") {
+  HttpFixture f("    max_connections: 3\n");
+  const std::string body = test::TraceRequest(1).SerializeAsString();
+  const HttpRequest req{"POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}}, body};
+  // Three idle connections, the first one oldest (each served once, so it is
+  // surely accepted before the next one connects).
+  std::vector<std::unique_ptr<HttpClient>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<HttpClient>(f.port()));
+    CHECK(idle.back()->Send(req).status == 200);
+  }
+  HttpClient fresh(f.port());
+  CHECK(fresh.Send(req).status == 200);
+  CHECK(idle[0]->ServerClosed());
+  CHECK(idle[1]->Send(req).status == 200);
+}
+
+TEST_CASE("HTTP receiver at max_connections with none idle refuses with 503") {
+  HttpFixture f("    max_connections: 2\n");
+  // Two connections busy reading a body that does not come.
+  std::vector<std::unique_ptr<HttpClient>> busy;
+  for (int i = 0; i < 2; ++i) {
+    busy.push_back(std::make_unique<HttpClient>(f.port()));
+    busy.back()->WriteRaw(
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+        "100\r\n\r\n");
+  }
+  // Busy once the server read their headers: poll until a third one is refused.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (status != 503 && std::chrono::steady_clock::now() < deadline) {
+    HttpClient third(f.port());
+    try {
+      status = third.ReadResponse().status;
+    } catch (const std::exception&) {
+      status = 0;
+    }
+  }
+  CHECK(status == 503);
+  // A busy one is still served once its body comes.
+  busy[0]->WriteRaw(std::string(100, 'x'));
+  CHECK(busy[0]->ReadResponse().status == 200);  // 100 x: unknown varint fields
+}

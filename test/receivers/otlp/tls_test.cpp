@@ -169,3 +169,17 @@ TEST_CASE("TLS: an unreadable certificate fails Start with its name") {
   CHECK_THAT(s.message(), Catch::Matchers::Contains("/nonexistent/c.pem"));
   r.Shutdown(Clock::now());
 }
+
+TEST_CASE("TLS: a client that stalls in the handshake is cut off, and others are served meanwhile") {
+  TlsFixture f(false, "    read_header_timeout: 300ms\n");
+  const Certs& c = TestCerts();
+  // Plain TCP: half a ClientHello, then nothing.
+  test::HttpClient stalled(f.receiver->http_port());
+  stalled.WriteRaw(std::string("\x16\x03\x01\x00\xa5\x01", 6));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", 0}) == 200);
+  CHECK(stalled.ServerClosed());
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= std::chrono::milliseconds(250));
+  CHECK(took < std::chrono::seconds(5));
+}
