@@ -10,12 +10,13 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
-#include "processors/resource/attribute_actions.h"
+#include "processors/internal/attraction/attraction.h"
 #include "processors/resource/factory.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
 using namespace otlpd::processors::resource;
+using namespace otlpd::processors::attraction;
 using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
 using opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;

@@ -6,9 +6,9 @@
 
 #include "component/payload.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
-#include "processors/resource/config.h"
+#include "processors/internal/attraction/config.h"
 
-namespace otlpd::processors::resource {
+namespace otlpd::processors::attraction {
 
 using KeyValues = google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
 
@@ -29,4 +29,4 @@ std::string ValueAsString(const AnyValue& value);
 
 std::string Sha256Hex(std::string_view bytes);
 
-}  // namespace otlpd::processors::resource
+}  // namespace otlpd::processors::attraction

@@ -1,4 +1,4 @@
-#include "processors/resource/attribute_actions.h"
+#include "processors/internal/attraction/attraction.h"
 
 #include <openssl/evp.h>
 #include <re2/re2.h>
@@ -13,7 +13,7 @@
 
 #include "internal/go_format.h"
 
-namespace otlpd::processors::resource {
+namespace otlpd::processors::attraction {
 namespace {
 
 using opentelemetry::proto::common::v1::KeyValue;
@@ -369,4 +369,4 @@ std::string ValueAsString(const AnyValue& value) {
   return "";
 }
 
-}  // namespace otlpd::processors::resource
+}  // namespace otlpd::processors::attraction
