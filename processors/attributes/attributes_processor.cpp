@@ -82,11 +82,10 @@ bool AnyLibrary(const MatchProperties& mp, const commonpb::InstrumentationScope&
   return false;
 }
 
-// The properties every signal shares: resources and libraries.
+// The properties spans and logs share: resources and libraries.
 bool MatchCommon(const MatchProperties& mp, const KeyValues& resource,
-                 const commonpb::InstrumentationScope* scope) {
-  if (!AllAttributes(mp.resources, resource)) return false;
-  return scope == nullptr || AnyLibrary(mp, *scope);
+                 const commonpb::InstrumentationScope& scope) {
+  return AllAttributes(mp.resources, resource) && AnyLibrary(mp, scope);
 }
 
 std::string ServiceName(const KeyValues& resource) {
@@ -101,7 +100,7 @@ bool MatchSpan(const MatchProperties& mp, const KeyValues& resource,
   if (!mp.span_kinds.empty() && !AnyString(mp, mp.span_kinds, tracepb::Span::SpanKind_Name(span.kind()))) {
     return false;
   }
-  return MatchCommon(mp, resource, &scope) && AllAttributes(mp.attributes, span.attributes());
+  return MatchCommon(mp, resource, scope) && AllAttributes(mp.attributes, span.attributes());
 }
 
 bool MatchLog(const MatchProperties& mp, const KeyValues& resource,
@@ -113,11 +112,14 @@ bool MatchLog(const MatchProperties& mp, const KeyValues& resource,
     const int n = static_cast<int>(log.severity_number());
     if (n == 0 ? !mp.log_severity_number->match_undefined : n < mp.log_severity_number->min) return false;
   }
-  return MatchCommon(mp, resource, &scope) && AllAttributes(mp.attributes, log.attributes());
+  return MatchCommon(mp, resource, scope) && AllAttributes(mp.attributes, log.attributes());
 }
 
-bool MatchMetric(const MatchProperties& mp, const KeyValues& resource, const metricspb::Metric& metric) {
-  return AnyString(mp, mp.metric_names, metric.name()) && MatchCommon(mp, resource, nullptr);
+// otelcol v0.161 turns the section into a metric-name matcher only: `resources`
+// pass validation but never select anything, and a section without
+// metric_names matches every metric.
+bool MatchMetric(const MatchProperties& mp, const metricspb::Metric& metric) {
+  return AnyString(mp, mp.metric_names, metric.name());
 }
 
 // otelcol's skip rule: process iff (no include or include matches) and (no
@@ -166,10 +168,9 @@ bool ApplyToPoints(Points& points, const Config& c, const Metadata* md) {
 
 bool Metrics(metricspb::ResourceMetrics& rm, const Config& c, const Metadata* md) {
   bool changed = false;
-  const KeyValues& resource = rm.resource().attributes();
   for (metricspb::ScopeMetrics& sm : *rm.mutable_scope_metrics()) {
     for (metricspb::Metric& m : *sm.mutable_metrics()) {
-      if (!Selected(c, [&](const MatchProperties& mp) { return MatchMetric(mp, resource, m); })) continue;
+      if (!Selected(c, [&](const MatchProperties& mp) { return MatchMetric(mp, m); })) continue;
       switch (m.data_case()) {
         case metricspb::Metric::kGauge:
           changed = ApplyToPoints(*m.mutable_gauge()->mutable_data_points(), c, md) || changed;

@@ -60,8 +60,11 @@ const char* TypeName(const AnyValue& v) {
   }
 }
 
+// `checked` false: read but never compiled nor checked, as otelcol does with
+// `resources` for metrics (it validates them and then never matches on them).
 std::vector<AttributeMatcher> DecodeAttributes(config::MapDecoder& d, std::string_view key,
-                                               const std::string& raw_type, MatchType type) {
+                                               const std::string& raw_type, MatchType type,
+                                               bool checked = true) {
   std::vector<AttributeMatcher> out;
   const config::Node* list = d.Take(key);
   if (list == nullptr || list->IsNull()) return out;
@@ -74,6 +77,10 @@ std::vector<AttributeMatcher> DecodeAttributes(config::MapDecoder& d, std::strin
     std::optional<AnyValue> value;
     if (const config::Node* n = e.Take("value")) value = attraction::YamlValue(*n, e.KeyPath("value"));
     e.Finish();
+    if (!checked) {
+      out.push_back(std::move(m));
+      continue;
+    }
     if (m.key.empty()) e.Fail("key", "can't have empty key in the list of attributes");
     if (value) {
       RequireMatchType(d, raw_type, type);
@@ -147,7 +154,7 @@ MatchProperties DecodeMatch(config::MapDecoder& d, Signal signal) {
     mp.log_severity_number = s;
   }
   mp.attributes = DecodeAttributes(d, "attributes", raw_type, mp.match_type);
-  mp.resources = DecodeAttributes(d, "resources", raw_type, mp.match_type);
+  mp.resources = DecodeAttributes(d, "resources", raw_type, mp.match_type, signal != Signal::kMetrics);
   mp.libraries = DecodeLibraries(d, raw_type, mp.match_type);
   if (d.Has("expressions")) d.Fail("expressions", "match_type expr is not supported by otlpd");
   d.Finish();
@@ -230,6 +237,13 @@ Config Config::Decode(config::MapDecoder& d, Signal signal) {
     c.actions = attraction::DecodeActions(*n, d.KeyPath("actions"));
   c.include = DecodeSection(d, "include", signal);
   c.exclude = DecodeSection(d, "exclude", signal);
+  // For metrics otelcol keeps only a metric-name matcher, and none at all
+  // without metric_names: such a section selects (include) or drops
+  // (exclude) nothing.
+  if (signal == Signal::kMetrics) {
+    if (c.include && c.include->metric_names.empty()) c.include.reset();
+    if (c.exclude && c.exclude->metric_names.empty()) c.exclude.reset();
+  }
   d.Finish();
   if (c.actions.empty()) d.Fail("actions", "missing required field \"actions\"");
   return c;

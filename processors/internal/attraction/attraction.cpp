@@ -319,9 +319,13 @@ void HashValue(AnyValue& value) {
     case AnyValue::kDoubleValue:
       AppendLittleEndian(bytes, std::bit_cast<std::uint64_t>(value.double_value()));
       break;
-    default: break;  // bytes, lists, maps and empty values hash to "" in otelcol too
+    default:
+      // Bytes, lists, maps and empty values become "" in otelcol too.
+      value.set_string_value(std::string());
+      return;
   }
-  value.set_string_value(bytes.empty() ? std::string() : Sha256Hex(bytes));
+  // An empty string is hashed like any other (v0.161's attraction does so).
+  value.set_string_value(Sha256Hex(bytes));
 }
 
 void ConvertValue(AnyValue& value, ConvertedType to) {

@@ -18,7 +18,7 @@ using KeyValues = google::protobuf::RepeatedPtrField<opentelemetry::proto::commo
 bool ApplyActions(const std::vector<Action>& actions, KeyValues& attributes, const Metadata* metadata);
 
 // Lowercase hex SHA-256 of the value's bytes (string bytes; bool one byte;
-// int and double 8 bytes little-endian); other types and "" become "".
+// int and double 8 bytes little-endian; "" too); other types become "".
 void HashValue(AnyValue& value);
 
 // Converts in place when convertible; leaves the value as it is otherwise.
