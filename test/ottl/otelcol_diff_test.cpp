@@ -566,6 +566,8 @@ std::string RandomAction() {
              "}";
     }
     case 3:
+      // otelcol ignores default_value where it has no use.
+      if (Rand(4) == 0) return "{\"key\": " + key + ", \"action\": \"delete\", \"default_value\": \"d\"}";
       return Rand(2) == 0
                  ? "{\"key\": " + key + ", \"action\": \"delete\"}"
                  : "{\"pattern\": " + JsonQuote(Pick(std::vector<std::string>{"^n", "e$", "s", "["})) +

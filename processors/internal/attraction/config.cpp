@@ -57,15 +57,13 @@ AnyValue ScalarValue(const config::Node& node, const std::string& path) {
   return v;
 }
 
-std::shared_ptr<const re2::RE2> CompilePattern(config::MapDecoder& d, const std::string& pattern) {
+std::shared_ptr<const re2::RE2> CompilePattern(const std::string& pattern) {
   re2::RE2::Options options;
   options.set_log_errors(false);
-  auto re = std::make_shared<const re2::RE2>(pattern, options);
-  if (!re->ok()) d.Fail("pattern", "invalid pattern " + Quote(pattern) + ": " + re->error());
-  return re;
+  return std::make_shared<const re2::RE2>(pattern, options);
 }
 
-Action DecodeAction(const config::Node& node, const std::string& path) {
+Action DecodeAction(const config::Node& node, const std::string& path, std::size_t index) {
   config::MapDecoder d(node, path);
   Action a;
   std::string action;
@@ -82,7 +80,22 @@ Action DecodeAction(const config::Node& node, const std::string& path) {
     a.default_value = YamlValue(*n, d.KeyPath("default_value"));
   d.Finish();
 
+  // otelcol's NewAttrProc checks, in its order and with its words; each
+  // error is located at the key it is about.
   const std::string name = Lower(action);
+  const std::string at = std::to_string(index) + "-th action";
+  const std::string with = "error with key " + Quote(a.key) + " (" + at + "): ";
+  if (name == "delete" || name == "hash") {
+    if (a.key.empty() && pattern.empty()) {
+      d.Fail("key",
+             "error creating AttrProc due to missing required field (at least one of \"key\" and \"pattern\" "
+             "have "
+             "to be used) at the " +
+                 at);
+    }
+  } else if (a.key.empty()) {
+    d.Fail("key", "error creating AttrProc due to missing required field \"key\" at the " + at);
+  }
   if (name == "insert") {
     a.type = ActionType::kInsert;
   } else if (name == "update") {
@@ -97,44 +110,51 @@ Action DecodeAction(const config::Node& node, const std::string& path) {
     a.type = ActionType::kExtract;
   } else if (name == "convert") {
     a.type = ActionType::kConvert;
-  } else if (!d.Has("action")) {
-    d.FailMissing("action");
   } else {
-    d.Fail("action", "unsupported action " + Quote(action) +
-                         " (expected insert, update, upsert, delete, hash, extract or convert)");
+    d.Fail("action", with + "error creating AttrProc due to unsupported action " + Quote(name));
   }
 
   const int sources =
       (a.value ? 1 : 0) + (a.from_attribute.empty() ? 0 : 1) + (a.from_context.empty() ? 0 : 1);
-  auto reject = [&](std::string_view key, bool present) {
-    if (present) d.Fail(key, "is not used by action " + Quote(name) + " and must not be set");
+  auto unused = [&](std::string_view key, bool present, const std::string& what) {
+    if (present) {
+      d.Fail(key, with + "error creating AttrProc. Action " + Quote(name) + " does not use " + what +
+                      ". This must not be specified");
+    }
+  };
+  auto invalid_pattern = [&] {
+    d.Fail("pattern",
+           with + "error creating AttrProc. Field \"pattern\" has invalid pattern: " + Quote(pattern));
   };
   switch (a.type) {
     case ActionType::kDelete:
     case ActionType::kHash:
-      if (a.key.empty() && pattern.empty()) {
-        d.Fail("key", "action " + Quote(name) + " needs \"key\" and/or \"pattern\"");
+      if (a.value || !a.from_attribute.empty()) {
+        d.Fail(a.value ? "value" : "from_attribute",
+               with + "error creating AttrProc. Action " + Quote(name) +
+                   " does not use \"value\" or \"from_attribute\" field. These must not be specified");
       }
-      reject("value", a.value.has_value());
-      reject("from_attribute", !a.from_attribute.empty());
-      reject("converted_type", !converted_type.empty());
-      reject("default_value", a.default_value.has_value());
-      if (!pattern.empty()) a.pattern = CompilePattern(d, pattern);
+      if (!pattern.empty()) {
+        a.pattern = CompilePattern(pattern);
+        if (!a.pattern->ok()) invalid_pattern();
+      }
+      unused("converted_type", !converted_type.empty(), "the \"converted_type\" field");
       break;
     case ActionType::kInsert:
     case ActionType::kUpdate:
     case ActionType::kUpsert:
-      if (a.key.empty()) d.FailMissing("key");
       if (sources == 0 && !a.default_value) {
         d.Fail("value",
-               "action " + Quote(name) + " needs one of \"value\", \"from_attribute\" or \"from_context\"");
+               with +
+                   "error creating AttrProc. Either field \"value\", \"from_attribute\", \"from_context\", "
+                   "or \"default_value\" must be specified");
       }
       if (sources > 1) {
         d.Fail(a.value ? "value" : "from_attribute",
-               "only one of \"value\", \"from_attribute\" and \"from_context\" may be set");
+               with + "error creating AttrProc due to multiple value sources being set");
       }
-      reject("pattern", !pattern.empty());
-      reject("converted_type", !converted_type.empty());
+      unused("pattern", !pattern.empty(), "the \"pattern\" field");
+      unused("converted_type", !converted_type.empty(), "the \"converted_type\" field");
       // otlpd does not carry the peer address with a payload; refusing beats
       // a config that silently never matches.
       if (a.from_context == "client.address") {
@@ -142,31 +162,47 @@ Action DecodeAction(const config::Node& node, const std::string& path) {
       }
       break;
     case ActionType::kExtract: {
-      if (a.key.empty()) d.FailMissing("key");
-      reject("value", a.value.has_value());
-      reject("from_attribute", !a.from_attribute.empty());
-      reject("from_context", !a.from_context.empty());
-      reject("converted_type", !converted_type.empty());
-      reject("default_value", a.default_value.has_value());
-      if (pattern.empty()) d.FailMissing("pattern");
-      a.pattern = CompilePattern(d, pattern);
+      if (sources > 0) {
+        d.Fail(a.value                     ? "value"
+               : !a.from_attribute.empty() ? "from_attribute"
+                                           : "from_context",
+               with + "error creating AttrProc. Action " + Quote(name) +
+                   " does not use a value source field. These must not be specified");
+      }
+      if (pattern.empty()) {
+        d.Fail("pattern",
+               with + "error creating AttrProc due to missing required field \"pattern\" for action " +
+                   Quote(name));
+      }
+      unused("converted_type", !converted_type.empty(), "the \"converted_type\" field");
+      a.pattern = CompilePattern(pattern);
+      if (!a.pattern->ok()) invalid_pattern();
       const int groups = a.pattern->NumberOfCapturingGroups();
-      if (groups <= 0) d.Fail("pattern", "contains no named matcher groups");
+      if (groups <= 0)
+        d.Fail("pattern",
+               with + "error creating AttrProc. Field \"pattern\" contains no named matcher groups");
       const std::map<int, std::string>& names = a.pattern->CapturingGroupNames();
       for (int i = 1; i <= groups; ++i) {
         auto it = names.find(i);
-        if (it == names.end()) d.Fail("pattern", "contains at least one unnamed matcher group");
+        if (it == names.end()) {
+          d.Fail(
+              "pattern",
+              with +
+                  "error creating AttrProc. Field \"pattern\" contains at least one unnamed matcher group");
+        }
         a.group_names.push_back(it->second);
       }
       break;
     }
     case ActionType::kConvert:
-      if (a.key.empty()) d.FailMissing("key");
-      reject("value", a.value.has_value());
-      reject("from_attribute", !a.from_attribute.empty());
-      reject("from_context", !a.from_context.empty());
-      reject("pattern", !pattern.empty());
-      reject("default_value", a.default_value.has_value());
+      if (sources > 0 || !pattern.empty()) {
+        d.Fail(!pattern.empty()            ? "pattern"
+               : a.value                   ? "value"
+               : !a.from_attribute.empty() ? "from_attribute"
+                                           : "from_context",
+               with + "error creating AttrProc. Action " + Quote(name) +
+                   " does not use value sources or \"pattern\" field. These must not be specified");
+      }
       if (converted_type == "string") {
         a.converted_type = ConvertedType::kString;
       } else if (converted_type == "int") {
@@ -174,10 +210,13 @@ Action DecodeAction(const config::Node& node, const std::string& path) {
       } else if (converted_type == "double") {
         a.converted_type = ConvertedType::kDouble;
       } else if (converted_type.empty()) {
-        d.FailMissing("converted_type");
-      } else {
         d.Fail("converted_type",
-               "invalid value " + Quote(converted_type) + " (expected int, double or string)");
+               with + "error creating AttrProc due to missing required field \"converted_type\" for action " +
+                   Quote(name));
+      } else {
+        d.Fail("converted_type", with + "error creating AttrProc due to invalid value " +
+                                     Quote(converted_type) + " in field \"converted_type\" for action " +
+                                     Quote(name));
       }
       break;
   }
@@ -223,7 +262,7 @@ std::vector<Action> DecodeActions(const config::Node& list, const std::string& p
   std::vector<Action> actions;
   actions.reserve(list.items().size());
   for (std::size_t i = 0; i < list.items().size(); ++i) {
-    actions.push_back(DecodeAction(list.items()[i], path + "[" + std::to_string(i) + "]"));
+    actions.push_back(DecodeAction(list.items()[i], path + "[" + std::to_string(i) + "]", i));
   }
   return actions;
 }

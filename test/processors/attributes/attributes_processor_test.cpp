@@ -175,6 +175,16 @@ TEST_CASE("attributes: config errors are located and use otelcol's words") {
              Catch::Contains("bogus"));
   // The action rules are the shared attraction ones.
   CHECK_THAT(DecodeError("actions: [{key: a, action: insert}]"), Catch::Contains("actions[0].value"));
+  CHECK_THAT(
+      DecodeError("actions: [{key: a, value: 1, action: insert}, {key: u, pattern: '(x)', action: extract}]"),
+      Catch::Contains("processors.attributes.actions[1].pattern: error with key \"u\" (1-th action): error "
+                      "creating AttrProc. Field \"pattern\" contains at least one unnamed matcher group"));
+  CHECK_THAT(
+      DecodeError("actions: [{action: insert, value: 1}]"),
+      Catch::Contains("actions[0].key: error creating AttrProc due to missing required field \"key\" at the "
+                      "0-th action"));
+  // default_value is ignored, not refused, where otelcol ignores it.
+  CHECK(DecodeError("actions: [{key: a, default_value: 1, action: delete}]") == "no error");
   CHECK_THAT(DecodeError("actions: [{key: a, action: frobnicate}]"),
              Catch::Contains("actions[0].action") && Catch::Contains("unsupported action"));
   CHECK(DecodeError(actions +

@@ -439,19 +439,24 @@ TEST_CASE("malformed bytes are refused, not forwarded") {
 
 TEST_CASE("config errors name the key path") {
   CHECK_THAT(DecodeError("attributes: [{key: a, value: 1, action: insert}, {key: b, action: frobnicate}]"),
-             Catch::Contains("processors.resource.attributes[1].action: unsupported action \"frobnicate\""));
+             Catch::Contains("processors.resource.attributes[1].action: error with key \"b\" (1-th action): "
+                             "error creating AttrProc due to unsupported action \"frobnicate\""));
   CHECK_THAT(DecodeError("{}"), Catch::Contains("processors.resource.attributes: missing required field"));
   CHECK_THAT(DecodeError("attributes: []"), Catch::Contains("missing required field"));
   CHECK_THAT(DecodeError("attributes: [{key: a, action: insert}]"),
              Catch::Contains("processors.resource.attributes[0].value"));
   CHECK_THAT(DecodeError("attributes: [{key: a, value: 1, from_attribute: b, action: upsert}]"),
-             Catch::Contains("only one of"));
+             Catch::Contains("error creating AttrProc due to multiple value sources being set"));
   CHECK_THAT(DecodeError("attributes: [{value: 1, action: upsert}]"),
              Catch::Contains("processors.resource.attributes[0].key"));
-  CHECK_THAT(DecodeError("attributes: [{action: delete}]"),
-             Catch::Contains("needs \"key\" and/or \"pattern\""));
-  CHECK_THAT(DecodeError("attributes: [{pattern: '(', action: delete}]"),
-             Catch::Contains("processors.resource.attributes[0].pattern: invalid pattern"));
+  CHECK_THAT(
+      DecodeError("attributes: [{action: delete}]"),
+      Catch::Contains("error creating AttrProc due to missing required field (at least one of \"key\" and "
+                      "\"pattern\" have to be used) at the 0-th action"));
+  CHECK_THAT(
+      DecodeError("attributes: [{pattern: '(', action: delete}]"),
+      Catch::Contains("processors.resource.attributes[0].pattern: error with key \"\" (0-th action): error "
+                      "creating AttrProc. Field \"pattern\" has invalid pattern: \"(\""));
   CHECK_THAT(DecodeError("attributes: [{key: a, pattern: '(x)', action: extract}]"),
              Catch::Contains("unnamed matcher group"));
   CHECK_THAT(DecodeError("attributes: [{key: a, action: convert}]"),
@@ -462,7 +467,9 @@ TEST_CASE("config errors name the key path") {
              Catch::Contains("processors.resource.attributes[0]"));
   CHECK_THAT(DecodeError("attributes: [{key: a, from_context: client.address, action: insert}]"),
              Catch::Contains("not supported by otlpd"));
-  CHECK_THAT(DecodeError("attributes: [{key: a, value: 1, pattern: x, action: insert}]"),
-             Catch::Contains("attributes[0].pattern: is not used by action \"insert\""));
+  CHECK_THAT(
+      DecodeError("attributes: [{key: a, value: 1, pattern: x, action: insert}]"),
+      Catch::Contains("attributes[0].pattern: error with key \"a\" (0-th action): error creating AttrProc. "
+                      "Action \"insert\" does not use the \"pattern\" field. This must not be specified"));
   CHECK(DecodeError("attributes: [{key: a, value: 1, action: Insert}]") == "no error");
 }
