@@ -6,6 +6,7 @@
 #include "exporters/otlphttp/factory.h"
 #include "extensions/file_storage/factory.h"
 #include "extensions/health_check/factory.h"
+#include "processors/attributes/factory.h"
 #include "processors/batch/factory.h"
 #include "processors/filter/factory.h"
 #include "processors/memory_limiter/factory.h"
@@ -25,6 +26,7 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::resource::ResourceProcessorFactory());
   c.processors.push_back(processors::filter::FilterProcessorFactory());
   c.processors.push_back(processors::transform::TransformProcessorFactory());
+  c.processors.push_back(processors::attributes::AttributesProcessorFactory());
   c.exporters.push_back(exporters::debug::DebugExporterFactory());
   c.exporters.push_back(exporters::file::FileExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpExporterFactory());

@@ -3,7 +3,7 @@
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
-#include "processors/resource/attribute_actions.h"
+#include "processors/internal/attraction/attraction.h"
 
 namespace otlpd::processors::resource {
 namespace {
@@ -33,7 +33,7 @@ Result<bool> RewriteEntry(std::string_view message, const std::vector<Action>& a
   }
   opentelemetry::proto::resource::v1::Resource resource;
   if (!resource.ParseFromString(resource_bytes)) return Status::InvalidArgument("malformed resource");
-  if (!ApplyActions(actions, *resource.mutable_attributes(), metadata)) return false;
+  if (!attraction::ApplyActions(actions, *resource.mutable_attributes(), metadata)) return false;
 
   // Other fields keep their order; the resource goes where it first was
   // (first when it was absent, where serializers put it).

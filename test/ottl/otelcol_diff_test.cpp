@@ -8,6 +8,9 @@
 // is random (for the same reason no generated JSON that reaches an
 // order-sensitive editor such as limit has more than one top-level key).
 //
+// The same harness runs otelcol's attributes processor against otlpd's on
+// CASES/5 more cases (random action lists and include/exclude sections).
+//
 // Usage: test_ottl_otelcol_diff HARNESS WORKDIR [CASES] [SEED]
 #include <google/protobuf/util/message_differencer.h>
 
@@ -29,6 +32,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "processors/attributes/attributes_processor.h"
 #include "processors/filter/filter_processor.h"
 #include "processors/transform/transform_processor.h"
 
@@ -533,6 +537,150 @@ Case RandomCase() {
   return c;
 }
 
+// The `attributes` processor (no OTTL, but the same harness): random action
+// lists and include/exclude sections. Values in configs are strings and bools
+// only: the harness hands otelcol JSON numbers as json.Number, which
+// attributesprocessor would not type as YAML does.
+std::string AttrValue() {
+  switch (Rand(3)) {
+    case 0: return Rand(2) == 0 ? "true" : "false";
+    default: return JsonQuote(Pick(std::vector<std::string>{"x", "alice", "42", "1.5", "GET /users/12"}));
+  }
+}
+
+std::string RandomAction() {
+  const std::string key = JsonQuote(Rand(5) == 0 ? std::string("fresh") : Pick(kKeys));
+  switch (Rand(9)) {
+    case 0:
+    case 1:
+    case 2: {
+      const std::string action = Pick(std::vector<std::string>{"insert", "update", "upsert", "UPSERT"});
+      std::string source;
+      switch (Rand(7)) {
+        case 0: source = "\"from_attribute\": " + JsonQuote(Pick(kKeys)); break;
+        case 1: source = "\"from_attribute\": \"missing\", \"default_value\": \"dflt\""; break;
+        case 2: source = ""; break;  // refused: no value source
+        default: source = "\"value\": " + AttrValue();
+      }
+      return "{\"key\": " + key + ", \"action\": \"" + action + "\"" + (source.empty() ? "" : ", " + source) +
+             "}";
+    }
+    case 3:
+      // otelcol ignores default_value where it has no use.
+      if (Rand(4) == 0) return "{\"key\": " + key + ", \"action\": \"delete\", \"default_value\": \"d\"}";
+      return Rand(2) == 0
+                 ? "{\"key\": " + key + ", \"action\": \"delete\"}"
+                 : "{\"pattern\": " + JsonQuote(Pick(std::vector<std::string>{"^n", "e$", "s", "["})) +
+                       ", \"action\": \"delete\"}";
+    case 4:
+      return Rand(2) == 0 ? "{\"key\": " + key + ", \"action\": \"hash\"}"
+                          : "{\"pattern\": \"^(user|num|ratio|flag|nested)$\", \"action\": \"hash\"}";
+    case 5:
+    case 6:
+      return "{\"key\": " + JsonQuote(Pick(std::vector<std::string>{"http.route", "user", "fresh"})) +
+             ", \"pattern\": " +
+             JsonQuote(Pick(std::vector<std::string>{"^(?P<verb>\\w+) (?P<path>/\\w+)",
+                                                     "(?P<who>\\w+)@(?P<domain>[a-z.]+)",
+                                                     "(?P<a>a)?(?P<b>b)?", "(\\w+)"})) +
+             ", \"action\": \"extract\"}";
+    default:
+      return "{\"key\": " + key + ", \"converted_type\": \"" +
+             Pick(std::vector<std::string>{"int", "double", "string", "bool"}) +
+             "\", \"action\": \"convert\"}";
+  }
+}
+
+std::string AttrMatchList(const std::string& field, bool regexp) {
+  std::string out = "\"" + field + "\": [";
+  for (int i = 0; i < 1 + Rand(2); ++i) {
+    if (i) out += ", ";
+    const std::string key =
+        field == "resources" ? Pick(std::vector<std::string>{"service.name", "user"}) : Pick(kKeys);
+    out += "{\"key\": " + JsonQuote(key);
+    if (Rand(3) != 0) {
+      out += ", \"value\": " +
+             (regexp ? JsonQuote(Pick(std::vector<std::string>{"^c", "a", "^1", "true", "e$"}))
+              : Rand(4) == 0
+                  ? std::string(Rand(2) ? "true" : "false")
+                  : JsonQuote(Pick(std::vector<std::string>{"checkout", "cart", "alice", "/health", "ok"})));
+    }
+    out += "}";
+  }
+  return out + "]";
+}
+
+std::string RandomMatch(Signal signal) {
+  const bool regexp = Rand(2) == 0;
+  std::vector<std::string> props;
+  auto strings = [&](const std::string& field, const std::vector<std::string>& strict,
+                     const std::vector<std::string>& re) {
+    std::vector<std::string> items;
+    for (int i = 0; i < 1 + Rand(2); ++i) items.push_back(regexp ? Pick(re) : Pick(strict));
+    props.push_back("\"" + field + "\": " + List(items));
+  };
+  const int n = 1 + Rand(2);
+  for (int i = 0; i < n; ++i) {
+    switch (signal) {
+      case Signal::kTraces:
+        switch (Rand(6)) {
+          case 0: strings("services", {"checkout", "cart", "<nil-service-name>"}, {"^c", "t$", "nil"}); break;
+          case 1: strings("span_names", {"/health", "alice", "ok"}, {"^GET", "health", "[0-9]+"}); break;
+          case 2:
+            strings("span_kinds", {"SPAN_KIND_SERVER", "SPAN_KIND_CLIENT", "SPAN_KIND_INTERNAL"},
+                    {"SERVER", "^SPAN_KIND_C", "UNSPEC"});
+            break;
+          case 3: props.push_back(AttrMatchList("attributes", regexp)); break;
+          case 4: props.push_back(AttrMatchList("resources", regexp)); break;
+          default:
+            props.push_back(std::string("\"libraries\": [{\"name\": ") + (regexp ? "\"^l\"" : "\"lib\"") +
+                            "}]");
+        }
+        break;
+      case Signal::kLogs:
+        switch (Rand(5)) {
+          case 0: strings("log_bodies", {"/health", "alice", "ok"}, {"^GET", "user", "[0-9]+"}); break;
+          case 1: strings("log_severity_texts", {"INFO", "debug"}, {"^I", "g$"}); break;
+          case 2: props.push_back(AttrMatchList("attributes", regexp)); break;
+          default: props.push_back(AttrMatchList("resources", regexp));
+        }
+        break;
+      case Signal::kMetrics:
+        if (Rand(2) == 0) {
+          strings("metric_names", {"cpu", "http.requests"}, {"^http", "u"});
+        } else {
+          props.push_back(AttrMatchList("resources", regexp));
+        }
+        break;
+    }
+  }
+  std::string out = std::string("{\"match_type\": \"") + (regexp ? "regexp" : "strict") + "\"";
+  for (const std::string& p : props) {
+    // A property drawn twice: the last one wins in both decoders' eyes only
+    // if they agree on duplicates, so keep the first.
+    const std::string name = p.substr(0, p.find(':'));
+    if (out.find(name) == std::string::npos) out += ", " + p;
+  }
+  return out + "}";
+}
+
+Case RandomAttributesCase() {
+  Case c;
+  c.processor = "attributes";
+  c.signal = static_cast<Signal>(Rand(3));
+  c.input = c.signal == Signal::kTraces    ? RandomTraces().SerializeAsString()
+            : c.signal == Signal::kMetrics ? RandomMetrics().SerializeAsString()
+                                           : RandomLogs().SerializeAsString();
+  std::vector<std::string> actions;
+  for (int i = 0; i < 1 + Rand(3); ++i) actions.push_back(RandomAction());
+  c.config = "{\"actions\": [";
+  for (std::size_t i = 0; i < actions.size(); ++i) c.config += (i ? ", " : "") + actions[i];
+  c.config += "]";
+  if (Rand(2) == 0) c.config += ", \"include\": " + RandomMatch(c.signal);
+  if (Rand(3) == 0) c.config += ", \"exclude\": " + RandomMatch(c.signal);
+  c.config += "}";
+  return c;
+}
+
 // Sorts every key/value list by key (stable), recursively.
 void SortAny(AnyValue* v);
 void SortAttrs(Attrs* attrs) {
@@ -613,6 +761,13 @@ struct Outcome {
 Outcome RunOtlpd(const Case& c) {
   config::Node node = config::ParseYaml(c.config, "case.json");
   try {
+    if (c.processor == "attributes") {
+      config::MapDecoder d(node, "processors.attributes");
+      processors::attributes::Config cfg = processors::attributes::Config::Decode(d, c.signal);
+      auto r = processors::attributes::ProcessRequest(c.signal, c.input, cfg, nullptr);
+      if (!r.ok()) return {"perr", r.status().message()};
+      return {"out", r->has_value() ? **r : c.input};
+    }
     if (c.processor == "filter") {
       config::MapDecoder d(node, "processors.filter");
       processors::filter::Config cfg = processors::filter::Config::Decode(d);
@@ -643,14 +798,16 @@ int main(int argc, char** argv) {
   }
   const fs::path harness = argv[1];
   const fs::path dir = argv[2];
-  const int cases = argc > 3 ? std::atoi(argv[3]) : 5000;
+  const int ottl_cases = argc > 3 ? std::atoi(argv[3]) : 5000;
+  // The attributes processor's cases come after the OTTL ones, a fifth as many.
+  const int cases = ottl_cases + ottl_cases / 5;
   rng.seed(argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 20261204);
   spdlog::set_level(spdlog::level::off);  // ignore-mode warnings would flood the output
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::vector<Case> all;
   for (int i = 0; i < cases; ++i) {
-    Case c = RandomCase();
+    Case c = i < ottl_cases ? RandomCase() : RandomAttributesCase();
     char name[32];
     std::snprintf(name, sizeof(name), "c%05d", i);
     std::ofstream(dir / (std::string(name) + ".json"))

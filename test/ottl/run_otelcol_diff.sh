@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds otelcol_diff/ (otelcol-contrib's filter and transform processors at
+# Builds otelcol_diff/ (otelcol-contrib's filter, transform and attributes processors at
 # v0.161.0, modules from the Go module proxy) into OUT_DIR and runs the
 # differential test against it. Exit 77 (CTest: skipped) without a Go
 # toolchain new enough for go.mod, or without the module proxy.

@@ -1,10 +1,10 @@
-// ottl_diff runs otelcol-contrib's filter and transform processors (the real
+// ottl_diff runs otelcol-contrib's filter, transform and attributes processors (the real
 // Go code, v0.161.0) over request files, so otlpd's can be compared with them
 // output for output.
 //
 // Usage: ottl_diff DIR
 //
-// For every DIR/<case>.json ({"processor": "filter"|"transform", "signal":
+// For every DIR/<case>.json ({"processor": "filter"|"transform"|"attributes", "signal":
 // "traces"|"metrics"|"logs", "config": {...}}) with DIR/<case>.in.pb (a
 // serialized Export*ServiceRequest), it writes one of: DIR/<case>.out.pb (what
 // the processor forwarded), DIR/<case>.none (it forwarded nothing),
@@ -31,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/filterprocessor"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor"
 )
@@ -80,6 +81,8 @@ func runCase(base string) error {
 		factory = filterprocessor.NewFactory()
 	case "transform":
 		factory = transformprocessor.NewFactory()
+	case "attributes":
+		factory = attributesprocessor.NewFactory()
 	default:
 		return fmt.Errorf("unknown processor %q", spec.Processor)
 	}

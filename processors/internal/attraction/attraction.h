@@ -6,9 +6,9 @@
 
 #include "component/payload.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
-#include "processors/resource/config.h"
+#include "processors/internal/attraction/config.h"
 
-namespace otlpd::processors::resource {
+namespace otlpd::processors::attraction {
 
 using KeyValues = google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
 
@@ -18,7 +18,7 @@ using KeyValues = google::protobuf::RepeatedPtrField<opentelemetry::proto::commo
 bool ApplyActions(const std::vector<Action>& actions, KeyValues& attributes, const Metadata* metadata);
 
 // Lowercase hex SHA-256 of the value's bytes (string bytes; bool one byte;
-// int and double 8 bytes little-endian); other types and "" become "".
+// int and double 8 bytes little-endian; "" too); other types become "".
 void HashValue(AnyValue& value);
 
 // Converts in place when convertible; leaves the value as it is otherwise.
@@ -29,4 +29,4 @@ std::string ValueAsString(const AnyValue& value);
 
 std::string Sha256Hex(std::string_view bytes);
 
-}  // namespace otlpd::processors::resource
+}  // namespace otlpd::processors::attraction

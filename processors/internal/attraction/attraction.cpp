@@ -1,4 +1,4 @@
-#include "processors/resource/attribute_actions.h"
+#include "processors/internal/attraction/attraction.h"
 
 #include <openssl/evp.h>
 #include <re2/re2.h>
@@ -13,7 +13,7 @@
 
 #include "internal/go_format.h"
 
-namespace otlpd::processors::resource {
+namespace otlpd::processors::attraction {
 namespace {
 
 using opentelemetry::proto::common::v1::KeyValue;
@@ -319,9 +319,13 @@ void HashValue(AnyValue& value) {
     case AnyValue::kDoubleValue:
       AppendLittleEndian(bytes, std::bit_cast<std::uint64_t>(value.double_value()));
       break;
-    default: break;  // bytes, lists, maps and empty values hash to "" in otelcol too
+    default:
+      // Bytes, lists, maps and empty values become "" in otelcol too.
+      value.set_string_value(std::string());
+      return;
   }
-  value.set_string_value(bytes.empty() ? std::string() : Sha256Hex(bytes));
+  // An empty string is hashed like any other (v0.161's attraction does so).
+  value.set_string_value(Sha256Hex(bytes));
 }
 
 void ConvertValue(AnyValue& value, ConvertedType to) {
@@ -369,4 +373,4 @@ std::string ValueAsString(const AnyValue& value) {
   return "";
 }
 
-}  // namespace otlpd::processors::resource
+}  // namespace otlpd::processors::attraction
