@@ -4,13 +4,13 @@
 
 namespace otlpd::http {
 
-AcceptBackoff::Step AcceptBackoff::Failed(const std::error_code& ec, Clock::time_point now) {
+AcceptBackoff::Step AcceptBackoff::Failed(const std::string& reason, Clock::time_point now) {
   ++failures_;
   ++unlogged_;
   delay_ = delay_.count() == 0 ? kFirstDelay : std::min(kMaxDelay, delay_ * 2);
   Step step{delay_, {}};
   if (!logged_ || now - last_log_ >= kLogInterval) {
-    step.log = who_ + ": accept failed: " + ec.message() + " (" + std::to_string(unlogged_) +
+    step.log = who_ + ": accept failed: " + reason + " (" + std::to_string(unlogged_) +
                (unlogged_ == 1 ? " failure" : " failures") + " since the last report; retrying in up to " +
                std::to_string(kMaxDelay.count()) + " ms)";
     logged_ = true;

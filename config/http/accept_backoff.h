@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <system_error>
 
 namespace otlpd::http {
 
@@ -28,7 +27,10 @@ class AcceptBackoff {
   // `who` names the server in messages ("receiver otlp: OTLP/HTTP").
   explicit AcceptBackoff(std::string who) : who_(std::move(who)) {}
 
-  Step Failed(const std::error_code& ec, Clock::time_point now = Clock::now());
+  // `reason` is the error's message. A string, not an error_code: converting
+  // Boost.Asio's error_code to std::error_code trips UBSan's vptr check in
+  // Boost 1.74 (std_category), and the message is all that is logged.
+  Step Failed(const std::string& reason, Clock::time_point now = Clock::now());
   // An accept worked: the delay starts over; returns a line saying accepting
   // works again when a failure was logged, else empty.
   std::string Succeeded();

@@ -149,7 +149,7 @@ struct SimpleHttpServer::Impl {
       if (ec) {
         // Out of descriptors and the like: the listener stays readable, so
         // accepting again at once would spin; wait, longer each time.
-        const auto step = backoff.Failed(ec);
+        const auto step = backoff.Failed(ec.message());
         if (!step.log.empty()) spdlog::warn("{} on port {}", step.log, port.load());
         accept_retry.expires_after(step.delay);
         accept_retry.async_wait([this](beast::error_code e) {

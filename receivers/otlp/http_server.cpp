@@ -599,7 +599,7 @@ void HttpServer::Impl::Accept() {
     if (stopping || !acceptor->is_open()) return;
     if (ec) {
       // Out of file descriptors and the like: wait, longer each time, instead of spinning.
-      const auto step = backoff->Failed(ec);
+      const auto step = backoff->Failed(ec.message());
       if (!step.log.empty()) spdlog::warn("{}", step.log);
       accept_retry->expires_after(step.delay);
       accept_retry->async_wait([this](beast::error_code e) {

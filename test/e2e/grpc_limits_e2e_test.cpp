@@ -85,7 +85,11 @@ TEST_CASE("a gRPC length prefix claiming 4 GiB is refused before the body is buf
   CHECK((s.closed || client.goaway() || !client.connected()));
   CHECK((s.rst_code != 0xffffffff || status == "8" || client.goaway()));
   CHECK(sent < 64 * kMiB);
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in its quarantine and adds shadow pages, so RSS
+  // overstates what otlpd holds; the plain build checks the bound.
   CHECK(rss_peak - rss_before < 64 * kMiB);
+#endif
   CHECK(HonestExportServed(port));
   UNSCOPED_INFO("4GiB-claim: sent_MiB=" << sent / kMiB
                                         << " rss_growth_MiB=" << (rss_peak - rss_before) / kMiB);
@@ -124,7 +128,11 @@ TEST_CASE("10,000 header-only gRPC streams on one connection are refused past ma
                                  << ", RSS before " << rss_before / kMiB << " MiB, peak " << rss_peak / kMiB
                                  << " MiB");
   CHECK(refused);
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in its quarantine and adds shadow pages, so RSS
+  // overstates what otlpd holds; the plain build checks the bound.
   CHECK(rss_peak - rss_before < 64 * kMiB);
+#endif
   CHECK(HonestExportServed(port));
   UNSCOPED_INFO("idle-streams: rss_growth_MiB=" << (rss_peak - rss_before) / kMiB);
 }
