@@ -55,49 +55,49 @@ Config Config::Decode(config::MapDecoder& d) {
       d.Fail("directory_permissions",
              "must not let the group or others write (" + c.directory_permissions + " has 0022 bits set)");
     }
-
-    config::MapDecoder k = d.Child("compaction");
-    CompactionConfig& cc = c.compaction;
-    k.Optional("on_start", cc.on_start);
-    k.Optional("on_rebound", cc.on_rebound);
-    k.Optional("directory", cc.directory);
-    if (k.Has("directory") && cc.directory.empty()) k.Fail("directory", "must not be empty");
-    if (cc.directory.empty()) cc.directory = c.directory;
-    k.Optional("max_transaction_size", cc.max_transaction_size);
-    if (cc.max_transaction_size < 0) k.Fail("max_transaction_size", "must not be negative");
-    k.Optional("rebound_needed_threshold_mib", cc.rebound_needed_threshold_mib);
-    if (cc.rebound_needed_threshold_mib < 0) k.Fail("rebound_needed_threshold_mib", "must not be negative");
-    k.Optional("rebound_trigger_threshold_mib", cc.rebound_trigger_threshold_mib);
-    if (cc.rebound_trigger_threshold_mib < 0) k.Fail("rebound_trigger_threshold_mib", "must not be negative");
-    k.Optional("check_interval", cc.check_interval);
-    if (cc.on_rebound && cc.check_interval.count() <= 0) {
-      k.Fail("check_interval", "must be positive when on_rebound is set");
-    }
-    k.Optional("cleanup_on_start", cc.cleanup_on_start);
-    k.Finish();
-
-    // max_size caps a bbolt file in otelcol (0: no cap); our segment logs have no
-    // cap yet, so a cap is refused rather than silently not kept.
-    std::int64_t max_size = 0;
-    d.Optional("max_size", max_size);
-    if (max_size < 0) d.Fail("max_size", "max size cannot be less than 0");
-    if (max_size > 0) {
-      d.Fail("max_size",
-             "is not supported by otlpd yet: its queue files have no size cap (use 0, unlimited)");
-    }
-    // recreate: otelcol renames a bbolt file it cannot open (a panic on corrupt
-    // data) and starts afresh. Our segment logs always open: damaged records are
-    // skipped and counted, a torn tail is cut, so recreate's outcome (keep running
-    // on damaged data, keeping what is readable) is how they always behave.
-    d.Optional("recreate", c.recreate);
-    d.Finish();
-
-    // As otelcol's Validate: the compaction directory matters only when compaction runs.
-    CheckDirectory(d, "directory", c.directory, c.create_directory);
-    if ((cc.on_start || cc.on_rebound) && k.Has("directory")) {
-      CheckDirectory(k, "directory", cc.directory, c.create_directory);
-    }
-    return c;
   }
+
+  config::MapDecoder k = d.Child("compaction");
+  CompactionConfig& cc = c.compaction;
+  k.Optional("on_start", cc.on_start);
+  k.Optional("on_rebound", cc.on_rebound);
+  k.Optional("directory", cc.directory);
+  if (k.Has("directory") && cc.directory.empty()) k.Fail("directory", "must not be empty");
+  if (cc.directory.empty()) cc.directory = c.directory;
+  k.Optional("max_transaction_size", cc.max_transaction_size);
+  if (cc.max_transaction_size < 0) k.Fail("max_transaction_size", "must not be negative");
+  k.Optional("rebound_needed_threshold_mib", cc.rebound_needed_threshold_mib);
+  if (cc.rebound_needed_threshold_mib < 0) k.Fail("rebound_needed_threshold_mib", "must not be negative");
+  k.Optional("rebound_trigger_threshold_mib", cc.rebound_trigger_threshold_mib);
+  if (cc.rebound_trigger_threshold_mib < 0) k.Fail("rebound_trigger_threshold_mib", "must not be negative");
+  k.Optional("check_interval", cc.check_interval);
+  if (cc.on_rebound && cc.check_interval.count() <= 0) {
+    k.Fail("check_interval", "must be positive when on_rebound is set");
+  }
+  k.Optional("cleanup_on_start", cc.cleanup_on_start);
+  k.Finish();
+
+  // max_size caps a bbolt file in otelcol (0: no cap); our segment logs have no
+  // cap yet, so a cap is refused rather than silently not kept.
+  std::int64_t max_size = 0;
+  d.Optional("max_size", max_size);
+  if (max_size < 0) d.Fail("max_size", "max size cannot be less than 0");
+  if (max_size > 0) {
+    d.Fail("max_size", "is not supported by otlpd yet: its queue files have no size cap (use 0, unlimited)");
+  }
+  // recreate: otelcol renames a bbolt file it cannot open (a panic on corrupt
+  // data) and starts afresh. Our segment logs always open: damaged records are
+  // skipped and counted, a torn tail is cut, so recreate's outcome (keep running
+  // on damaged data, keeping what is readable) is how they always behave.
+  d.Optional("recreate", c.recreate);
+  d.Finish();
+
+  // As otelcol's Validate: the compaction directory matters only when compaction runs.
+  CheckDirectory(d, "directory", c.directory, c.create_directory);
+  if ((cc.on_start || cc.on_rebound) && k.Has("directory")) {
+    CheckDirectory(k, "directory", cc.directory, c.create_directory);
+  }
+  return c;
+}
 
 }  // namespace otlpd::extensions::file_storage
