@@ -6,6 +6,7 @@
 #include <map>
 
 #include "internal/go_format.h"
+#include "internal/text.h"
 
 namespace otlpd::ottl {
 namespace {
@@ -401,8 +402,7 @@ std::optional<std::int64_t> GoParseInt(std::string_view s) {
 
 std::optional<double> GoParseFloat(std::string_view s) {
   if (s.empty()) return std::nullopt;
-  std::string lower;
-  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(s);
   std::string_view body = lower;
   bool neg = false;
   if (body[0] == '+' || body[0] == '-') {

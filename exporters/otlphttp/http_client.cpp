@@ -23,6 +23,8 @@
 #include <set>
 #include <thread>
 
+#include "internal/text.h"
+
 namespace otlpd::exporters::otlphttp {
 namespace {
 
@@ -68,12 +70,6 @@ bool IsIpLiteral(const std::string& host) {
   beast::error_code ec;
   net::ip::make_address(host, ec);
   return !ec;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 int OpenSslVersion(const std::string& v) {

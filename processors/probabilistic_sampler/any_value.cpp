@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "internal/go_format.h"
+#include "internal/text.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
@@ -196,14 +197,6 @@ bool UnderscoreOk(std::string_view s) {
   return saw != '_';
 }
 
-bool EqualsLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((s[i] | 0x20) != lower[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 AnyValueView ParseAnyValue(std::string_view message) {
@@ -337,10 +330,10 @@ std::optional<double> GoParseFloat(std::string_view s) {
     has_sign = true;
     body.remove_prefix(1);
   }
-  if (EqualsLower(body, "inf") || EqualsLower(body, "infinity")) {
+  if (EqualsIgnoreCase(body, "inf") || EqualsIgnoreCase(body, "infinity")) {
     return negative ? -HUGE_VAL : HUGE_VAL;
   }
-  if (EqualsLower(body, "nan")) {
+  if (EqualsIgnoreCase(body, "nan")) {
     if (has_sign) return std::nullopt;
     return std::nan("");
   }

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "internal/go_format.h"
+#include "internal/text.h"
 
 namespace otlpd::processors::resource {
 namespace {
@@ -25,12 +26,6 @@ KeyValue* Find(KeyValues& attributes, std::string_view key) {
   return nullptr;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // otelcol reads client.Info: "metadata.<key>" (values joined by ';'), a bare
 // key (the same, kept for backwards compatibility) or "auth.<attr>". otlpd has
 // no authenticators, so auth data is never present, exactly as in an otelcol
@@ -40,7 +35,7 @@ std::optional<AnyValue> FromContext(std::string_view name, const Metadata* metad
   if (name.starts_with("auth.") || metadata == nullptr) return std::nullopt;
   if (name.starts_with(kMetadataPrefix)) name.remove_prefix(kMetadataPrefix.size());
   // Receivers store metadata keys lower-case; header names are case-insensitive.
-  const std::string key = Lower(name);
+  const std::string key = AsciiLower(name);
   std::string joined;
   bool found = false;
   for (const auto& [k, v] : *metadata) {

@@ -3,20 +3,15 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 
 #include "config/error.h"
+#include "internal/text.h"
 
 namespace otlpd::processors::resource {
 namespace {
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Types a plain scalar as Go's YAML decoder types a value decoded into `any`
 // (which is what otelcol's `value` is): bool, int, float, else string. Quoted
@@ -112,7 +107,7 @@ Action DecodeAction(const config::Node& node, const std::string& path) {
     a.default_value = NodeValue(*n, d.KeyPath("default_value"));
   d.Finish();
 
-  const std::string name = Lower(action);
+  const std::string name = AsciiLower(action);
   if (name == "insert") {
     a.type = ActionType::kInsert;
   } else if (name == "update") {
