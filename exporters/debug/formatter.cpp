@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
@@ -47,34 +48,6 @@ std::string GoFixed(double value) {
 
 // ---------------------------------------------------------------------------
 // Values as pdata renders them.
-
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                      (std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
-                      static_cast<unsigned char>(in[i + 2]);
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += kBase64Alphabet[(n >> 6) & 63];
-    out += kBase64Alphabet[n & 63];
-  }
-  std::size_t rest = in.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (rest == 2) n |= std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
 std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
 #include "internal/text.h"
 #include "otlp/wire/wire_format.h"
@@ -76,24 +77,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
     }
   }
   out += '"';
-}
-
-void AppendBase64(std::string& out, std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8) |
-                      static_cast<std::uint8_t>(in[i + 2]);
-    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 0x3F];
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t v = static_cast<std::uint8_t>(in[i]) << 16;
-    if (rest == 2) v |= static_cast<std::uint8_t>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 0x3F] : '=';
-    out += '=';
-  }
 }
 
 // Writes value.AsRaw() as encoding/json would; false where json.Marshal
