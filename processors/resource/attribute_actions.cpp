@@ -13,6 +13,7 @@
 
 #include "internal/base64.h"
 #include "internal/go_format.h"
+#include "internal/json_string.h"
 #include "internal/text.h"
 
 namespace otlpd::processors::resource {
@@ -155,37 +156,14 @@ std::string FormatDouble(double d) {
   return GoJsonFloat(d);
 }
 
-// Go's encoding/json string escaping without HTML escaping (pcommon turns that off).
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 // False when the value has no JSON form (NaN, Inf): Go's json.Marshal fails
 // then, and pcommon returns "".
 bool AppendJson(std::string& out, const AnyValue& v) {
   switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendJsonString(out, v.string_value()); return true;
-    case AnyValue::kBytesValue: AppendJsonString(out, Base64(v.bytes_value())); return true;
+    case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return true;
+    case AnyValue::kBytesValue:
+      AppendGoJsonString(out, Base64(v.bytes_value()), JsonHtml::kKeep);
+      return true;
     case AnyValue::kBoolValue:
     case AnyValue::kIntValue: out += ValueAsString(v); return true;
     case AnyValue::kDoubleValue:
@@ -212,7 +190,7 @@ bool AppendJson(std::string& out, const AnyValue& v) {
       for (const auto& [key, value] : sorted) {
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, key);
+        AppendGoJsonString(out, key, JsonHtml::kKeep);
         out += ':';
         if (!AppendJson(out, *value)) return false;
       }
