@@ -2,21 +2,13 @@
 
 #include <cstdint>
 
+#include "internal/text.h"
+
 namespace otlpd::config {
 namespace {
 
 constexpr std::size_t kMaxTypeLength = 63;
 constexpr std::size_t kMaxNameLength = 1024;  // bytes, as Go's len() counts them
-
-bool IsAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -148,7 +140,7 @@ bool ValidName(std::string_view name, std::string_view id, std::string* why) {
 std::optional<ComponentId> ComponentId::Parse(std::string_view text, std::string* why) {
   const std::size_t slash = text.find('/');
   const bool has_name = slash != std::string_view::npos;
-  const std::string_view type = Trim(text.substr(0, slash));
+  const std::string_view type = TrimAsciiSpace(text.substr(0, slash));
   if (type.empty()) {
     Fail(why, has_name ? "in " + Quote(text) + " id: the part before / should not be empty"
                        : std::string("id must not be empty"));
@@ -156,7 +148,7 @@ std::optional<ComponentId> ComponentId::Parse(std::string_view text, std::string
   }
   std::string_view name;
   if (has_name) {
-    name = Trim(text.substr(slash + 1));
+    name = TrimAsciiSpace(text.substr(slash + 1));
     if (name.empty()) {
       Fail(why, "in " + Quote(text) + " id: the part after / should not be empty");
       return std::nullopt;

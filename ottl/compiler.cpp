@@ -1,10 +1,10 @@
 #include "ottl/compiler.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 
+#include "internal/text.h"
 #include "ottl/functions.h"
 
 namespace otlpd::ottl {
@@ -1525,8 +1525,7 @@ ContextKind InferContext(Signal signal, const std::vector<std::string>& statemen
 }
 
 std::optional<ErrorMode> ParseErrorMode(std::string_view text) {
-  std::string lower;
-  for (char ch : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string lower = AsciiLower(text);
   if (lower == "ignore") return ErrorMode::kIgnore;
   if (lower == "silent") return ErrorMode::kSilent;
   if (lower == "propagate") return ErrorMode::kPropagate;

@@ -2,17 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
-
 #include "config/error.h"
+#include "internal/text.h"
 
 namespace otlpd::ottl {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
@@ -101,7 +95,7 @@ std::vector<Group> DecodeGroups(const config::Node& node, const std::string& pat
     g.path = item_path;
     std::string context;
     if (d.Optional("context", context)) {
-      const std::string lower = Lower(context);
+      const std::string lower = AsciiLower(context);
       auto kind = ContextFromName(lower);
       const bool allowed = kind && lower != "instrumentation_scope";
       if (!allowed) d.Fail("context", "unknown context " + context);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "internal/text.h"
 #include "ottl/json_parse.h"
 #include "ottl/time_parse.h"
 
@@ -268,17 +269,9 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
   return HexLower(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
-// ASCII case mapping plus Latin-1/Latin Extended-A/Greek/Cyrillic basics,
-// enough for telemetry names; exotic scripts are left as they are.
-std::string MapCase(const std::string& s, bool upper) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    out += static_cast<char>(upper ? std::toupper(static_cast<unsigned char>(c))
-                                   : std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
+// ASCII case mapping only: non-ASCII bytes pass through unchanged (Go's
+// strings.ToUpper/ToLower would also map other scripts).
+std::string MapCase(const std::string& s, bool upper) { return upper ? AsciiUpper(s) : AsciiLower(s); }
 
 Editor MapEditor(MapFn target, std::function<Status(Attrs&)> f) {
   return [target, f](EvalContext& c) -> Status {

@@ -11,6 +11,8 @@
 #include <optional>
 #include <vector>
 
+#include "internal/text.h"
+
 namespace otlpd::ottl {
 namespace {
 
@@ -80,7 +82,7 @@ std::string Unquote(std::string_view body, int pos) {
       for (std::size_t k = 1; k <= n; ++k) {
         if (i + k >= body.size() || !IsHex(body[i + k])) throw SyntaxError(pos, "invalid escape in string");
         const char h = body[i + k];
-        v = v * 16 + static_cast<std::uint32_t>(IsDigit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
+        v = v * 16 + static_cast<std::uint32_t>(IsDigit(h) ? h - '0' : (AsciiLower(h) - 'a' + 10));
       }
       i += n;
       return v;
@@ -137,7 +139,7 @@ std::vector<Token> Lex(std::string_view s) {
       }
       std::string raw;
       for (std::size_t k = 0; k < hex.size(); k += 2) {
-        auto nib = [](char h) { return IsDigit(h) ? h - '0' : std::tolower(h) - 'a' + 10; };
+        auto nib = [](char h) { return IsDigit(h) ? h - '0' : AsciiLower(h) - 'a' + 10; };
         raw += static_cast<char>(nib(hex[k]) * 16 + nib(hex[k + 1]));
       }
       out.push_back({Tok::kBytes, raw, pos});

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "internal/text.h"
+
 namespace otlpd::ottl {
 namespace {
 
@@ -10,15 +12,6 @@ constexpr const char* kMonths[] = {"January", "February", "March",     "April", 
                                    "July",    "August",   "September", "October", "November", "December"};
 constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                  "Thursday", "Friday", "Saturday"};
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
@@ -135,7 +128,7 @@ Result<std::int64_t> ParseTime(const TimeLayout& layout, std::int32_t offset_sec
     for (int k = 0; k < count; ++k) {
       std::string_view n = names[k];
       if (abbrev) n = n.substr(0, 3);
-      if (IEquals(std::string_view(input).substr(pos, n.size()), n)) {
+      if (EqualsIgnoreCase(std::string_view(input).substr(pos, n.size()), n)) {
         pos += n.size();
         out = k;
         return true;
@@ -242,9 +235,9 @@ Result<std::int64_t> ParseTime(const TimeLayout& layout, std::int32_t offset_sec
       }
       case 'p': {
         const std::string_view rest = std::string_view(input).substr(pos, 2);
-        if (IEquals(rest, "AM")) {
+        if (EqualsIgnoreCase(rest, "AM")) {
           pm = 0;
-        } else if (IEquals(rest, "PM")) {
+        } else if (EqualsIgnoreCase(rest, "PM")) {
           pm = 1;
         } else {
           return bad();

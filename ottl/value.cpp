@@ -5,117 +5,23 @@
 #include <cstdlib>
 #include <map>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
+#include "internal/json_string.h"
+#include "internal/text.h"
 
 namespace otlpd::ottl {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const std::uint32_t n =
-        (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    const std::uint32_t n = std::uint8_t(in[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const std::uint32_t n = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
-std::size_t Utf8Len(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xE0 && c1 < 0xA0) return 0;
-    if (c == 0xED && c1 > 0x9F) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;
-    if (c == 0xF4 && c1 > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-// Go encoding/json string escaping with SetEscapeHTML(false) (pcommon's
-// AsString of maps); invalid UTF-8 becomes U+FFFD as Go writes it.
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    const std::size_t n = Utf8Len(s, i);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    const std::string_view rune = s.substr(i, n);
-    if (rune == "\xE2\x80\xA8") {
-      out += "\\u2028";
-    } else if (rune == "\xE2\x80\xA9") {
-      out += "\\u2029";
-    } else {
-      out += rune;
-    }
-    i += n;
-  }
-  out += '"';
-}
-
 void AppendJsonAny(std::string& out, const AnyValue& v) {
   switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendJsonString(out, v.string_value()); return;
+    case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return;
     case AnyValue::kBoolValue: out += v.bool_value() ? "true" : "false"; return;
     case AnyValue::kIntValue: out += std::to_string(v.int_value()); return;
     case AnyValue::kDoubleValue: AppendGoJsonFloat(out, v.double_value()); return;
-    case AnyValue::kBytesValue: AppendJsonString(out, Base64(v.bytes_value())); return;
+    case AnyValue::kBytesValue: AppendGoJsonString(out, Base64(v.bytes_value()), JsonHtml::kKeep); return;
     case AnyValue::kArrayValue: {
       out += '[';
       bool first = true;
@@ -136,7 +42,7 @@ void AppendJsonAny(std::string& out, const AnyValue& v) {
       for (const auto& [key, value] : sorted) {
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, key);
+        AppendGoJsonString(out, key, JsonHtml::kKeep);
         out += ':';
         AppendJsonAny(out, *value);
       }
@@ -267,8 +173,8 @@ std::string JsonOf(const Value& v) {
     case Value::Kind::kBool: return v.as_bool() ? "true" : "false";
     case Value::Kind::kInt: return std::to_string(v.as_int());
     case Value::Kind::kDouble: AppendGoJsonFloat(out, v.as_double()); return out;
-    case Value::Kind::kString: AppendJsonString(out, v.as_string()); return out;
-    case Value::Kind::kBytes: AppendJsonString(out, Base64(v.as_bytes().data)); return out;
+    case Value::Kind::kString: AppendGoJsonString(out, v.as_string(), JsonHtml::kKeep); return out;
+    case Value::Kind::kBytes: AppendGoJsonString(out, Base64(v.as_bytes().data), JsonHtml::kKeep); return out;
     case Value::Kind::kMap: AppendJsonAny(out, v.as_map()); return out;
     case Value::Kind::kSlice: AppendJsonAny(out, v.as_slice()); return out;
     case Value::Kind::kTime: return std::to_string(v.as_time());
@@ -401,8 +307,7 @@ std::optional<std::int64_t> GoParseInt(std::string_view s) {
 
 std::optional<double> GoParseFloat(std::string_view s) {
   if (s.empty()) return std::nullopt;
-  std::string lower;
-  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(s);
   std::string_view body = lower;
   bool neg = false;
   if (body[0] == '+' || body[0] == '-') {

@@ -1,6 +1,6 @@
 #include "exporters/debug/config.h"
 
-#include <cctype>
+#include "internal/text.h"
 
 namespace otlpd::exporters::debug {
 
@@ -14,8 +14,7 @@ std::string_view VerbosityName(Verbosity verbosity) {
 }
 
 std::optional<Verbosity> ParseVerbosity(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(text);
   for (Verbosity v : {Verbosity::kBasic, Verbosity::kNormal, Verbosity::kDetailed}) {
     if (VerbosityName(v) == lower) return v;
   }

@@ -10,7 +10,9 @@
 #include <map>
 #include <vector>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
+#include "internal/json_string.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -48,110 +50,11 @@ std::string GoFixed(double value) {
 // ---------------------------------------------------------------------------
 // Values as pdata renders them.
 
-constexpr std::string_view kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                      (std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
-                      static_cast<unsigned char>(in[i + 2]);
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += kBase64Alphabet[(n >> 6) & 63];
-    out += kBase64Alphabet[n & 63];
-  }
-  std::size_t rest = in.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (rest == 2) n |= std::uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    out += kBase64Alphabet[(n >> 18) & 63];
-    out += kBase64Alphabet[(n >> 12) & 63];
-    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
-std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
-  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
-  unsigned c = at(i);
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned c1 = at(i + 1);
-    if (c == 0xE0 && (c1 < 0xA0 || c1 > 0xBF)) return 0;
-    if (c == 0xED && (c1 < 0x80 || c1 > 0x9F)) return 0;  // surrogates
-    return cont(i + 1) && cont(i + 2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned c1 = at(i + 1);
-    if (c == 0xF0 && (c1 < 0x90 || c1 > 0xBF)) return 0;
-    if (c == 0xF4 && (c1 < 0x80 || c1 > 0x8F)) return 0;
-    return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  }
-  return 0;
-}
-
-// A JSON string as Go's encoding/json writes it (HTML-safe, invalid UTF-8 as U+FFFD).
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '<':
-        case '>':
-        case '&':
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-          break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    std::size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    // U+2028 and U+2029 end lines in JavaScript; Go escapes them.
-    if (len == 3 && c == 0xE2 && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(s[i + 2]) & 0xFE) == 0xA8) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
-    } else {
-      out.append(s.substr(i, len));
-    }
-    i += len;
-  }
-  out += '"';
-}
-
 void AppendJson(std::string& out, const common::AnyValue& value) {
   switch (value.value_case()) {
-    case common::AnyValue::kStringValue: AppendJsonString(out, value.string_value()); return;
+    case common::AnyValue::kStringValue:
+      AppendGoJsonString(out, value.string_value(), JsonHtml::kEscape);
+      return;
     case common::AnyValue::kBoolValue: out += value.bool_value() ? "true" : "false"; return;
     case common::AnyValue::kIntValue: out += std::to_string(value.int_value()); return;
     case common::AnyValue::kDoubleValue:
@@ -160,7 +63,7 @@ void AppendJson(std::string& out, const common::AnyValue& value) {
       if (std::isfinite(value.double_value())) {
         out += GoJsonFloat(value.double_value());
       } else {
-        AppendJsonString(out, NonFinite(value.double_value()));
+        AppendGoJsonString(out, NonFinite(value.double_value()), JsonHtml::kEscape);
       }
       return;
     case common::AnyValue::kArrayValue: {
@@ -183,14 +86,16 @@ void AppendJson(std::string& out, const common::AnyValue& value) {
       for (const auto& [key, item] : sorted) {
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, key);
+        AppendGoJsonString(out, key, JsonHtml::kEscape);
         out += ':';
         AppendJson(out, *item);
       }
       out += '}';
       return;
     }
-    case common::AnyValue::kBytesValue: AppendJsonString(out, Base64(value.bytes_value())); return;
+    case common::AnyValue::kBytesValue:
+      AppendGoJsonString(out, Base64(value.bytes_value()), JsonHtml::kEscape);
+      return;
     default: out += "null"; return;  // empty, or a profiling-only string index
   }
 }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "internal/text.h"
+
 namespace otlpd::exporters::otlp {
 namespace {
 
@@ -87,8 +89,7 @@ TlsConfig DecodeTls(config::MapDecoder& d) {
 void CheckHeaders(config::MapDecoder& d, std::map<std::string, std::string>& headers) {
   std::map<std::string, std::string> lowered;
   for (auto& [key, value] : headers) {
-    std::string k = key;
-    for (char& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string k = AsciiLower(key);
     bool ok = !k.empty() && !StartsWith(k, "grpc-");
     for (char ch : k)
       ok &= std::isdigit(static_cast<unsigned char>(ch)) || (ch >= 'a' && ch <= 'z') || ch == '-' ||

@@ -1,17 +1,12 @@
 #include "exporters/otlphttp/config.h"
 #include "exporters/otlphttp/proxy_env.h"
+#include "internal/text.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace otlpd::exporters::otlphttp {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "exporters/otlp/export_response.h"
+#include "internal/text.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::exporters::otlphttp {
@@ -21,20 +21,8 @@ using otlp::PartialSuccess;
 
 enum class BodyType { kProtobuf, kJson, kOther };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 BodyType TypeOf(std::string_view content_type) {
-  const std::string_view media = Trim(content_type.substr(0, content_type.find(';')));
+  const std::string_view media = TrimHttpSpace(content_type.substr(0, content_type.find(';')));
   if (EqualsIgnoreCase(media, "application/x-protobuf")) return BodyType::kProtobuf;
   if (EqualsIgnoreCase(media, "application/json")) return BodyType::kJson;
   return BodyType::kOther;
@@ -207,7 +195,7 @@ std::string Excerpt(std::string_view body) {
 
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
                                                          std::chrono::system_clock::time_point now) {
-  value = Trim(value);
+  value = TrimHttpSpace(value);
   if (auto seconds = ParseDigits(value)) {
     return std::chrono::seconds(std::min(*seconds, kMaxRetryAfterSeconds));
   }

@@ -23,6 +23,9 @@
 #include <set>
 #include <thread>
 
+#include "internal/base64.h"
+#include "internal/text.h"
+
 namespace otlpd::exporters::otlphttp {
 namespace {
 
@@ -35,32 +38,6 @@ using tcp = net::ip::tcp;
 constexpr std::uint32_t kHeaderLimit = 1 << 20;  // Go's default MaxResponseHeaderBytes
 constexpr std::size_t kReadChunk = 16 * 1024;
 
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const auto v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i]) << 16 |
-                                              static_cast<unsigned char>(in[i + 1]) << 8 |
-                                              static_cast<unsigned char>(in[i + 2]));
-    for (int s : {18, 12, 6, 0}) out += kAlphabet[(v >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    const auto v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i]) << 16);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const auto v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i]) << 16 |
-                                              static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // Beast (Boost 1.74) takes boost::string_view, which std::string_view does not convert to.
 beast::string_view Bsv(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -68,12 +45,6 @@ bool IsIpLiteral(const std::string& host) {
   beast::error_code ec;
   net::ip::make_address(host, ec);
   return !ec;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 int OpenSslVersion(const std::string& v) {

@@ -9,6 +9,7 @@
 #include "exporters/otlphttp/compressor.h"
 #include "exporters/otlphttp/export_response.h"
 #include "exporters/otlphttp/http_client.h"
+#include "internal/text.h"
 #include "otlp/json/otlp_json.h"
 
 #ifndef OTLPD_VERSION
@@ -19,12 +20,6 @@ namespace otlpd::exporters::otlphttp {
 namespace {
 
 using exporterhelper::SendResult;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // With max_idle_conns_per_host unset Go keeps 2 idle connections per host,
 // so of otelcol's 10 consumers 8 open a new connection for nearly every

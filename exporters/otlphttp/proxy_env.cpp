@@ -4,17 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstring>
+
+#include "internal/text.h"
 
 namespace otlpd::exporters::otlphttp {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // An address as 16 bytes (IPv4 mapped into IPv6), for prefix comparisons.
 std::optional<std::array<unsigned char, 16>> ParseIp(const std::string& text, bool* v4 = nullptr) {
@@ -109,10 +104,10 @@ const char* First(const Getenv& getenv, const char* upper, const char* lower, st
 }  // namespace
 
 bool NoProxyMatches(std::string_view no_proxy, std::string_view host, std::string_view port) {
-  const std::string h = Lower(host);
+  const std::string h = AsciiLower(host);
   std::string entry;
   auto flush = [&]() {
-    const bool m = !entry.empty() && EntryMatches(Lower(entry), h, port);
+    const bool m = !entry.empty() && EntryMatches(AsciiLower(entry), h, port);
     entry.clear();
     return m;
   };
@@ -128,7 +123,7 @@ bool NoProxyMatches(std::string_view no_proxy, std::string_view host, std::strin
 
 EnvProxy ProxyFromEnvironment(const Url& target, const Getenv& getenv) {
   EnvProxy out;
-  const std::string host = Lower(target.host);
+  const std::string host = AsciiLower(target.host);
   if (host == "localhost") return out;
   if (auto ip = ParseIp(host); ip && IsLoopback(*ip)) return out;
   std::string name;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "internal/base64.h"
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
 #include "otlp/wire/nesting_limit.h"
@@ -248,31 +249,10 @@ void AppendHex(Out& out, const std::uint8_t* s, std::size_t n) {
 }
 
 void AppendBase64(Out& out, const std::uint8_t* s, std::size_t n) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::size_t size = (n + 2) / 3 * 4 + 2;
+  const std::size_t size = Base64EncodedSize(n) + 2;
   char* p = out.Reserve(size);
   *p++ = '"';
-  std::size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const std::uint32_t v = (std::uint32_t{s[i]} << 16) | (std::uint32_t{s[i + 1]} << 8) | s[i + 2];
-    *p++ = kAlphabet[v >> 18];
-    *p++ = kAlphabet[(v >> 12) & 63];
-    *p++ = kAlphabet[(v >> 6) & 63];
-    *p++ = kAlphabet[v & 63];
-  }
-  if (n - i == 1) {
-    const std::uint32_t v = std::uint32_t{s[i]} << 16;
-    *p++ = kAlphabet[v >> 18];
-    *p++ = kAlphabet[(v >> 12) & 63];
-    *p++ = '=';
-    *p++ = '=';
-  } else if (n - i == 2) {
-    const std::uint32_t v = (std::uint32_t{s[i]} << 16) | (std::uint32_t{s[i + 1]} << 8);
-    *p++ = kAlphabet[v >> 18];
-    *p++ = kAlphabet[(v >> 12) & 63];
-    *p++ = kAlphabet[(v >> 6) & 63];
-    *p++ = '=';
-  }
+  p = Base64Encode(s, n, p);
   *p = '"';
   out.Advance(size);
 }

@@ -1,7 +1,8 @@
 #include "processors/batch/config.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "internal/text.h"
 
 namespace otlpd::processors::batch {
 
@@ -19,7 +20,7 @@ Config Config::Decode(config::MapDecoder& d) {
   // Metadata keys match case-insensitively (they are HTTP/gRPC header names).
   std::vector<std::string> seen;
   for (std::string& k : c.metadata_keys) {
-    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    AsciiLowerInPlace(k);
     if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
       d.Fail("metadata_keys", "duplicate entry in metadata_keys: \"" + k + "\" (case-insensitive)");
     }

@@ -7,7 +7,10 @@
 #include <map>
 #include <vector>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
+#include "internal/json_string.h"
+#include "internal/text.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
@@ -16,84 +19,6 @@ namespace {
 using wire::Field;
 using wire::Reader;
 using wire::WireType;
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid
-// (Go then writes U+FFFD for that one byte).
-std::size_t Utf8Length(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
-  std::uint8_t c = b(i);
-  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
-  cp = c & (0xFF >> (n + 1));
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-// encoding/json's string encoding with HTML escaping off.
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<std::uint8_t>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    std::uint32_t cp = 0;
-    std::size_t n = Utf8Length(s, i, cp);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-    } else if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-      i += n;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  out += '"';
-}
-
-void AppendBase64(std::string& out, std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8) |
-                      static_cast<std::uint8_t>(in[i + 2]);
-    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 0x3F];
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t v = static_cast<std::uint8_t>(in[i]) << 16;
-    if (rest == 2) v |= static_cast<std::uint8_t>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 0x3F] : '=';
-    out += '=';
-  }
-}
 
 // Writes value.AsRaw() as encoding/json would; false where json.Marshal
 // fails (NaN or infinite doubles).
@@ -128,7 +53,7 @@ bool AppendJsonMessage(std::string& out, std::string_view message, bool is_map, 
   for (const auto& [key, value] : entries) {
     if (!first) out += ',';
     first = false;
-    AppendJsonString(out, key);
+    AppendGoJsonString(out, key, JsonHtml::kKeep);
     out += ':';
     if (!AppendJson(out, ParseAnyValue(value), depth + 1)) return false;
   }
@@ -139,7 +64,7 @@ bool AppendJsonMessage(std::string& out, std::string_view message, bool is_map, 
 bool AppendJson(std::string& out, const AnyValueView& v, int depth) {
   switch (v.type) {
     case ValueType::kEmpty: out += "null"; return true;
-    case ValueType::kStr: AppendJsonString(out, v.bytes); return true;
+    case ValueType::kStr: AppendGoJsonString(out, v.bytes, JsonHtml::kKeep); return true;
     case ValueType::kBool: out += v.bool_value ? "true" : "false"; return true;
     case ValueType::kInt: out += std::to_string(v.int_value); return true;
     case ValueType::kDouble:
@@ -194,14 +119,6 @@ bool UnderscoreOk(std::string_view s) {
     saw = '!';
   }
   return saw != '_';
-}
-
-bool EqualsLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((s[i] | 0x20) != lower[i]) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -337,10 +254,10 @@ std::optional<double> GoParseFloat(std::string_view s) {
     has_sign = true;
     body.remove_prefix(1);
   }
-  if (EqualsLower(body, "inf") || EqualsLower(body, "infinity")) {
+  if (EqualsIgnoreCase(body, "inf") || EqualsIgnoreCase(body, "infinity")) {
     return negative ? -HUGE_VAL : HUGE_VAL;
   }
-  if (EqualsLower(body, "nan")) {
+  if (EqualsIgnoreCase(body, "nan")) {
     if (has_sign) return std::nullopt;
     return std::nan("");
   }

@@ -13,23 +13,12 @@
 #include <cstring>
 
 #include "internal/crc32c.h"
+#include "internal/text.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 class IdentityDecoder final : public BodyDecoder {
  public:
@@ -391,7 +380,7 @@ class SnappyDecoder final : public BodyDecoder {
 }  // namespace
 
 std::optional<Encoding> ParseEncoding(std::string_view header) {
-  const std::string name = Lower(Trim(header));
+  const std::string name = AsciiLower(TrimHttpSpace(header));
   if (name.empty() || name == "identity" || name == "none") return Encoding::kIdentity;
   if (name == "gzip" || name == "x-gzip") return Encoding::kGzip;
   if (name == "zlib") return Encoding::kZlib;

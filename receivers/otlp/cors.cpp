@@ -2,24 +2,14 @@
 
 #include <algorithm>
 
+#include "internal/text.h"
+
 namespace otlpd::receivers::otlp {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool MethodAllowed(std::string_view method) {
   // rs/cors's default methods; OPTIONS is what a preflight itself uses.
-  std::string m = Lower(method);
+  std::string m = AsciiLower(method);
   return m == "get" || m == "post" || m == "head" || m == "options";
 }
 
@@ -27,7 +17,7 @@ bool MethodAllowed(std::string_view method) {
 
 Cors::Cors(const CorsConfig& config) : max_age_(config.max_age) {
   for (const std::string& o : config.allowed_origins) {
-    std::string origin = Lower(o);
+    std::string origin = AsciiLower(o);
     if (origin == "*") {
       all_origins_ = true;
     } else if (auto star = origin.find('*'); star != std::string::npos) {
@@ -44,7 +34,7 @@ Cors::Cors(const CorsConfig& config) : max_age_(config.max_age) {
   if (config.allowed_headers.empty()) headers_.push_back("x-requested-with");
   for (const std::string& h : config.allowed_headers) {
     if (h == "*") all_headers_ = true;
-    headers_.push_back(Lower(h));
+    headers_.push_back(AsciiLower(h));
   }
   for (const std::string& h : config.exposed_headers) {
     if (!exposed_.empty()) exposed_ += ", ";
@@ -54,7 +44,7 @@ Cors::Cors(const CorsConfig& config) : max_age_(config.max_age) {
 
 bool Cors::OriginAllowed(std::string_view origin) const {
   if (all_origins_) return true;
-  const std::string o = Lower(origin);
+  const std::string o = AsciiLower(origin);
   if (std::find(origins_.begin(), origins_.end(), o) != origins_.end()) return true;
   return std::any_of(wildcards_.begin(), wildcards_.end(), [&](const Wildcard& w) {
     return o.size() >= w.prefix.size() + w.suffix.size() && o.starts_with(w.prefix) && o.ends_with(w.suffix);
@@ -63,7 +53,7 @@ bool Cors::OriginAllowed(std::string_view origin) const {
 
 bool Cors::HeaderAllowed(std::string_view header) const {
   if (all_headers_) return true;
-  return std::find(headers_.begin(), headers_.end(), Lower(header)) != headers_.end();
+  return std::find(headers_.begin(), headers_.end(), AsciiLower(header)) != headers_.end();
 }
 
 HeaderList Cors::Preflight(std::string_view origin, std::string_view request_method,
@@ -73,16 +63,15 @@ HeaderList Cors::Preflight(std::string_view origin, std::string_view request_met
   std::string echoed;
   while (!request_headers.empty()) {
     auto comma = request_headers.find(',');
-    std::string_view h = Trim(request_headers.substr(0, comma));
+    std::string_view h = TrimHttpSpace(request_headers.substr(0, comma));
     request_headers.remove_prefix(comma == std::string_view::npos ? request_headers.size() : comma + 1);
     if (h.empty()) continue;
     if (!HeaderAllowed(h)) return out;
     if (!echoed.empty()) echoed += ", ";
-    echoed += Lower(h);
+    echoed += AsciiLower(h);
   }
   out.emplace_back("Access-Control-Allow-Origin", all_origins_ ? "*" : std::string(origin));
-  std::string method(request_method);
-  for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string method = AsciiUpper(request_method);
   out.emplace_back("Access-Control-Allow-Methods", method);
   if (!echoed.empty()) out.emplace_back("Access-Control-Allow-Headers", echoed);
   out.emplace_back("Access-Control-Allow-Credentials", "true");

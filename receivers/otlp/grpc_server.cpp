@@ -14,6 +14,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "internal/cpus.h"
+#include "internal/text.h"
 #include "otlp/wire/wire_walker.h"
 
 namespace otlpd::receivers::otlp {
@@ -168,7 +169,7 @@ class ExportCall {
       auto md = std::make_shared<Metadata>();
       for (const auto& [k, v] : ctx_.client_metadata()) {
         std::string key(k.data(), k.size());
-        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        AsciiLowerInPlace(key);
         md->emplace_back(std::move(key), std::string(v.data(), v.size()));
       }
       metadata = std::move(md);

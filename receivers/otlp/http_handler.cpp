@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "google/rpc/status.pb.h"
+#include "internal/text.h"
 #include "otlp/json/otlp_json.h"
 #include "otlp/wire/wire_walker.h"
 
@@ -11,12 +12,6 @@ namespace {
 
 constexpr std::string_view kProtobufType = "application/x-protobuf";
 constexpr std::string_view kJsonType = "application/json";
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 int RpcCodeFor(StatusCode code) {
   switch (code) {

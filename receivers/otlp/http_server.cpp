@@ -24,6 +24,7 @@
 
 #include "config/http/accept_backoff.h"
 #include "internal/cpus.h"
+#include "internal/text.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
 #include "receivers/otlp/http_handler.h"
@@ -391,7 +392,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       auto md = std::make_shared<Metadata>();
       for (const auto& field : req) {
         std::string key(Sv(field.name_string()));
-        for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        AsciiLowerInPlace(key);
         md->emplace_back(std::move(key), std::string(Sv(field.value())));
       }
       metadata_ = std::move(md);

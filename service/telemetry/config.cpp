@@ -4,18 +4,12 @@
 #include "config/error.h"
 #include "config/http/simple_http_server.h"
 #include "config/service_config.h"
+#include "internal/text.h"
 
 namespace otlpd::selftelemetry {
 namespace {
 
 using config::MapDecoder;
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
 
 const config::Node* FindPath(const config::Node& root, std::initializer_list<std::string_view> keys) {
   const config::Node* n = &root;
@@ -85,7 +79,7 @@ MetricsConfig DecodeMetrics(const config::Node& node) {
   MapDecoder d(node, "service.telemetry.metrics");
   std::string level;
   if (d.Optional("level", level)) {
-    const std::string l = Lower(level);
+    const std::string l = AsciiLower(level);
     if (l == "none")
       m.level = MetricsLevel::kNone;
     else if (l == "basic")

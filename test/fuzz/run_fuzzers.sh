@@ -17,18 +17,18 @@ echo "fuzz: building wire_walker_fuzz"
 "$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/otlp/wire/*.cpp -o "$work/wire_walker_fuzz"
 echo "fuzz: building otlp_json_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
-  "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp "$build/otlp/proto/libotlpd_proto.a" \
-  -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
+  "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp "$src"/internal/base64.cpp \
+  "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
 
 echo "fuzz: building http_request_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
-  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/internal/crc32c.cpp "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp \
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/internal/{crc32c,text,base64}.cpp "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp \
   "$src"/otlp/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/otlp/proto/libotlpd_proto.a" \
   -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
 
 echo "fuzz: building ottl_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/ottl_fuzz.cpp \
-  "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp "$src"/internal/go_format.cpp \
+  "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp "$src"/internal/{go_format,text,base64,json_string}.cpp \
   "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lre2 -lcrypto -o "$work/ottl_fuzz"
 mkdir -p "$work/corpus-ottl_fuzz"
 # Seeds: a few real statements, so mutations start from valid syntax.

@@ -507,3 +507,12 @@ TEST_CASE("error modes parse case-insensitively") {
   CHECK(ParseErrorMode("Propagate") == ErrorMode::kPropagate);
   CHECK_FALSE(ParseErrorMode("drop"));
 }
+
+TEST_CASE("ottl: map strings render as pcommon's AsString (Go encoding/json, HTML kept)") {
+  // This copy used to write \u0008 and \u000c; Go 1.22 on writes \b and \f.
+  opentelemetry::proto::common::v1::AnyValue v;
+  auto* kv = v.mutable_kvlist_value()->add_values();
+  kv->set_key("s");
+  kv->mutable_value()->set_string_value("\b\f\u2028\xff<&>");
+  CHECK(AnyAsString(v) == R"({"s":"\b\f\u2028\ufffd<&>"})");
+}

@@ -11,7 +11,10 @@
 #include <limits>
 #include <map>
 
+#include "internal/base64.h"
 #include "internal/go_format.h"
+#include "internal/json_string.h"
+#include "internal/text.h"
 
 namespace otlpd::processors::attraction {
 namespace {
@@ -25,12 +28,6 @@ KeyValue* Find(KeyValues& attributes, std::string_view key) {
   return nullptr;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // otelcol reads client.Info: "metadata.<key>" (values joined by ';'), a bare
 // key (the same, kept for backwards compatibility) or "auth.<attr>". otlpd has
 // no authenticators, so auth data is never present, exactly as in an otelcol
@@ -40,7 +37,7 @@ std::optional<AnyValue> FromContext(std::string_view name, const Metadata* metad
   if (name.starts_with("auth.") || metadata == nullptr) return std::nullopt;
   if (name.starts_with(kMetadataPrefix)) name.remove_prefix(kMetadataPrefix.size());
   // Receivers store metadata keys lower-case; header names are case-insensitive.
-  const std::string key = Lower(name);
+  const std::string key = AsciiLower(name);
   std::string joined;
   bool found = false;
   for (const auto& [k, v] : *metadata) {
@@ -159,62 +156,14 @@ std::string FormatDouble(double d) {
   return GoJsonFloat(d);
 }
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const std::uint32_t n = (static_cast<std::uint8_t>(bytes[i]) << 16) |
-                            (static_cast<std::uint8_t>(bytes[i + 1]) << 8) |
-                            static_cast<std::uint8_t>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// Go's encoding/json string escaping without HTML escaping (pcommon turns that off).
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 // False when the value has no JSON form (NaN, Inf): Go's json.Marshal fails
 // then, and pcommon returns "".
 bool AppendJson(std::string& out, const AnyValue& v) {
   switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendJsonString(out, v.string_value()); return true;
-    case AnyValue::kBytesValue: AppendJsonString(out, Base64(v.bytes_value())); return true;
+    case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return true;
+    case AnyValue::kBytesValue:
+      AppendGoJsonString(out, Base64(v.bytes_value()), JsonHtml::kKeep);
+      return true;
     case AnyValue::kBoolValue:
     case AnyValue::kIntValue: out += ValueAsString(v); return true;
     case AnyValue::kDoubleValue:
@@ -241,7 +190,7 @@ bool AppendJson(std::string& out, const AnyValue& v) {
       for (const auto& [key, value] : sorted) {
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, key);
+        AppendGoJsonString(out, key, JsonHtml::kKeep);
         out += ':';
         if (!AppendJson(out, *value)) return false;
       }

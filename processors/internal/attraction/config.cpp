@@ -3,20 +3,15 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 
 #include "config/error.h"
+#include "internal/text.h"
 
 namespace otlpd::processors::attraction {
 namespace {
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Types a plain scalar as Go's YAML decoder types a value decoded into `any`
 // (which is what otelcol's `value` is): bool, int, float, else string. Quoted
@@ -82,7 +77,7 @@ Action DecodeAction(const config::Node& node, const std::string& path, std::size
 
   // otelcol's NewAttrProc checks, in its order and with its words; each
   // error is located at the key it is about.
-  const std::string name = Lower(action);
+  const std::string name = AsciiLower(action);
   const std::string at = std::to_string(index) + "-th action";
   const std::string with = "error with key " + Quote(a.key) + " (" + at + "): ";
   if (name == "delete" || name == "hash") {

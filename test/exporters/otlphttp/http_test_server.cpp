@@ -14,6 +14,8 @@
 #include <optional>
 #include <thread>
 
+#include "internal/text.h"
+
 namespace otlpd::test {
 namespace {
 
@@ -22,11 +24,6 @@ namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Str(beast::string_view s) { return std::string(s.data(), s.size()); }
 
@@ -97,7 +94,7 @@ struct HttpTestServer::State {
       Request r;
       r.method = Str(req.method_string());
       r.target = Str(req.target());
-      for (const auto& f : req) r.headers[Lower(Str(f.name_string()))] = Str(f.value());
+      for (const auto& f : req) r.headers[AsciiLower(Str(f.name_string()))] = Str(f.value());
       r.body = req.body();
       r.connection = id;
       if (options.proxy) {

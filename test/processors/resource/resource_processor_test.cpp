@@ -425,6 +425,16 @@ TEST_CASE("convert changes types when it can and leaves the value otherwise") {
   CHECK(ValueAsString(v) == R"({"a":"<\"x\">","z":null})");
 }
 
+TEST_CASE("map values render strings as Go's encoding/json does") {
+  // Before the shared escaper this copy wrote \u0008, \u000c, a raw U+2028 and
+  // the invalid byte as is; Go (pcommon's AsString) writes what follows.
+  AnyValue v;
+  auto* kv = v.mutable_kvlist_value()->add_values();
+  kv->set_key("s");
+  kv->mutable_value()->set_string_value("\b\f\u2028\u2029\xff<&>");
+  CHECK(ValueAsString(v) == R"({"s":"\b\f\u2028\u2029\ufffd<&>"})");
+}
+
 TEST_CASE("malformed bytes are refused, not forwarded") {
   test::Sink sink;
   ResourceProcessor p(Signal::kTraces, Decode("attributes: [{key: k, value: v, action: insert}]"), &sink);

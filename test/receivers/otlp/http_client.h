@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "internal/text.h"
+
 namespace otlpd::test {
 
 struct HttpResponse {
@@ -65,7 +67,7 @@ class HttpClient {
     out.status = static_cast<int>(res.result_int());
     for (const auto& f : res) {
       std::string name(f.name_string().data(), f.name_string().size());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      AsciiLowerInPlace(name);
       std::string value(f.value().data(), f.value().size());
       auto& slot = out.headers[name];
       slot = slot.empty() ? value : slot + ", " + value;

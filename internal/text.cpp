@@ -1,0 +1,42 @@
+#include "internal/text.h"
+
+#include <algorithm>
+
+namespace otlpd {
+
+void AsciiLowerInPlace(std::string& s) {
+  for (char& c : s) c = AsciiLower(c);
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  AsciiLowerInPlace(out);
+  return out;
+}
+
+std::string AsciiUpper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiUpper(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+}
+
+namespace {
+
+template <typename Pred>
+std::string_view TrimIf(std::string_view s, Pred is_space) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view TrimHttpSpace(std::string_view s) { return TrimIf(s, IsHttpSpace); }
+std::string_view TrimAsciiSpace(std::string_view s) { return TrimIf(s, IsAsciiSpace); }
+
+}  // namespace otlpd

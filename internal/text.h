@@ -1,0 +1,35 @@
+// ASCII text helpers: case folding and trimming for protocol tokens (header
+// names, media types, config enum values). ASCII only, on purpose: these
+// tokens are ASCII by specification, and std::tolower would depend on the
+// process locale. Bytes >= 0x80 pass through unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace otlpd {
+
+constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char AsciiUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+std::string AsciiLower(std::string_view s);
+std::string AsciiUpper(std::string_view s);
+void AsciiLowerInPlace(std::string& s);
+
+// Whether `a` and `b` are equal after ASCII case folding.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// HTTP optional whitespace (RFC 9110 OWS): space and horizontal tab.
+constexpr bool IsHttpSpace(char c) { return c == ' ' || c == '\t'; }
+// ASCII whitespace as C's isspace in the "C" locale (and Go's unicode.IsSpace
+// below 0x80, minus U+0085): space, \t, \n, \v, \f, \r.
+constexpr bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// `s` without leading and trailing space and tab (header values, list items).
+std::string_view TrimHttpSpace(std::string_view s);
+// `s` without leading and trailing ASCII whitespace.
+std::string_view TrimAsciiSpace(std::string_view s);
+
+}  // namespace otlpd
