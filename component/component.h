@@ -42,6 +42,15 @@ class Exporter : public Component, public Consumer {
   virtual bool durable() const { return false; }
 };
 
+// A connector joins pipelines: it is an exporter of some (those of its input
+// signal) and a receiver of others (those of its output signal, possibly
+// another one). The graph makes one instance per (input, output) signal pair
+// a config uses; upstream pipelines push into it like into an exporter, and it
+// pushes into the ConnectorOutput it was created with. A retryable refusal
+// from downstream goes back to the upstream pipeline, whose fan-out retries:
+// back-pressure crosses connectors, nothing acknowledged is dropped.
+class Connector : public Component, public Consumer {};
+
 // Extensions (health_check, file_storage, ...) start before everything else.
 class Extension : public Component {
  public:

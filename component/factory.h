@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "component/component.h"
@@ -57,6 +58,31 @@ struct ExporterFactory {
   std::function<std::unique_ptr<Exporter>(const CreateContext&, const config::Node&)> create;
 };
 
+// What a connector emits into: the pipelines of its output signal that name it
+// as a receiver. `consumer(ids)` gives the consumer that feeds exactly those
+// of `pipelines` (null when none of `ids` is one) all or nothing, as a
+// receiver's entry does; `all` feeds every one. Call `consumer` inside
+// create() only; the consumers it returns live as long as the service.
+struct ConnectorOutput {
+  Signal signal = Signal::kTraces;
+  std::vector<config::ComponentId> pipelines;  // in config order
+  std::function<Consumer*(const std::vector<config::ComponentId>&)> consumer;
+  Consumer* all = nullptr;
+};
+
+struct ConnectorFactory {
+  std::string_view type;
+  // The (input, output) signal pairs it supports.
+  std::vector<std::pair<Signal, Signal>> pairs;
+  // Decodes and validates the config only: a connector no pipeline uses is
+  // still checked, as otelcol does.
+  std::function<void(const CreateContext&, const config::Node&)> validate;
+  // One instance per (input, output) pair in use.
+  std::function<std::unique_ptr<Connector>(const CreateContext&, const config::Node&, Signal input,
+                                           const ConnectorOutput& output)>
+      create;
+};
+
 struct ExtensionFactory {
   std::string_view type;
   std::function<std::unique_ptr<Extension>(const CreateContext&, const config::Node&)> create;
@@ -69,6 +95,7 @@ struct Components {
   std::vector<ProcessorFactory> processors;
   std::vector<ExporterFactory> exporters;
   std::vector<ExtensionFactory> extensions;
+  std::vector<ConnectorFactory> connectors;
 };
 
 // The factory of `type` in one of Components' lists, or null.

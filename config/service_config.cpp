@@ -195,23 +195,14 @@ ServiceConfig DecodeService(const Node& root) {
 void CheckTopLevel(const Node& root) {
   if (root.IsNull()) return;
   MapDecoder top(root, "");
-  static constexpr std::string_view kSections[] = {"receivers", "processors", "exporters", "extensions"};
+  static constexpr std::string_view kSections[] = {"receivers", "processors", "exporters", "extensions",
+                                                   "connectors"};
   for (std::string_view section : kSections) top.Take(section);
-  const Node* connectors = top.Take("connectors");
   const Node* service = top.Take("service");
   top.Finish();
 
   for (std::string_view section : kSections) {
     if (const Node* n = root.Find(section)) CheckSection(*n, std::string(section));
-  }
-  if (connectors != nullptr && !connectors->IsNull()) {
-    if (!connectors->IsMap()) {
-      throw Error(connectors->mark(), "connectors",
-                  "expected a map, got " + std::string(connectors->KindName()));
-    }
-    if (!connectors->entries().empty()) {
-      throw Error(connectors->entries().front().key_mark, "connectors", "connectors are not supported yet");
-    }
   }
   if (service != nullptr && !service->IsNull() && !service->IsMap()) {
     throw Error(service->mark(), "service", "expected a map, got " + std::string(service->KindName()));

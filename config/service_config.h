@@ -43,8 +43,7 @@ ServiceConfig DecodeService(const Node& root);
 
 // Checks the top level of a loaded config: only receivers, processors,
 // exporters, extensions, connectors and service are allowed; component
-// sections must be maps keyed by valid component ids; connectors are not
-// supported yet, so a non-empty `connectors` is an error. Throws Error.
+// sections must be maps keyed by valid component ids. Throws Error.
 void CheckTopLevel(const Node& root);
 
 }  // namespace otlpd::config

@@ -6,6 +6,7 @@
 
 #include "config/error.h"
 #include "config/service_config.h"
+#include "service/graph.h"
 
 namespace otlpd {
 namespace {
@@ -74,6 +75,51 @@ std::string ListPath(const config::PipelineConfig& p, std::string_view list, std
   return "service.pipelines." + p.id.ToString() + "." + std::string(list) + "[" + std::to_string(i) + "]";
 }
 
+// otelcol refuses an id that is both a connector and an exporter or receiver.
+template <class R, class E>
+void CheckNotAmbiguous(const ComponentId& id, const config::Mark& mark, const R& receivers,
+                       const E& exporters) {
+  for (std::string_view kind : {"exporter", "receiver"}) {
+    const bool clash = kind == "exporter" ? exporters.count(id) > 0 : receivers.count(id) > 0;
+    if (!clash) continue;
+    const std::string q = "\"" + id.ToString() + "\"";
+    throw Error(mark, "connectors." + id.ToString(),
+                "ambiguous ID: Found both " + q + " " + std::string(kind) + " and " + q +
+                    " connector. Change one of the components' IDs to eliminate ambiguity (e.g. rename " + q +
+                    " connector to \"" + id.ToString() + "/connector\")");
+  }
+}
+
+// Every id a pipeline lists names a defined component of a kind that supports
+// the pipeline's signal (connectors: checked by PlanGraph).
+template <class R, class P, class E, class C>
+void CheckReferences(const config::ServiceConfig& sc, const R& receivers, const P& processors,
+                     const E& exporters, const C& connectors) {
+  auto check = [](const config::PipelineConfig& p, std::string_view list, std::string_view kind,
+                  const std::vector<ComponentId>& ids, const std::vector<config::Mark>& marks,
+                  const auto& defined, const C* also) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (also != nullptr && also->count(ids[i])) continue;
+      auto it = defined.find(ids[i]);
+      if (it == defined.end()) {
+        throw Error(
+            marks[i], ListPath(p, list, i),
+            "references " + std::string(kind) + " \"" + ids[i].ToString() + "\" which is not configured");
+      }
+      if (!SupportsSignal(*it->second.first, p.signal)) {
+        throw Error(marks[i], ListPath(p, list, i),
+                    std::string(kind) + " \"" + ids[i].ToString() + "\" does not support " +
+                        std::string(SignalName(p.signal)));
+      }
+    }
+  };
+  for (const config::PipelineConfig& p : sc.pipelines) {
+    check(p, "receivers", "receiver", p.receivers, p.receiver_marks, receivers, &connectors);
+    check(p, "processors", "processor", p.processors, p.processor_marks, processors, nullptr);
+    check(p, "exporters", "exporter", p.exporters, p.exporter_marks, exporters, &connectors);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Service> Service::Build(const config::Node& root, const Components& components,
@@ -134,59 +180,98 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
   for (auto& [id, fd] : receivers)
     svc->receivers_[id] = fd.first->create(context("receivers", id), *fd.second.node);
 
+  auto connectors =
+      Resolve(ReadSection(root, "connectors"), components.connectors, "connectors", "connector");
+  ConnectorPairs connector_pairs;
+  for (auto& [id, fd] : connectors) {
+    CheckNotAmbiguous(id, fd.second.mark, receivers, exporters);
+    fd.first->validate(context("connectors", id), *fd.second.node);
+    connector_pairs[id] = fd.first->pairs;
+  }
+  CheckReferences(sc, receivers, processors, exporters, connectors);
+  const GraphPlan plan = PlanGraph(sc, connector_pairs);
+
+  // Every pipeline's queue exists before the connectors that feed it.
+  svc->chains_.resize(sc.pipelines.size());
+  for (std::size_t i = 0; i < sc.pipelines.size(); ++i) {
+    const config::PipelineConfig& p = sc.pipelines[i];
+    // A queue in front of exporters that store durably would be the one place
+    // where acknowledged data lives only in memory: such pipelines run in the
+    // receiver's thread instead. Connectors are never durable.
+    PipelineOptions options = pipeline_options;
+    options.synchronous = std::all_of(p.exporters.begin(), p.exporters.end(), [&](const ComponentId& id) {
+      auto it = svc->exporters_.find(id);
+      return it != svc->exporters_.end() && it->second->durable();
+    });
+    // Before the processors, so they can find their pipeline (admission gates).
+    svc->chains_[i].pipeline = std::make_unique<Pipeline>(
+        p.id.ToString(), p.signal, options, svc->telemetry_.Register("pipeline", p.id.ToString()));
+    svc->pipelines_.push_back(svc->chains_[i].pipeline.get());
+  }
+  // One instance per connector and signal pair; each emits into the pipelines
+  // it feeds through an entry like a receiver's (all or nothing).
+  std::map<std::vector<Pipeline*>, Consumer*> entry_for;
+  auto entry = [&entry_for, raw](std::vector<Pipeline*> pipes) -> Consumer* {
+    auto [it, added] = entry_for.emplace(pipes, nullptr);
+    if (added) {
+      raw->entries_.push_back(std::make_unique<PipelinesEntry>(std::move(pipes)));
+      it->second = raw->entries_.back().get();
+    }
+    return it->second;
+  };
+  for (const ConnectorInstance& c : plan.connectors) {
+    ConnectorOutput out;
+    out.signal = c.output;
+    std::vector<Pipeline*> all;
+    for (std::size_t d : c.downstream) {
+      out.pipelines.push_back(sc.pipelines[d].id);
+      all.push_back(svc->pipelines_[d]);
+    }
+    out.all = entry(all);
+    out.consumer = [&sc, c, raw, entry](const std::vector<ComponentId>& ids) -> Consumer* {
+      std::vector<Pipeline*> pipes;
+      for (std::size_t d : c.downstream) {
+        if (std::find(ids.begin(), ids.end(), sc.pipelines[d].id) != ids.end())
+          pipes.push_back(raw->pipelines_[d]);
+      }
+      return pipes.empty() ? nullptr : entry(std::move(pipes));
+    };
+    const auto& fd = connectors.at(c.id);
+    svc->connectors_.emplace_back(
+        c.id, fd.first->create(context("connectors", c.id), *fd.second.node, c.input, out));
+  }
+
   std::map<ComponentId, bool> used_receivers;
   std::map<ComponentId, bool> used_exporters;
   // receiver id -> signal -> pipelines fed
   std::map<ComponentId, std::map<Signal, std::vector<Pipeline*>>> feeds;
 
-  for (const config::PipelineConfig& p : sc.pipelines) {
-    ProcessorChain chain;
+  for (std::size_t pi = 0; pi < sc.pipelines.size(); ++pi) {
+    const config::PipelineConfig& p = sc.pipelines[pi];
+    ProcessorChain& chain = svc->chains_[pi];
     std::vector<Consumer*> exporter_consumers;
-    for (std::size_t i = 0; i < p.exporters.size(); ++i) {
-      auto it = exporters.find(p.exporters[i]);
-      if (it == exporters.end()) {
-        throw Error(p.exporter_marks[i], ListPath(p, "exporters", i),
-                    "references exporter \"" + p.exporters[i].ToString() + "\" which is not configured");
+    auto add = [&](Consumer* c) {
+      if (std::find(exporter_consumers.begin(), exporter_consumers.end(), c) == exporter_consumers.end())
+        exporter_consumers.push_back(c);
+    };
+    for (const ComponentId& id : p.exporters) {
+      if (connectors.count(id)) {
+        for (std::size_t c = 0; c < plan.connectors.size(); ++c) {
+          if (plan.connectors[c].id == id && plan.connectors[c].input == p.signal)
+            add(svc->connectors_[c].second.get());
+        }
+        continue;
       }
-      if (!SupportsSignal(*it->second.first, p.signal)) {
-        throw Error(p.exporter_marks[i], ListPath(p, "exporters", i),
-                    "exporter \"" + p.exporters[i].ToString() + "\" does not support " +
-                        std::string(SignalName(p.signal)));
-      }
-      if (std::find(exporter_consumers.begin(), exporter_consumers.end(),
-                    svc->exporters_[p.exporters[i]].get()) == exporter_consumers.end()) {
-        exporter_consumers.push_back(svc->exporters_[p.exporters[i]].get());
-      }
-      used_exporters[p.exporters[i]] = true;
+      add(svc->exporters_[id].get());
+      used_exporters[id] = true;
     }
     chain.fan_out = std::make_unique<FanOut>(std::move(exporter_consumers));
-
-    // A queue in front of exporters that store durably would be the one place
-    // where acknowledged data lives only in memory: such pipelines run in the
-    // receiver's thread instead.
-    PipelineOptions options = pipeline_options;
-    options.synchronous = !p.exporters.empty() &&
-                          std::all_of(p.exporters.begin(), p.exporters.end(),
-                                      [&](const ComponentId& id) { return svc->exporters_[id]->durable(); });
-
-    // Before the processors, so they can find their pipeline (admission gates).
-    chain.pipeline = std::make_unique<Pipeline>(p.id.ToString(), p.signal, options,
-                                                svc->telemetry_.Register("pipeline", p.id.ToString()));
 
     // Processors are built back to front: each is created with its successor.
     Consumer* next = chain.fan_out.get();
     std::vector<std::unique_ptr<Processor>> reversed;
     for (std::size_t k = p.processors.size(); k-- > 0;) {
       auto it = processors.find(p.processors[k]);
-      if (it == processors.end()) {
-        throw Error(p.processor_marks[k], ListPath(p, "processors", k),
-                    "references processor \"" + p.processors[k].ToString() + "\" which is not configured");
-      }
-      if (!SupportsSignal(*it->second.first, p.signal)) {
-        throw Error(p.processor_marks[k], ListPath(p, "processors", k),
-                    "processor \"" + p.processors[k].ToString() + "\" does not support " +
-                        std::string(SignalName(p.signal)));
-      }
       CreateContext ctx = context("processors", p.processors[k]);
       ctx.pipeline = chain.pipeline.get();
       ctx.pipelines = &svc->pipelines_;
@@ -199,25 +284,15 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
 
     chain.pipeline->SetHead(next);
 
-    for (std::size_t i = 0; i < p.receivers.size(); ++i) {
-      auto it = receivers.find(p.receivers[i]);
-      if (it == receivers.end()) {
-        throw Error(p.receiver_marks[i], ListPath(p, "receivers", i),
-                    "references receiver \"" + p.receivers[i].ToString() + "\" which is not configured");
-      }
-      if (!SupportsSignal(*it->second.first, p.signal)) {
-        throw Error(p.receiver_marks[i], ListPath(p, "receivers", i),
-                    "receiver \"" + p.receivers[i].ToString() + "\" does not support " +
-                        std::string(SignalName(p.signal)));
-      }
-      auto& fed = feeds[p.receivers[i]][p.signal];
+    for (const ComponentId& id : p.receivers) {
+      if (connectors.count(id)) continue;  // fed through the connector's output
+      auto& fed = feeds[id][p.signal];
       if (std::find(fed.begin(), fed.end(), chain.pipeline.get()) == fed.end())
         fed.push_back(chain.pipeline.get());
-      used_receivers[p.receivers[i]] = true;
+      used_receivers[id] = true;
     }
-    svc->pipelines_.push_back(chain.pipeline.get());
-    svc->chains_.push_back(std::move(chain));
   }
+  for (const GraphStage& stage : plan.order) svc->stages_.push_back(stage);
 
   // Components no pipeline uses are validated above but not run (as in otelcol).
   std::erase_if(svc->receivers_, [&](const auto& kv) { return !used_receivers.count(kv.first); });
@@ -253,7 +328,16 @@ Status Service::Start() {
   for (auto& [id, e] : exporters_) {
     if (Status s = start(e.get(), "exporter " + id.ToString()); !s.ok()) return fail(s);
   }
-  for (auto& chain : chains_) {
+  // Downstream first, so that whatever a pipeline or connector emits into is running.
+  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) {
+    if (it->kind == GraphStage::Kind::kConnector) {
+      if (Status s = start(connectors_[it->index].second.get(),
+                           "connector " + connectors_[it->index].first.ToString());
+          !s.ok())
+        return fail(s);
+      continue;
+    }
+    ProcessorChain& chain = chains_[it->index];
     for (auto& p : chain.processors) {
       if (Status s = start(p.get(), "processor in pipeline " + chain.pipeline->id()); !s.ok()) return fail(s);
     }
@@ -283,7 +367,15 @@ void Service::Shutdown(Clock::time_point deadline) {
   }
   // Then each pipeline drains its queue and its processors flush, front to back.
   for (auto& chain : chains_) chain.fan_out->SetDeadline(deadline);
-  for (auto& chain : chains_) {
+  // Upstream first: a pipeline drains into the connectors it exports to
+  // while the pipelines they feed still accept.
+  for (const GraphStage& stage : stages_) {
+    if (stage.kind == GraphStage::Kind::kConnector) {
+      Connector* c = connectors_[stage.index].second.get();
+      if (was_started(c)) c->Shutdown(deadline);
+      continue;
+    }
+    ProcessorChain& chain = chains_[stage.index];
     chain.pipeline->Drain(deadline);
     for (auto& p : chain.processors) {
       if (was_started(p.get())) p->Shutdown(deadline);

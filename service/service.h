@@ -10,6 +10,7 @@
 #include "component/telemetry.h"
 #include "config/component_id.h"
 #include "config/node.h"
+#include "service/graph.h"
 #include "service/pipeline.h"
 
 namespace otlpd {
@@ -19,10 +20,11 @@ namespace otlpd {
 //
 // Build() decodes and validates everything and throws config::Error (located,
 // with key path) on the first problem; it binds nothing, so `otlpd validate`
-// is Build() alone. Start() starts extensions, exporters, processors,
-// pipelines and receivers in that order; Shutdown() stops them in reverse and
-// drains: receivers stop accepting, queues empty, processors flush, exporters
-// send what they hold.
+// is Build() alone. Start() starts extensions, exporters, then pipelines
+// (processors and queue) and connectors downstream first, then receivers;
+// Shutdown() stops them in reverse and drains: receivers stop accepting, each
+// pipeline empties its queue and flushes its processors before the connectors
+// it feeds stop, exporters send what they hold.
 class Service {
  public:
   static std::unique_ptr<Service> Build(const config::Node& root, const Components& components,
@@ -48,7 +50,10 @@ class Service {
   std::vector<std::pair<config::ComponentId, std::unique_ptr<Extension>>> extensions_;
   std::map<config::ComponentId, std::unique_ptr<Exporter>> exporters_;
   std::map<config::ComponentId, std::unique_ptr<Receiver>> receivers_;
-  std::vector<ProcessorChain> chains_;
+  std::vector<ProcessorChain> chains_;  // in service.pipelines order
+  std::vector<std::pair<config::ComponentId, std::unique_ptr<Connector>>>
+      connectors_;                  // as GraphPlan::connectors
+  std::vector<GraphStage> stages_;  // pipelines and connectors, upstream first
   std::vector<Pipeline*> pipelines_;
   std::vector<std::unique_ptr<PipelinesEntry>> entries_;
   std::vector<Component*> started_;  // in start order, for unwinding

@@ -1,5 +1,6 @@
 #include "cmd/otlpd/components.h"
 
+#include "connectors/forward/factory.h"
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
 #include "exporters/otlp/factory.h"
@@ -35,6 +36,7 @@ Components BuiltinComponents() {
   c.exporters.push_back(exporters::otlphttp::OtlpUnderscoreHttpExporterFactory());
   c.extensions.push_back(extensions::health_check::HealthCheckExtensionFactory());
   c.extensions.push_back(extensions::file_storage::FileStorageExtensionFactory());
+  c.connectors.push_back(connectors::forward::ForwardConnectorFactory());
   return c;
 }
 

@@ -128,6 +128,7 @@ int ListComponents() {
   print("processors", c.processors);
   print("exporters", c.exporters);
   print("extensions", c.extensions);
+  print("connectors", c.connectors);
   return 0;
 }
 
