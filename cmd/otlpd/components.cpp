@@ -1,6 +1,7 @@
 #include "cmd/otlpd/components.h"
 
 #include "connectors/forward/factory.h"
+#include "connectors/spanmetrics/factory.h"
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
 #include "exporters/otlp/factory.h"
@@ -37,6 +38,7 @@ Components BuiltinComponents() {
   c.extensions.push_back(extensions::health_check::HealthCheckExtensionFactory());
   c.extensions.push_back(extensions::file_storage::FileStorageExtensionFactory());
   c.connectors.push_back(connectors::forward::ForwardConnectorFactory());
+  c.connectors.push_back(connectors::spanmetrics::SpanMetricsConnectorFactory());
   return c;
 }
 
