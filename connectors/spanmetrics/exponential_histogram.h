@@ -23,7 +23,8 @@ class ExponentialHistogram {
   double min() const { return min_; }
   double max() const { return max_; }
   std::uint64_t zero_count() const { return zero_count_; }
-  std::int32_t scale() const { return scale_; }
+  // go-expohisto reports scale 0 while every value is zero.
+  std::int32_t scale() const { return count_ == zero_count_ ? 0 : scale_; }
   std::int32_t offset() const { return counts_.empty() ? 0 : start_; }
   const std::vector<std::uint64_t>& positive() const { return counts_; }
 
