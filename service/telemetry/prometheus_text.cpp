@@ -135,6 +135,25 @@ void AddExporter(Families& f, const std::string& id, const Totals& t, const std:
       .samples.push_back({"", queue_labels, static_cast<double>(t.queue_capacity)});
 }
 
+// otelcol's connector metrics (core v0.165 service/internal/metadata:
+// otelcol.connector.consumed.items / produced.items): what the connector took
+// from its input pipelines and what its output pipelines took from it.
+void AddConnector(Families& f, const std::string& id, const Totals& t, const std::set<Signal>& inputs,
+                  const std::set<Signal>& outputs) {
+  for (Signal s : inputs) {
+    const Labels labels = {{"connector", id}, {"otel.signal", std::string(SignalName(s))}};
+    f.Get("otelcol_connector_consumed_items", "Number of items passed to the connector. [Development]",
+          MetricType::kCounter, "{items}")
+        .samples.push_back({"", labels, static_cast<double>(t.counters[SignalIndex(s)][kAccepted])});
+  }
+  for (Signal s : outputs) {
+    const Labels labels = {{"connector", id}, {"otel.signal", std::string(SignalName(s))}};
+    f.Get("otelcol_connector_produced_items", "Number of items emitted from the connector. [Development]",
+          MetricType::kCounter, "{items}")
+        .samples.push_back({"", labels, static_cast<double>(t.counters[SignalIndex(s)][kSent])});
+  }
+}
+
 void AddProcessor(Families& f, const std::string& id, const Totals& t, const std::set<Signal>& signals,
                   MetricsLevel level) {
   for (Signal s : signals) {
@@ -255,7 +274,8 @@ std::vector<Family> CollectComponents(const Telemetry& telemetry, const Wiring& 
   // (kind, id, transport) -> totals
   std::map<std::tuple<std::string, std::string, std::string>, Totals> totals;
   for (const ComponentTelemetry* c : telemetry.All()) {
-    if (c->kind != "receiver" && c->kind != "processor" && c->kind != "exporter") continue;
+    if (c->kind != "receiver" && c->kind != "processor" && c->kind != "exporter" && c->kind != "connector")
+      continue;
     AddCounters(totals[{c->kind, c->id, c->transport}], *c);
   }
   Families f;
@@ -267,6 +287,13 @@ std::vector<Family> CollectComponents(const Telemetry& telemetry, const Wiring& 
       const auto it = wiring.exporters.find(id);
       AddExporter(f, id, t, SignalsOf(t, wiring.exporters, id),
                   it != wiring.exporters.end() ? it->second : std::set<Signal>{});
+    } else if (kind == "connector") {
+      // A connector is an exporter of its input pipelines and a receiver of its output ones.
+      auto wired = [&](const std::map<std::string, std::set<Signal>>& m) {
+        auto it = m.find(id);
+        return it != m.end() ? it->second : std::set<Signal>{};
+      };
+      AddConnector(f, id, t, wired(wiring.exporters), wired(wiring.receivers));
     } else {
       AddProcessor(f, id, t, SignalsOf(t, wiring.processors, id), level);
     }
