@@ -1,6 +1,7 @@
 #include "cmd/otlpd/components.h"
 
 #include "connectors/forward/factory.h"
+#include "connectors/routing/routing_connector.h"
 #include "connectors/spanmetrics/factory.h"
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
@@ -39,6 +40,7 @@ Components BuiltinComponents() {
   c.extensions.push_back(extensions::file_storage::FileStorageExtensionFactory());
   c.connectors.push_back(connectors::forward::ForwardConnectorFactory());
   c.connectors.push_back(connectors::spanmetrics::SpanMetricsConnectorFactory());
+  c.connectors.push_back(connectors::routing::RoutingConnectorFactory());
   return c;
 }
 
