@@ -1,5 +1,7 @@
 #include "internal/go_format.h"
 
+#include <cstdint>
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -100,6 +102,58 @@ std::string GoJsonFloat(double v) {
   std::string out;
   AppendGoJsonFloat(out, v);
   return out;
+}
+
+namespace {
+
+// Go's fmtFrac: the `prec` low decimal digits of v as a fraction without
+// trailing zeros (".5"), nothing when they are all zero; returns v / 10^prec.
+std::uint64_t AppendFrac(std::string& out, std::uint64_t v, int prec) {
+  std::string digits;
+  bool print = false;
+  for (int i = 0; i < prec; ++i) {
+    const auto digit = static_cast<char>('0' + v % 10);
+    print = print || digit != '0';
+    if (print) digits.insert(digits.begin(), digit);
+    v /= 10;
+  }
+  if (print) out += "." + digits;
+  return v;
+}
+
+}  // namespace
+
+std::string GoDuration(std::chrono::nanoseconds d) {
+  const std::int64_t n = d.count();
+  const bool negative = n < 0;
+  std::uint64_t u = negative ? ~static_cast<std::uint64_t>(n) + 1 : static_cast<std::uint64_t>(n);
+  if (u == 0) return "0s";
+  std::string out;
+  if (u < 1000000000) {
+    int prec = 0;
+    const char* unit = "ns";
+    if (u >= 1000000) {
+      prec = 6;
+      unit = "ms";
+    } else if (u >= 1000) {
+      prec = 3;
+      unit = "\xc2\xb5s";
+    }
+    std::string frac;
+    const std::uint64_t whole = AppendFrac(frac, u, prec);
+    out = std::to_string(whole) + frac + unit;
+  } else {
+    std::string frac;
+    u = AppendFrac(frac, u, 9);
+    out = std::to_string(u % 60) + frac + "s";
+    u /= 60;
+    if (u > 0) {
+      out = std::to_string(u % 60) + "m" + out;
+      u /= 60;
+      if (u > 0) out = std::to_string(u) + "h" + out;
+    }
+  }
+  return negative ? "-" + out : out;
 }
 
 }  // namespace otlpd

@@ -3,6 +3,7 @@
 // exporter's %v), and Go's rules differ from printf's and from to_chars'.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace otlpd {
@@ -21,5 +22,8 @@ std::string GoFloat(double v);
 // in for them; given one, these write GoFloat's spelling.
 void AppendGoJsonFloat(std::string& out, double v);
 std::string GoJsonFloat(double v);
+
+// time.Duration.String(): "0s", "1.5s", "100ms", "2µs", "1h0m0s", "-1m30s".
+std::string GoDuration(std::chrono::nanoseconds d);
 
 }  // namespace otlpd

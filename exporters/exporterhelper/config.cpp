@@ -42,36 +42,14 @@ RetryConfig RetryConfig::Decode(config::MapDecoder& d, const RetryConfig& defaul
   return c;
 }
 
-namespace {
-
-// `sending_queue.batch`: queue-side batching is not implemented yet. Only a
-// block that turns it off is accepted; `batch:` or `batch: {}` turns batching
-// on with otelcol's defaults, so it is refused like any setting in it, never
-// silently run without batching.
-void DecodeBatch(config::MapDecoder& d) {
-  const config::Node* n = d.Take("batch");
-  if (n == nullptr) return;
-  if (n->IsMap() && !n->entries().empty()) {
-    bool only_disabled = true;
-    for (const auto& e : n->entries()) {
-      only_disabled &= e.key == "enabled" && e.value.IsScalar() && e.value.scalar() == "false";
-    }
-    if (only_disabled) return;
-  }
-  d.Fail("batch",
-         "exporter-side batching is not supported by otlpd yet (an empty batch: turns it on in otelcol); "
-         "use the batch processor");
-}
-
-}  // namespace
-
 QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaults) {
   QueueConfig c = defaults;
   d.Optional("enabled", c.enabled);
   d.Optional("num_consumers", c.num_consumers);
   d.Optional("queue_size", c.queue_size);
   std::string sizer;
-  if (d.Optional("sizer", sizer)) {
+  const bool sizer_set = d.Optional("sizer", sizer);
+  if (sizer_set) {
     if (sizer == "requests") {
       c.sizer = Sizer::kRequests;
     } else if (sizer == "items") {
@@ -93,13 +71,18 @@ QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaul
     c.storage_mark = n->mark();
     c.storage_path = d.KeyPath("storage");
   }
-  DecodeBatch(d);
+  // A disabled queue has no batching either (otelcol's queue section is off).
+  c.batch = DecodeBatchConfig(d, sizer_set, c.sizer, c.enabled);
   if (d.Has("blocking")) d.Fail("blocking", "was removed from otelcol (v0.129); use block_on_overflow");
   d.Finish();
   if (!c.enabled) return c;
   if (c.num_consumers <= 0) d.Fail("num_consumers", "must be positive");
   if (c.queue_size <= 0) d.Fail("queue_size", "must be positive");
   if (c.storage && c.wait_for_result) d.Fail("wait_for_result", "cannot be combined with storage");
+  // A queue that cannot hold one batch would never send (otelcol's check).
+  if (c.batch && c.batch->sizer == c.sizer && c.batch->min_size > c.queue_size) {
+    d.Fail("batch", "`min_size` must be less than or equal to `queue_size`");
+  }
   return c;
 }
 

@@ -11,11 +11,12 @@
 #include "config/component_id.h"
 #include "config/decoder.h"
 #include "config/node.h"
+#include "exporters/exporterhelper/batch_config.h"
 
 namespace otlpd::exporters::exporterhelper {
 
 // How the sending queue measures its capacity.
-enum class Sizer { kRequests, kItems, kBytes };
+enum class Sizer { kRequests, kItems, kBytes };  // declared ahead in batch_config.h
 
 // `retry_on_failure`: otelcol's configretry.BackOffConfig, same names and defaults.
 struct RetryConfig {
@@ -43,6 +44,8 @@ struct QueueConfig {
   std::optional<config::ComponentId> storage;
   config::Mark storage_mark;
   std::string storage_path;
+  // `batch`: exporter-side batching of what the queue holds; nullopt: off.
+  std::optional<BatchConfig> batch;
 
   static QueueConfig Decode(config::MapDecoder& d, const QueueConfig& defaults);
 };

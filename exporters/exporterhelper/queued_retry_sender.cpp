@@ -30,6 +30,8 @@ struct QueuedRetrySender::Outcome {
   }
 };
 
+void QueuedRetrySender::SetOutcome(Outcome& outcome, Status status) { outcome.Set(std::move(status)); }
+
 namespace {
 
 double DefaultRandom() {
@@ -63,6 +65,9 @@ QueuedRetrySender::QueuedRetrySender(std::string exporter_id, Config config, Sen
   if (time_ == nullptr) {
     own_time_ = std::make_unique<SteadyTimeSource>();
     time_ = own_time_.get();
+  }
+  if (config_.sending_queue.enabled && config_.sending_queue.batch) {
+    batcher_ = std::make_unique<Batcher>(*config_.sending_queue.batch);
   }
   if (telemetry_ != nullptr) {
     telemetry_->queue_size = [this] { return queue_size(); };
@@ -122,6 +127,7 @@ Status QueuedRetrySender::Start() {
     }
   }
   if (persistent_) loader_ = std::thread([this] { LoadBacklog(); });
+  if (batcher_) flusher_ = std::thread([this] { FlushLoop(); });
   return Status::Ok();
 }
 
@@ -263,6 +269,10 @@ void QueuedRetrySender::LoadBacklog() {
 }
 
 void QueuedRetrySender::ConsumerLoop() {
+  if (batcher_) {
+    BatchingConsumerLoop();
+    return;
+  }
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     not_empty_.wait(lock, [this] { return !queue_.empty() || stopping_; });
@@ -377,6 +387,8 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
   time_->Interrupt();
   not_empty_.notify_all();
   not_full_.notify_all();
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
   for (auto& t : consumers_) t.join();
   consumers_.clear();
   if (loader_.joinable()) loader_.join();
@@ -386,7 +398,8 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
     // Appends still running finish first: what they write stays with the rest.
     idle_.wait(lock, [this] { return callers_ == 0; });
     std::uint64_t left_items = kept_items_;
-    const std::uint64_t left_requests = queue_.size() + kept_requests_;
+    std::uint64_t left_requests = queue_.size() + kept_requests_;
+    if (batcher_) ShutdownBatcher(left_requests, left_items);
     for (Item& item : queue_) {
       left_items += item.payload->items;
       used_ -= item.size;
@@ -403,7 +416,8 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
     return;
   }
   std::uint64_t left_items = 0;
-  std::size_t left_requests = queue_.size();
+  std::uint64_t left_requests = queue_.size();
+  if (batcher_) ShutdownBatcher(left_requests, left_items);
   for (Item& item : queue_) {
     left_items += item.payload->items;
     SignalCounters::Add(Counters(item.payload->signal).send_failed, item.payload->items);

@@ -17,6 +17,7 @@
 #include "component/storage.h"
 #include "component/telemetry.h"
 #include "exporters/exporterhelper/config.h"
+#include "exporters/exporterhelper/queue_batcher.h"
 #include "exporters/exporterhelper/time_source.h"
 
 namespace otlpd::exporters::exporterhelper {
@@ -124,6 +125,19 @@ class QueuedRetrySender {
     std::uint64_t record = 0;  // persistent: the storage id to remove when done
   };
 
+  // sending_queue.batch (queued_retry_sender_batch.cpp): consumers merge
+  // what they take from the queue into batches and deliver those; a flusher
+  // thread sends batches whose flush_timeout passed.
+  using Batcher = QueueBatcher<Item>;
+  static void SetOutcome(Outcome& outcome, Status status);
+  void BatchingConsumerLoop();
+  void FlushLoop();
+  // Delivers one batch and settles the entries it finishes; `lock` is held
+  // on entry and on return.
+  void DeliverBatch(Batcher::Output out, std::unique_lock<std::mutex>& lock);
+  // Shutdown: what the batcher still holds, with `lock` held.
+  void ShutdownBatcher(std::uint64_t& left_requests, std::uint64_t& left_items);
+
   std::uint64_t SizeOf(const Payload& payload) const;
   Status Enqueue(const PayloadPtr& payload, std::unique_lock<std::mutex>& lock);
   Status Persist(const PayloadPtr& payload, std::uint64_t size, std::unique_lock<std::mutex>& lock);
@@ -167,6 +181,9 @@ class QueuedRetrySender {
   bool backlog_loaded_ = false;
   std::vector<std::thread> consumers_;
   std::thread loader_;
+  std::unique_ptr<Batcher> batcher_;  // sending_queue.batch set; guarded by mu_
+  std::condition_variable flush_cv_;  // the flusher's next deadline may have moved
+  std::thread flusher_;
   std::atomic<bool> abandon_waits_{false};  // persistent shutdown: retry waits end now
   std::atomic<std::uint64_t> undecodable_{0};
   std::atomic<bool> append_failing_{false};  // logs a disk-full episode once

@@ -19,7 +19,12 @@ struct Container {
   std::string_view message;  // the source message, where the header fields come from
   std::size_t start = 0;     // where it begins in the current piece, when written
   bool written = false;      // opened in the current piece
+  std::size_t header = 0;    // bytes of its header fields (bytes mode)
 };
+
+// Room kept for the tag and length prefix a cut container gets when it is
+// closed: a one-byte tag (fields 1..15) and a varint length below 2^35.
+constexpr std::size_t kPrefixReserve = 6;
 
 // Greedy, in order: an entry that fits the room left is copied whole;
 // otherwise (policy permitting) the next piece is started, or the entry is
@@ -28,8 +33,9 @@ struct Container {
 // an empty resource or scope created by the cut.
 class Splitter {
  public:
-  Splitter(Signal signal, std::uint64_t max_items, SplitPolicy policy, std::size_t piece_bytes)
-      : signal_(signal), max_items_(max_items), policy_(policy), piece_bytes_(piece_bytes) {
+  // bytes == false: max is in items; true: in serialized bytes.
+  Splitter(Signal signal, std::uint64_t max, bool bytes, SplitPolicy policy, std::size_t piece_bytes)
+      : signal_(signal), max_items_(max), bytes_(bytes), policy_(policy), piece_bytes_(piece_bytes) {
     current_.reserve(piece_bytes_);
   }
 
@@ -42,6 +48,10 @@ class Splitter {
  private:
   void Place(Level level, std::uint32_t field, std::string_view raw, std::string_view message,
              std::uint64_t items) {
+    if (bytes_) {
+      PlaceBytes(level, field, raw, message, items);
+      return;
+    }
     if (items > 0 && used_ == max_items_) Flush();
     bool fits = used_ + items <= max_items_;
     if (!fits && policy_ == SplitPolicy::kPreferBoundaries && used_ > 0 && items <= max_items_) {
@@ -59,8 +69,50 @@ class Splitter {
     Descend(level, field, message);
   }
 
+  // Bytes mode: what the piece would weigh with `raw` in it, counting the
+  // headers of containers not yet written and a prefix for each one open.
+  std::uint64_t Projected(std::size_t raw) const {
+    std::uint64_t total = current_.size() + raw;
+    for (int i = 0; i < depth_; ++i) {
+      const Container& c = stack_[i];
+      if (!c.written) total += c.header;
+      if (c.level != Level::kRequest) total += kPrefixReserve;
+    }
+    return total;
+  }
+
+  void PlaceBytes(Level level, std::uint32_t field, std::string_view raw, std::string_view message,
+                  std::uint64_t items) {
+    const std::uint64_t max = max_items_;
+    bool fits = Projected(raw.size()) <= max;
+    // A leaf is never cut: it starts a new piece, and one larger than a whole
+    // piece travels alone, over the limit.
+    const bool start_new = level == Level::kLeaf || (policy_ == SplitPolicy::kPreferBoundaries);
+    if (!fits && start_new && !current_.empty()) {
+      Flush();
+      fits = Projected(raw.size()) <= max;
+    }
+    if (fits || level == Level::kLeaf) {
+      WriteOpenContainers();
+      current_.append(raw);
+      used_ += items;
+      return;
+    }
+    Descend(level, field, message);
+  }
+
+  std::size_t HeaderBytes(Level level, std::string_view message) const {
+    std::size_t n = 0;
+    Reader reader(message);
+    Field f;
+    while (!reader.AtEnd() && reader.ReadField(f, kMaxNestingDepth)) {
+      if (!IsChild(level, f.number)) n += f.raw.size();
+    }
+    return n;
+  }
+
   void Descend(Level level, std::uint32_t field, std::string_view message) {
-    stack_[depth_++] = Container{level, field, message, 0, false};
+    stack_[depth_++] = Container{level, field, message, 0, false, bytes_ ? HeaderBytes(level, message) : 0};
     Level child_level = schema::ChildLevel(signal_, level);
     std::uint32_t child_field = schema::ChildField(level);
     std::string_view children = message;
@@ -119,6 +171,7 @@ class Splitter {
         Close(c);
       }
     }
+    if (current_.empty() && used_ == 0) return;
     pieces_.push_back(Piece{std::move(current_), used_});
     current_ = std::string();
     current_.reserve(piece_bytes_);
@@ -126,7 +179,8 @@ class Splitter {
   }
 
   Signal signal_;
-  std::uint64_t max_items_;
+  std::uint64_t max_items_;  // in bytes when bytes_
+  bool bytes_;
   SplitPolicy policy_;
   std::size_t piece_bytes_;
   std::vector<Piece> pieces_;
@@ -149,7 +203,19 @@ Result<std::vector<Piece>> Split(Signal signal, std::string_view request, std::u
   }
   // Pieces come out about this large; the reserve saves most regrowth.
   std::size_t piece_bytes = static_cast<std::size_t>(request.size() / (*total / max_items + 1)) + 256;
-  return Splitter(signal, max_items, policy, piece_bytes).Run(request);
+  return Splitter(signal, max_items, false, policy, piece_bytes).Run(request);
+}
+
+Result<std::vector<Piece>> SplitBytes(Signal signal, std::string_view request, std::uint64_t max_bytes,
+                                      SplitPolicy policy) {
+  Result<std::uint64_t> total = ValidateAndCount(signal, request);
+  if (!total.ok()) return total.status();
+  std::vector<Piece> pieces;
+  if (max_bytes == 0 || request.size() <= max_bytes) {
+    pieces.push_back(Piece{std::string(request), *total});
+    return pieces;
+  }
+  return Splitter(signal, max_bytes, true, policy, static_cast<std::size_t>(max_bytes)).Run(request);
 }
 
 }  // namespace otlpd::wire

@@ -120,6 +120,16 @@ struct Piece {
 Result<std::vector<Piece>> Split(Signal signal, std::string_view request, std::uint64_t max_items,
                                  SplitPolicy policy = SplitPolicy::kFill);
 
+// Cuts a request into requests of at most `max_bytes` serialized bytes each,
+// in the original order, the same way (whole entries copied, cut containers
+// re-written with their header fields). Items (spans, log records, data
+// points) are never cut: one larger than max_bytes on its own travels alone
+// in a piece over the limit. Pieces may come out a few bytes under the limit
+// (room is kept for each cut container's length prefix). max_bytes == 0
+// means no limit.
+Result<std::vector<Piece>> SplitBytes(Signal signal, std::string_view request, std::uint64_t max_bytes,
+                                      SplitPolicy policy = SplitPolicy::kFill);
+
 // Batching is concatenation: repeated fields of serialized protobuf messages
 // concatenate, so `dst + src` is one valid request holding the resource entries
 // of both (same signal). Items add up.

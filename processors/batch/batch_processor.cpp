@@ -10,7 +10,12 @@ namespace otlpd::processors::batch {
 
 BatchProcessor::BatchProcessor(std::string id, Signal signal, Config config, Consumer* next,
                                ComponentTelemetry* telemetry)
-    : id_(std::move(id)), signal_(signal), config_(std::move(config)), next_(next), telemetry_(telemetry) {}
+    : id_(std::move(id)),
+      signal_(signal),
+      config_(std::move(config)),
+      limits_{wire::BatchSizer::kItems, config_.send_batch_size, config_.send_batch_max_size},
+      next_(next),
+      telemetry_(telemetry) {}
 
 BatchProcessor::~BatchProcessor() {
   {
@@ -26,63 +31,18 @@ Status BatchProcessor::Start() {
   return Status::Ok();
 }
 
-std::string BatchProcessor::PartitionKey(const Payload& payload,
-                                         std::shared_ptr<const Metadata>* metadata) const {
-  if (config_.metadata_keys.empty()) return {};
-  auto kept = std::make_shared<Metadata>();
-  std::string key;
-  for (const std::string& k : config_.metadata_keys) {
-    key += k;
-    key += '\x1f';
-    if (payload.metadata) {
-      for (const auto& [mk, mv] : *payload.metadata) {
-        if (mk != k) continue;
-        kept->emplace_back(mk, mv);
-        key += mv;
-        key += '\x1e';
-      }
-    }
-    key += '\x1d';
-  }
-  *metadata = std::move(kept);
-  return key;
-}
-
 void BatchProcessor::Cut(Batch& b, bool all, std::vector<Out>& out) {
-  auto take_all = [&] {
-    out.push_back(Out{std::move(b.bytes), b.items, b.metadata});
-    b.bytes.clear();
-    b.items = 0;
-  };
-  if (config_.send_batch_max_size == 0 || b.items <= config_.send_batch_max_size) {
-    if (all || b.items >= config_.send_batch_size) take_all();
-    return;
-  }
-  auto pieces = wire::Split(signal_, b.bytes, config_.send_batch_max_size, wire::SplitPolicy::kFill);
-  if (!pieces.ok()) {
+  std::vector<wire::Piece> pieces;
+  if (Status s = b.requests.Cut(limits_, all, pieces); !s.ok()) {
     // Every payload was validated by its receiver, so this is a bug, not bad input.
-    spdlog::error("processor {}: cannot split a batch of {} {}: {}", id_, b.items, ItemNoun(signal_),
-                  pieces.status().message());
-    take_all();
-    return;
+    spdlog::error("processor {}: cannot split a batch of {}: {}", id_, ItemNoun(signal_), s.message());
   }
-  auto& list = *pieces;
-  for (std::size_t i = 0; i + 1 < list.size(); ++i)
-    out.push_back(Out{std::move(list[i].bytes), list[i].items, b.metadata});
-  wire::Piece& last = list.back();
-  if (all || last.items >= config_.send_batch_size) {
-    out.push_back(Out{std::move(last.bytes), last.items, b.metadata});
-    b.bytes.clear();
-    b.items = 0;
-  } else {
-    b.bytes = std::move(last.bytes);
-    b.items = last.items;
-  }
+  for (wire::Piece& p : pieces) out.push_back(Out{std::move(p.bytes), p.items, b.metadata});
 }
 
 Status BatchProcessor::Consume(const PayloadPtr& payload) {
   std::shared_ptr<const Metadata> metadata;
-  std::string key = PartitionKey(*payload, &metadata);
+  std::string key = wire::MetadataPartition(config_.metadata_keys, *payload, &metadata);
   std::vector<Out> out;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -94,28 +54,17 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
                                          ": too many batcher metadata-value combinations (limit " +
                                          std::to_string(config_.metadata_cardinality_limit) + ")");
       }
-      it = batches_.emplace(std::move(key), Batch{}).first;
+      it = batches_.emplace(std::move(key), Batch(signal_)).first;
       it->second.metadata = std::move(metadata);
     }
     Batch& b = it->second;
-    bool was_empty = b.bytes.empty();
-    if (was_empty) {
-      b.deadline = Clock::now() + config_.timeout;
-      // Size the buffer for the whole batch up front (from this payload's bytes
-      // per item, capped): growing a multi-megabyte string by doubling costs
-      // more than the copies it is made of.
-      if (payload->items > 0) {
-        std::uint64_t want = payload->bytes.size() / payload->items * (config_.send_batch_size + 1);
-        b.bytes.reserve(
-            std::min<std::uint64_t>(std::max<std::uint64_t>(want, payload->bytes.size()), 64u << 20));
-      }
-    }
-    b.bytes += payload->bytes;
-    b.items += payload->items;
+    bool was_empty = b.requests.empty();
+    if (was_empty) b.deadline = Clock::now() + config_.timeout;
+    b.requests.Append(payload->bytes, payload->items, limits_);
     SignalCounters::Add((*telemetry_)[signal_].accepted, payload->items);
     if (config_.timeout.count() == 0) {
       Cut(b, true, out);
-    } else if (b.items >= config_.send_batch_size) {
+    } else if (b.requests.Ready(limits_)) {
       Cut(b, false, out);
     } else if (was_empty) {
       cv_.notify_one();  // the timer may have to wake earlier now
@@ -145,7 +94,7 @@ void BatchProcessor::TimerLoop() {
   while (!stop_) {
     Clock::time_point earliest = Clock::time_point::max();
     for (const auto& [k, b] : batches_) {
-      if (!b.bytes.empty()) earliest = std::min(earliest, b.deadline);
+      if (!b.requests.empty()) earliest = std::min(earliest, b.deadline);
     }
     if (earliest == Clock::time_point::max()) {
       cv_.wait(lock);
@@ -158,7 +107,7 @@ void BatchProcessor::TimerLoop() {
     std::vector<Out> out;
     Clock::time_point now = Clock::now();
     for (auto& [k, b] : batches_) {
-      if (!b.bytes.empty() && b.deadline <= now) Cut(b, true, out);
+      if (!b.requests.empty() && b.deadline <= now) Cut(b, true, out);
     }
     lock.unlock();
     Status s = Send(out);
@@ -173,7 +122,7 @@ void BatchProcessor::Shutdown(Clock::time_point /*deadline*/) {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
     for (auto& [k, b] : batches_) {
-      if (!b.bytes.empty()) Cut(b, true, out);
+      if (!b.requests.empty()) Cut(b, true, out);
     }
   }
   cv_.notify_all();

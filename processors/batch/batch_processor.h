@@ -10,6 +10,7 @@
 
 #include "component/component.h"
 #include "component/telemetry.h"
+#include "otlp/wire/request_batch.h"
 #include "processors/batch/config.h"
 
 namespace otlpd::processors::batch {
@@ -31,8 +32,8 @@ class BatchProcessor : public Processor {
 
  private:
   struct Batch {
-    std::string bytes;
-    std::uint64_t items = 0;
+    explicit Batch(Signal signal) : requests(signal) {}
+    wire::RequestBatch requests;
     Clock::time_point deadline;
     std::shared_ptr<const Metadata> metadata;
   };
@@ -42,7 +43,6 @@ class BatchProcessor : public Processor {
     std::shared_ptr<const Metadata> metadata;
   };
 
-  std::string PartitionKey(const Payload& payload, std::shared_ptr<const Metadata>* metadata) const;
   // Moves what is ready out of `batch` into `out`; `all` empties it.
   void Cut(Batch& batch, bool all, std::vector<Out>& out);
   Status Send(std::vector<Out>& out);
@@ -51,6 +51,7 @@ class BatchProcessor : public Processor {
   const std::string id_;
   const Signal signal_;
   const Config config_;
+  const wire::BatchLimits limits_;
   Consumer* next_;
   ComponentTelemetry* telemetry_;
 

@@ -49,8 +49,9 @@ struct Setup {
   // A: OTLP/gRPC in, forwarded to B through a persistent queue with fast
   // retries; `processors` goes into the pipeline, `processor_config` under
   // processors:.
-  void WriteForwarderConfig(const std::string& processor_config = "",
-                            const std::string& processors = "") const {
+  // `queue_extra`: more sending_queue keys, indented by 6.
+  void WriteForwarderConfig(const std::string& processor_config = "", const std::string& processors = "",
+                            const std::string& queue_extra = "") const {
     WriteFile(dir / "a.yaml",
               "extensions:\n  file_storage:\n    directory: " + (dir / "queue").string() +
                   "\n    create_directory: true\n    fsync: true\n"
@@ -60,7 +61,8 @@ struct Setup {
                   "\n    tls:\n      insecure: true\n"
                   "    retry_on_failure:\n      initial_interval: 20ms\n      max_interval: 200ms\n"
                   "      max_elapsed_time: 0\n"
-                  "    sending_queue:\n      storage: file_storage\n"
+                  "    sending_queue:\n      storage: file_storage\n" +
+                  queue_extra +
                   "service:\n  extensions: [file_storage]\n"
                   "  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n"
                   "              prometheus:\n                host: 127.0.0.1\n                port: " +
@@ -302,6 +304,53 @@ TEST_CASE("kill -9 with a batch processor: spans it flushed before the kill surv
   std::cout << "[persistent queue e2e, batch] flushed before the kill " << flushed.size()
             << " spans, missing " << Missing(flushed, received) << "; held in the batch " << held.size()
             << ", of which arrived " << held.size() - Missing(held, received) << "\n";
+  a2->Signal(SIGTERM);
+  CHECK(a2->Wait(std::chrono::seconds(30)) == 0);
+  b->Signal(SIGTERM);
+  CHECK(b->Wait(std::chrono::seconds(30)) == 0);
+}
+
+TEST_CASE("sending_queue.batch on the persistent queue: kill -9 loses nothing acknowledged, B gets batches") {
+  Setup s;
+  s.WriteBackendConfig();
+  s.WriteForwarderConfig(
+      "", "",
+      "      sizer: items\n      queue_size: 100000\n"
+      "      batch:\n        min_size: 20\n        max_size: 50\n        flush_timeout: 100ms\n");
+  auto a = s.StartA("a1.log");
+  auto stub = Client(s.port_a);
+  constexpr int kRequests = 60;
+  std::set<std::string> acked;
+  for (int i = 0; i < kRequests; ++i) {
+    auto req = Request("batched", i);
+    INFO(a->Output());
+    REQUIRE(Send(*stub, req));  // acknowledged: on disk, B is down
+    AddNames(req, acked);
+  }
+  a->Signal(SIGKILL);
+  REQUIRE(a->Wait(std::chrono::seconds(10)) == 128 + SIGKILL);
+
+  auto a2 = s.StartA("a2.log");
+  auto b = s.StartB();
+  const bool all = WaitFor([&] { return Missing(acked, Received(s.out)) == 0; }, kDeliveryTimeout);
+  INFO(a2->Output());
+  INFO(b->Output());
+  CHECK(all);
+  const auto records = ParseProtoRecords<tracepb::ExportTraceServiceRequest>(ReadProtoRecords(s.out));
+  // 180 spans in 60 requests arrive merged: batches of at least 20 spans (the
+  // last may be smaller) and at most 50.
+  CHECK(records.size() < static_cast<std::size_t>(kRequests) / 3);
+  std::size_t spans = 0;
+  for (const auto& req : records) {
+    std::size_t n = 0;
+    for (const auto& rs : req.resource_spans())
+      for (const auto& ss : rs.scope_spans()) n += static_cast<std::size_t>(ss.spans_size());
+    CHECK(n <= 50);
+    spans += n;
+  }
+  std::cout << "[persistent queue e2e, sending_queue.batch] " << acked.size() << " spans in " << kRequests
+            << " requests arrived as " << records.size() << " requests (" << spans << " spans, duplicates "
+            << Duplicates(acked, Received(s.out)) << ")\n";
   a2->Signal(SIGTERM);
   CHECK(a2->Wait(std::chrono::seconds(30)) == 0);
   b->Signal(SIGTERM);

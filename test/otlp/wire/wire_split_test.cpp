@@ -157,6 +157,58 @@ TEST_CASE("Split keeps every item, in order, under its resource and scope") {
   }
 }
 
+TEST_CASE("SplitBytes cuts into pieces of at most max_bytes, keeping every item in order") {
+  struct Case {
+    Signal signal;
+    std::string bytes;
+  };
+  std::vector<Case> cases = {
+      {Signal::kTraces, MakeTraces(3, 3, 5).SerializeAsString()},
+      {Signal::kTraces, MakeTraces(1, 1, 17).SerializeAsString()},
+      {Signal::kMetrics, MakeMetrics(2, 2, 5, 3).SerializeAsString()},
+      {Signal::kMetrics, MakeMetrics(1, 1, 2, 11).SerializeAsString()},
+      {Signal::kLogs, MakeLogs(3, 2, 6).SerializeAsString()},
+  };
+  for (const Case& c : cases) {
+    const std::uint64_t total = MustCount(c.signal, c.bytes);
+    // The largest single item bounds the smallest limit every piece can keep.
+    std::uint64_t largest_leaf = 0;
+    for (const auto& r : Resources(c.signal, c.bytes)) {
+      for (const auto& s : Scopes(c.signal, r.message)) {
+        for (const auto& i : Items(c.signal, s.message)) {
+          largest_leaf = std::max<std::uint64_t>(largest_leaf, i.field.size());
+        }
+      }
+    }
+    for (std::uint64_t max_bytes : std::vector<std::uint64_t>{64, 300, 1000, 4000, c.bytes.size() - 1}) {
+      for (SplitPolicy policy : {SplitPolicy::kFill, SplitPolicy::kPreferBoundaries}) {
+        CAPTURE(SignalName(c.signal), max_bytes, static_cast<int>(policy), c.bytes.size());
+        auto result = SplitBytes(c.signal, c.bytes, max_bytes, policy);
+        REQUIRE(result.ok());
+        std::vector<std::string> ids;
+        std::uint64_t items = 0;
+        for (const Piece& piece : *result) {
+          CHECK(MustCount(c.signal, piece.bytes) == piece.items);
+          // A metric is cut per data point, so only a single span / log record
+          // (or a metric's header with one point) may exceed the limit.
+          if (max_bytes >= largest_leaf + 200) CHECK(piece.bytes.size() <= max_bytes);
+          Parsed parsed = ParseWithProtobuf(c.signal, piece.bytes);
+          REQUIRE(parsed.ok);
+          ids.insert(ids.end(), parsed.ids.begin(), parsed.ids.end());
+          items += piece.items;
+        }
+        CHECK(items == total);
+        if (c.signal != Signal::kMetrics) CHECK(ids == ParseWithProtobuf(c.signal, c.bytes).ids);
+        if (max_bytes >= c.bytes.size() / 2) CHECK(result->size() <= 3);
+        CheckHeaders(c.signal, c.bytes, *result);
+      }
+    }
+  }
+  auto whole = SplitBytes(Signal::kLogs, MakeLogs(1, 1, 3).SerializeAsString(), 0);
+  REQUIRE(whole.ok());
+  CHECK(whole->size() == 1);
+}
+
 TEST_CASE("Split returns a request that fits as one piece, unchanged") {
   std::string bytes = MakeTraces(2, 2, 2).SerializeAsString();
   for (std::uint64_t max_items : {0ull, 8ull, 1000ull}) {
