@@ -210,9 +210,11 @@ TEST_CASE("CheckTopLevel", "[config][service]") {
   CHECK(TopLevelError("") == "no error");
   CHECK(TopLevelError("connectors: {}\n") == "no error");
   CHECK(TopLevelError("receivers: {}\nrecievers: {}\n") == "top.yaml:2:1: has invalid keys: recievers");
-  CHECK(TopLevelError("connectors:\n  forward:\n") ==
-        "top.yaml:2:3: connectors: connectors are not supported yet");
-  CHECK(TopLevelError("connectors: [a]\n") == "top.yaml:1:13: connectors: expected a map, got a list");
+  CHECK(TopLevelError("connectors:\n  forward:\n") == "no error");
+  CHECK(TopLevelError("connectors: [a]\n") ==
+        "top.yaml:1:13: connectors: must be a map of component ids, got a list");
+  CHECK(TopLevelError("connectors:\n  forward/:\n") ==
+        "top.yaml:2:3: connectors.forward/: in \"forward/\" id: the part after / should not be empty");
   CHECK(TopLevelError("receivers: [otlp]\n") ==
         "top.yaml:1:12: receivers: must be a map of component ids, got a list");
   CHECK(TopLevelError("exporters:\n  otlp/:\n") ==
