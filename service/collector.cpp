@@ -35,6 +35,8 @@ bool Collector::Start(Loaded loaded) {
   spdlog::info("otlpd {} starting ({} pipeline(s), instance {})", settings_.version,
                loaded.service->pipeline_count(), instance_id_);
   metrics_.SetResource(Resource(loaded));
+  metrics_.SetPushResource(
+      selftelemetry::ResourceAttributes(loaded.telemetry.resource, settings_.version, instance_id_));
   if (Status s = metrics_.Apply(loaded.telemetry.metrics); !s.ok()) {
     spdlog::error("{}", s.message());
     return false;
@@ -119,6 +121,8 @@ Status Collector::Replace(Loaded& next) {
   metrics_.SetSource(&next.service->telemetry(), next.wiring);
   current_.service.reset();
   metrics_.SetResource(Resource(next));
+  metrics_.SetPushResource(
+      selftelemetry::ResourceAttributes(next.telemetry.resource, settings_.version, instance_id_));
   if (Status s = metrics_.Apply(next.telemetry.metrics, kReloadBindRetry); !s.ok()) {
     spdlog::error("{}", s.message());  // the pipelines matter more than their metrics
   }

@@ -47,11 +47,148 @@ PrometheusReader DecodePrometheus(MapDecoder& d) {
   return r;
 }
 
-PrometheusReader DecodeReader(const config::Node& node, const std::string& path) {
+void DecodeMillis(MapDecoder& d, std::string_view key, std::chrono::milliseconds& out) {
+  const config::Node* n = d.Take(key);
+  if (n == nullptr || n->IsNull()) return;
+  std::int64_t ms = 0;
+  config::DecodeValue(*n, d.KeyPath(key), ms);
+  if (ms < 0) d.Fail(key, "must be non-negative (milliseconds)");
+  out = std::chrono::milliseconds(ms);
+}
+
+// exporter.otlp of a periodic reader: otelconf v0.3.0's OTLPMetric, with the
+// checks its SDK setup makes at start made here, at validate time.
+OtlpMetricsReader DecodeOtlpExporter(MapDecoder& d) {
+  OtlpMetricsReader r;
+  const bool has_protocol = d.Required("protocol", r.protocol);
+  const bool has_endpoint = d.Required("endpoint", r.endpoint);
+  d.Optional("insecure", r.insecure);
+  std::string compression;
+  if (d.Optional("compression", compression)) {
+    if (compression == "gzip") {
+      r.gzip = true;
+    } else if (compression != "none") {
+      d.Fail("compression", "unsupported compression \"" + compression + "\" (gzip or none)");
+    }
+  }
+  DecodeMillis(d, "timeout", r.export_timeout);
+  if (const config::Node* headers = d.Take("headers"); headers != nullptr && !headers->IsNull()) {
+    if (!headers->IsSequence()) d.Fail("headers", "expected a list of {name, value}");
+    for (std::size_t i = 0; i < headers->items().size(); ++i) {
+      MapDecoder h(headers->items()[i], d.KeyPath("headers") + "[" + std::to_string(i) + "]");
+      std::string name, value;
+      if (!h.Required("name", name)) h.Finish();
+      h.Optional("value", value);
+      h.Finish();
+      r.headers.emplace_back(AsciiLower(name), value);
+    }
+  }
+  std::string list;
+  if (d.Optional("headers_list", list)) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      const std::string_view item = TrimAsciiSpace(std::string_view(list).substr(start, comma - start));
+      start = comma + 1;
+      if (item.empty()) continue;
+      const std::size_t eq = item.find('=');
+      if (eq == std::string_view::npos)
+        d.Fail("headers_list", "invalid header \"" + std::string(item) + "\"");
+      const std::string name = AsciiLower(TrimAsciiSpace(item.substr(0, eq)));
+      // headers win over headers_list for the same name, as otelconf.
+      bool present = false;
+      for (const auto& [k, v] : r.headers) present |= k == name;
+      if (!present) r.headers.emplace_back(name, std::string(TrimAsciiSpace(item.substr(eq + 1))));
+    }
+  }
+  std::string temporality;
+  if (d.Optional("temporality_preference", temporality)) {
+    if (temporality == "cumulative") {
+      r.temporality = OtlpMetricsReader::Temporality::kCumulative;
+    } else if (temporality == "delta") {
+      r.temporality = OtlpMetricsReader::Temporality::kDelta;
+    } else if (temporality == "lowmemory") {
+      r.temporality = OtlpMetricsReader::Temporality::kLowMemory;
+    } else {
+      d.Fail("temporality_preference", "unsupported temporality preference \"" + temporality + "\"");
+    }
+  }
+  std::string histogram;
+  if (d.Optional("default_histogram_aggregation", histogram) && histogram != "explicit_bucket_histogram") {
+    d.Fail("default_histogram_aggregation",
+           "only explicit_bucket_histogram is supported (otlpd's histograms have fixed buckets)");
+  }
+  d.Optional("certificate", r.certificate);
+  d.Optional("client_certificate", r.client_certificate);
+  d.Optional("client_key", r.client_key);
+  d.Finish();  // throws for an unknown key, then for a missing protocol or endpoint
+  if (!has_protocol || !has_endpoint) return r;
+
+  if (r.protocol != "grpc" && r.protocol != "http/protobuf") {
+    d.Fail("protocol", "unsupported protocol \"" + r.protocol + "\" (grpc or http/protobuf)");
+  }
+  // otelcol's migration adds a scheme to an endpoint without one.
+  std::string url = r.endpoint;
+  if (url.find("://") == std::string::npos) url = (r.insecure ? "http://" : "https://") + url;
+  const std::size_t scheme_end = url.find("://");
+  const std::string scheme = url.substr(0, scheme_end);
+  std::string rest = url.substr(scheme_end + 3);
+  const std::size_t slash = rest.find('/');
+  r.host_port = rest.substr(0, slash);
+  if (slash != std::string::npos && slash + 1 < rest.size()) r.path = rest.substr(slash);
+  if (scheme != "http" && scheme != "https") d.Fail("endpoint", "must be an http:// or https:// URL");
+  if (r.host_port.empty()) d.Fail("endpoint", "has no host");
+  if (r.protocol == "grpc") {
+    r.tls = !(scheme == "http" || (scheme != "https" && r.insecure));
+  } else {
+    r.tls = scheme != "http";
+    if (r.tls) {
+      d.Fail("endpoint",
+             "TLS (https) for an http/protobuf periodic reader is not supported by otlpd; use http:// or "
+             "protocol grpc");
+    }
+  }
+  if (!r.tls && (!r.certificate.empty() || !r.client_certificate.empty() || !r.client_key.empty())) {
+    d.Fail("certificate", "TLS files are set but the endpoint is plaintext");
+  }
+  if (r.host_port.find(':') == std::string::npos) r.host_port += r.tls ? ":443" : ":80";
+  return r;
+}
+
+void DecodeReader(const config::Node& node, const std::string& path, MetricsConfig& m) {
   MapDecoder reader(node, path);
   if (reader.Has("periodic")) {
-    reader.Fail("periodic",
-                "periodic (push) readers are not supported; use a pull reader with a prometheus exporter");
+    MapDecoder periodic = reader.Child("periodic");
+    OtlpMetricsReader r;
+    std::chrono::milliseconds interval{60000}, timeout{30000};
+    DecodeMillis(periodic, "interval", interval);
+    DecodeMillis(periodic, "timeout", timeout);
+    if (interval.count() == 0) interval = std::chrono::milliseconds(60000);
+    if (timeout.count() == 0) timeout = std::chrono::milliseconds(30000);
+    MapDecoder exporter = periodic.Child("exporter");
+    if (!periodic.Has("exporter")) periodic.FailMissing("exporter");
+    for (const std::string_view other : {"console", "otlp_file/development", "otlp/development"}) {
+      if (exporter.Has(other)) {
+        exporter.Fail(other, "only the otlp exporter is supported for periodic readers");
+      }
+    }
+    if (!exporter.Has("otlp")) exporter.FailMissing("otlp");
+    MapDecoder otlp = exporter.Child("otlp");
+    r = DecodeOtlpExporter(otlp);
+    exporter.Finish();
+    r.interval = interval;
+    r.timeout = timeout;
+    r.path_in_config = path;
+    if (periodic.Has("cardinality_limits")) {
+      periodic.Fail("cardinality_limits", "is not supported (otlpd's series are bounded by its components)");
+    }
+    if (periodic.Has("producers")) periodic.Fail("producers", "metric producers are not supported");
+    periodic.Finish();
+    if (reader.Has("pull")) reader.Fail("pull", "a reader is either periodic or pull, not both");
+    reader.Finish();
+    m.push_readers.push_back(std::move(r));
+    return;
   }
   MapDecoder pull = reader.Child("pull");
   if (!reader.Has("pull")) reader.FailMissing("pull");
@@ -71,7 +208,7 @@ PrometheusReader DecodeReader(const config::Node& node, const std::string& path)
   pull.Take("producers");
   pull.Finish();
   reader.Finish();
-  return r;
+  m.readers.push_back(r);
 }
 
 MetricsConfig DecodeMetrics(const config::Node& node) {
@@ -96,8 +233,7 @@ MetricsConfig DecodeMetrics(const config::Node& node) {
     explicit_readers = true;
     if (!readers->IsSequence()) d.Fail("readers", "expected a list, got " + std::string(readers->KindName()));
     for (std::size_t i = 0; i < readers->items().size(); ++i) {
-      m.readers.push_back(
-          DecodeReader(readers->items()[i], d.KeyPath("readers") + "[" + std::to_string(i) + "]"));
+      DecodeReader(readers->items()[i], d.KeyPath("readers") + "[" + std::to_string(i) + "]", m);
     }
   }
   std::string address;
@@ -115,12 +251,13 @@ MetricsConfig DecodeMetrics(const config::Node& node) {
 
   if (m.level == MetricsLevel::kNone) {
     m.readers.clear();
+    m.push_readers.clear();
   } else if (!explicit_readers) {
     PrometheusReader r;
     r.port = 8888;
     r.is_default = true;
     m.readers.push_back(r);
-  } else if (m.readers.empty()) {
+  } else if (m.readers.empty() && m.push_readers.empty()) {
     d.Fail("readers", "at least one reader is needed unless level is none");
   }
   for (std::size_t i = 0; i < m.readers.size(); ++i) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,11 +25,37 @@ struct PrometheusReader {
   bool operator==(const PrometheusReader&) const = default;
 };
 
+// One `readers: - periodic:` entry with an `otlp` exporter: otlpd pushes its
+// own metrics over OTLP every `interval`, as otelcol's SDK periodic reader.
+struct OtlpMetricsReader {
+  enum class Temporality { kCumulative, kDelta, kLowMemory };
+  std::string protocol;  // "grpc" or "http/protobuf"
+  std::string endpoint;  // as written
+  // Parsed from endpoint (a scheme is added when missing: http:// with
+  // insecure, else https://): host:port, path for http/protobuf.
+  std::string host_port;
+  std::string path = "/v1/metrics";
+  bool tls = true;
+  bool insecure = false;
+  bool gzip = false;  // compression: gzip
+  std::vector<std::pair<std::string, std::string>> headers;
+  Temporality temporality = Temporality::kCumulative;
+  std::string certificate, client_certificate, client_key;  // grpc TLS files
+  std::chrono::milliseconds interval{60000};
+  std::chrono::milliseconds timeout{30000};         // the reader's collect+export bound
+  std::chrono::milliseconds export_timeout{10000};  // exporter.otlp.timeout
+  std::string path_in_config;                       // for messages: service.telemetry.metrics.readers[i]
+
+  bool operator==(const OtlpMetricsReader&) const = default;
+};
+
 struct MetricsConfig {
   MetricsLevel level = MetricsLevel::kNormal;
   // Empty when level is none. Without `readers` or `address`: one reader on
   // localhost:8888, as otelcol.
   std::vector<PrometheusReader> readers;
+  // periodic readers with an otlp exporter (push).
+  std::vector<OtlpMetricsReader> push_readers;
 };
 
 struct LogsConfig {

@@ -26,12 +26,45 @@ void MetricsEndpoint::SetResource(Labels resource) {
   resource_ = std::move(resource);
 }
 
+void MetricsEndpoint::SetPushResource(Attributes resource) {
+  std::lock_guard<std::mutex> lock(mu_);
+  push_resource_ = std::move(resource);
+}
+
 Status MetricsEndpoint::Apply(const MetricsConfig& config, std::chrono::milliseconds bind_retry) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     level_ = config.level;
   }
   std::lock_guard<std::mutex> lock(servers_mu_);
+  {
+    // Push readers: an unchanged reader keeps running (and its delta state).
+    std::vector<std::unique_ptr<MetricsPusher>> keep(config.push_readers.size());
+    for (std::size_t i = 0; i < config.push_readers.size(); ++i) {
+      for (auto& p : pushers_) {
+        if (p && p->reader() == config.push_readers[i]) {
+          keep[i] = std::move(p);
+          break;
+        }
+      }
+    }
+    for (auto& p : pushers_) {
+      if (p) p->Stop();
+    }
+    pushers_.clear();
+    for (std::size_t i = 0; i < config.push_readers.size(); ++i) {
+      if (!keep[i]) {
+        keep[i] = std::make_unique<MetricsPusher>(
+            config.push_readers[i], [this] { return Collect(); },
+            [this] {
+              std::lock_guard<std::mutex> l(mu_);
+              return push_resource_;
+            });
+        keep[i]->Start();
+      }
+      pushers_.push_back(std::move(keep[i]));
+    }
+  }
   std::vector<std::unique_ptr<Server>> keep(config.readers.size());
   // Same reader, same server: a reload that does not touch the readers never
   // closes the port a scraper is using.
@@ -90,16 +123,38 @@ void MetricsEndpoint::SetSource(const Telemetry* telemetry, Wiring wiring) {
   wiring_ = std::move(wiring);
 }
 
-std::string MetricsEndpoint::Scrape(const TextOptions& options) const {
+std::vector<Family> MetricsEndpoint::Collect() const {
   std::vector<Family> families;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (level_ == MetricsLevel::kNone) return "";
+    if (level_ == MetricsLevel::kNone) return families;
     if (source_ != nullptr) families = CollectComponents(*source_, wiring_, level_);
     carry_.Apply(families);
   }
   for (Family& f : CollectProcess(ReadProcessStats())) families.push_back(std::move(f));
-  return RenderText(std::move(families), options);
+  return families;
+}
+
+std::string MetricsEndpoint::Scrape(const TextOptions& options) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (level_ == MetricsLevel::kNone) return "";
+  }
+  return RenderText(Collect(), options);
+}
+
+std::size_t MetricsEndpoint::pushers() const {
+  std::lock_guard<std::mutex> lock(servers_mu_);
+  return pushers_.size();
+}
+
+Status MetricsEndpoint::PushNow() {
+  std::lock_guard<std::mutex> lock(servers_mu_);
+  Status result;
+  for (auto& p : pushers_) {
+    if (Status s = p->ExportOnce(); !s.ok()) result = s;
+  }
+  return result;
 }
 
 std::vector<int> MetricsEndpoint::ports() const {
@@ -111,6 +166,8 @@ std::vector<int> MetricsEndpoint::ports() const {
 
 void MetricsEndpoint::Stop() {
   std::lock_guard<std::mutex> lock(servers_mu_);
+  for (auto& p : pushers_) p->Stop();
+  pushers_.clear();
   for (auto& s : servers_) s->http->Stop();
   servers_.clear();
 }

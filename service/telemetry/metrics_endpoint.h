@@ -9,6 +9,7 @@
 #include "component/status.h"
 #include "component/telemetry.h"
 #include "service/telemetry/config.h"
+#include "service/telemetry/otlp_metrics_push.h"
 #include "service/telemetry/prometheus_text.h"
 
 namespace otlpd::http {
@@ -34,6 +35,8 @@ class MetricsEndpoint {
   Status Apply(const MetricsConfig& config,
                std::chrono::milliseconds bind_retry = std::chrono::milliseconds(0));
   void SetResource(Labels resource);
+  // The resource of OTLP pushes (periodic readers), with OTel attribute names.
+  void SetPushResource(Attributes resource);
 
   // From now on scrapes read `telemetry` (nullptr: process metrics only). The
   // previous source's final counts are folded in first, so call this after
@@ -43,6 +46,14 @@ class MetricsEndpoint {
   // The page one reader serves (readers differ in naming options).
   std::string Scrape(const TextOptions& options) const;
   std::string Scrape() const { return Scrape(TextOptions{true, true, resource()}); }
+  // What a scrape or a push reports: otelcol's families, counters carried
+  // across reloads (empty at level none).
+  std::vector<Family> Collect() const;
+  // The running periodic (push) readers, in config order.
+  std::size_t pushers() const;
+  // Exports once on every push reader now (tests).
+  Status PushNow();
+
   // The bound port of each running reader, in config order.
   std::vector<int> ports() const;
 
@@ -63,6 +74,8 @@ class MetricsEndpoint {
   // stopping a server while holding this lock cannot deadlock.
   mutable std::mutex servers_mu_;
   std::vector<std::unique_ptr<Server>> servers_;
+  std::vector<std::unique_ptr<MetricsPusher>> pushers_;  // guarded by servers_mu_
+  Attributes push_resource_;                             // guarded by mu_
 };
 
 }  // namespace otlpd::selftelemetry

@@ -374,7 +374,29 @@ def check_helm(c):
     c.check(f"helm config: health_check endpoint ({hc}) matches healthCheck.port",
             hc.endswith(f":{values['healthCheck']['port']}"))
     c.check("helm config: health_check enabled", "health_check" in values["config"]["service"].get("extensions", []))
+    # Overlay values files (values-*.yaml, e.g. internal telemetry via OTLP):
+    # merged over values.yaml as helm merges -f files (maps key by key, lists
+    # replaced), and the config they make must validate too.
+    for overlay in sorted(glob.glob(os.path.join(chart, "values-*.yaml"))):
+        name = os.path.basename(overlay)
+        merged = merge_values(values, yaml.safe_load(open(overlay)) or {})
+        text = yaml.safe_dump(merged["config"], sort_keys=False)
+        c.validate(f"helm {name} config", [text], dict(env, OTLP_TELEMETRY_ENDPOINT="http://gateway:4318"))
+        check_pipelines(c, f"helm {name} config", text)
+        for path in sorted(values_paths(yaml.safe_load(open(overlay)) or {})):
+            if not path.startswith(".config"):
+                c.check(f"{name}: .Values{path} is in values.yaml", path in defined)
     render_helm(c, chart, values)
+
+
+def merge_values(base, over):
+    """helm's -f merge: maps merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merge_values(base.get(k), v) if k in base else v
+        return out
+    return over
 
 
 def render_helm(c, chart, values):

@@ -86,7 +86,7 @@ TEST_CASE("service.telemetry errors name the key path") {
                    "              prometheus:\n                hots: x\n"),
              Contains("service.telemetry.metrics.readers[0].pull.exporter.prometheus") && Contains("hots"));
   CHECK_THAT(Error("    metrics:\n      readers:\n        - periodic:\n            interval: 1000\n"),
-             Contains("service.telemetry.metrics.readers[0].periodic") && Contains("not supported"));
+             Contains("service.telemetry.metrics.readers[0].periodic") && Contains("exporter"));
   CHECK_THAT(
       Error("    metrics:\n      readers:\n        - pull:\n            exporter:\n              otlp: {}\n"),
       Contains("service.telemetry.metrics.readers[0].pull.exporter.otlp"));
@@ -116,4 +116,75 @@ TEST_CASE("service.telemetry.logs and resource") {
   CHECK(t.resource.at("service.name") == "collector-a");
   CHECK_FALSE(t.resource.at("service.version").has_value());
   CHECK(t.resource.at("deployment.environment") == "prod");
+}
+
+TEST_CASE("service.telemetry.metrics periodic readers with an otlp exporter") {
+  TelemetryConfig t = Decode(
+      "    metrics:\n      readers:\n"
+      "        - periodic:\n            interval: 5000\n            timeout: 2000\n"
+      "            exporter:\n              otlp:\n                protocol: grpc\n"
+      "                endpoint: collector:4317\n                insecure: true\n"
+      "                compression: gzip\n                timeout: 1500\n"
+      "                headers: [{name: X-Tenant, value: a}]\n                headers_list: \"x-tenant=b, k2 "
+      "= v2\"\n"
+      "                temporality_preference: delta\n"
+      "        - periodic:\n            exporter:\n              otlp:\n"
+      "                protocol: http/protobuf\n                endpoint: http://gw:4318/custom/path\n");
+  CHECK(t.metrics.readers.empty());
+  REQUIRE(t.metrics.push_readers.size() == 2);
+  const OtlpMetricsReader& g = t.metrics.push_readers[0];
+  CHECK(g.protocol == "grpc");
+  CHECK(g.host_port == "collector:4317");
+  CHECK_FALSE(g.tls);  // no scheme + insecure: http://
+  CHECK(g.gzip);
+  CHECK(g.interval == std::chrono::milliseconds(5000));
+  CHECK(g.timeout == std::chrono::milliseconds(2000));
+  CHECK(g.export_timeout == std::chrono::milliseconds(1500));
+  CHECK(g.temporality == OtlpMetricsReader::Temporality::kDelta);
+  CHECK(g.headers == std::vector<std::pair<std::string, std::string>>{{"x-tenant", "a"}, {"k2", "v2"}});
+  const OtlpMetricsReader& h = t.metrics.push_readers[1];
+  CHECK(h.host_port == "gw:4318");
+  CHECK(h.path == "/custom/path");
+  CHECK(h.interval == std::chrono::milliseconds(60000));  // the SDK's defaults
+  CHECK(h.timeout == std::chrono::milliseconds(30000));
+  CHECK(h.temporality == OtlpMetricsReader::Temporality::kCumulative);
+  // A pull and a periodic reader side by side.
+  TelemetryConfig both = Decode(
+      "    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n"
+      "                host: localhost\n                port: 8888\n"
+      "        - periodic:\n            exporter:\n              otlp:\n"
+      "                protocol: grpc\n                endpoint: https://collector:4317\n");
+  CHECK(both.metrics.readers.size() == 1);
+  REQUIRE(both.metrics.push_readers.size() == 1);
+  CHECK(both.metrics.push_readers[0].tls);
+}
+
+TEST_CASE("periodic reader errors are located and name the key") {
+  auto periodic = [](const std::string& otlp) {
+    return "    metrics:\n      readers:\n        - periodic:\n            exporter:\n              otlp:\n" +
+           otlp;
+  };
+  CHECK_THAT(Error(periodic("                protocol: thrift\n                endpoint: http://x:1\n")),
+             Contains("readers[0].periodic.exporter.otlp.protocol: unsupported protocol \"thrift\""));
+  CHECK_THAT(Error(periodic("                endpoint: http://x:1\n")),
+             Contains("readers[0].periodic.exporter.otlp") && Contains("protocol"));
+  CHECK_THAT(Error(periodic("                protocol: grpc\n                endpoint: http://x:1\n"
+                            "                temporality_preference: sometimes\n")),
+             Contains("temporality_preference: unsupported temporality preference \"sometimes\""));
+  CHECK_THAT(Error(periodic("                protocol: grpc\n                endpoint: http://x:1\n"
+                            "                compression: zstd\n")),
+             Contains("otlp.compression: unsupported compression \"zstd\""));
+  CHECK_THAT(
+      Error(periodic("                protocol: http/protobuf\n                endpoint: https://x:1\n")),
+      Contains("otlp.endpoint: TLS (https) for an http/protobuf periodic reader is not supported"));
+  CHECK_THAT(
+      Error(periodic("                protocol: grpc\n                endpoint: http://x:1\n"
+                     "                default_histogram_aggregation: base2_exponential_bucket_histogram\n")),
+      Contains("default_histogram_aggregation"));
+  CHECK_THAT(Error(periodic("                protocol: grpc\n                endpoint: http://x:1\n"
+                            "                endpoitn: y\n")),
+             Contains("endpoitn"));
+  CHECK_THAT(Error("    metrics:\n      readers:\n        - periodic:\n            exporter:\n"
+                   "              console: {}\n"),
+             Contains("readers[0].periodic.exporter.console: only the otlp exporter is supported"));
 }

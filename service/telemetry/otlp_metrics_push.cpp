@@ -1,0 +1,324 @@
+#include "service/telemetry/otlp_metrics_push.h"
+
+#include <grpcpp/grpcpp.h>
+#include <libdeflate.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+
+namespace otlpd::selftelemetry {
+namespace {
+
+namespace pb = opentelemetry::proto;
+using MetricsRequest = pb::collector::metrics::v1::ExportMetricsServiceRequest;
+
+std::uint64_t UnixNanos() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void SetAttributes(google::protobuf::RepeatedPtrField<pb::common::v1::KeyValue>* out, const Labels& labels) {
+  for (const auto& [k, v] : labels) {
+    auto* kv = out->Add();
+    kv->set_key(k);
+    kv->mutable_value()->set_string_value(v);
+  }
+}
+
+std::string SeriesKey(const std::string& name, const Labels& labels, std::string_view extra = {}) {
+  std::string key = name;
+  for (const auto& [k, v] : labels) key += "\x1f" + k + "\x1e" + v;
+  key += "\x1d";
+  key.append(extra);
+  return key;
+}
+
+// Float-valued instruments of otelcol (seconds); every other counter or
+// gauge otlpd has counts whole things.
+bool IsDouble(const Family& f) { return f.unit == "s" || f.name.find("seconds") != std::string::npos; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+Attributes ResourceAttributes(const std::map<std::string, std::optional<std::string>>& resource,
+                              std::string_view version, std::string_view instance_id) {
+  std::map<std::string, std::string> attrs = {{"service.name", "otlpd"},
+                                              {"service.instance.id", std::string(instance_id)},
+                                              {"service.version", std::string(version)}};
+  for (const auto& [k, v] : resource) {
+    if (v)
+      attrs[k] = *v;
+    else
+      attrs.erase(k);
+  }
+  return Attributes(attrs.begin(), attrs.end());
+}
+
+OtlpMetricsEncoder::OtlpMetricsEncoder(OtlpMetricsReader::Temporality temporality,
+                                       Clock::time_point process_start)
+    : delta_(temporality != OtlpMetricsReader::Temporality::kCumulative) {
+  const auto age = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - process_start);
+  start_ns_ = UnixNanos() - static_cast<std::uint64_t>(std::max<std::int64_t>(0, age.count()));
+  last_ns_ = start_ns_;
+}
+
+std::string OtlpMetricsEncoder::Encode(const std::vector<Family>& families, const Attributes& resource) {
+  const std::uint64_t now = UnixNanos();
+  const std::uint64_t start = delta_ ? last_ns_ : start_ns_;
+  const auto temporality = delta_ ? pb::metrics::v1::AGGREGATION_TEMPORALITY_DELTA
+                                  : pb::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE;
+  auto change = [&](const std::string& key, double value) {
+    if (!delta_) return value;
+    double& prev = previous_[key];
+    const double d = value >= prev ? value - prev : value;  // a reset starts over
+    prev = value;
+    return d;
+  };
+  MetricsRequest req;
+  auto* rm = req.add_resource_metrics();
+  SetAttributes(rm->mutable_resource()->mutable_attributes(), Labels(resource.begin(), resource.end()));
+  auto* sm = rm->add_scope_metrics();
+  sm->mutable_scope()->set_name("otlpd");
+  for (const Family& f : families) {
+    auto* m = sm->add_metrics();
+    m->set_name(f.name);
+    m->set_description(f.help);
+    m->set_unit(f.unit);
+    const bool dbl = IsDouble(f);
+    auto set_value = [&](pb::metrics::v1::NumberDataPoint* p, double v) {
+      if (dbl)
+        p->set_as_double(v);
+      else
+        p->set_as_int(static_cast<std::int64_t>(std::llround(v)));
+    };
+    switch (f.type) {
+      case MetricType::kCounter: {
+        auto* sum = m->mutable_sum();
+        sum->set_is_monotonic(true);
+        sum->set_aggregation_temporality(temporality);
+        for (const Sample& s : f.samples) {
+          auto* p = sum->add_data_points();
+          SetAttributes(p->mutable_attributes(), s.labels);
+          p->set_start_time_unix_nano(start);
+          p->set_time_unix_nano(now);
+          set_value(p, change(SeriesKey(f.name, s.labels), s.value));
+        }
+        break;
+      }
+      case MetricType::kGauge: {
+        auto* gauge = m->mutable_gauge();
+        for (const Sample& s : f.samples) {
+          auto* p = gauge->add_data_points();
+          SetAttributes(p->mutable_attributes(), s.labels);
+          p->set_time_unix_nano(now);
+          set_value(p, s.value);
+        }
+        break;
+      }
+      case MetricType::kHistogram: {
+        // Prometheus samples back to points: _bucket{le} (cumulative), _sum, _count.
+        struct Point {
+          std::vector<std::pair<double, double>> buckets;  // le, cumulative count
+          double sum = 0, count = 0;
+        };
+        std::map<Labels, Point> points;
+        for (const Sample& s : f.samples) {
+          Labels labels;
+          double le = 0;
+          for (const auto& [k, v] : s.labels) {
+            if (k == "le")
+              le = v == "+Inf" ? INFINITY : std::strtod(v.c_str(), nullptr);
+            else
+              labels.emplace_back(k, v);
+          }
+          Point& p = points[labels];
+          if (s.suffix == "_bucket")
+            p.buckets.emplace_back(le, s.value);
+          else if (s.suffix == "_sum")
+            p.sum = s.value;
+          else if (s.suffix == "_count")
+            p.count = s.value;
+        }
+        auto* h = m->mutable_histogram();
+        h->set_aggregation_temporality(temporality);
+        for (auto& [labels, pt] : points) {
+          std::sort(pt.buckets.begin(), pt.buckets.end());
+          auto* p = h->add_data_points();
+          SetAttributes(p->mutable_attributes(), labels);
+          p->set_start_time_unix_nano(start);
+          p->set_time_unix_nano(now);
+          double below = 0;
+          for (std::size_t i = 0; i < pt.buckets.size(); ++i) {
+            const auto [le, cumulative] = pt.buckets[i];
+            if (std::isfinite(le)) p->add_explicit_bounds(le);
+            const double n = cumulative - below;
+            below = cumulative;
+            p->add_bucket_counts(static_cast<std::uint64_t>(
+                std::llround(change(SeriesKey(f.name, labels, "b" + std::to_string(i)), n))));
+          }
+          if (pt.buckets.empty() || std::isfinite(pt.buckets.back().first)) {
+            p->add_bucket_counts(static_cast<std::uint64_t>(
+                std::llround(change(SeriesKey(f.name, labels, "inf"), pt.count - below))));
+          }
+          p->set_count(
+              static_cast<std::uint64_t>(std::llround(change(SeriesKey(f.name, labels, "count"), pt.count))));
+          p->set_sum(change(SeriesKey(f.name, labels, "sum"), pt.sum));
+        }
+        break;
+      }
+    }
+  }
+  last_ns_ = now;
+  return req.SerializeAsString();
+}
+
+struct MetricsPusher::Grpc {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::collector::metrics::v1::MetricsService::Stub> stub;
+};
+
+MetricsPusher::MetricsPusher(OtlpMetricsReader reader, Collect collect, Resource resource)
+    : reader_(std::move(reader)),
+      collect_(std::move(collect)),
+      resource_(std::move(resource)),
+      encoder_(reader_.temporality, Clock::now()) {
+  if (reader_.protocol == "grpc") {
+    std::shared_ptr<grpc::ChannelCredentials> creds;
+    if (reader_.tls) {
+      grpc::SslCredentialsOptions o;
+      if (!reader_.certificate.empty()) o.pem_root_certs = ReadFile(reader_.certificate);
+      if (!reader_.client_certificate.empty()) o.pem_cert_chain = ReadFile(reader_.client_certificate);
+      if (!reader_.client_key.empty()) o.pem_private_key = ReadFile(reader_.client_key);
+      creds = grpc::SslCredentials(o);
+    } else {
+      creds = grpc::InsecureChannelCredentials();
+    }
+    grpc_ = std::make_unique<Grpc>();
+    grpc_->channel = grpc::CreateChannel(reader_.host_port, creds);
+    grpc_->stub = pb::collector::metrics::v1::MetricsService::NewStub(grpc_->channel);
+  }
+}
+
+MetricsPusher::~MetricsPusher() { Stop(); }
+
+void MetricsPusher::Start() {
+  spdlog::info("telemetry: pushing internal metrics every {} ms over OTLP ({}) to {}",
+               reader_.interval.count(), reader_.protocol, reader_.endpoint);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void MetricsPusher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    (void)ExportOnce();  // the SDK's reader exports once more at shutdown
+  }
+}
+
+void MetricsPusher::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(lock, reader_.interval, [this] { return stop_; })) break;
+    lock.unlock();
+    Status s = ExportOnce();
+    lock.lock();
+    if (!s.ok() && !failing_) {
+      spdlog::warn("telemetry: exporting internal metrics to {} failed: {} (retried every interval)",
+                   reader_.endpoint, s.message());
+    } else if (s.ok() && failing_) {
+      spdlog::info("telemetry: exporting internal metrics to {} works again", reader_.endpoint);
+    }
+    failing_ = !s.ok();
+  }
+}
+
+Status MetricsPusher::ExportOnce() {
+  std::string body;
+  {
+    std::lock_guard<std::mutex> lock(encode_mu_);
+    body = encoder_.Encode(collect_(), resource_());
+  }
+  return grpc_ ? SendGrpc(body) : SendHttp(body);
+}
+
+Status MetricsPusher::SendGrpc(const std::string& body) {
+  MetricsRequest req;
+  if (!req.ParseFromString(body)) return Status::Internal("cannot re-read the metrics request");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::min(reader_.export_timeout, reader_.timeout));
+  for (const auto& [k, v] : reader_.headers) ctx.AddMetadata(k, v);
+  if (reader_.gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  pb::collector::metrics::v1::ExportMetricsServiceResponse resp;
+  grpc::Status s = grpc_->stub->Export(&ctx, req, &resp);
+  if (!s.ok())
+    return Status::Unavailable("gRPC " + std::to_string(s.error_code()) + ": " + s.error_message());
+  return Status::Ok();
+}
+
+Status MetricsPusher::SendHttp(const std::string& body) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  using tcp = boost::asio::ip::tcp;
+  const std::size_t colon = reader_.host_port.rfind(':');
+  std::string host = reader_.host_port.substr(0, colon);
+  const std::string port = reader_.host_port.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::min(reader_.export_timeout, reader_.timeout));
+    tcp::resolver resolver(io);
+    stream.connect(resolver.resolve(host, port));
+    http::request<http::string_body> req{http::verb::post, reader_.path, 11};
+    req.set(http::field::host, reader_.host_port);
+    req.set(http::field::content_type, "application/x-protobuf");
+    req.set(http::field::user_agent, "otlpd");
+    for (const auto& [k, v] : reader_.headers) req.set(k, v);
+    if (reader_.gzip) {
+      libdeflate_compressor* c = libdeflate_alloc_compressor(6);
+      std::string out(libdeflate_gzip_compress_bound(c, body.size()), '\0');
+      out.resize(libdeflate_gzip_compress(c, body.data(), body.size(), out.data(), out.size()));
+      libdeflate_free_compressor(c);
+      req.set(http::field::content_encoding, "gzip");
+      req.body() = std::move(out);
+    } else {
+      req.body() = body;
+    }
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    if (res.result_int() / 100 != 2) {
+      return Status::Unavailable("HTTP " + std::to_string(res.result_int()) + " from " + reader_.endpoint);
+    }
+  } catch (const std::exception& e) {
+    return Status::Unavailable(e.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace otlpd::selftelemetry

@@ -1,0 +1,124 @@
+// service.telemetry.metrics periodic readers with an otlp exporter: otlpd A
+// pushes its own metrics to otlpd B (OTLP receiver -> file exporter, proto),
+// over gRPC and over OTLP/HTTP, and they arrive decoded with otelcol's names
+// and A's service.telemetry.resource.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/support/process.h"
+#include "test/support/proto_file.h"
+#include "test/support/sink.h"
+
+using namespace otlpd::test;
+namespace metricspb = opentelemetry::proto::collector::metrics::v1;
+namespace tracepb = opentelemetry::proto::collector::trace::v1;
+
+namespace {
+
+const std::string kOtlpd = OTLPD_BINARY;
+
+struct Seen {
+  std::map<std::string, double> sums;  // metric name -> largest value seen (any series)
+  std::set<std::string> names;
+  std::map<std::string, std::string> resource;
+  std::set<int> temporalities;
+};
+
+Seen Read(const std::filesystem::path& path) {
+  Seen seen;
+  for (const auto& req : ParseProtoRecords<metricspb::ExportMetricsServiceRequest>(ReadProtoRecords(path))) {
+    for (const auto& rm : req.resource_metrics()) {
+      for (const auto& kv : rm.resource().attributes()) seen.resource[kv.key()] = kv.value().string_value();
+      for (const auto& sm : rm.scope_metrics()) {
+        for (const auto& m : sm.metrics()) {
+          seen.names.insert(m.name());
+          if (m.has_sum()) {
+            seen.temporalities.insert(m.sum().aggregation_temporality());
+            for (const auto& p : m.sum().data_points()) {
+              const double v = p.has_as_int() ? static_cast<double>(p.as_int()) : p.as_double();
+              seen.sums[m.name()] = std::max(seen.sums[m.name()], v);
+            }
+          }
+        }
+      }
+    }
+  }
+  return seen;
+}
+
+void SendSpans(int port, int n) {
+  auto stub = tracepb::TraceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  tracepb::ExportTraceServiceRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  for (int i = 0; i < n; ++i) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(16, '\x01'));
+    s->set_span_id(std::string(8, static_cast<char>(i + 1)));
+    s->set_name("x");
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  tracepb::ExportTraceServiceResponse resp;
+  REQUIRE(stub->Export(&ctx, req, &resp).ok());
+}
+
+}  // namespace
+
+TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
+  const std::string protocol = GENERATE(std::string("grpc"), std::string("http/protobuf"));
+  CAPTURE(protocol);
+  TempDir dir;
+  const int port_a = FreePort();
+  const int port_b_grpc = FreePort();
+  const int port_b_http = FreePort();
+  const auto out = dir / "metrics.pb";
+  WriteFile(dir / "b.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_b_grpc) + "\n      http:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_b_http) + "\nexporters:\n  file:\n    path: " + out.string() +
+                "\n    format: proto\n    flush_interval: 20ms\n"
+                "service:\n  telemetry:\n    metrics:\n      level: none\n"
+                "  pipelines:\n    metrics:\n      receivers: [otlp]\n      exporters: [file]\n");
+  const std::string endpoint = protocol == "grpc"
+                                   ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
+                                   : "http://127.0.0.1:" + std::to_string(port_b_http) + "/v1/metrics";
+  WriteFile(dir / "a.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_a) +
+                "\nexporters:\n  debug:\n"
+                "service:\n  telemetry:\n    resource:\n      deployment.environment: e2e\n"
+                "    metrics:\n      readers:\n        - periodic:\n            interval: 200\n"
+                "            exporter:\n              otlp:\n                protocol: " +
+                protocol + "\n                endpoint: " + endpoint +
+                "\n                headers:\n                  - name: x-tenant\n"
+                "                    value: a\n"
+                "                temporality_preference: cumulative\n"
+                "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
+  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
+  REQUIRE(WaitForPort(port_b_grpc, b, std::chrono::seconds(30)));
+  Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
+  REQUIRE(WaitForPort(port_a, a, std::chrono::seconds(30)));
+  SendSpans(port_a, 7);
+  const bool arrived = WaitFor([&] { return Read(out).sums["otelcol_receiver_accepted_spans"] >= 7; },
+                               std::chrono::seconds(30));
+  INFO(a.Output());
+  INFO(b.Output());
+  REQUIRE(arrived);
+  const Seen seen = Read(out);
+  CHECK(seen.names.count("otelcol_receiver_refused_spans") == 1);
+  CHECK(seen.names.count("otelcol_process_uptime") == 1);
+  CHECK(seen.resource.at("service.name") == "otlpd");
+  CHECK(seen.resource.at("deployment.environment") == "e2e");
+  CHECK(seen.resource.count("service.instance.id") == 1);
+  CHECK(seen.temporalities == std::set<int>{2});  // AGGREGATION_TEMPORALITY_CUMULATIVE
+  a.Signal(SIGTERM);
+  CHECK(a.Wait(std::chrono::seconds(30)) == 0);
+  b.Signal(SIGTERM);
+  CHECK(b.Wait(std::chrono::seconds(30)) == 0);
+}
