@@ -140,8 +140,11 @@ TEST_CASE("otlpd validate rejects bad configs with file:line:col and key path") 
        {"c.yaml:7:3", "exporters.kafka", "unknown exporter type"}},
       {receivers + "exporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n",
        {"c.yaml:", "service.pipelines.traces", "exporter"}},
-      {receivers + "exporters:\n  debug:\nconnectors:\n  spanmetrics:\n" + pipelines,
-       {"c.yaml:", "connectors", "not supported"}},
+      {receivers + "exporters:\n  debug:\nconnectors:\n  forward:\n" +
+           "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug, "
+           "forward]\n",
+       {"c.yaml:13:26", "service.pipelines.traces.exporters[1]",
+        "not used in any supported receiver pipeline"}},
       {receivers + "exporters:\n  debug:\n" +
            "service:\n  pipelines:\n    spans:\n      receivers: [otlp]\n      exporters: [debug]\n",
        {"c.yaml:", "service.pipelines", "spans"}},
