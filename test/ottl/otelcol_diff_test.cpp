@@ -1,6 +1,6 @@
 // Differential test: otlpd's filter and transform processors against
 // otelcol-contrib's own (v0.161.0, built from the Go module proxy by
-// run_otelcol_diff.sh) on the same randomized configs and requests, for all
+// test/support/run_go_diff.sh) on the same randomized configs and requests, for all
 // three signals and the contexts and functions both implement. Verdicts
 // (config refused / processing failed / nothing forwarded) must agree, and
 // forwarded requests must be equal once decoded; maps are compared with

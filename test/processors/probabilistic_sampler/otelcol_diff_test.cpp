@@ -1,5 +1,5 @@
 // Differential test: otlpd's probabilistic_sampler against otelcol-contrib's
-// (the Go processor itself, run by otelcol_diff/, see run_otelcol_diff.sh).
+// (the Go processor itself, run by otelcol_diff/, see test/support/run_go_diff.sh).
 // Generates randomized configs and requests (every mode, odd percentages,
 // zero and repeated trace ids, valid and broken tracestates, priorities of
 // every type, log attributes of every type), has both sample them, and
