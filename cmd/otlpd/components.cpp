@@ -5,6 +5,7 @@
 #include "connectors/spanmetrics/factory.h"
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"
+#include "exporters/loadbalancing/factory.h"
 #include "exporters/otlp/factory.h"
 #include "exporters/otlphttp/factory.h"
 #include "extensions/file_storage/factory.h"
@@ -32,6 +33,8 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::attributes::AttributesProcessorFactory());
   c.exporters.push_back(exporters::debug::DebugExporterFactory());
   c.exporters.push_back(exporters::file::FileExporterFactory());
+  c.exporters.push_back(exporters::loadbalancing::LoadBalancingExporterFactory());
+  c.exporters.push_back(exporters::loadbalancing::LoadbalancingExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpExporterFactory());
   c.exporters.push_back(exporters::otlp::OtlpGrpcExporterFactory());
   c.exporters.push_back(exporters::otlphttp::OtlpHttpExporterFactory());

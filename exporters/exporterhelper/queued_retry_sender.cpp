@@ -61,6 +61,7 @@ QueuedRetrySender::QueuedRetrySender(std::string exporter_id, Config config, Sen
       time_(options.time),
       random_(options.random ? std::move(options.random) : DefaultRandom),
       storage_extension_(options.storage),
+      hand_off_(std::move(options.hand_off)),
       persistent_(options.storage != nullptr && config_.sending_queue.enabled) {
   if (time_ == nullptr) {
     own_time_ = std::make_unique<SteadyTimeSource>();
@@ -366,6 +367,11 @@ Status QueuedRetrySender::Deliver(const PayloadPtr& payload, bool* kept) {
 
 Status QueuedRetrySender::GiveUp(const PayloadPtr& payload, int attempts, const Status& last,
                                  std::string_view why) {
+  if (last.retryable() && hand_off_ && hand_off_(payload)) {
+    spdlog::warn("exporter {}: handing {} {} on after {} attempt(s): {}: {}", id_, payload->items,
+                 ItemNoun(payload->signal), attempts, why, last.message());
+    return Status::Ok();
+  }
   SignalCounters::Add(Counters(payload->signal).send_failed, payload->items);
   spdlog::error("exporter {}: dropping {} {} after {} attempt(s): {}: {}", id_, payload->items,
                 ItemNoun(payload->signal), attempts, why, last.message());
@@ -418,15 +424,22 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
   std::uint64_t left_items = 0;
   std::uint64_t left_requests = queue_.size();
   if (batcher_) ShutdownBatcher(left_requests, left_items);
+  std::uint64_t handed_off = 0;
   for (Item& item : queue_) {
+    used_ -= item.size;
+    if (hand_off_ && !item.outcome && hand_off_(item.payload)) {
+      ++handed_off;
+      continue;
+    }
     left_items += item.payload->items;
     SignalCounters::Add(Counters(item.payload->signal).send_failed, item.payload->items);
     if (item.outcome) {
       item.outcome->Set(Status::Internal("exporter " + id_ + ": dropped at the shutdown deadline"));
     }
-    used_ -= item.size;
   }
   queue_.clear();
+  left_requests -= handed_off;
+  if (handed_off > 0) spdlog::info("exporter {}: {} request(s) still queued handed on", id_, handed_off);
   if (left_requests > 0) {
     spdlog::error("exporter {}: shutdown deadline passed with {} request(s) ({} items) still queued; dropped",
                   id_, left_requests, left_items);

@@ -48,6 +48,13 @@ struct SenderOptions {
   // sending_queue.storage resolved (ResolveStorage): the queue lives in a
   // QueueStorage opened from it at Start; null: in memory.
   StorageExtension* storage = nullptr;
+  // Where data goes instead of being dropped when this exporter cannot
+  // deliver it (retries of a retryable failure used up, or still queued at
+  // the shutdown deadline of an in-memory queue): the loadbalancing exporter
+  // re-routes it to another backend. Returning true takes the payload over:
+  // it is then counted neither as sent nor as failed here. Called from
+  // consumer threads, from Consume() (queue disabled) and from Shutdown().
+  std::function<bool(const PayloadPtr& payload)> hand_off;
 };
 
 // The part of otelcol's exporterhelper every exporter shares: a bounded
@@ -160,6 +167,7 @@ class QueuedRetrySender {
   TimeSource* time_;
   std::function<double()> random_;
   StorageExtension* const storage_extension_;
+  const std::function<bool(const PayloadPtr&)> hand_off_;
   const bool persistent_;
   std::unique_ptr<QueueStorage> storage_;  // open between Start and Shutdown
 

@@ -1,0 +1,38 @@
+#include "exporters/loadbalancing/factory.h"
+
+#include "exporters/loadbalancing/loadbalancing_exporter.h"
+
+namespace otlpd::exporters::loadbalancing {
+namespace {
+
+ExporterFactory MakeFactory(std::string_view type) {
+  return ExporterFactory{
+      .type = type,
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
+        config::MapDecoder d(node, ctx.path);
+        Config config = Config::Decode(d);
+        for (Signal s : ctx.signals) {
+          std::string error;
+          std::optional<RoutingKey> key = config.KeyFor(s, &error);
+          if (!key) d.Fail("routing_key", error);
+          if (*key == RoutingKey::kAttributes && s != Signal::kTraces) {
+            d.Fail("routing_key",
+                   "routing_key \"attributes\" is built for traces only in otlpd so far (not for " +
+                       std::string(SignalName(s)) + ")");
+          }
+        }
+        if (ctx.telemetry == nullptr)
+          throw config::Error(node.mark(), ctx.path, "no telemetry registry given");
+        return std::make_unique<LoadBalancingExporter>(
+            ctx.id.ToString(), std::move(config), ctx.telemetry->Register("exporter", ctx.id.ToString()));
+      },
+  };
+}
+
+}  // namespace
+
+ExporterFactory LoadBalancingExporterFactory() { return MakeFactory("load_balancing"); }
+ExporterFactory LoadbalancingExporterFactory() { return MakeFactory("loadbalancing"); }
+
+}  // namespace otlpd::exporters::loadbalancing

@@ -1,0 +1,472 @@
+#include "exporters/loadbalancing/routing.h"
+
+#include <map>
+#include <optional>
+#include <random>
+#include <unordered_map>
+
+#include "exporters/loadbalancing/identity.h"
+#include "internal/base64.h"
+#include "otlp/wire/wire_format.h"
+#include "otlp/wire/wire_walker.h"
+#include "processors/probabilistic_sampler/any_value.h"
+
+namespace otlpd::exporters::loadbalancing {
+namespace {
+
+using processors::probabilistic_sampler::AnyValueAsString;
+using processors::probabilistic_sampler::AnyValueView;
+using processors::probabilistic_sampler::ParseAnyValue;
+using processors::probabilistic_sampler::ParseKeyValue;
+using processors::probabilistic_sampler::ValueType;
+using wire::Field;
+using wire::Reader;
+using wire::WireType;
+
+// Field numbers of the OTLP messages read here.
+constexpr std::uint32_t kContainerChild = 2;   // Resource*.scope_*, Scope*.spans/log_records/metrics
+constexpr std::uint32_t kResourceOfEntry = 1;  // Resource* .resource, Scope* .scope
+constexpr std::uint32_t kResourceAttributes = 1;
+constexpr std::uint32_t kScopeAttributes = 3;
+constexpr std::uint32_t kSpanTraceId = 1;
+constexpr std::uint32_t kSpanName = 5;
+constexpr std::uint32_t kSpanKind = 6;
+constexpr std::uint32_t kSpanAttributes = 9;
+constexpr std::uint32_t kLogTraceId = 9;
+constexpr std::uint32_t kMetricName = 1;
+
+// The first length-delimited field `number` of a message (empty when absent).
+std::string_view FirstLen(std::string_view message, std::uint32_t number) {
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number == number && f.type == WireType::kLen) return f.payload;
+  }
+  return {};
+}
+
+std::uint64_t VarintField(std::string_view message, std::uint32_t number) {
+  Reader r(message);
+  Field f;
+  std::uint64_t v = 0;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number == number && f.type == WireType::kVarint) v = f.value;  // the last one wins
+  }
+  return v;
+}
+
+// pcommon Map.Get on a message holding repeated KeyValue at `field`: the
+// first entry with that key.
+std::optional<AnyValueView> FindAttribute(std::string_view message, std::uint32_t field,
+                                          std::string_view key) {
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number != field || f.type != WireType::kLen) continue;
+    std::string_view k, v;
+    if (ParseKeyValue(f.payload, k, v) && k == key) return ParseAnyValue(v);
+  }
+  return std::nullopt;
+}
+
+// pcommon Value.AsString().
+std::string AsString(const AnyValueView& v) {
+  if (v.type == ValueType::kBytes) return Base64(v.bytes);
+  return AnyValueAsString(v);
+}
+
+// pcommon Value.Str(): the string, or "" for any other type.
+std::string_view Str(const AnyValueView& v) {
+  return v.type == ValueType::kStr ? v.bytes : std::string_view();
+}
+
+// Appends every field of `message` but `child`.
+void AppendHeader(std::string& out, std::string_view message, std::uint32_t child) {
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number != child) out.append(f.raw);
+  }
+}
+
+void AppendMessage(std::string& out, std::uint32_t number, std::string_view header, std::string_view body) {
+  wire::AppendTag(out, number, WireType::kLen);
+  wire::AppendVarint(out, header.size() + body.size());
+  out.append(header);
+  out.append(body);
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    out.push_back(kDigits[(static_cast<unsigned char>(c) >> 4) & 0xf]);
+    out.push_back(kDigits[static_cast<unsigned char>(c) & 0xf]);
+  }
+  return out;
+}
+
+// A trace or span id field as pcommon holds it: 16 bytes, zeros when absent.
+std::string TraceId(std::string_view item, std::uint32_t field) {
+  std::string_view id = FirstLen(item, field);
+  std::string out(16, '\0');
+  if (id.size() == 16) out.assign(id);
+  return out;
+}
+
+bool IsZero(std::string_view id) {
+  for (char c : id)
+    if (c != 0) return false;
+  return true;
+}
+
+// Go's ptrace.SpanKind.String().
+std::string_view SpanKindName(std::uint64_t kind) {
+  switch (kind) {
+    case 0: return "Unspecified";
+    case 1: return "Internal";
+    case 2: return "Server";
+    case 3: return "Client";
+    case 4: return "Producer";
+    case 5: return "Consumer";
+  }
+  return "";
+}
+
+// Builds one request per group out of resources, scopes and items handed to
+// it in request order. Groups are small integers the caller assigns.
+class Builder {
+ public:
+  void BeginResource(std::string_view resource_message) {
+    resource_header_.clear();
+    AppendHeader(resource_header_, resource_message, kContainerChild);
+  }
+  void BeginScope(std::string_view scope_message) {
+    scope_header_.clear();
+    AppendHeader(scope_header_, scope_message, kContainerChild);
+  }
+  // A whole resource entry (tag and length included) for `group`.
+  void AddResource(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    g.request.append(field);
+    g.items += items;
+  }
+  // One item entry (tag and length included) for `group`.
+  void AddItem(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    if (!g.in_scope) {
+      g.in_scope = true;
+      scope_touched_.push_back(group);
+    }
+    g.scope_body.append(field);
+    g.items += items;
+  }
+  void EndScope() {
+    for (int group : scope_touched_) {
+      Group& g = groups_[static_cast<std::size_t>(group)];
+      if (!g.in_resource) {
+        g.in_resource = true;
+        resource_touched_.push_back(group);
+      }
+      AppendMessage(g.resource_body, kContainerChild, scope_header_, g.scope_body);
+      g.scope_body.clear();
+      g.in_scope = false;
+    }
+    scope_touched_.clear();
+  }
+  void EndResource() {
+    for (int group : resource_touched_) {
+      Group& g = groups_[static_cast<std::size_t>(group)];
+      AppendMessage(g.request, 1, resource_header_, g.resource_body);
+      g.resource_body.clear();
+      g.in_resource = false;
+    }
+    resource_touched_.clear();
+  }
+
+  std::size_t size() const { return groups_.size(); }
+  std::string& request(int group) { return groups_[static_cast<std::size_t>(group)].request; }
+  std::uint64_t items(int group) const { return groups_[static_cast<std::size_t>(group)].items; }
+
+ private:
+  struct Group {
+    std::string request;
+    std::string resource_body;
+    std::string scope_body;
+    std::uint64_t items = 0;
+    bool in_scope = false;
+    bool in_resource = false;
+  };
+  Group& At(int group) {
+    if (static_cast<std::size_t>(group) >= groups_.size())
+      groups_.resize(static_cast<std::size_t>(group) + 1);
+    return groups_[static_cast<std::size_t>(group)];
+  }
+
+  std::vector<Group> groups_;
+  std::string resource_header_, scope_header_;
+  std::vector<int> scope_touched_, resource_touched_;
+};
+
+// Destinations in first-met order, each with its part.
+class Parts {
+ public:
+  explicit Parts(const Chooser& choose) : choose_(choose) {}
+
+  // The group (index into parts) of an identifier, choosing on first sight.
+  int GroupOf(const std::string& identifier) {
+    auto it = by_identifier_.find(identifier);
+    if (it != by_identifier_.end()) return it->second;
+    const int g = GroupOfDestination(choose_(identifier));
+    by_identifier_.emplace(identifier, g);
+    return g;
+  }
+  int GroupOfDestination(int destination) {
+    for (std::size_t i = 0; i < destinations_.size(); ++i) {
+      if (destinations_[i] == destination) return static_cast<int>(i);
+    }
+    destinations_.push_back(destination);
+    return static_cast<int>(destinations_.size() - 1);
+  }
+
+  RouteResult Finish(Builder& b, bool all_one_group, std::uint64_t dropped) {
+    RouteResult out;
+    out.dropped_items = dropped;
+    out.whole = all_one_group && destinations_.size() == 1 && dropped == 0;
+    for (std::size_t i = 0; i < destinations_.size(); ++i) {
+      Part p;
+      p.destination = destinations_[i];
+      if (!out.whole) {
+        p.bytes = std::move(b.request(static_cast<int>(i)));
+        p.items = b.items(static_cast<int>(i));
+      }
+      out.parts.push_back(std::move(p));
+    }
+    return out;
+  }
+
+ private:
+  const Chooser& choose_;
+  std::unordered_map<std::string, int> by_identifier_;
+  std::vector<int> destinations_;
+};
+
+// Routing by something every resource has one of: each resource entry goes whole.
+template <class KeyOfResource>
+Result<RouteResult> RouteResources(Signal signal, std::string_view request, const Chooser& choose,
+                                   KeyOfResource key_of) {
+  Parts parts(choose);
+  Builder b;
+  std::uint64_t dropped = 0;
+  for (const wire::Entry& r : wire::Resources(signal, request)) {
+    std::optional<std::string> key = key_of(r.message);
+    if (!key) {
+      dropped += r.items;
+      continue;
+    }
+    b.AddResource(parts.GroupOf(*key), r.field, r.items);
+  }
+  return parts.Finish(b, true, dropped);
+}
+
+// Routing per item (span, log record, metric).
+template <class KeyOfItem>
+Result<RouteResult> RouteItems(Signal signal, std::string_view request, const Chooser& choose,
+                               KeyOfItem key_of) {
+  Parts parts(choose);
+  Builder b;
+  for (const wire::Entry& r : wire::Resources(signal, request)) {
+    b.BeginResource(r.message);
+    for (const wire::Entry& s : wire::Scopes(signal, r.message)) {
+      b.BeginScope(s.message);
+      for (const wire::Entry& item : wire::Items(signal, s.message)) {
+        b.AddItem(parts.GroupOf(key_of(r.message, s.message, item.message)), item.field, item.items);
+      }
+      b.EndScope();
+    }
+    b.EndResource();
+  }
+  return parts.Finish(b, true, 0);
+}
+
+// The attribute identifier of one resource of a trace batch (contrib's
+// routingIdentifiersFromTraces): resource attributes, then those of the
+// batch's first scope, the pseudo attributes span.kind / span.name and the
+// attributes of the batch's first span.
+std::string TraceAttributeKey(const std::vector<std::string>& attrs, std::string_view resource,
+                              std::string_view first_scope, std::string_view first_span) {
+  std::string key;
+  const std::string_view res = FirstLen(resource, kResourceOfEntry);
+  const std::string_view scope = FirstLen(first_scope, kResourceOfEntry);
+  for (const std::string& a : attrs) {
+    if (auto v = FindAttribute(res, kResourceAttributes, a)) {
+      key += AttributeKey(a, AsString(*v));
+      continue;
+    }
+    if (auto v = FindAttribute(scope, kScopeAttributes, a)) {
+      key += AttributeKey(a, AsString(*v));
+      continue;
+    }
+    if (a == "span.kind") {
+      key += AttributeKey(a, SpanKindName(VarintField(first_span, kSpanKind)));
+      continue;
+    }
+    if (a == "span.name") {
+      key += AttributeKey(a, FirstLen(first_span, kSpanName));
+      continue;
+    }
+    if (auto v = FindAttribute(first_span, kSpanAttributes, a)) {
+      key += AttributeKey(a, AsString(*v));
+      continue;
+    }
+    key += a + "=|";
+  }
+  return key;
+}
+
+// Traces by service or attributes: split per trace id first (contrib's
+// batchpersignal.SplitTraces), then every trace batch goes to the backend of
+// each distinct identifier of its resources.
+Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vector<std::string>& attrs,
+                                      const Chooser& choose) {
+  struct Batch {
+    std::vector<std::string_view> resources;  // resource entry messages holding the trace, in order
+    std::string_view first_scope, first_span;
+  };
+  std::unordered_map<std::string, int> batch_of;
+  std::vector<Batch> batches;
+  Builder per_trace;
+  for (const wire::Entry& r : wire::Resources(Signal::kTraces, request)) {
+    per_trace.BeginResource(r.message);
+    for (const wire::Entry& s : wire::Scopes(Signal::kTraces, r.message)) {
+      per_trace.BeginScope(s.message);
+      for (const wire::Entry& span : wire::Items(Signal::kTraces, s.message)) {
+        const std::string tid = TraceId(span.message, kSpanTraceId);
+        auto [it, fresh] = batch_of.emplace(tid, static_cast<int>(batches.size()));
+        if (fresh) batches.push_back(Batch{{}, s.message, span.message});
+        Batch& batch = batches[static_cast<std::size_t>(it->second)];
+        if (batch.resources.empty() || batch.resources.back().data() != r.message.data()) {
+          batch.resources.push_back(r.message);
+        }
+        per_trace.AddItem(it->second, span.field, 1);
+      }
+      per_trace.EndScope();
+    }
+    per_trace.EndResource();
+  }
+  Parts parts(choose);
+  Builder unused;
+  std::vector<std::string> out;
+  std::vector<std::uint64_t> out_items;
+  bool one_group = true;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    const Batch& batch = batches[i];
+    std::vector<int> groups;
+    for (std::string_view res : batch.resources) {
+      const int g = parts.GroupOf(TraceAttributeKey(attrs, res, batch.first_scope, batch.first_span));
+      if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+    }
+    if (groups.size() > 1) one_group = false;  // sent to several backends: parts needed
+    for (int g : groups) {
+      if (static_cast<std::size_t>(g) >= out.size()) {
+        out.resize(static_cast<std::size_t>(g) + 1);
+        out_items.resize(static_cast<std::size_t>(g) + 1);
+      }
+      out[static_cast<std::size_t>(g)] += per_trace.request(static_cast<int>(i));
+      out_items[static_cast<std::size_t>(g)] += per_trace.items(static_cast<int>(i));
+    }
+  }
+  RouteResult result = parts.Finish(unused, one_group, 0);
+  if (!result.whole) {
+    for (std::size_t g = 0; g < result.parts.size(); ++g) {
+      result.parts[g].bytes = std::move(out[g]);
+      result.parts[g].items = out_items[g];
+    }
+  }
+  return result;
+}
+
+std::string RandomTraceHex(const std::function<std::uint32_t()>& random) {
+  static thread_local std::mt19937 gen{std::random_device{}()};
+  const std::uint32_t v = random ? random() : static_cast<std::uint32_t>(gen());
+  std::string id(16, '\0');
+  for (int i = 0; i < 4; ++i) id[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return Hex(id);
+}
+
+}  // namespace
+
+std::string AttributeKey(std::string_view name, std::string_view value) {
+  std::string out;
+  out.reserve(name.size() + value.size() + 2);
+  out.append(name);
+  out += '=';
+  out.append(value);
+  out += '|';
+  return out;
+}
+
+Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const Chooser& choose) {
+  switch (o.signal) {
+    case Signal::kTraces:
+      if (o.key == RoutingKey::kTraceId) {
+        return RouteItems(Signal::kTraces, request, choose,
+                          [](std::string_view, std::string_view, std::string_view span) {
+                            return TraceId(span, kSpanTraceId);
+                          });
+      }
+      if (o.key == RoutingKey::kService) return RouteTraceBatches(request, {"service.name"}, choose);
+      if (o.key == RoutingKey::kAttributes) return RouteTraceBatches(request, o.attributes, choose);
+      break;
+    case Signal::kLogs:
+      if (o.key == RoutingKey::kService) {
+        return RouteResources(
+            Signal::kLogs, request, choose, [](std::string_view r) -> std::optional<std::string> {
+              auto v = FindAttribute(FirstLen(r, kResourceOfEntry), kResourceAttributes, "service.name");
+              return std::string(v ? Str(*v) : std::string_view());
+            });
+      }
+      if (o.key == RoutingKey::kTraceId) {
+        return RouteItems(Signal::kLogs, request, choose,
+                          [&o](std::string_view, std::string_view, std::string_view record) {
+                            const std::string tid = TraceId(record, kLogTraceId);
+                            return IsZero(tid) ? RandomTraceHex(o.random) : Hex(tid);
+                          });
+      }
+      if (o.key == RoutingKey::kResource) {
+        return RouteResources(Signal::kLogs, request, choose,
+                              [](std::string_view r) -> std::optional<std::string> {
+                                return ResourceIdentity(FirstLen(r, kResourceOfEntry));
+                              });
+      }
+      break;
+    case Signal::kMetrics:
+      if (o.key == RoutingKey::kService) {
+        return RouteResources(
+            Signal::kMetrics, request, choose, [](std::string_view r) -> std::optional<std::string> {
+              auto v = FindAttribute(FirstLen(r, kResourceOfEntry), kResourceAttributes, "service.name");
+              if (!v) return std::nullopt;
+              return std::string(Str(*v));
+            });
+      }
+      if (o.key == RoutingKey::kResource) {
+        return RouteResources(Signal::kMetrics, request, choose,
+                              [](std::string_view r) -> std::optional<std::string> {
+                                return ResourceIdentity(FirstLen(r, kResourceOfEntry));
+                              });
+      }
+      if (o.key == RoutingKey::kMetric) {
+        return RouteItems(Signal::kMetrics, request, choose,
+                          [](std::string_view, std::string_view, std::string_view metric) {
+                            return std::string(FirstLen(metric, kMetricName));
+                          });
+      }
+      if (o.key == RoutingKey::kStreamId) return RouteStreams(request, choose);
+      break;
+  }
+  return Status::InvalidArgument("loadbalancing: routing_key not supported for " +
+                                 std::string(SignalName(o.signal)));
+}
+
+}  // namespace otlpd::exporters::loadbalancing
