@@ -44,19 +44,19 @@ void DecodeResolvers(config::MapDecoder& d, Config& c) {
   int count = 0;
   if (const config::Node* n = ResolverSection(r, "static"); n != nullptr) {
     config::MapDecoder s(*n, r.KeyPath("static"));
-    if (s.SectionEnabled()) {
-      StaticResolverConfig sc;
-      s.Optional("hostnames", sc.hostnames);
-      s.Finish();
+    const bool on = s.SectionEnabled();
+    StaticResolverConfig sc;
+    s.Optional("hostnames", sc.hostnames);
+    s.Finish();
+    if (on) {
       c.static_resolver = std::move(sc);
       ++count;
-    } else {
-      s.Finish();
     }
   }
   if (const config::Node* n = ResolverSection(r, "dns"); n != nullptr) {
     config::MapDecoder s(*n, r.KeyPath("dns"));
-    if (s.SectionEnabled()) {
+    const bool on = s.SectionEnabled();
+    {
       DnsResolverConfig dc;
       s.Optional("hostname", dc.hostname);
       s.Optional("port", dc.port);
@@ -68,15 +68,16 @@ void DecodeResolvers(config::MapDecoder& d, Config& c) {
       if (dc.timeout.count() == 0) dc.timeout = std::chrono::seconds(1);
       if (dc.interval.count() < 0) s.Fail("interval", "must be positive");
       if (dc.timeout.count() < 0) s.Fail("timeout", "must be positive");
-      c.dns_resolver = std::move(dc);
-      ++count;
-    } else {
-      s.Finish();
+      if (on) {
+        c.dns_resolver = std::move(dc);
+        ++count;
+      }
     }
   }
   if (const config::Node* n = ResolverSection(r, "k8s"); n != nullptr) {
     config::MapDecoder s(*n, r.KeyPath("k8s"));
-    if (s.SectionEnabled()) {
+    const bool on = s.SectionEnabled();
+    {
       K8sResolverConfig kc;
       s.Optional("service", kc.service);
       if (const config::Node* p = s.Take("ports"); p != nullptr && !p->IsNull()) {
@@ -91,10 +92,10 @@ void DecodeResolvers(config::MapDecoder& d, Config& c) {
       s.Optional("timeout", kc.timeout);
       s.Optional("return_hostnames", kc.return_hostnames);
       s.Finish();
-      c.k8s_resolver = std::move(kc);
-      ++count;
-    } else {
-      s.Finish();
+      if (on) {
+        c.k8s_resolver = std::move(kc);
+        ++count;
+      }
     }
   }
   if (const config::Node* n = ResolverSection(r, "aws_cloud_map"); n != nullptr) {

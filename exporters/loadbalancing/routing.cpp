@@ -230,16 +230,17 @@ class Parts {
     return static_cast<int>(destinations_.size() - 1);
   }
 
-  RouteResult Finish(Builder& b, bool all_one_group, std::uint64_t dropped) {
+  // Takes each part's request out of `b` (null: the caller fills them).
+  RouteResult Finish(Builder* b, bool all_one_group, std::uint64_t dropped) {
     RouteResult out;
     out.dropped_items = dropped;
     out.whole = all_one_group && destinations_.size() == 1 && dropped == 0;
     for (std::size_t i = 0; i < destinations_.size(); ++i) {
       Part p;
       p.destination = destinations_[i];
-      if (!out.whole) {
-        p.bytes = std::move(b.request(static_cast<int>(i)));
-        p.items = b.items(static_cast<int>(i));
+      if (!out.whole && b != nullptr) {
+        p.bytes = std::move(b->request(static_cast<int>(i)));
+        p.items = b->items(static_cast<int>(i));
       }
       out.parts.push_back(std::move(p));
     }
@@ -267,7 +268,7 @@ Result<RouteResult> RouteResources(Signal signal, std::string_view request, cons
     }
     b.AddResource(parts.GroupOf(*key), r.field, r.items);
   }
-  return parts.Finish(b, true, dropped);
+  return parts.Finish(&b, true, dropped);
 }
 
 // Routing per item (span, log record, metric).
@@ -287,7 +288,7 @@ Result<RouteResult> RouteItems(Signal signal, std::string_view request, const Ch
     }
     b.EndResource();
   }
-  return parts.Finish(b, true, 0);
+  return parts.Finish(&b, true, 0);
 }
 
 // The attribute identifier of one resource of a trace batch (contrib's
@@ -356,7 +357,6 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
     per_trace.EndResource();
   }
   Parts parts(choose);
-  Builder unused;
   std::vector<std::string> out;
   std::vector<std::uint64_t> out_items;
   bool one_group = true;
@@ -377,7 +377,7 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
       out_items[static_cast<std::size_t>(g)] += per_trace.items(static_cast<int>(i));
     }
   }
-  RouteResult result = parts.Finish(unused, one_group, 0);
+  RouteResult result = parts.Finish(nullptr, one_group, 0);
   if (!result.whole) {
     for (std::size_t g = 0; g < result.parts.size(); ++g) {
       result.parts[g].bytes = std::move(out[g]);
