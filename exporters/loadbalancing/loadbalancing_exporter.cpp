@@ -88,10 +88,13 @@ std::shared_ptr<LoadBalancingExporter::Backend> LoadBalancingExporter::MakeBacke
 
 bool LoadBalancingExporter::HandOff(Backend* backend, const PayloadPtr& payload) {
   if (closing_.load(std::memory_order_acquire)) return false;
-  const Clock::time_point until = Clock::now() + options_.failover_cooldown;
+  const Clock::time_point now = Clock::now();
+  if (!backend->PassedOver(now)) {
+    spdlog::warn("exporter {}: backend {} failed; passing it over for {} ms, its data is routed again", id_,
+                 backend->endpoint, options_.failover_cooldown.count());
+  }
+  const Clock::time_point until = now + options_.failover_cooldown;
   backend->passed_over_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
-  spdlog::warn("exporter {}: backend {} failed; its {} {} are routed again", id_, backend->endpoint,
-               payload->items, ItemNoun(payload->signal));
   Park(payload, 0);
   return true;
 }
