@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libc-ares-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libboost-dev libboost-system-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libconcurrentqueue-dev catch2 zlib1g-dev libzstd-dev libsnappy-dev libdeflate-dev
   libssl-dev libnghttp2-dev libre2-dev liblz4-dev openssl libsimdjson-dev libbenchmark-dev clang-format clang libclang-rt-14-dev zstd curl ca-certificates python3 python3-yaml

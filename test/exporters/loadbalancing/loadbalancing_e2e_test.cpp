@@ -1,0 +1,174 @@
+// Real processes: an agent otlpd with the loadbalancing exporter (static
+// resolver) in front of three gateway otlpds, each writing what it receives
+// to a proto file. Every trace arrives whole at exactly one gateway; after a
+// gateway is killed, the agent still acknowledges, and what it acknowledged
+// reaches the other gateways (re-routed), each span once.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/support/process.h"
+#include "test/support/proto_file.h"
+#include "test/support/sink.h"
+
+using namespace otlpd::test;
+namespace tracepb = opentelemetry::proto::collector::trace::v1;
+
+namespace {
+
+const std::string kOtlpd = OTLPD_BINARY;
+
+std::string GatewayConfig(int port, const std::string& path) {
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) + "\nexporters:\n  file:\n    path: " + path +
+         "\n    format: proto\n    flush_interval: 0s\n"
+         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
+}
+
+std::string AgentConfig(int port, const std::vector<int>& gateways) {
+  std::string hosts;
+  for (int g : gateways) hosts += (hosts.empty() ? "" : ", ") + std::string("127.0.0.1:") + std::to_string(g);
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+         std::to_string(port) +
+         "\nexporters:\n  loadbalancing:\n    routing_key: traceID\n    protocol:\n      otlp:\n"
+         "        tls:\n          insecure: true\n        retry_on_failure:\n          initial_interval: "
+         "20ms\n"
+         "          max_interval: 100ms\n          max_elapsed_time: 1s\n"
+         "    resolver:\n      static:\n        hostnames: [" +
+         hosts +
+         "]\n"
+         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [loadbalancing]\n";
+}
+
+// Request `i`: 5 traces of 4 spans, each trace's spans over two resources.
+tracepb::ExportTraceServiceRequest Request(int i) {
+  tracepb::ExportTraceServiceRequest req;
+  for (int r = 0; r < 2; ++r) {
+    auto* rs = req.add_resource_spans();
+    auto* kv = rs->mutable_resource()->add_attributes();
+    kv->set_key("service.name");
+    kv->mutable_value()->set_string_value(r == 0 ? "frontend" : "checkout");
+    auto* ss = rs->add_scope_spans();
+    for (int t = 0; t < 5; ++t) {
+      const int trace = i * 5 + t;
+      for (int s = r; s < 4; s += 2) {
+        auto* sp = ss->add_spans();
+        std::string tid(16, '\x5a');
+        tid[14] = static_cast<char>(trace >> 8);
+        tid[15] = static_cast<char>(trace & 0xff);
+        sp->set_trace_id(tid);
+        sp->set_span_id(std::string(7, '\x01') + static_cast<char>(s + 1));
+        sp->set_name("trace" + std::to_string(trace) + "-span" + std::to_string(s));
+      }
+    }
+  }
+  return req;
+}
+
+// trace name prefix ("trace12") -> gateway -> span names.
+using Where = std::map<std::string, std::map<int, std::multiset<std::string>>>;
+
+Where Received(const std::vector<std::filesystem::path>& files) {
+  Where out;
+  using Req = tracepb::ExportTraceServiceRequest;
+  for (std::size_t g = 0; g < files.size(); ++g) {
+    if (!std::filesystem::exists(files[g])) continue;
+    for (const Req& req : ParseProtoRecords<Req>(ReadProtoRecords(files[g]))) {
+      for (const auto& rs : req.resource_spans())
+        for (const auto& ss : rs.scope_spans())
+          for (const auto& sp : ss.spans()) {
+            const std::string trace = sp.name().substr(0, sp.name().find('-'));
+            out[trace][static_cast<int>(g)].insert(sp.name());
+          }
+    }
+  }
+  return out;
+}
+
+std::size_t SpanCount(const Where& w) {
+  std::size_t n = 0;
+  for (const auto& [t, per] : w)
+    for (const auto& [g, names] : per) n += names.size();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("agent with loadbalancing in front of three gateways; one gateway killed mid-run") {
+  TempDir dir;
+  std::vector<int> gw_ports{FreePort(), FreePort(), FreePort()};
+  std::vector<std::filesystem::path> files;
+  std::vector<std::unique_ptr<Process>> gateways;
+  for (int g = 0; g < 3; ++g) {
+    files.push_back(dir / ("gw" + std::to_string(g) + ".pb"));
+    const auto cfg = dir / ("gw" + std::to_string(g) + ".yaml");
+    WriteFile(cfg, GatewayConfig(gw_ports[static_cast<std::size_t>(g)], files.back().string()));
+    gateways.push_back(std::make_unique<Process>(std::vector<std::string>{kOtlpd, "--config", cfg.string()},
+                                                 dir / ("gw" + std::to_string(g) + ".log")));
+  }
+  for (int g = 0; g < 3; ++g)
+    REQUIRE(WaitForPort(gw_ports[static_cast<std::size_t>(g)], *gateways[static_cast<std::size_t>(g)]));
+  const int agent_port = FreePort();
+  WriteFile(dir / "agent.yaml", AgentConfig(agent_port, gw_ports));
+  Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
+  REQUIRE(WaitForPort(agent_port, agent));
+
+  auto stub = tracepb::TraceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_port), grpc::InsecureChannelCredentials()));
+  auto send = [&](int i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    tracepb::ExportTraceServiceResponse resp;
+    return stub->Export(&ctx, Request(i), &resp).ok();
+  };
+
+  // Phase 1: all gateways up.
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) REQUIRE(send(i));
+  const std::size_t phase1 = kRequests * 5 * 4;
+  bool all = WaitFor([&] { return SpanCount(Received(files)) >= phase1; }, std::chrono::seconds(30));
+  INFO(agent.Output());
+  REQUIRE(all);
+  Where w = Received(files);
+  std::set<int> used;
+  for (const auto& [trace, per] : w) {
+    CAPTURE(trace);
+    REQUIRE(per.size() == 1);                // whole at exactly one gateway
+    CHECK(per.begin()->second.size() == 4);  // every span, once
+    used.insert(per.begin()->first);
+  }
+  CHECK(used.size() == 3);
+
+  // Phase 2: gateway 1 is killed; the agent keeps acknowledging and its
+  // traces go to the ring's next choice.
+  gateways[1]->Signal(SIGKILL);
+  gateways[1]->Wait(std::chrono::seconds(10));
+  for (int i = kRequests; i < 2 * kRequests; ++i) REQUIRE(send(i));
+  const std::size_t total = 2 * phase1;
+  all = WaitFor([&] { return SpanCount(Received(files)) >= total; }, std::chrono::seconds(60));
+  INFO(agent.Output());
+  REQUIRE(all);
+  w = Received(files);
+  CHECK(SpanCount(w) == total);  // nothing twice
+  int rerouted_traces = 0;
+  for (const auto& [trace, per] : w) {
+    CAPTURE(trace);
+    REQUIRE(per.size() == 1);
+    CHECK(per.begin()->second.size() == 4);
+    const int n = std::stoi(trace.substr(5));
+    if (n >= kRequests * 5) {
+      CHECK(per.begin()->first != 1);
+      ++rerouted_traces;
+    }
+  }
+  CHECK(rerouted_traces == kRequests * 5);
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait(std::chrono::seconds(30)) == 0);
+  for (int g : {0, 2}) {
+    gateways[static_cast<std::size_t>(g)]->Signal(SIGTERM);
+    CHECK(gateways[static_cast<std::size_t>(g)]->Wait(std::chrono::seconds(30)) == 0);
+  }
+}
