@@ -42,12 +42,14 @@ LoadBalancingExporter::LoadBalancingExporter(std::string id, Config config, Comp
     keys_[SignalIndex(s)] = config_.KeyFor(s, &unused);
   }
   if (config_.static_resolver) {
-    lb_telemetry_.resolver = "static";
-    resolver_ = std::make_unique<StaticResolver>(config_.static_resolver->hostnames, &lb_telemetry_);
+    lb_telemetry_->resolver = "static";
+    resolver_ = std::make_unique<StaticResolver>(config_.static_resolver->hostnames, lb_telemetry_.get());
   } else if (config_.dns_resolver) {
-    lb_telemetry_.resolver = "dns";
-    resolver_ = std::make_unique<DnsResolver>(*config_.dns_resolver, &lb_telemetry_, options_.dns_servers);
+    lb_telemetry_->resolver = "dns";
+    resolver_ =
+        std::make_unique<DnsResolver>(*config_.dns_resolver, lb_telemetry_.get(), options_.dns_servers);
   }
+  telemetry_->metrics = [t = lb_telemetry_] { return t->Collect(); };
   const exporterhelper::Config& h = config_.helper;
   if (h.sending_queue.enabled || h.retry_on_failure.enabled || h.timeout.count() > 0) {
     sender_ = std::make_unique<exporterhelper::QueuedRetrySender>(
@@ -195,9 +197,9 @@ Status LoadBalancingExporter::Dispatch(const PayloadPtr& payload) {
     const Clock::time_point start = Clock::now();
     Status s = b.exporter->Consume(share);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-    lb_telemetry_.Latency(b.endpoint).Record(static_cast<std::uint64_t>(ms));
-    (s.ok() ? lb_telemetry_.outcome_ok : lb_telemetry_.outcome_failed)
-        .fetch_add(1, std::memory_order_relaxed);
+    LbTelemetry::Backend& bt = lb_telemetry_->For(b.endpoint);
+    bt.latency.Record(static_cast<std::uint64_t>(ms));
+    (s.ok() ? bt.ok : bt.failed).fetch_add(1, std::memory_order_relaxed);
     if (s.ok()) {
       any_taken = true;
     } else if (s.retryable()) {

@@ -63,7 +63,7 @@ class LoadBalancingExporter : public Exporter {
   Status Consume(const PayloadPtr& payload) override;
   bool MayBlock() const override { return false; }
 
-  const LbTelemetry& lb_telemetry() const { return lb_telemetry_; }
+  const LbTelemetry& lb_telemetry() const { return *lb_telemetry_; }
   // Endpoints (with port) of the backends now in use, sorted.
   std::vector<std::string> backends() const;
   std::size_t pending() const;
@@ -91,7 +91,8 @@ class LoadBalancingExporter : public Exporter {
   ComponentTelemetry* const telemetry_;
   const ExporterOptions options_;
   std::array<std::optional<RoutingKey>, 3> keys_;
-  LbTelemetry lb_telemetry_;
+  // Shared with the self-telemetry's reader, which may outlive this exporter.
+  std::shared_ptr<LbTelemetry> lb_telemetry_ = std::make_shared<LbTelemetry>();
   std::unique_ptr<Resolver> resolver_;
   std::unique_ptr<exporterhelper::QueuedRetrySender> sender_;  // LB-level queue/retry, when configured
 

@@ -120,8 +120,29 @@ TEST_CASE("loadbalancing: every trace arrives whole at the backend the ring pick
   }
   CHECK(used.size() == 3);
   CHECK((*t)[Signal::kTraces].sent.load() == kTraces * kSpans);
-  CHECK(lb.lb_telemetry().outcome_ok.load() >= 6);
+  CHECK(lb.lb_telemetry().outcomes(true) >= 6);
   CHECK(lb.lb_telemetry().num_backends.load() == 3);
+  // contrib's instruments, as the self-telemetry reads them.
+  REQUIRE(t->metrics);
+  std::map<std::string, ComponentMetric> metrics;
+  for (ComponentMetric& m : t->metrics()) metrics[m.name] = std::move(m);
+  const auto& resolutions = metrics.at("otelcol_loadbalancer_num_resolutions");
+  CHECK(resolutions.unit == "{resolutions}");
+  CHECK(resolutions.points[0].attributes ==
+        std::vector<std::pair<std::string, std::string>>{{"resolver", "static"}, {"success", "true"}});
+  CHECK(resolutions.points[0].value == 1);
+  CHECK(metrics.at("otelcol_loadbalancer_num_backends").points[0].value == 3);
+  CHECK(metrics.at("otelcol_loadbalancer_num_backend_updates").points[0].value == 1);
+  const auto& latency = metrics.at("otelcol_loadbalancer_backend_latency");
+  CHECK(latency.type == ComponentMetric::Type::kHistogram);
+  CHECK(latency.unit == "ms");
+  CHECK(latency.points.size() == 3);
+  CHECK(latency.points[0].bounds ==
+        std::vector<std::uint64_t>{5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000});
+  double ok = 0;
+  for (const auto& p : metrics.at("otelcol_loadbalancer_backend_outcome").points)
+    if (p.attributes[1].second == "true") ok += p.value;
+  CHECK(ok >= 6);
   lb.Shutdown(Clock::now() + 5s);
 }
 
