@@ -1,5 +1,9 @@
 #include "exporters/loadbalancing/factory.h"
 
+#include <cstdlib>
+
+#include <cstdlib>
+
 #include "exporters/loadbalancing/loadbalancing_exporter.h"
 
 namespace otlpd::exporters::loadbalancing {
@@ -24,8 +28,16 @@ ExporterFactory MakeFactory(std::string_view type) {
         }
         if (ctx.telemetry == nullptr)
           throw config::Error(node.mark(), ctx.path, "no telemetry registry given");
-        return std::make_unique<LoadBalancingExporter>(
-            ctx.id.ToString(), std::move(config), ctx.telemetry->Register("exporter", ctx.id.ToString()));
+        ExporterOptions options;
+        // The DNS servers the dns resolver asks instead of resolv.conf's
+        // ("127.0.0.1:5353", c-ares' server list form): for tests that serve
+        // DNS on loopback, and for hosts whose resolv.conf is not the one to use.
+        if (const char* servers = std::getenv("OTLPD_LOADBALANCING_DNS_SERVERS"); servers != nullptr) {
+          options.dns_servers = servers;
+        }
+        return std::make_unique<LoadBalancingExporter>(ctx.id.ToString(), std::move(config),
+                                                       ctx.telemetry->Register("exporter", ctx.id.ToString()),
+                                                       std::move(options));
       },
   };
 }

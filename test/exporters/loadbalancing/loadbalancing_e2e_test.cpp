@@ -9,7 +9,9 @@
 #include <map>
 #include <set>
 
+#include "exporters/loadbalancing/ring.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/exporters/loadbalancing/dns_server.h"
 #include "test/support/process.h"
 #include "test/support/proto_file.h"
 #include "test/support/sink.h"
@@ -21,8 +23,8 @@ namespace {
 
 const std::string kOtlpd = OTLPD_BINARY;
 
-std::string GatewayConfig(int port, const std::string& path) {
-  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+std::string GatewayConfig(int port, const std::string& path, const std::string& ip = "127.0.0.1") {
+  return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: " + ip + ":" +
          std::to_string(port) + "\nexporters:\n  file:\n    path: " + path +
          "\n    format: proto\n    flush_interval: 0s\n"
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
@@ -43,6 +45,24 @@ std::string AgentConfig(int port, const std::vector<int>& gateways) {
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [loadbalancing]\n";
 }
 
+bool PortOpenAt(const std::string& ip, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string TraceId(int trace) {
+  std::string tid(16, '\x5a');
+  tid[14] = static_cast<char>(trace >> 8);
+  tid[15] = static_cast<char>(trace & 0xff);
+  return tid;
+}
+
 // Request `i`: 5 traces of 4 spans, each trace's spans over two resources.
 tracepb::ExportTraceServiceRequest Request(int i) {
   tracepb::ExportTraceServiceRequest req;
@@ -56,10 +76,7 @@ tracepb::ExportTraceServiceRequest Request(int i) {
       const int trace = i * 5 + t;
       for (int s = r; s < 4; s += 2) {
         auto* sp = ss->add_spans();
-        std::string tid(16, '\x5a');
-        tid[14] = static_cast<char>(trace >> 8);
-        tid[15] = static_cast<char>(trace & 0xff);
-        sp->set_trace_id(tid);
+        sp->set_trace_id(TraceId(trace));
         sp->set_span_id(std::string(7, '\x01') + static_cast<char>(s + 1));
         sp->set_name("trace" + std::to_string(trace) + "-span" + std::to_string(s));
       }
@@ -165,6 +182,100 @@ TEST_CASE("agent with loadbalancing in front of three gateways; one gateway kill
     }
   }
   CHECK(rerouted_traces == kRequests * 5);
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait(std::chrono::seconds(30)) == 0);
+  for (int g : {0, 2}) {
+    gateways[static_cast<std::size_t>(g)]->Signal(SIGTERM);
+    CHECK(gateways[static_cast<std::size_t>(g)]->Wait(std::chrono::seconds(30)) == 0);
+  }
+}
+
+TEST_CASE(
+    "agent with the dns resolver: gateways follow the records, a removed and killed one is routed around") {
+  otlpd::test::DnsServer dns;
+  TempDir dir;
+  const int port = FreePort();  // the gateways share it, on 127.0.0.1, .2 and .3
+  const std::vector<std::string> ips{"127.0.0.1", "127.0.0.2", "127.0.0.3"};
+  std::vector<std::filesystem::path> files;
+  std::vector<std::unique_ptr<Process>> gateways;
+  for (std::size_t g = 0; g < ips.size(); ++g) {
+    files.push_back(dir / ("gw" + std::to_string(g) + ".pb"));
+    const auto cfg = dir / ("gw" + std::to_string(g) + ".yaml");
+    WriteFile(cfg, GatewayConfig(port, files.back().string(), ips[g]));
+    gateways.push_back(std::make_unique<Process>(std::vector<std::string>{kOtlpd, "--config", cfg.string()},
+                                                 dir / ("gw" + std::to_string(g) + ".log")));
+  }
+  for (std::size_t g = 0; g < ips.size(); ++g) {
+    INFO(gateways[g]->Output());
+    REQUIRE(WaitFor([&] { return PortOpenAt(ips[g], port); }, std::chrono::seconds(10)));
+  }
+  dns.SetA("gateways.otlpd.test", ips);
+  ::setenv("OTLPD_LOADBALANCING_DNS_SERVERS", dns.address().c_str(), 1);
+  const int agent_port = FreePort();
+  WriteFile(
+      dir / "agent.yaml",
+      "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+          std::to_string(agent_port) +
+          "\nexporters:\n  load_balancing:\n    protocol:\n      otlp:\n        tls:\n          insecure: "
+          "true\n"
+          "        retry_on_failure:\n          initial_interval: 20ms\n          max_interval: 100ms\n"
+          "          max_elapsed_time: 1s\n    resolver:\n      dns:\n        hostname: gateways.otlpd.test\n"
+          "        port: " +
+          std::to_string(port) +
+          "\n        interval: 100ms\n"
+          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: "
+          "[load_balancing]\n");
+  Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
+  ::unsetenv("OTLPD_LOADBALANCING_DNS_SERVERS");
+  REQUIRE(WaitForPort(agent_port, agent));
+  auto stub = tracepb::TraceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_port), grpc::InsecureChannelCredentials()));
+  auto send = [&](int i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    tracepb::ExportTraceServiceResponse resp;
+    return stub->Export(&ctx, Request(i), &resp).ok();
+  };
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) REQUIRE(send(i));
+  bool all = WaitFor([&] { return SpanCount(Received(files)) >= kRequests * 20u; }, std::chrono::seconds(30));
+  INFO(agent.Output());
+  REQUIRE(all);
+  std::vector<std::string> endpoints;
+  for (const auto& ip : ips) endpoints.push_back(ip + ":" + std::to_string(port));
+  otlpd::exporters::loadbalancing::HashRing three(endpoints);
+  std::set<int> used;
+  for (const auto& [trace, per] : Received(files)) {
+    CAPTURE(trace);
+    REQUIRE(per.size() == 1);
+    CHECK(per.begin()->second.size() == 4);
+    const int n = std::stoi(trace.substr(5));
+    CHECK(per.begin()->first == three.EndpointFor(TraceId(n)));  // endpoints sorted as the ips
+    used.insert(per.begin()->first);
+  }
+  CHECK(used.size() == 3);
+
+  // 127.0.0.2 leaves the records and its gateway dies.
+  dns.SetA("gateways.otlpd.test", {"127.0.0.1", "127.0.0.3"});
+  gateways[1]->Signal(SIGKILL);
+  gateways[1]->Wait(std::chrono::seconds(10));
+  for (int i = kRequests; i < 2 * kRequests; ++i) REQUIRE(send(i));
+  all = WaitFor([&] { return SpanCount(Received(files)) >= 2 * kRequests * 20u; }, std::chrono::seconds(60));
+  INFO(agent.Output());
+  REQUIRE(all);
+  otlpd::exporters::loadbalancing::HashRing two({endpoints[0], endpoints[2]});
+  const Where w = Received(files);
+  CHECK(SpanCount(w) == 2 * kRequests * 20u);  // nothing twice
+  for (const auto& [trace, per] : w) {
+    CAPTURE(trace);
+    REQUIRE(per.size() == 1);
+    CHECK(per.begin()->second.size() == 4);
+    const int n = std::stoi(trace.substr(5));
+    if (n >= kRequests * 5) {
+      const int e = two.EndpointFor(TraceId(n));
+      CHECK(per.begin()->first == (e == 0 ? 0 : 2));
+    }
+  }
   agent.Signal(SIGTERM);
   CHECK(agent.Wait(std::chrono::seconds(30)) == 0);
   for (int g : {0, 2}) {
