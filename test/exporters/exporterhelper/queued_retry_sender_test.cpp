@@ -445,3 +445,54 @@ TEST_CASE("many consumers with flaky sends deliver every payload exactly once") 
   CHECK(unique.size() == kPayloads);
   CHECK(telemetry[Signal::kTraces].sent == kPayloads);
 }
+
+TEST_CASE("hand_off takes over data a retryable failure would drop, never a permanent one") {
+  ComponentTelemetry telemetry;
+  FakeBackend backend;
+  std::mutex mu;
+  std::vector<PayloadPtr> handed;
+  SenderOptions options;
+  options.hand_off = [&](const PayloadPtr& p) {
+    std::lock_guard<std::mutex> lock(mu);
+    handed.push_back(p);
+    return true;
+  };
+  Config c = SyncConfig();
+  c.retry_on_failure.enabled = false;
+  QueuedRetrySender sender("otlp/test", c, backend.Func(), &telemetry, options);
+  REQUIRE(sender.Start().ok());
+  backend.Script({Retryable(), SendResult::Failed(Status::InvalidArgument("bad data"))});
+  PayloadPtr first = Items(3);
+  CHECK(sender.Consume(first).ok());  // handed on: the caller's data is in good hands
+  CHECK_FALSE(sender.Consume(Items(2)).ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(handed.size() == 1);
+    CHECK(handed[0] == first);
+  }
+  CHECK(telemetry[Signal::kTraces].send_failed == 2);  // only the permanent failure
+  CHECK(telemetry[Signal::kTraces].sent == 0);
+  sender.Shutdown(Clock::now() + 1s);
+}
+
+TEST_CASE("hand_off takes what is retried or still queued at the shutdown deadline") {
+  ComponentTelemetry telemetry;
+  FakeBackend backend;
+  std::atomic<int> handed{0};
+  SenderOptions options;
+  options.hand_off = [&](const PayloadPtr&) {
+    ++handed;
+    return true;
+  };
+  Config c;
+  c.sending_queue.num_consumers = 1;
+  QueuedRetrySender sender("otlp/test", c, backend.Func(), &telemetry, options);
+  REQUIRE(sender.Start().ok());
+  backend.Always(Retryable());
+  REQUIRE(sender.Consume(Items(1)).ok());
+  REQUIRE(backend.WaitAttempts(1));  // the one consumer now waits 5s to retry it
+  for (int i = 0; i < 3; ++i) REQUIRE(sender.Consume(Items(1)).ok());
+  sender.Shutdown(Clock::now());
+  CHECK(handed.load() == 4);  // the one being retried and the queued three
+  CHECK(telemetry[Signal::kTraces].send_failed == 0);
+}
