@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "exporters/loadbalancing/wire_fields.h"
 #include "internal/xxhash64.h"
 #include "otlp/wire/otlp_levels.h"
 #include "otlp/wire/wire_format.h"
@@ -152,25 +153,6 @@ bool HasField(std::string_view message, std::uint32_t field) {
   return false;
 }
 
-std::string_view FirstLen(std::string_view message, std::uint32_t number) {
-  Reader r(message);
-  Field f;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number == number && f.type == WireType::kLen) return f.payload;
-  }
-  return {};
-}
-
-std::uint64_t LastVarint(std::string_view message, std::uint32_t number) {
-  Reader r(message);
-  Field f;
-  std::uint64_t v = 0;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number == number && f.type == WireType::kVarint) v = f.value;
-  }
-  return v;
-}
-
 std::string Hex64(const char* prefix, std::uint64_t v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%s/%llx", prefix, static_cast<unsigned long long>(v));
@@ -202,13 +184,6 @@ std::uint32_t PointAttributesField(std::uint32_t data_field) {
 }
 
 bool IsDataField(std::uint32_t n) { return n == 5 || n == 7 || n == 9 || n == 10 || n == 11; }
-
-void AppendMessage(std::string& out, std::uint32_t number, std::string_view header, std::string_view body) {
-  wire::AppendTag(out, number, WireType::kLen);
-  wire::AppendVarint(out, header.size() + body.size());
-  out.append(header);
-  out.append(body);
-}
 
 }  // namespace
 
@@ -250,22 +225,12 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
     const std::string_view resource = FirstLen(r.message, 1);
     const auto resource_hash = MapHash(resource, 1);
     std::string resource_header;
-    {
-      Reader rr(r.message);
-      Field f;
-      while (!rr.AtEnd() && rr.ReadField(f))
-        if (f.number != 2) resource_header.append(f.raw);
-    }
+    AppendHeader(resource_header, r.message, 2);
     std::vector<std::string> resource_bodies(destinations.size());
     for (const wire::Entry& s : wire::Scopes(Signal::kMetrics, r.message)) {
       const std::string_view scope = FirstLen(s.message, 1);
       std::string scope_header;
-      {
-        Reader sr(s.message);
-        Field f;
-        while (!sr.AtEnd() && sr.ReadField(f))
-          if (f.number != 2) scope_header.append(f.raw);
-      }
+      AppendHeader(scope_header, s.message, 2);
       std::vector<std::string> scope_bodies(destinations.size());
       for (const wire::Entry& m : wire::Items(Signal::kMetrics, s.message)) {
         const wire::schema::MetricData data = wire::schema::FindMetricData(m.message);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "exporters/loadbalancing/identity.h"
+#include "exporters/loadbalancing/wire_fields.h"
 #include "internal/base64.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
@@ -35,26 +36,6 @@ constexpr std::uint32_t kSpanAttributes = 9;
 constexpr std::uint32_t kLogTraceId = 9;
 constexpr std::uint32_t kMetricName = 1;
 
-// The first length-delimited field `number` of a message (empty when absent).
-std::string_view FirstLen(std::string_view message, std::uint32_t number) {
-  Reader r(message);
-  Field f;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number == number && f.type == WireType::kLen) return f.payload;
-  }
-  return {};
-}
-
-std::uint64_t VarintField(std::string_view message, std::uint32_t number) {
-  Reader r(message);
-  Field f;
-  std::uint64_t v = 0;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number == number && f.type == WireType::kVarint) v = f.value;  // the last one wins
-  }
-  return v;
-}
-
 // pcommon Map.Get on a message holding repeated KeyValue at `field`: the
 // first entry with that key.
 std::optional<AnyValueView> FindAttribute(std::string_view message, std::uint32_t field,
@@ -78,22 +59,6 @@ std::string AsString(const AnyValueView& v) {
 // pcommon Value.Str(): the string, or "" for any other type.
 std::string_view Str(const AnyValueView& v) {
   return v.type == ValueType::kStr ? v.bytes : std::string_view();
-}
-
-// Appends every field of `message` but `child`.
-void AppendHeader(std::string& out, std::string_view message, std::uint32_t child) {
-  Reader r(message);
-  Field f;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number != child) out.append(f.raw);
-  }
-}
-
-void AppendMessage(std::string& out, std::uint32_t number, std::string_view header, std::string_view body) {
-  wire::AppendTag(out, number, WireType::kLen);
-  wire::AppendVarint(out, header.size() + body.size());
-  out.append(header);
-  out.append(body);
 }
 
 std::string Hex(std::string_view bytes) {
@@ -310,7 +275,7 @@ std::string TraceAttributeKey(const std::vector<std::string>& attrs, std::string
       continue;
     }
     if (a == "span.kind") {
-      key += AttributeKey(a, SpanKindName(VarintField(first_span, kSpanKind)));
+      key += AttributeKey(a, SpanKindName(LastVarint(first_span, kSpanKind)));
       continue;
     }
     if (a == "span.name") {
