@@ -261,6 +261,18 @@ TEST_CASE("dns lookups go to the configured server; the dns resolver follows cha
   REQUIRE(addrs.ok());
   CHECK(*addrs == std::vector<std::string>{"127.0.0.1"});
   CHECK_FALSE(LookupIpAddrs("unknown.otlpd.test", 2s, dns.address()).ok());
+  // Literals need no server; the hosts file comes before DNS, as in Go.
+  auto literal = LookupIpAddrs("127.0.0.5", 2s, dns.address());
+  REQUIRE(literal.ok());
+  CHECK(*literal == std::vector<std::string>{"127.0.0.5"});
+  auto v6 = LookupIpAddrs("::1", 2s, dns.address());
+  REQUIRE(v6.ok());
+  CHECK(*v6 == std::vector<std::string>{"[::1]"});
+  const int before_hosts = dns.queries();
+  auto local = LookupIpAddrs("localhost", 2s, dns.address());
+  REQUIRE(local.ok());
+  CHECK(std::find(local->begin(), local->end(), "127.0.0.1") != local->end());
+  CHECK(dns.queries() == before_hosts);
 
   LbTelemetry telemetry;
   DnsResolverConfig cfg;
