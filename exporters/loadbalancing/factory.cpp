@@ -18,13 +18,7 @@ ExporterFactory MakeFactory(std::string_view type) {
         Config config = Config::Decode(d);
         for (Signal s : ctx.signals) {
           std::string error;
-          std::optional<RoutingKey> key = config.KeyFor(s, &error);
-          if (!key) d.Fail("routing_key", error);
-          if (*key == RoutingKey::kAttributes && s != Signal::kTraces) {
-            d.Fail("routing_key",
-                   "routing_key \"attributes\" is built for traces only in otlpd so far (not for " +
-                       std::string(SignalName(s)) + ")");
-          }
+          if (!config.KeyFor(s, &error)) d.Fail("routing_key", error);
         }
         if (ctx.telemetry == nullptr)
           throw config::Error(node.mark(), ctx.path, "no telemetry registry given");

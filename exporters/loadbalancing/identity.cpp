@@ -187,6 +187,44 @@ bool IsDataField(std::uint32_t n) { return n == 5 || n == 7 || n == 9 || n == 10
 
 }  // namespace
 
+MetricPoints ParseMetricPoints(std::string_view metric) {
+  MetricPoints mp;
+  const wire::schema::MetricData data = wire::schema::FindMetricData(metric);
+  if (data.field == 0) return mp;
+  mp.data_field = data.field;
+  mp.attributes_field = PointAttributesField(data.field);
+  Reader mr(metric);
+  Field f;
+  while (!mr.AtEnd() && mr.ReadField(f)) {
+    if (!IsDataField(f.number)) mp.metric_header.append(f.raw);
+  }
+  // The occurrences of the data member that survive protobuf's oneof rule merge.
+  Reader dr(metric.substr(data.offset));
+  while (!dr.AtEnd() && dr.ReadField(f)) {
+    if (f.number != data.field || f.type != WireType::kLen) continue;
+    Reader pr(f.payload);
+    Field p;
+    while (!pr.AtEnd() && pr.ReadField(p)) {
+      if (p.number == 1 && p.type == WireType::kLen) {
+        mp.points.push_back(p.payload);
+      } else {
+        mp.data_header.append(p.raw);
+      }
+    }
+  }
+  return mp;
+}
+
+void AppendPointMetric(std::string& out, const MetricPoints& m, std::string_view point) {
+  std::string data_body;
+  wire::AppendTag(data_body, 1, WireType::kLen);
+  wire::AppendVarint(data_body, point.size());
+  data_body.append(point);
+  std::string metric_body;
+  AppendMessage(metric_body, m.data_field, m.data_header, data_body);
+  AppendMessage(out, 2, m.metric_header, metric_body);
+}
+
 std::array<unsigned char, 16> MapHash(std::string_view message, std::uint32_t field) {
   std::array<unsigned char, 16> out{};
   if (!HasField(message, field)) return out;
@@ -233,30 +271,9 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
       AppendHeader(scope_header, s.message, 2);
       std::vector<std::string> scope_bodies(destinations.size());
       for (const wire::Entry& m : wire::Items(Signal::kMetrics, s.message)) {
+        const MetricPoints mp = ParseMetricPoints(m.message);
+        if (mp.data_field == 0) continue;  // no points: nothing to route (contrib drops it too)
         const wire::schema::MetricData data = wire::schema::FindMetricData(m.message);
-        if (data.field == 0) continue;  // no points: nothing to route (contrib drops it too)
-        std::string metric_header, data_header;
-        std::vector<std::string_view> points;
-        {
-          Reader mr(m.message);
-          Field f;
-          while (!mr.AtEnd() && mr.ReadField(f)) {
-            if (!IsDataField(f.number)) metric_header.append(f.raw);
-          }
-          Reader dr(m.message.substr(data.offset));
-          while (!dr.AtEnd() && dr.ReadField(f)) {
-            if (f.number != data.field || f.type != WireType::kLen) continue;
-            Reader pr(f.payload);
-            Field p;
-            while (!pr.AtEnd() && pr.ReadField(p)) {
-              if (p.number == 1 && p.type == WireType::kLen) {
-                points.push_back(p.payload);
-              } else {
-                data_header.append(p.raw);
-              }
-            }
-          }
-        }
         // identity.OfMetric: monotonic and temporality by type.
         const int type = MetricType(data.field);
         std::uint64_t temporality = 0;
@@ -286,18 +303,12 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
         const char tail[3] = {static_cast<char>(type), static_cast<char>(monotonic ? 1 : 0),
                               static_cast<char>(temporality)};
         metric_hash.Write(std::string_view(tail, 3));
-        for (std::string_view point : points) {
+        for (std::string_view point : mp.points) {
           Fnv64a h = metric_hash;
-          h.Write(MapHash(point, PointAttributesField(data.field)));
+          h.Write(MapHash(point, mp.attributes_field));
           const std::size_t g = group_of(choose(Hex64("stream", h.Sum())));
           if (scope_bodies.size() < destinations.size()) scope_bodies.resize(destinations.size());
-          std::string data_body;
-          wire::AppendTag(data_body, 1, WireType::kLen);
-          wire::AppendVarint(data_body, point.size());
-          data_body.append(point);
-          std::string metric_body;
-          AppendMessage(metric_body, data.field, data_header, data_body);
-          AppendMessage(scope_bodies[g], 2, metric_header, metric_body);
+          AppendPointMetric(scope_bodies[g], mp, point);
           ++items[g];
         }
       }

@@ -17,11 +17,25 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "component/status.h"
 #include "exporters/loadbalancing/routing.h"
 
 namespace otlpd::exporters::loadbalancing {
+
+// A metric taken apart for per-point routing: each point can be re-emitted
+// in a copy of its metric (header fields kept) holding that point alone.
+struct MetricPoints {
+  std::uint32_t data_field = 0;        // 0: the metric has no data
+  std::uint32_t attributes_field = 0;  // of its data points
+  std::string metric_header;           // every Metric field but the data member
+  std::string data_header;             // every field of the data member but its points
+  std::vector<std::string_view> points;
+};
+MetricPoints ParseMetricPoints(std::string_view metric);
+// Appends a Metric entry (field 2 of a ScopeMetrics) holding `point` alone.
+void AppendPointMetric(std::string& out, const MetricPoints& m, std::string_view point);
 
 // MapHash of the repeated KeyValue fields numbered `field` of `message`.
 std::array<unsigned char, 16> MapHash(std::string_view message, std::uint32_t field);

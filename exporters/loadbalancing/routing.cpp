@@ -117,6 +117,16 @@ class Builder {
     g.request.append(field);
     g.items += items;
   }
+  // A whole scope entry (tag and length included) for `group`, between scopes.
+  void AddScope(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    if (!g.in_resource) {
+      g.in_resource = true;
+      resource_touched_.push_back(group);
+    }
+    g.resource_body.append(field);
+    g.items += items;
+  }
   // One item entry (tag and length included) for `group`.
   void AddItem(int group, std::string_view field, std::uint64_t items) {
     Group& g = At(group);
@@ -352,6 +362,89 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
   return result;
 }
 
+// Logs and metrics by attributes (contrib's splitLogsByAttributes and
+// splitMetricsByAttributes): the key takes the attributes the resource has,
+// then those its scope has, then per record (pseudo attributes log.severity
+// and log.body) or per data point the rest, missing ones as "name=|". A
+// resource or scope that holds every attribute goes whole.
+Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
+                                      const std::vector<std::string>& attrs, const Chooser& choose) {
+  constexpr std::uint32_t kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6;
+  Parts parts(choose);
+  Builder b;
+  for (const wire::Entry& r : wire::Resources(signal, request)) {
+    const std::string_view res = FirstLen(r.message, kResourceOfEntry);
+    std::string base;
+    std::vector<const std::string*> pending;
+    for (const std::string& a : attrs) {
+      if (auto v = FindAttribute(res, kResourceAttributes, a)) {
+        base += AttributeKey(a, AsString(*v));
+      } else {
+        pending.push_back(&a);
+      }
+    }
+    wire::Entry first_scope;
+    const bool has_scopes = wire::Scopes(signal, r.message).Next(first_scope);
+    if (pending.empty() || (signal == Signal::kLogs && !has_scopes)) {
+      b.AddResource(parts.GroupOf(base), r.field, r.items);
+      continue;
+    }
+    b.BeginResource(r.message);
+    for (const wire::Entry& s : wire::Scopes(signal, r.message)) {
+      const std::string_view scope = FirstLen(s.message, kResourceOfEntry);
+      std::string scope_key = base;
+      std::vector<const std::string*> rest;
+      for (const std::string* a : pending) {
+        if (auto v = FindAttribute(scope, kScopeAttributes, *a)) {
+          scope_key += AttributeKey(*a, AsString(*v));
+        } else {
+          rest.push_back(a);
+        }
+      }
+      if (rest.empty()) {
+        b.AddScope(parts.GroupOf(scope_key), s.field, s.items);
+        continue;
+      }
+      b.BeginScope(s.message);
+      for (const wire::Entry& item : wire::Items(signal, s.message)) {
+        if (signal == Signal::kLogs) {
+          std::string key = scope_key;
+          for (const std::string* a : rest) {
+            if (*a == "log.severity") {
+              key += AttributeKey(*a, FirstLen(item.message, kLogSeverityText));
+            } else if (*a == "log.body") {
+              key += AttributeKey(*a, AsString(ParseAnyValue(FirstLen(item.message, kLogBody))));
+            } else if (auto v = FindAttribute(item.message, kLogAttributes, *a)) {
+              key += AttributeKey(*a, AsString(*v));
+            } else {
+              key += *a + "=|";
+            }
+          }
+          b.AddItem(parts.GroupOf(key), item.field, 1);
+          continue;
+        }
+        const MetricPoints mp = ParseMetricPoints(item.message);
+        for (std::string_view point : mp.points) {
+          std::string key = scope_key;
+          for (const std::string* a : rest) {
+            if (auto v = FindAttribute(point, mp.attributes_field, *a)) {
+              key += AttributeKey(*a, AsString(*v));
+            } else {
+              key += *a + "=|";
+            }
+          }
+          std::string field;
+          AppendPointMetric(field, mp, point);
+          b.AddItem(parts.GroupOf(key), field, 1);
+        }
+      }
+      b.EndScope();
+    }
+    b.EndResource();
+  }
+  return parts.Finish(&b, true, 0);
+}
+
 std::string RandomTraceHex(const std::function<std::uint32_t()>& random) {
   static thread_local std::mt19937 gen{std::random_device{}()};
   const std::uint32_t v = random ? random() : static_cast<std::uint32_t>(gen());
@@ -399,6 +492,8 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
                             return IsZero(tid) ? RandomTraceHex(o.random) : Hex(tid);
                           });
       }
+      if (o.key == RoutingKey::kAttributes)
+        return RouteByAttributes(Signal::kLogs, request, o.attributes, choose);
       if (o.key == RoutingKey::kResource) {
         return RouteResources(Signal::kLogs, request, choose,
                               [](std::string_view r) -> std::optional<std::string> {
@@ -428,6 +523,8 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
                           });
       }
       if (o.key == RoutingKey::kStreamId) return RouteStreams(request, choose);
+      if (o.key == RoutingKey::kAttributes)
+        return RouteByAttributes(Signal::kMetrics, request, o.attributes, choose);
       break;
   }
   return Status::InvalidArgument("loadbalancing: routing_key not supported for " +

@@ -170,4 +170,6 @@ TEST_CASE("loadbalancing factory: routing_key per signal, contrib's messages") {
              Contains("unsupported routing_key: nope"));
   CHECK(CreateError(kStatic + "routing_key: streamID\n", {Signal::kMetrics}) == "no error");
   CHECK(CreateError(kStatic + "routing_key: resource\n", {Signal::kMetrics, Signal::kLogs}) == "no error");
+  CHECK(CreateError(kStatic + "routing_key: attributes\nrouting_attributes: [a]\n",
+                    {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) == "no error");
 }

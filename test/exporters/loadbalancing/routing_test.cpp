@@ -290,3 +290,75 @@ TEST_CASE("metrics: by service, metric name and stream identity") {
   for (const Part& p : by_stream->parts) total += p.items;
   CHECK(total == 4);
 }
+
+TEST_CASE("logs by attributes: resource, then scope, then record attributes and pseudo attributes") {
+  logspb::ExportLogsServiceRequest req;
+  auto* whole = req.add_resource_logs();  // has both attributes: goes whole
+  PutStr(whole->mutable_resource()->mutable_attributes(), "tenant", "acme");
+  PutStr(whole->mutable_resource()->mutable_attributes(), "log.severity", "r");
+  whole->add_scope_logs()->add_log_records();
+  auto* split = req.add_resource_logs();
+  PutStr(split->mutable_resource()->mutable_attributes(), "tenant", "beta");
+  auto* sl = split->add_scope_logs();
+  auto* a = sl->add_log_records();
+  a->set_severity_text("ERROR");
+  auto* b = sl->add_log_records();
+  b->set_severity_text("INFO");
+  auto* scoped = split->add_scope_logs();  // its scope carries the second attribute: goes whole
+  PutStr(scoped->mutable_scope()->mutable_attributes(), "log.severity", "s");
+  scoped->add_log_records();
+  Recorder rec;
+  auto routed = RouteOf(Signal::kLogs, RoutingKey::kAttributes, req.SerializeAsString(), rec.chooser(),
+                        {"log.severity", "tenant"});
+  REQUIRE(routed.ok());
+  // Found attributes come in the order of the level they are found at.
+  CHECK(rec.ids == std::vector<std::string>{"log.severity=r|tenant=acme|", "tenant=beta|log.severity=ERROR|",
+                                            "tenant=beta|log.severity=INFO|", "tenant=beta|log.severity=s|"});
+  REQUIRE(routed->parts.size() == 4);
+  std::uint64_t items = 0;
+  for (const Part& p : routed->parts) {
+    logspb::ExportLogsServiceRequest got;
+    REQUIRE(got.ParseFromString(p.bytes));
+    REQUIRE(got.resource_logs_size() == 1);
+    items += p.items;
+  }
+  CHECK(items == 4);
+  logspb::ExportLogsServiceRequest scope_part;
+  REQUIRE(scope_part.ParseFromString(routed->parts[3].bytes));
+  CHECK(scope_part.resource_logs(0).resource().attributes(0).value().string_value() == "beta");
+  CHECK(scope_part.resource_logs(0).scope_logs(0).scope().attributes(0).value().string_value() == "s");
+}
+
+TEST_CASE("metrics by attributes: per data point when the point holds the attribute") {
+  metricspb::ExportMetricsServiceRequest req;
+  auto* rm = req.add_resource_metrics();
+  PutStr(rm->mutable_resource()->mutable_attributes(), "tenant", "acme");
+  auto* m = rm->add_scope_metrics()->add_metrics();
+  m->set_name("requests");
+  auto* sum = m->mutable_sum();
+  sum->set_is_monotonic(true);
+  PutStr(sum->add_data_points()->mutable_attributes(), "route", "/a");
+  PutStr(sum->add_data_points()->mutable_attributes(), "route", "/b");
+  sum->add_data_points();  // no route
+  Recorder rec;
+  auto routed = RouteOf(Signal::kMetrics, RoutingKey::kAttributes, req.SerializeAsString(), rec.chooser(),
+                        {"tenant", "route"});
+  REQUIRE(routed.ok());
+  CHECK(rec.ids ==
+        std::vector<std::string>{"tenant=acme|route=/a|", "tenant=acme|route=/b|", "tenant=acme|route=|"});
+  REQUIRE(routed->parts.size() == 3);
+  metricspb::ExportMetricsServiceRequest got;
+  REQUIRE(got.ParseFromString(routed->parts[1].bytes));
+  const auto& gm = got.resource_metrics(0).scope_metrics(0).metrics(0);
+  CHECK(gm.name() == "requests");
+  CHECK(gm.sum().is_monotonic());
+  REQUIRE(gm.sum().data_points_size() == 1);
+  CHECK(gm.sum().data_points(0).attributes(0).value().string_value() == "/b");
+  // Every attribute on the resource: the resource goes whole.
+  Recorder whole;
+  auto one = RouteOf(Signal::kMetrics, RoutingKey::kAttributes, req.SerializeAsString(), whole.chooser(),
+                     {"tenant"});
+  REQUIRE(one.ok());
+  CHECK(whole.ids == std::vector<std::string>{"tenant=acme|"});
+  CHECK(one->whole);
+}
