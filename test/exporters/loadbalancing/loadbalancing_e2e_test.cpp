@@ -12,6 +12,7 @@
 #include "exporters/loadbalancing/ring.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/exporters/loadbalancing/dns_server.h"
+#include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/proto_file.h"
 #include "test/support/sink.h"
@@ -30,7 +31,7 @@ std::string GatewayConfig(int port, const std::string& path, const std::string& 
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [file]\n";
 }
 
-std::string AgentConfig(int port, const std::vector<int>& gateways) {
+std::string AgentConfig(int port, const std::vector<int>& gateways, int metrics_port) {
   std::string hosts;
   for (int g : gateways) hosts += (hosts.empty() ? "" : ", ") + std::string("127.0.0.1:") + std::to_string(g);
   return "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
@@ -42,7 +43,10 @@ std::string AgentConfig(int port, const std::vector<int>& gateways) {
          "    resolver:\n      static:\n        hostnames: [" +
          hosts +
          "]\n"
-         "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [loadbalancing]\n";
+         "service:\n  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n"
+         "              prometheus:\n                host: 127.0.0.1\n                port: " +
+         std::to_string(metrics_port) +
+         "\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [loadbalancing]\n";
 }
 
 bool PortOpenAt(const std::string& ip, int port) {
@@ -129,7 +133,8 @@ TEST_CASE("agent with loadbalancing in front of three gateways; one gateway kill
   for (int g = 0; g < 3; ++g)
     REQUIRE(WaitForPort(gw_ports[static_cast<std::size_t>(g)], *gateways[static_cast<std::size_t>(g)]));
   const int agent_port = FreePort();
-  WriteFile(dir / "agent.yaml", AgentConfig(agent_port, gw_ports));
+  const int metrics_port = FreePort();
+  WriteFile(dir / "agent.yaml", AgentConfig(agent_port, gw_ports, metrics_port));
   Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
   REQUIRE(WaitForPort(agent_port, agent));
 
@@ -182,6 +187,13 @@ TEST_CASE("agent with loadbalancing in front of three gateways; one gateway kill
     }
   }
   CHECK(rerouted_traces == kRequests * 5);
+  // contrib's instruments on the agent's Prometheus endpoint.
+  const std::string page = HttpGet(metrics_port, "/metrics").body;
+  INFO(page);
+  CHECK(page.find("otelcol_loadbalancer_num_backends{") != std::string::npos);
+  CHECK(page.find("otelcol_loadbalancer_num_resolutions{") != std::string::npos);
+  CHECK(page.find("otelcol_loadbalancer_backend_latency_bucket{") != std::string::npos);
+  CHECK(page.find("success=\"false\"") != std::string::npos);
   agent.Signal(SIGTERM);
   CHECK(agent.Wait(std::chrono::seconds(30)) == 0);
   for (int g : {0, 2}) {
