@@ -8,12 +8,18 @@ std::vector<ComponentMetric> LbTelemetry::Collect() const {
     return static_cast<double>(a.load(std::memory_order_relaxed));
   };
   std::vector<ComponentMetric> out;
-  out.push_back({"otelcol_loadbalancer_num_resolutions",
-                 "Number of times the resolver has triggered new resolutions.",
-                 "{resolutions}",
-                 Type::kCounter,
-                 {{{{"resolver", resolver}, {"success", "true"}}, load(resolutions_ok), {}, {}, 0},
-                  {{{"resolver", resolver}, {"success", "false"}}, load(resolutions_failed), {}, {}, 0}}});
+  ComponentMetric resolutions{
+      "otelcol_loadbalancer_num_resolutions",
+      "Number of times the resolver has triggered new resolutions.",
+      "{resolutions}",
+      Type::kCounter,
+      {{{{"resolver", resolver}, {"success", "true"}}, load(resolutions_ok), {}, {}, 0}}};
+  // The static resolver cannot fail: contrib never records a failure for it.
+  if (resolver != "static") {
+    resolutions.points.push_back(
+        {{{"resolver", resolver}, {"success", "false"}}, load(resolutions_failed), {}, {}, 0});
+  }
+  out.push_back(std::move(resolutions));
   out.push_back({"otelcol_loadbalancer_num_backends",
                  "Current number of backends in use.",
                  "{backends}",
