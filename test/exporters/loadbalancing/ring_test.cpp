@@ -6,6 +6,7 @@
 //   -> smallest over i < 200 is 105, zlib.crc32(b"a") % 131071 == 12959.
 #include "exporters/loadbalancing/ring.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -155,4 +156,28 @@ TEST_CASE("lookups that skip failed endpoints walk on clockwise") {
   // Everything skipped: the first choice stands.
   CHECK(r.EndpointFor("a", [](std::uint32_t) { return true; }) == static_cast<int>(two));
   CHECK(HashRing().EndpointFor("a") == -1);
+}
+
+TEST_CASE("a large ring resolves position collisions by probing exactly as contrib") {
+  // 80 endpoints: 16000 candidates on 15083 distinct positions (Python:
+  // zlib.crc32 as above), so hundreds of points are placed by probing.
+  std::vector<std::string> endpoints;
+  for (int i = 0; i < 80; ++i) endpoints.push_back("10.1.0." + std::to_string(i) + ":4317");
+  std::sort(endpoints.begin(), endpoints.end());
+  HashRing r(endpoints);
+  REQUIRE(r.points().size() == 16000);
+  std::string lines;
+  for (const auto& p : r.points())
+    lines += std::to_string(p.position) + ":" + r.endpoints()[p.endpoint] + "\n";
+  // contrib's items, printed "pos:endpoint\n" in ring order, CRC32-IEEE of the text.
+  CHECK(Crc32Ieee(lines) == 1474885740u);
+  const std::string expected =
+      "2,5,4,63,47,45,7,13,36,14,50,23,64,30,78,77,30,74,1,26,43,8,46,25,37,68,39,59,44,5,23,7,"
+      "1,5,26,21,67,34,74,40,";
+  std::string got;
+  for (int i = 0; i < 40; ++i) {
+    std::string e = EndpointOf(r, "trace-" + std::to_string(i));
+    got += e.substr(7, e.size() - 7 - 5) + ",";
+  }
+  CHECK(got == expected);
 }
