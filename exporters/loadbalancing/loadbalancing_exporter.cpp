@@ -26,8 +26,10 @@ std::chrono::milliseconds RerouteDelay(int attempts) {
 struct LoadBalancingExporter::Backend {
   std::string endpoint;          // host:port as dialled
   ComponentTelemetry telemetry;  // its own counters, not published (contrib: no-op meter)
-  std::unique_ptr<otlp::OtlpExporter> exporter;
   std::atomic<Clock::rep> passed_over_until{Clock::time_point::min().time_since_epoch().count()};
+  // Last, so that it is destroyed first: its shutdown may still hand data
+  // back, which reads the members above.
+  std::unique_ptr<otlp::OtlpExporter> exporter;
 
   bool PassedOver(Clock::time_point now) const {
     return now.time_since_epoch().count() < passed_over_until.load(std::memory_order_relaxed);
