@@ -336,3 +336,24 @@ TEST_CASE("loadbalancing with the dns resolver: backends follow the records") {
   REQUIRE(WaitFor([&] { return lb.backends().size() == 1; }, 10s));
   lb.Shutdown(Clock::now() + 5s);
 }
+
+TEST_CASE("loadbalancing: a sending_queue at the load balancer level routes from its own consumers") {
+  TestServer a, b;
+  std::vector<TestServer*> servers{&a, &b};
+  Telemetry telemetry;
+  ComponentTelemetry* t = telemetry.Register("exporter", "loadbalancing");
+  Config config = Decode(StaticConfig(servers) + "sending_queue:\n  num_consumers: 2\n  queue_size: 10\n");
+  REQUIRE(config.helper.sending_queue.enabled);
+  LoadBalancingExporter lb("loadbalancing", std::move(config), t);
+  REQUIRE(lb.Start().ok());
+  a.Hold();  // a answers nothing for now: the load balancer's own queue fills
+  b.Hold();
+  int accepted = 0;
+  for (int i = 0; i < 40; ++i) accepted += lb.Consume(Traces(i * 4, 4, 1)).ok() ? 1 : 0;
+  a.Release();
+  b.Release();
+  REQUIRE(WaitFor([&] { return TotalSpans(servers) == accepted * 4; }, 20s));
+  CHECK(accepted >= 10);  // at least a queue's worth was taken
+  CHECK((*t)[Signal::kTraces].sent.load() == static_cast<std::uint64_t>(accepted * 4));
+  lb.Shutdown(Clock::now() + 5s);
+}
