@@ -120,8 +120,11 @@ void LoadBalancingExporter::OnBackendsChanged(const std::vector<std::string>& re
     if (it == backends_.end()) {
       std::shared_ptr<Backend> b = MakeBackend(endpoint);
       if (Status s = b->exporter->Start(); !s.ok()) {
-        spdlog::error("exporter {}: failed to start the exporter for endpoint {}: {}", id_, endpoint,
-                      s.message());
+        spdlog::error("exporter {}: failed to start the exporter for endpoint {}: {}; passing it over", id_,
+                      endpoint, s.message());
+        // It would refuse everything: its share goes to the ring's next backends.
+        b->passed_over_until.store(Clock::time_point::max().time_since_epoch().count(),
+                                   std::memory_order_relaxed);
       }
       it = backends_.emplace(endpoint, std::move(b)).first;
     }
