@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -73,6 +74,16 @@ class SessionBase {
   // is being served. Read by the acceptor to pick whom to evict.
   std::atomic<std::int64_t> idle_since{0};
   std::atomic<bool> evicted{false};
+  // The socket's descriptor while open (-1 after Close), so the acceptor can
+  // see that a connection waiting for headers already has bytes to read: it
+  // is starting a request, not idle.
+  std::atomic<int> fd{-1};
+
+  bool HasPendingInput() const {
+    const int f = fd.load();
+    int n = 0;
+    return f >= 0 && ::ioctl(f, FIONREAD, &n) == 0 && n > 0;
+  }
 };
 
 std::int64_t NowNs() {
@@ -233,6 +244,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   ~Session() override { server_.Unregister(this); }
 
   void Run() {
+    fd = beast::get_lowest_layer(stream_).socket().native_handle();
     idle_since = NowNs();
     server_.Register(this, this->weak_from_this());
     if constexpr (kTls) {
@@ -253,13 +265,28 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Evict() override {
     net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
-      if (self->phase_ != Phase::kBusy) self->Close();
+      if (self->phase_ == Phase::kBusy) {
+        self->evicted = false;
+        return;
+      }
+      // Its answer is on the way: close once it is written.
+      if (self->phase_ == Phase::kAnswering) {
+        self->keep_alive_ = false;
+        return;
+      }
+      // Bytes arrived since the acceptor chose this one: a request begins.
+      // Keep it; the cap is passed by one until a connection ends.
+      if (self->phase_ == Phase::kIdle && (self->buffer_.size() > 0 || self->HasPendingInput())) {
+        self->evicted = false;
+        return;
+      }
+      self->Close();
     });
   }
 
   void Stop() override {
     net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
-      if (self->phase_ == Phase::kBusy) {
+      if (self->phase_ == Phase::kBusy || self->phase_ == Phase::kAnswering) {
         self->keep_alive_ = false;
       } else {
         self->Close();
@@ -268,7 +295,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
  private:
-  enum class Phase { kHandshake, kIdle, kBusy, kClosing };
+  enum class Phase { kHandshake, kIdle, kBusy, kAnswering, kClosing };
 
   void Expire(Nanos d) {
     auto& s = beast::get_lowest_layer(stream_);
@@ -290,7 +317,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadHeader() {
     if (server_.stopping) return Close();
     phase_ = Phase::kIdle;
-    idle_since = NowNs();
+    // A kept connection ranks by when its last request began, which the
+    // client saw happen before it opened any later connection; the moment
+    // this read starts races with the client.
+    idle_since = served_ > 0 ? request_started_ns_ : NowNs();
     const HttpConfig& c = server_.config;
     parser_.emplace(c.max_request_header_count);
     parser_->header_limit(c.max_request_header_size);
@@ -324,6 +354,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     phase_ = Phase::kBusy;
     idle_since = 0;
+    request_started_ns_ = NowNs();
     request_deadline_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
     const HttpConfig& c = server_.config;
@@ -523,6 +554,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (server_.stopping) keep_alive_ = false;
     res_->keep_alive(keep_alive_);
     res_->prepare_payload();
+    // Done with the request: evictable from here (it closes after the answer).
+    if (phase_ == Phase::kBusy) {
+      phase_ = Phase::kAnswering;
+      idle_since = request_started_ns_ > 0 ? request_started_ns_ : NowNs();
+    }
     Expire(server_.config.write_timeout);
     http::async_write(stream_, *res_, beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
@@ -563,6 +599,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Close() {
     phase_ = Phase::kClosing;
+    fd = -1;
     beast::error_code ec;
     auto& socket = beast::get_lowest_layer(stream_).socket();
     socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -577,6 +614,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::optional<http::response<http::empty_body>> continue_;
   std::unique_ptr<char[]> scratch_;
   Phase phase_ = Phase::kIdle;
+  std::int64_t request_started_ns_ = 0;
   bool keep_alive_ = true;
   std::uint64_t served_ = 0;
   std::chrono::steady_clock::time_point request_deadline_{};
@@ -632,7 +670,7 @@ bool HttpServer::Impl::Admit() {
     std::int64_t oldest_since = 0;
     for (auto& [ptr, weak] : sessions) {
       const std::int64_t since = ptr->idle_since.load();
-      if (since == 0 || ptr->evicted.load()) continue;
+      if (since == 0 || ptr->evicted.load() || (since != 1 && ptr->HasPendingInput())) continue;
       if (oldest_since == 0 || since < oldest_since) {
         if (auto s = weak.lock()) {
           oldest = std::move(s);
