@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/net/unix_socket.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "internal/cpus.h"
@@ -214,6 +215,8 @@ unsigned ServingThreads(bool may_block) {
 // matching wildcard or loopback address when the host allows both.
 std::string ListenAddress(const GrpcConfig& c) {
   const std::string& e = c.endpoint;
+  // gRPC's own scheme for a socket path (relative or absolute).
+  if (c.transport == "unix") return "unix:" + e;
   const auto colon = e.rfind(':');
   if (colon == std::string::npos) return e;
   const std::string host = e.substr(0, colon), port = e.substr(colon + 1);
@@ -292,6 +295,11 @@ Status GrpcServer::Start() {
     options.pem_key_cert_pairs.push_back({material->private_key, material->cert_chain});
     credentials = grpc::SslServerCredentials(options);
   }
+  const bool unix_socket = config_.transport == "unix";
+  if (unix_socket) {
+    // gRPC would unlink whatever socket is there, a live one included.
+    if (Status s = config::net::PrepareUnixSocketPath(config_.endpoint); !s.ok()) return s;
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(ListenAddress(config_), credentials, &port_);
   builder.RegisterAsyncGenericService(&serving_->service);
@@ -338,7 +346,7 @@ Status GrpcServer::Start() {
   if (k.enforcement_permit_without_stream)
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   server_ = builder.BuildAndStart();
-  if (!server_ || port_ == 0) {
+  if (!server_ || (port_ == 0 && !unix_socket)) {
     server_.reset();
     for (auto& cq : serving_->queues) Drain(cq.get());
     serving_.reset();
@@ -369,6 +377,7 @@ void GrpcServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
   for (auto& t : serving_->threads) t.join();
   server_.reset();
   serving_.reset();
+  if (config_.transport == "unix") config::net::RemoveUnixSocket(config_.endpoint);
 }
 
 // A queue built into a server that never started still needs its shutdown and
