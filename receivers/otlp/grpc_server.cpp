@@ -320,11 +320,13 @@ Status GrpcServer::Start() {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                static_cast<int>(config_.max_concurrent_streams));
   }
-  // grpc-go's read buffer is the size of its reads from the socket; gRPC
-  // C++'s nearest knob is the TCP read chunk size. Its HTTP/2 write buffer is
-  // what write_buffer_size sizes.
+  // grpc-go's read_buffer_size bounds what one read from the socket takes.
+  // gRPC C++ sizes each read adaptively, from 8 KiB up to its max read chunk:
+  // that max is the same bound. (Making it the starting size instead cost
+  // every connection a 512 KiB read buffer: 200 clients at 5 requests/s held
+  // 14 MiB more.) Its HTTP/2 write buffer is what write_buffer_size sizes.
   if (config_.read_buffer_size > 0) {
-    builder.AddChannelArgument(GRPC_ARG_TCP_READ_CHUNK_SIZE, config_.read_buffer_size);
+    builder.AddChannelArgument(GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE, config_.read_buffer_size);
   }
   if (config_.write_buffer_size > 0) {
     builder.AddChannelArgument(GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE, config_.write_buffer_size);
