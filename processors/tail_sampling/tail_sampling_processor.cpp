@@ -69,6 +69,115 @@ Stats::Stats()
       late_span_age_s(kDefaultBounds),
       removal_age_s(kDefaultBounds) {}
 
+std::vector<ComponentMetric> Stats::Metrics() const {
+  using Type = ComponentMetric::Type;
+  using Attrs = std::vector<std::pair<std::string, std::string>>;
+  static const char* kSampled[3] = {"true", "false", "false"};
+  static const char* kDecision[3] = {"sampled", "not_sampled", "dropped"};
+  auto load = [](const auto& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
+  auto metric = [](std::string name, std::string help, std::string unit, Type type) {
+    ComponentMetric m;
+    m.name = "otelcol_processor_tail_sampling_" + std::move(name);
+    m.help = std::move(help) + " [Development]";
+    m.unit = std::move(unit);
+    m.type = type;
+    return m;
+  };
+  auto histogram = [](const Histogram& h) {
+    ComponentMetric::Point p;
+    p.bounds = h.bounds();
+    p.buckets = h.BucketCounts();
+    p.sum = static_cast<double>(h.sum());
+    return p;
+  };
+  std::vector<ComponentMetric> out;
+
+  ComponentMetric traces =
+      metric("count_traces_sampled", "Count of traces that were sampled or not per sampling policy",
+             "{traces}", Type::kCounter);
+  ComponentMetric executions =
+      metric("sampling_policy_execution_count", "Total number of executions of a specific sampling policy",
+             "{executions}", Type::kCounter);
+  ComponentMetric time =
+      metric("sampling_policy_execution_time_sum",
+             "Total time spent (in microseconds) executing a specific sampling policy", "us", Type::kCounter);
+  for (const auto& p : policies) {
+    for (std::size_t d = 0; d < 3; ++d) {
+      // A series exists once a decision of its kind was made, as in otelcol.
+      if (p->traces[d].load(std::memory_order_relaxed) == 0) continue;
+      traces.points.push_back(
+          {Attrs{{"policy", p->name}, {"sampled", kSampled[d]}, {"decision", kDecision[d]}},
+           load(p->traces[d]),
+           {},
+           {},
+           0});
+    }
+    executions.points.push_back({Attrs{{"policy", p->name}}, load(p->executions), {}, {}, 0});
+    time.points.push_back({Attrs{{"policy", p->name}}, load(p->execution_us), {}, {}, 0});
+  }
+  out.push_back(std::move(traces));
+  out.push_back(std::move(executions));
+  out.push_back(std::move(time));
+
+  ComponentMetric global = metric("global_count_traces_sampled",
+                                  "Global count of traces that were sampled or not by at least one policy",
+                                  "{traces}", Type::kCounter);
+  for (std::size_t d = 0; d < 3; ++d) {
+    if (global_traces[d].load(std::memory_order_relaxed) == 0) continue;
+    global.points.push_back(
+        {Attrs{{"sampled", kSampled[d]}, {"decision", kDecision[d]}}, load(global_traces[d]), {}, {}, 0});
+  }
+  out.push_back(std::move(global));
+
+  ComponentMetric early =
+      metric("early_releases_from_cache_decision",
+             "Number of spans that were able to be immediately released due to a decision cache hit.",
+             "{spans}", Type::kCounter);
+  if (early_release_sampled.load() != 0)
+    early.points.push_back({Attrs{{"sampled", "true"}}, load(early_release_sampled), {}, {}, 0});
+  if (early_release_not_sampled.load() != 0)
+    early.points.push_back({Attrs{{"sampled", "false"}}, load(early_release_not_sampled), {}, {}, 0});
+  out.push_back(std::move(early));
+
+  auto counter = [&](std::string name, std::string help, std::string unit, double v) {
+    ComponentMetric m = metric(std::move(name), std::move(help), std::move(unit), Type::kCounter);
+    m.points.push_back({{}, v, {}, {}, 0});
+    out.push_back(std::move(m));
+  };
+  counter("new_trace_id_received", "Counts the arrival of new traces", "{traces}", load(new_trace_ids));
+  counter("sampling_policy_evaluation_error", "Count of sampling policy evaluation errors", "{errors}",
+          load(evaluation_errors));
+  counter("sampling_trace_dropped_too_early",
+          "Count of traces that needed to be dropped before the configured wait time", "{traces}",
+          load(dropped_too_early));
+  if (dropped_too_large.load() != 0) {
+    counter("traces_dropped_too_large", "Count of traces that were dropped because they were too large",
+            "{traces}", load(dropped_too_large));
+  }
+  ComponentMetric memory = metric("sampling_traces_on_memory",
+                                  "Tracks the number of traces current on memory", "{traces}", Type::kGauge);
+  memory.points.push_back({{}, load(traces_on_memory), {}, {}, 0});
+  out.push_back(std::move(memory));
+
+  ComponentMetric latency =
+      metric("sampling_decision_timer_latency",
+             "Latency (in milliseconds) of each run of the sampling decision timer", "ms", Type::kHistogram);
+  latency.points.push_back(histogram(decision_latency_ms));
+  out.push_back(std::move(latency));
+  ComponentMetric late =
+      metric("sampling_late_span_age",
+             "Time (in seconds) from the sampling decision was taken and the arrival of a late span", "s",
+             Type::kHistogram);
+  late.points.push_back(histogram(late_span_age_s));
+  out.push_back(std::move(late));
+  ComponentMetric removal = metric(
+      "sampling_trace_removal_age",
+      "Time (in seconds) from arrival of a new trace until its removal from memory", "s", Type::kHistogram);
+  removal.points.push_back(histogram(removal_age_s));
+  out.push_back(std::move(removal));
+  return out;
+}
+
 int DecisionIndex(Decision d) {
   switch (d) {
     case Decision::kSampled:
@@ -169,10 +278,11 @@ TailSamplingProcessor::TailSamplingProcessor(std::shared_ptr<const Config> confi
   const std::uint32_t n = std::max<std::uint32_t>(1, config_->num_shards);
   const std::uint64_t num_traces =
       n > 1 ? std::max<std::uint64_t>(1, config_->num_traces / n) : config_->num_traces;
+  if (telemetry_ != nullptr) telemetry_->metrics = [stats = stats_] { return stats->Metrics(); };
   for (const PolicyConfig& p : config_->policies) {
     auto s = std::make_unique<Stats::PerPolicy>();
     s->name = options_.name.empty() ? p.name : options_.name + "." + p.name;
-    stats_.policies.push_back(std::move(s));
+    stats_->policies.push_back(std::move(s));
   }
   for (std::uint32_t i = 0; i < n; ++i) {
     auto shard = std::make_unique<Shard>(*config_, std::max<std::uint64_t>(1, num_traces),
@@ -185,7 +295,7 @@ TailSamplingProcessor::TailSamplingProcessor(std::shared_ptr<const Config> confi
         const bool drop = p.type == PolicyType::kDrop;
         if (drop != (pass == 0)) continue;
         shard->policies.push_back(
-            Policy{MakeEvaluator(DividePolicyRates(p, n)), p.name, drop, stats_.policies[j].get()});
+            Policy{MakeEvaluator(DividePolicyRates(p, n)), p.name, drop, stats_->policies[j].get()});
       }
     }
     shards_.push_back(std::move(shard));
@@ -261,7 +371,7 @@ void TailSamplingProcessor::Shutdown(Clock::time_point) {
 }
 
 std::size_t TailSamplingProcessor::traces_in_memory() const {
-  return static_cast<std::size_t>(std::max<std::int64_t>(0, stats_.traces_on_memory.load()));
+  return static_cast<std::size_t>(std::max<std::int64_t>(0, stats_->traces_on_memory.load()));
 }
 
 TailSamplingProcessor::Shard& TailSamplingProcessor::ShardOf(const TraceId& id) {
@@ -308,12 +418,13 @@ Status TailSamplingProcessor::Ingest(Shard& shard, std::unique_lock<std::mutex>&
   const TraceId& id = frag.trace_id;
   if (shard.sampled_cache.Get(id)) {
     out.Add(frag.bytes, frag.spans);
-    stats_.early_release_sampled.fetch_add(static_cast<std::uint64_t>(frag.spans), std::memory_order_relaxed);
+    stats_->early_release_sampled.fetch_add(static_cast<std::uint64_t>(frag.spans),
+                                            std::memory_order_relaxed);
     return Status::Ok();
   }
   if (shard.not_sampled_cache.Get(id)) {
-    stats_.early_release_not_sampled.fetch_add(static_cast<std::uint64_t>(frag.spans),
-                                               std::memory_order_relaxed);
+    stats_->early_release_not_sampled.fetch_add(static_cast<std::uint64_t>(frag.spans),
+                                                std::memory_order_relaxed);
     if (telemetry_ != nullptr) {
       SignalCounters::Add((*telemetry_)[Signal::kTraces].dropped, static_cast<std::uint64_t>(frag.spans));
     }
@@ -331,8 +442,8 @@ Status TailSamplingProcessor::Ingest(Shard& shard, std::unique_lock<std::mutex>&
     e.span_count = frag.spans;
     e.batch_id = shard.batcher.Add(id);
     e.fifo = shard.fifo.insert(shard.fifo.end(), id);
-    stats_.traces_on_memory.fetch_add(1, std::memory_order_relaxed);
-    stats_.new_trace_ids.fetch_add(1, std::memory_order_relaxed);
+    stats_->traces_on_memory.fetch_add(1, std::memory_order_relaxed);
+    stats_->new_trace_ids.fetch_add(1, std::memory_order_relaxed);
   } else {
     it->second.span_count += frag.spans;
   }
@@ -346,12 +457,12 @@ Status TailSamplingProcessor::Ingest(Shard& shard, std::unique_lock<std::mutex>&
   e.size_bytes += frag.resource_spans_size;
   if (e.decision == Decision::kUnspecified) {
     if (config_->maximum_trace_size_bytes > 0 && e.size_bytes > config_->maximum_trace_size_bytes) {
-      stats_.dropped_too_large.fetch_add(1, std::memory_order_relaxed);
+      stats_->dropped_too_large.fetch_add(1, std::memory_order_relaxed);
       Release(shard, id, e, Decision::kNotSampled, out);
       return Status::Ok();
     }
     e.bytes.append(frag.bytes);
-    stats_.held_bytes.fetch_add(static_cast<std::int64_t>(frag.bytes.size()), std::memory_order_relaxed);
+    stats_->held_bytes.fetch_add(static_cast<std::int64_t>(frag.bytes.size()), std::memory_order_relaxed);
     return Status::Ok();
   }
   // A late span: it follows the decision already made.
@@ -360,7 +471,7 @@ Status TailSamplingProcessor::Ingest(Shard& shard, std::unique_lock<std::mutex>&
   } else if (telemetry_ != nullptr) {
     SignalCounters::Add((*telemetry_)[Signal::kTraces].dropped, static_cast<std::uint64_t>(frag.spans));
   }
-  if (e.decided_at_set) stats_.late_span_age_s.Record(Seconds(now - e.decided_at));
+  if (e.decided_at_set) stats_->late_span_age_s.Record(Seconds(now - e.decided_at));
   if (e.decision == Decision::kNotSampled) {
     // otelcol releases it again: the non-sampled cache learns it now.
     shard.not_sampled_cache.Put(id);
@@ -389,7 +500,7 @@ bool TailSamplingProcessor::MakeRoom(Shard& shard, std::unique_lock<std::mutex>&
       // Decided now, ahead of its batch: never dropped unsaid.
       const auto start = options_.now();
       const Decision d = Decide(shard, oldest, it->second);
-      stats_.decision_latency_ms.Record(static_cast<std::uint64_t>(
+      stats_->decision_latency_ms.Record(static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(options_.now() - start).count()));
       Release(shard, oldest, it->second, d, out);
     }
@@ -423,7 +534,7 @@ bool TailSamplingProcessor::TickShard(Shard& shard, Output& out) {
     const Decision d = Decide(shard, id, e);
     Release(shard, id, e, d, out);
   }
-  stats_.decision_latency_ms.Record(static_cast<std::uint64_t>(
+  stats_->decision_latency_ms.Record(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.now() - start).count()));
   return more;
 }
@@ -451,7 +562,7 @@ Decision TailSamplingProcessor::Decide(Shard& shard, const TraceId& id, Entry& e
     p.stats->executions.fetch_add(1, std::memory_order_relaxed);
     p.stats->execution_us.fetch_add(static_cast<std::uint64_t>(us.count()), std::memory_order_relaxed);
     if (!d.ok()) {
-      stats_.evaluation_errors.fetch_add(1, std::memory_order_relaxed);
+      stats_->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("tail_sampling: sampling policy {} error: {}", p.name, d.status().message());
       return d;
     }
@@ -488,9 +599,9 @@ void TailSamplingProcessor::Release(Shard& shard, const TraceId& id, Entry& e, D
   e.decision = decision;
   e.decided_at = options_.now();
   e.decided_at_set = true;
-  stats_.global_traces[static_cast<std::size_t>(DecisionIndex(decision))].fetch_add(
+  stats_->global_traces[static_cast<std::size_t>(DecisionIndex(decision))].fetch_add(
       1, std::memory_order_relaxed);
-  stats_.held_bytes.fetch_sub(static_cast<std::int64_t>(e.bytes.size()), std::memory_order_relaxed);
+  stats_->held_bytes.fetch_sub(static_cast<std::int64_t>(e.bytes.size()), std::memory_order_relaxed);
   if (decision == Decision::kSampled) {
     out.Add(e.bytes, static_cast<std::int64_t>(e.span_count));
   } else if (telemetry_ != nullptr) {
@@ -505,11 +616,11 @@ void TailSamplingProcessor::Release(Shard& shard, const TraceId& id, Entry& e, D
 void TailSamplingProcessor::Erase(Shard& shard, const TraceId& id) {
   auto it = shard.traces.find(id);
   if (it == shard.traces.end()) return;
-  stats_.held_bytes.fetch_sub(static_cast<std::int64_t>(it->second.bytes.size()), std::memory_order_relaxed);
-  stats_.removal_age_s.Record(Seconds(options_.now() - it->second.arrival));
+  stats_->held_bytes.fetch_sub(static_cast<std::int64_t>(it->second.bytes.size()), std::memory_order_relaxed);
+  stats_->removal_age_s.Record(Seconds(options_.now() - it->second.arrival));
   shard.fifo.erase(it->second.fifo);
   shard.traces.erase(it);
-  stats_.traces_on_memory.fetch_sub(1, std::memory_order_relaxed);
+  stats_->traces_on_memory.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void TailSamplingProcessor::Forward(Output& out) {

@@ -64,6 +64,8 @@ struct Stats {
   Histogram removal_age_s;
 
   Stats();
+  // otelcol's instruments (§5.4) with their current values.
+  std::vector<ComponentMetric> Metrics() const;
 };
 
 // The index of a decision in Stats' arrays: 0 sampled, 1 not sampled, 2 dropped.
@@ -100,7 +102,7 @@ class TailSamplingProcessor : public Processor {
   void Tick();
 
   std::size_t traces_in_memory() const;
-  const Stats& stats() const { return stats_; }
+  const Stats& stats() const { return *stats_; }
 
  private:
   struct Entry {
@@ -192,7 +194,7 @@ class TailSamplingProcessor : public Processor {
   Consumer* next_;
   ComponentTelemetry* telemetry_;
   ProcessorOptions options_;
-  Stats stats_;
+  std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();  // shared with the telemetry callback
   std::vector<std::unique_ptr<Shard>> shards_;
 
   std::mutex ticker_mu_;

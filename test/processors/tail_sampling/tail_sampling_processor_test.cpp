@@ -15,6 +15,7 @@
 #include "processors/tail_sampling/config.h"
 #include "processors/tail_sampling/policy.h"
 #include "processors/tail_sampling/trace_split.h"
+#include "service/telemetry/prometheus_text.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -679,4 +680,57 @@ TEST_CASE("the ticker thread decides traces on its own") {
   REQUIRE(p.Consume(ToPayload(Request({{.trace = 1}}))).ok());
   CHECK(test::WaitFor([&] { return sink.items() == 1; }));
   p.Shutdown(std::chrono::steady_clock::now());
+}
+
+TEST_CASE("otelcol's tail_sampling metrics reach the self-telemetry") {
+  Telemetry registry;
+  ComponentTelemetry* t = registry.Register("processor", "tail_sampling/gw");
+  ProcessorOptions o;
+  o.ticker = false;
+  o.name = "gw";
+  auto now = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+  o.now = [&] { return now; };
+  test::Sink sink;
+  auto cfg = std::make_shared<const Config>(
+      Decode("decision_wait: 1s\ndecision_cache: {sampled_cache_size: 10}\n"
+             "policies: [{name: e, type: status_code, status_code: {status_codes: [ERROR]}}]"));
+  TailSamplingProcessor p(cfg, &sink, t, o);
+  REQUIRE(p.Consume(ToPayload(Request({{.trace = 1, .status = 2}, {.trace = 2}}))).ok());
+  p.Tick();
+  p.Tick();
+  REQUIRE(p.Consume(ToPayload(Request({{.trace = 1, .span = 2, .parent = 1}}))).ok());
+  const std::string text =
+      selftelemetry::RenderText(selftelemetry::CollectComponents(registry, selftelemetry::Wiring{},
+                                                                 selftelemetry::MetricsLevel::kNormal),
+                                {});
+  INFO(text);
+  const std::string labels = "otelcol_component_id=\"tail_sampling/gw\",otelcol_component_kind=\"processor\"";
+  CHECK_THAT(text,
+             Catch::Contains("otelcol_processor_tail_sampling_count_traces_sampled{decision=\"sampled\"," +
+                             labels + ",policy=\"gw.e\",sampled=\"true\"} 1\n"));
+  CHECK_THAT(
+      text, Catch::Contains("otelcol_processor_tail_sampling_count_traces_sampled{decision=\"not_sampled\"," +
+                            labels + ",policy=\"gw.e\",sampled=\"false\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "otelcol_processor_tail_sampling_global_count_traces_sampled{decision=\"sampled\"," +
+                       labels + ",sampled=\"true\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("otelcol_processor_tail_sampling_early_releases_from_cache_decision{" +
+                                   labels + ",sampled=\"true\"} 1\n"));
+  CHECK_THAT(text,
+             Catch::Contains("otelcol_processor_tail_sampling_new_trace_id_received{" + labels + "} 2\n"));
+  CHECK_THAT(text, Catch::Contains("otelcol_processor_tail_sampling_sampling_policy_execution_count{" +
+                                   labels + ",policy=\"gw.e\"} 2\n"));
+  CHECK_THAT(text,
+             Catch::Contains("# TYPE otelcol_processor_tail_sampling_sampling_traces_on_memory gauge\n"));
+  CHECK_THAT(
+      text, Catch::Contains("otelcol_processor_tail_sampling_sampling_traces_on_memory{" + labels + "} 1\n"));
+  CHECK_THAT(text, Catch::Contains(
+                       "otelcol_processor_tail_sampling_sampling_decision_timer_latency_bucket{le=\"1\"," +
+                       labels + "} 2\n"));
+  CHECK_THAT(text, Catch::Contains("otelcol_processor_tail_sampling_sampling_trace_removal_age_count{" +
+                                   labels + "} 1\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "otelcol_processor_outgoing_items{otel_signal=\"traces\",processor=\"tail_sampling/gw\"} 2\n"));
 }
