@@ -168,6 +168,49 @@ std::vector<std::string> RandomRequests(std::mt19937_64& rng, int count) {
 }
 
 // pcommon.TraceID.String(): lower-case hex, "" for the all-zero id.
+// decision_wait 1s: the ticker decides the first requests' traces before the
+// later ones come.
+const std::vector<std::string> kTimedConfigs = {
+    R"({"decision_wait": "1s", "policies": [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+        {"name": "p", "type": "probabilistic", "probabilistic": {"sampling_percentage": 25}}]})",
+    R"({"decision_wait": "1s", "decision_cache": {"sampled_cache_size": 1000, "non_sampled_cache_size": 1000},
+        "policies": [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+                     {"name": "drop", "type": "drop", "drop": {"drop_sub_policy": [
+                        {"name": "h", "type": "string_attribute", "string_attribute": {"key": "http.route", "values": ["/health"]}}]}}]})",
+    R"({"decision_wait": "1s", "decision_cache": {"sampled_cache_size": 1000},
+        "policies": [{"name": "count", "type": "span_count", "span_count": {"min_spans": 4}}]})",
+};
+
+// Requests that come after the ticker decided: one more span (with
+// attributes that would change a decision) for half of the traces seen so
+// far, plus new traces.
+std::vector<std::string> LateRequests(std::mt19937_64& rng, const std::vector<std::string>& earlier) {
+  std::vector<std::string> ids;
+  for (const std::string& bytes : earlier) {
+    ExportTraceServiceRequest req;
+    req.ParseFromString(bytes);
+    for (const auto& rs : req.resource_spans())
+      for (const auto& ss : rs.scope_spans())
+        for (const auto& s : ss.spans()) ids.push_back(s.trace_id());
+  }
+  std::vector<std::string> out = RandomRequests(rng, 1);
+  ExportTraceServiceRequest req;
+  req.ParseFromString(out[0]);
+  auto* rs = req.add_resource_spans();
+  PutStr(rs->mutable_resource()->mutable_attributes(), "service.name", "late");
+  auto* ss = rs->add_scope_spans();
+  for (std::size_t i = 0; i < ids.size(); i += 2) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(ids[i]);
+    span->set_span_id(std::string(8, static_cast<char>(i + 1)));
+    span->set_parent_span_id(std::string(8, '\1'));
+    span->mutable_status()->set_code(tracepb::Status::STATUS_CODE_ERROR);
+    PutStr(span->mutable_attributes(), "http.route", rng() % 2 ? "/health" : "/api");
+  }
+  out[0] = req.SerializeAsString();
+  return out;
+}
+
 std::string Hex(const std::string& id) {
   static const char* d = "0123456789abcdef";
   std::string out;
@@ -189,7 +232,7 @@ std::uint64_t Items(const std::string& bytes) {
 }
 
 // otlpd's decisions on the same stream, in the harness's output format.
-std::string Run(const std::string& config_json, const std::vector<std::string>& requests) {
+std::string Run(const std::string& config_json, const std::vector<std::string>& requests, int wait_before) {
   config::Node node = config::ParseYaml(config_json, "case.json");
   config::MapDecoder d(node, "processors.tail_sampling");
   auto cfg = std::make_shared<const Config>(Config::Decode(d));
@@ -198,7 +241,13 @@ std::string Run(const std::string& config_json, const std::vector<std::string>& 
   options.ticker = false;
   TailSamplingProcessor p(cfg, &sink, nullptr, options);
   if (!p.Start().ok()) return "start failed";
-  for (const std::string& r : requests) {
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (static_cast<int>(i) == wait_before) {
+      // decision_wait 1s: the second tick decides everything received so far.
+      p.Tick();
+      p.Tick();
+    }
+    const std::string& r = requests[i];
     Status s = p.Consume(MakePayload(Signal::kTraces, r, Items(r)));
     if (!s.ok()) return "consume failed: " + s.message();
   }
@@ -241,19 +290,34 @@ int main(int argc, char** argv) {
     std::string name;
     std::string config;
     std::vector<std::string> requests;
+    int wait_before = -1;
   };
   std::vector<Case> cases;
   for (int seed = 1; seed <= seeds; ++seed) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
     const std::vector<std::string> requests = RandomRequests(rng, 1 + seed % 3);
     for (std::size_t c = 0; c < kConfigs.size(); ++c) {
-      Case k{"s" + std::to_string(seed) + "c" + std::to_string(c), kConfigs[c], requests};
-      std::ofstream(dir / (k.name + ".json"))
-          << R"({"config": )" << k.config << R"(, "requests": )" << k.requests.size() << "}";
-      for (std::size_t i = 0; i < k.requests.size(); ++i) {
-        std::ofstream(dir / (k.name + ".in" + std::to_string(i) + ".pb"), std::ios::binary) << k.requests[i];
-      }
-      cases.push_back(std::move(k));
+      cases.push_back(Case{"s" + std::to_string(seed) + "c" + std::to_string(c), kConfigs[c], requests});
+    }
+  }
+  // Decisions made by the ticker while data still comes: late spans of
+  // decided traces, in memory or through the decision caches.
+  for (int seed = 1; seed <= 2; ++seed) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(100 + seed));
+    std::vector<std::string> requests = RandomRequests(rng, 2);
+    const std::vector<std::string> later = LateRequests(rng, requests);
+    requests.insert(requests.end(), later.begin(), later.end());
+    for (std::size_t c = 0; c < kTimedConfigs.size(); ++c) {
+      cases.push_back(
+          Case{"t" + std::to_string(seed) + "c" + std::to_string(c), kTimedConfigs[c], requests, 2});
+    }
+  }
+  for (const Case& k : cases) {
+    std::ofstream(dir / (k.name + ".json"))
+        << R"({"config": )" << k.config << R"(, "requests": )" << k.requests.size() << R"(, "wait_before": )"
+        << k.wait_before << "}";
+    for (std::size_t i = 0; i < k.requests.size(); ++i) {
+      std::ofstream(dir / (k.name + ".in" + std::to_string(i) + ".pb"), std::ios::binary) << k.requests[i];
     }
   }
   const std::string cmd = "'" + harness + "' '" + dir.string() + "'";
@@ -269,7 +333,7 @@ int main(int argc, char** argv) {
       // Refused there: it must be refused here too.
       ++total;
       try {
-        (void)Run(k.config, k.requests);
+        (void)Run(k.config, k.requests, k.wait_before);
         std::cerr << k.name
                   << ": contrib refused the config, otlpd accepted it: " << ReadFile(dir / (k.name + ".err"))
                   << "\n";
@@ -281,7 +345,7 @@ int main(int argc, char** argv) {
     std::string want = ReadFile(dir / (k.name + ".out.txt"));
     std::string got;
     try {
-      got = Run(k.config, k.requests);
+      got = Run(k.config, k.requests, k.wait_before);
     } catch (const config::Error& e) {
       got = std::string("config error: ") + e.what();
     }

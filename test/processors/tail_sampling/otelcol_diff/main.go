@@ -6,7 +6,8 @@
 //
 // For every DIR/<case>.json ({"config": {...}, "requests": N}) with
 // DIR/<case>.in<i>.pb (serialized ExportTraceServiceRequests, i < N), it
-// feeds the requests in order to a processor built from the config, shuts it
+// feeds the requests in order to a processor built from the config (waiting
+// for the ticker's decisions before request "wait_before"), shuts it
 // down (drop_pending_traces_on_shutdown false: every pending trace is decided
 // then) and writes DIR/<case>.out.txt: one line per trace id that reached the
 // sink, "<hex id> <spans>", sorted; or DIR/<case>.err when the config or the
@@ -22,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -35,6 +37,9 @@ import (
 type caseSpec struct {
 	Config   map[string]any `json:"config"`
 	Requests int            `json:"requests"`
+	// Before this request (when >= 0), wait 2.7 s: with decision_wait 1s the
+	// ticker has decided every trace received so far (the C++ side ticks twice).
+	WaitBefore int `json:"wait_before"`
 }
 
 func main() {
@@ -95,6 +100,9 @@ func runCase(base string) error {
 		return refuse(base, err)
 	}
 	for i := 0; i < spec.Requests; i++ {
+		if i == spec.WaitBefore {
+			time.Sleep(2700 * time.Millisecond)
+		}
 		in, err := os.ReadFile(fmt.Sprintf("%s.in%d.pb", base, i))
 		if err != nil {
 			return err
