@@ -8,6 +8,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "config/error.h"
 #include "config/loader.h"
@@ -733,4 +734,31 @@ TEST_CASE("otelcol's tail_sampling metrics reach the self-telemetry") {
       text,
       Catch::Contains(
           "otelcol_processor_outgoing_items{otel_signal=\"traces\",processor=\"tail_sampling/gw\"} 2\n"));
+}
+
+TEST_CASE("concurrent requests with the ticker running: every span of a sampled trace comes out once") {
+  auto cfg = std::make_shared<const Config>(Decode(
+      "decision_wait: 1s\nnum_traces: 100\nnum_shards: 2\npolicies: [{name: a, type: always_sample}]"));
+  test::Sink sink;
+  TailSamplingProcessor p(cfg, &sink, nullptr);
+  REQUIRE(p.Start().ok());
+  std::vector<std::thread> threads;
+  std::atomic<std::uint64_t> sent{0};
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int r = 0; r < 200; ++r) {
+        // Traces shared between threads: ids cycle over 250 values.
+        std::vector<SpanSpec> spans;
+        for (int i = 0; i < 5; ++i) spans.push_back({.trace = (w * 37 + r * 5 + i) % 250 + 1, .span = i + 1});
+        if (!p.Consume(ToPayload(Request(spans))).ok()) return;
+        sent += spans.size();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  p.Shutdown(std::chrono::steady_clock::now());
+  CHECK(sent == 4000);
+  CHECK(sink.items() == sent);
+  CHECK(p.stats().held_bytes == 0);
+  CHECK(p.traces_in_memory() <= 100);
 }
