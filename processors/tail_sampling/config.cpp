@@ -7,6 +7,7 @@
 
 #include "config/error.h"
 #include "ottl/config.h"
+#include "processors/tail_sampling/policy.h"
 
 namespace otlpd::processors::tail_sampling {
 namespace {
@@ -345,11 +346,6 @@ Config Config::Decode(config::MapDecoder& d) {
         "to be enabled, use --feature-gates=+processor.tailsamplingprocessor.tailstorageextension "
         "(otlpd has no tail storage extension)");
   }
-  if (c.sampling_strategy == "span-ingest") {
-    d.Fail("sampling_strategy",
-           "sampling_strategy \"span-ingest\" is not supported by otlpd (use trace-complete)");
-  }
-
   // otelcol's policy loading: names first, then each evaluator.
   const std::string list_path = d.KeyPath("policies");
   if (policies != nullptr && !policies->IsNull()) {
@@ -372,6 +368,12 @@ Config Config::Decode(config::MapDecoder& d) {
       } catch (const BuildError& e) {
         throw config::Error(e.mark, e.path,
                             "failed to create policy evaluator for \"" + name + "\": " + e.message);
+      }
+      if (c.sampling_strategy == "span-ingest" && MakeEvaluator(c.policies.back())->stateful()) {
+        throw config::Error(
+            item.mark(), path,
+            "sampling_strategy \"span-ingest\" requires all policies to be stateless, but policy \"" + name +
+                "\" is stateful");
       }
     }
   }

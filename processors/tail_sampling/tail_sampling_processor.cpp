@@ -274,7 +274,11 @@ void TailSamplingProcessor::Output::Add(std::string_view bytes, std::int64_t spa
 
 TailSamplingProcessor::TailSamplingProcessor(std::shared_ptr<const Config> config, Consumer* next,
                                              ComponentTelemetry* telemetry, ProcessorOptions options)
-    : config_(std::move(config)), next_(next), telemetry_(telemetry), options_(std::move(options)) {
+    : config_(std::move(config)),
+      span_ingest_(config_->sampling_strategy == "span-ingest"),
+      next_(next),
+      telemetry_(telemetry),
+      options_(std::move(options)) {
   const std::uint32_t n = std::max<std::uint32_t>(1, config_->num_shards);
   const std::uint64_t num_traces =
       n > 1 ? std::max<std::uint64_t>(1, config_->num_traces / n) : config_->num_traces;
@@ -461,6 +465,16 @@ Status TailSamplingProcessor::Ingest(Shard& shard, std::unique_lock<std::mutex>&
       Release(shard, id, e, Decision::kNotSampled, out);
       return Status::Ok();
     }
+    if (span_ingest_) {
+      const Decision d = DecideOnIngest(shard, id, e, frag);
+      if (d == Decision::kSampled || d == Decision::kDropped) {
+        // The held spans and these go (or are dropped) together.
+        e.bytes.append(frag.bytes);
+        stats_->held_bytes.fetch_add(static_cast<std::int64_t>(frag.bytes.size()), std::memory_order_relaxed);
+        Release(shard, id, e, d, out);
+        return Status::Ok();
+      }
+    }
     e.bytes.append(frag.bytes);
     stats_->held_bytes.fetch_add(static_cast<std::int64_t>(frag.bytes.size()), std::memory_order_relaxed);
     return Status::Ok();
@@ -531,6 +545,12 @@ bool TailSamplingProcessor::TickShard(Shard& shard, Output& out) {
     if (it == shard.traces.end()) continue;  // decided early and gone
     Entry& e = it->second;
     if (e.batch_id != batch_id || e.decision != Decision::kUnspecified) continue;
+    if (span_ingest_) {
+      // Nothing sampled it on the way in: not sampled, and gone from memory.
+      Release(shard, id, e, Decision::kNotSampled, out);
+      Erase(shard, id);
+      continue;
+    }
     const Decision d = Decide(shard, id, e);
     Release(shard, id, e, d, out);
   }
@@ -592,6 +612,53 @@ Decision TailSamplingProcessor::Decide(Shard& shard, const TraceId& id, Entry& e
     return Decision::kSampled;
   }
   return Decision::kNotSampled;
+}
+
+Decision TailSamplingProcessor::DecideOnIngest(Shard& shard, const TraceId& id, const Entry& entry,
+                                               const TraceFragment& frag) {
+  const auto start = options_.now();
+  google::protobuf::Arena arena;
+  auto* req = google::protobuf::Arena::CreateMessage<TracesRequest>(&arena);
+  if (!req->ParseFromString(frag.bytes)) return Decision::kPending;
+  TraceData td;
+  td.id = id;
+  td.spans = req;
+  td.span_count = entry.span_count;
+  td.request_bytes = frag.bytes.size();
+  const PolicyClock clock = Now();
+  Decision result = Decision::kPending;
+  // processor.go makeDecisionOnSpanIngest: once a drop policy did not drop,
+  // the sampling policies are not consulted for this batch.
+  bool drop_pending = false;
+  for (Policy& p : shard.policies) {
+    if (!p.drop && drop_pending) break;
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<Decision> d = p.evaluator->Evaluate(td, clock);
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    p.stats->executions.fetch_add(1, std::memory_order_relaxed);
+    p.stats->execution_us.fetch_add(static_cast<std::uint64_t>(us.count()), std::memory_order_relaxed);
+    if (!d.ok()) {
+      stats_->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    p.stats->traces[static_cast<std::size_t>(DecisionIndex(*d))].fetch_add(1, std::memory_order_relaxed);
+    if (*d == Decision::kDropped) {
+      result = Decision::kDropped;
+      break;
+    }
+    if (p.drop) {
+      drop_pending = true;
+      continue;
+    }
+    if (*d == Decision::kSampled) {
+      result = Decision::kSampled;
+      break;
+    }
+  }
+  stats_->decision_latency_ms.Record(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.now() - start).count()));
+  return result;
 }
 
 void TailSamplingProcessor::Release(Shard& shard, const TraceId& id, Entry& e, Decision decision,

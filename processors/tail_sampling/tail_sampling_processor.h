@@ -152,7 +152,7 @@ class TailSamplingProcessor : public Processor {
     bool stopped_ = false;
   };
   struct Policy {
-    std::unique_ptr<Evaluator> evaluator;
+    std::unique_ptr<Evaluator> evaluator;  // trace-complete or span-ingest
     std::string name;
     bool drop = false;
     Stats::PerPolicy* stats = nullptr;
@@ -185,12 +185,16 @@ class TailSamplingProcessor : public Processor {
   bool MakeRoom(Shard& shard, std::unique_lock<std::mutex>& lock, Output& out);
   bool TickShard(Shard& shard, Output& out);
   Decision Decide(Shard& shard, const TraceId& id, Entry& entry);
+  // span-ingest: the new spans alone, drop policies first, the first Sampled
+  // wins; kPending when nothing decided.
+  Decision DecideOnIngest(Shard& shard, const TraceId& id, const Entry& entry, const TraceFragment& frag);
   void Release(Shard& shard, const TraceId& id, Entry& entry, Decision decision, Output& out);
   void Erase(Shard& shard, const TraceId& id);
   void Forward(Output& out);
   PolicyClock Now() const;
 
   const std::shared_ptr<const Config> config_;
+  const bool span_ingest_;
   Consumer* next_;
   ComponentTelemetry* telemetry_;
   ProcessorOptions options_;

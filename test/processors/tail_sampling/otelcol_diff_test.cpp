@@ -82,10 +82,20 @@ const std::vector<std::string> kConfigs = {
     R"({"num_shards": 3, "policies": [{"name": "drop-debug", "type": "drop", "drop": {"drop_sub_policy": [
                         {"name": "d", "type": "boolean_attribute", "boolean_attribute": {"key": "debug", "value": true}}]}},
                      {"name": "p", "type": "probabilistic", "probabilistic": {"sampling_percentage": 50}}]})",
+    R"({"sampling_strategy": "span-ingest", "policies": [
+        {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+        {"name": "vip", "type": "string_attribute", "string_attribute": {"key": "tenant", "values": ["gold"]}}]})",
+    R"({"sampling_strategy": "span-ingest", "policies": [
+        {"name": "n", "type": "numeric_attribute", "numeric_attribute": {"key": "http.status_code", "min_value": 500}},
+        {"name": "d", "type": "drop", "drop": {"drop_sub_policy": [
+           {"name": "h", "type": "string_attribute", "string_attribute": {"key": "http.route", "values": ["/ready"]}}]}}]})",
     // Refused by both: no such span path, a status code otelcol does not know, no condition.
     R"({"policies": [{"name": "bad", "type": "ottl_condition", "ottl_condition": {"span": ["duration > 3"]}}]})",
     R"({"policies": [{"name": "bad", "type": "status_code", "status_code": {"status_codes": ["FAILED"]}}]})",
     R"({"policies": [{"name": "bad", "type": "and", "and": {"and_sub_policy": [{"name": "x", "type": "ottl_condition"}]}}]})",
+    R"({"sampling_strategy": "span-ingest", "policies": [{"name": "c", "type": "composite", "composite": {
+        "max_total_spans_per_second": 10, "composite_sub_policy": [{"name": "r", "type": "rate_limiting",
+        "rate_limiting": {"spans_per_second": 1}}]}}]})",
 };
 
 void PutStr(google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>* kvs,
@@ -179,6 +189,8 @@ const std::vector<std::string> kTimedConfigs = {
                         {"name": "h", "type": "string_attribute", "string_attribute": {"key": "http.route", "values": ["/health"]}}]}}]})",
     R"({"decision_wait": "1s", "decision_cache": {"sampled_cache_size": 1000},
         "policies": [{"name": "count", "type": "span_count", "span_count": {"min_spans": 4}}]})",
+    R"({"decision_wait": "1s", "sampling_strategy": "span-ingest",
+        "policies": [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}]})",
 };
 
 // Requests that come after the ticker decided: one more span (with

@@ -290,7 +290,14 @@ TEST_CASE("tail_sampling config errors carry otelcol's messages") {
   CHECK_THAT(DecodeError("policies: [{name: a, type: numeric_attribute, numeric_attribute: {key: k}}]"),
              Catch::Contains("At least one of minValue or maxValue must be set"));
   CHECK_THAT(DecodeError("decision_wait: soon"), Catch::Contains("decision_wait"));
-  CHECK_THAT(DecodeError("sampling_strategy: span-ingest"), Catch::Contains("not supported by otlpd"));
+  CHECK_THAT(
+      DecodeError("sampling_strategy: span-ingest\npolicies: [{name: r, type: rate_limiting, rate_limiting: "
+                  "{spans_per_second: 5}}]"),
+      Catch::Contains("sampling_strategy \"span-ingest\" requires all policies to be stateless, but policy "
+                      "\"r\" is stateful"));
+  CHECK(DecodeError("sampling_strategy: span-ingest\npolicies: [{name: c, type: span_count, span_count: "
+                    "{min_spans: 2}}]")
+            .empty());
   CHECK_THAT(DecodeError("tail_storage: memory"), Catch::Contains("feature gate"));
   CHECK_THAT(DecodeError("bogus: 1"), Catch::Contains("bogus"));
 }
@@ -761,4 +768,40 @@ TEST_CASE("concurrent requests with the ticker running: every span of a sampled 
   CHECK(sink.items() == sent);
   CHECK(p.stats().held_bytes == 0);
   CHECK(p.traces_in_memory() <= 100);
+}
+
+TEST_CASE("span-ingest decides on arrival; what nothing samples is not sampled at its tick") {
+  Harness h("sampling_strategy: span-ingest\n" +
+            Policies("  - {name: e, type: status_code, status_code: {status_codes: [ERROR]}}\n"));
+  h.Send({{.trace = 1, .span = 1}, {.trace = 2, .span = 2}});
+  CHECK(h.Traces().empty());
+  // An error span samples trace 1 at once, with what it held.
+  h.Send({{.trace = 1, .span = 3, .parent = 1, .status = 2}});
+  CHECK(h.Traces() == std::multiset<int>{1});
+  CHECK(h.Spans() == 2);
+  // Later spans follow; trace 2 is not sampled at its tick and leaves memory.
+  h.Send({{.trace = 1, .span = 4, .parent = 1}});
+  CHECK(h.Spans() == 3);
+  h.Ticks(2);
+  CHECK(h.Traces() == std::multiset<int>{1, 1});
+  CHECK(h.processor->traces_in_memory() == 1);
+  // A span of trace 2 after that starts it anew, and an error samples it.
+  h.Send({{.trace = 2, .span = 5, .status = 2}});
+  CHECK(h.Traces() == std::multiset<int>{1, 1, 2});
+}
+
+TEST_CASE(
+    "span-ingest: a drop policy that does not drop keeps the sampling policies from deciding the batch") {
+  Harness h("sampling_strategy: span-ingest\n" + Policies(R"(  - {name: all, type: always_sample}
+  - name: no-health
+    type: drop
+    drop:
+      drop_sub_policy:
+        - {name: health, type: string_attribute, string_attribute: {key: http.route, values: [/health]}}
+)"));
+  h.Send({{.trace = 1, .str_attrs = {{"http.route", "/health"}}}, {.trace = 2}});
+  h.Ticks(2);
+  CHECK(h.Traces().empty());  // 1 dropped on ingest, 2 pending, then not sampled
+  CHECK(h.processor->stats().global_traces[2] == 1);
+  CHECK(h.processor->stats().global_traces[1] == 1);
 }
