@@ -15,8 +15,10 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/proto_file.h"
 #include "test/support/sink.h"
@@ -103,6 +105,14 @@ exporters:
     format: proto
     flush_interval: 50ms
 service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: 0
   pipelines:
     traces:
       receivers: [otlp]
@@ -121,6 +131,24 @@ service:
   }));
   INFO(otlpd.Output());
   REQUIRE(port != 0);
+  int metrics_port = 0;
+  const std::regex serving(R"(serving internal metrics on \S+ \(port (\d+))");
+  REQUIRE(WaitFor([&] {
+    std::smatch m;
+    const std::string log = otlpd.Output();
+    if (std::regex_search(log, m, serving)) metrics_port = std::stoi(m[1]);
+    return metrics_port != 0 || !otlpd.running();
+  }));
+  REQUIRE(metrics_port != 0);
+  // A series of the scrape, or -1.
+  auto metric = [&](const std::string& name, const std::string& labels) {
+    std::istringstream page(HttpGet(metrics_port, "/metrics").body);
+    for (std::string line; std::getline(page, line);) {
+      if (line.rfind(name + "{", 0) == 0 && line.find(labels) != std::string::npos)
+        return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return -1.0;
+  };
 
   std::mt19937_64 rng(14);
   auto make = [&](int n) {
@@ -168,6 +196,21 @@ service:
   std::vector<TraceSpec> late = {TraceSpec{kept_id}, TraceSpec{dropped_id}};
   REQUIRE(send(Part(late, 0)));
   REQUIRE(WaitFor([&] { return Exported(out)[kept_id] == 3; }));
+
+  // otelcol's tail sampling metrics for what the ticker decided.
+  std::size_t dropped_first = 0;
+  for (const TraceSpec& t : first) dropped_first += t.health ? 1 : 0;
+  CHECK(metric("otelcol_processor_tail_sampling_global_count_traces_sampled", "decision=\"sampled\"") ==
+        static_cast<double>(want_first.size()));
+  CHECK(metric("otelcol_processor_tail_sampling_global_count_traces_sampled", "decision=\"dropped\"") ==
+        static_cast<double>(dropped_first));
+  CHECK(
+      metric(
+          "otelcol_processor_tail_sampling_count_traces_sampled",
+          "decision=\"dropped\",otelcol_component_id=\"tail_sampling\",otelcol_component_kind=\"processor\","
+          "policy=\"no-health\"") == static_cast<double>(dropped_first));
+  CHECK(metric("otelcol_processor_tail_sampling_new_trace_id_received", "tail_sampling") == 150);
+  CHECK(metric("otelcol_processor_tail_sampling_sampling_traces_on_memory", "tail_sampling") == 150);
 
   REQUIRE(send(Part(second, 0)));
   REQUIRE(send(Part(second, 1)));
