@@ -332,7 +332,12 @@ Status TailSamplingProcessor::Start() {
     auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (!stopping_) {
       if (ticker_cv_.wait_until(lock, next, [this] { return stopping_; })) break;
+      // Behind by more than a tick (a slow decision run): the missed ticks
+      // are skipped, as Go's time.Ticker drops them, so no trace is decided
+      // sooner than decision_wait after its first span.
+      const auto now = std::chrono::steady_clock::now();
       next += std::chrono::seconds(1);
+      if (next < now) next = now;
       lock.unlock();
       Tick();
       lock.lock();

@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -159,8 +160,8 @@ class TailSamplingProcessor : public Processor {
   };
   struct Shard {
     Shard(const Config& config, std::uint64_t num_traces, int sampled, int not_sampled)
-        : batcher(std::max<std::uint64_t>(
-              1, static_cast<std::uint64_t>(std::chrono::duration<double>(config.decision_wait).count()))),
+        : batcher(static_cast<std::uint64_t>(
+              std::max(1.0, std::floor(std::chrono::duration<double>(config.decision_wait).count())))),
           sampled_cache(sampled),
           not_sampled_cache(not_sampled),
           num_traces(num_traces) {}

@@ -805,3 +805,14 @@ TEST_CASE(
   CHECK(h.processor->stats().global_traces[2] == 1);
   CHECK(h.processor->stats().global_traces[1] == 1);
 }
+
+TEST_CASE("decision_wait under a second (or negative, as Go parses it) still waits one batch") {
+  for (const char* wait : {"500ms", "-1s", "0s"}) {
+    Harness h(std::string("decision_wait: ") + wait + "\npolicies: [{name: a, type: always_sample}]");
+    h.Send({{.trace = 1}});
+    h.Ticks(1);
+    CHECK(h.Traces().empty());
+    h.Ticks(1);
+    CHECK(h.Traces() == std::multiset<int>{1});
+  }
+}
