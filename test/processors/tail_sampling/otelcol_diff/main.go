@@ -37,7 +37,7 @@ import (
 type caseSpec struct {
 	Config   map[string]any `json:"config"`
 	Requests int            `json:"requests"`
-	// Before this request (when >= 0), wait 2.7 s: with decision_wait 1s the
+	// Before this request (when >= 0), wait 3.5 s: with decision_wait 1s the
 	// ticker has decided every trace received so far (the C++ side ticks twice).
 	WaitBefore int `json:"wait_before"`
 }
@@ -101,7 +101,7 @@ func runCase(base string) error {
 	}
 	for i := 0; i < spec.Requests; i++ {
 		if i == spec.WaitBefore {
-			time.Sleep(2700 * time.Millisecond)
+			time.Sleep(3500 * time.Millisecond)
 		}
 		in, err := os.ReadFile(fmt.Sprintf("%s.in%d.pb", base, i))
 		if err != nil {
