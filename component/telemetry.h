@@ -10,6 +10,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "component/signal.h"
@@ -67,6 +68,26 @@ inline constexpr std::uint64_t kBatchSendSizeBounds[] = {10,   25,    50,    75,
                                                          1000, 2000,  3000,  4000,  5000,  6000,  7000, 8000,
                                                          9000, 10000, 20000, 30000, 50000, 100000};
 
+// One instrument particular to a component (otelcol's component-specific
+// metrics, e.g. otelcol_processor_tail_sampling_*), as read at collection
+// time. Series of several registrations of one component id with the same
+// attributes are summed.
+struct ComponentMetric {
+  enum class Type : std::uint8_t { kCounter, kGauge, kHistogram };
+  struct Point {
+    std::vector<std::pair<std::string, std::string>> attributes;
+    double value = 0;                    // counters and gauges
+    std::vector<std::uint64_t> bounds;   // histograms: bucket upper bounds
+    std::vector<std::uint64_t> buckets;  // per bucket (not cumulative), the last one +Inf
+    double sum = 0;
+  };
+  std::string name;  // "otelcol_processor_tail_sampling_count_traces_sampled"
+  std::string help;
+  std::string unit;  // "{traces}", "ms", "s"
+  Type type = Type::kCounter;
+  std::vector<Point> points;
+};
+
 struct ComponentTelemetry {
   std::string kind;       // "receiver", "processor", "exporter", "pipeline"
   std::string id;         // "otlp", "batch/2", "traces/main"
@@ -77,6 +98,9 @@ struct ComponentTelemetry {
   std::function<std::uint64_t()> queue_capacity;
   // Items per batch sent, recorded by the batch processor.
   Histogram batch_send_size{kBatchSendSizeBounds};
+  // The component's own instruments; null when it has none. Called by the
+  // self-telemetry while the component lives (it may capture shared state).
+  std::function<std::vector<ComponentMetric>()> metrics;
 
   SignalCounters& operator[](Signal s) { return signals[SignalIndex(s)]; }
 };

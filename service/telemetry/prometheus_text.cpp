@@ -257,6 +257,55 @@ std::string_view TypeName(MetricType t) {
   return "untyped";
 }
 
+// Component-specific instruments, labelled with the component as otelcol
+// labels them (otelcol.component.kind / otelcol.component.id) plus the
+// point's own attributes; equal series of several registrations are summed.
+void AddComponentMetrics(Families& f, const Telemetry& telemetry) {
+  std::map<std::pair<std::string, Labels>, std::size_t> index;  // (family, labels) -> sample
+  for (const ComponentTelemetry* c : telemetry.All()) {
+    if (!c->metrics) continue;
+    for (const ComponentMetric& m : c->metrics()) {
+      const MetricType type = m.type == ComponentMetric::Type::kCounter ? MetricType::kCounter
+                              : m.type == ComponentMetric::Type::kGauge ? MetricType::kGauge
+                                                                        : MetricType::kHistogram;
+      Family& fam = f.Get(m.name, m.help, type, m.unit);
+      for (const ComponentMetric::Point& p : m.points) {
+        Labels labels = {{"otelcol.component.id", c->id}, {"otelcol.component.kind", c->kind}};
+        labels.insert(labels.end(), p.attributes.begin(), p.attributes.end());
+        if (type != MetricType::kHistogram) {
+          auto [it, inserted] = index.try_emplace({m.name, labels}, fam.samples.size());
+          if (inserted)
+            fam.samples.push_back({"", labels, p.value});
+          else
+            fam.samples[it->second].value += p.value;
+          continue;
+        }
+        // Histograms: _bucket{le} (cumulative), _sum, _count, summed per series.
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < p.buckets.size(); ++i) {
+          cumulative += p.buckets[i];
+          Labels bucket = labels;
+          bucket.emplace_back("le", i < p.bounds.size() ? std::to_string(p.bounds[i]) : "+Inf");
+          auto [it, inserted] = index.try_emplace({m.name + "_bucket", bucket}, fam.samples.size());
+          if (inserted)
+            fam.samples.push_back({"_bucket", bucket, static_cast<double>(cumulative)});
+          else
+            fam.samples[it->second].value += static_cast<double>(cumulative);
+        }
+        for (const auto& [suffix, v] :
+             {std::pair<std::string, double>{"_sum", p.sum},
+              std::pair<std::string, double>{"_count", static_cast<double>(cumulative)}}) {
+          auto [it, inserted] = index.try_emplace({m.name + suffix, labels}, fam.samples.size());
+          if (inserted)
+            fam.samples.push_back({suffix, labels, v});
+          else
+            fam.samples[it->second].value += v;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Wiring Wiring::FromConfig(const config::ServiceConfig& service) {
@@ -279,6 +328,7 @@ std::vector<Family> CollectComponents(const Telemetry& telemetry, const Wiring& 
     AddCounters(totals[{c->kind, c->id, c->transport}], *c);
   }
   Families f;
+  AddComponentMetrics(f, telemetry);
   for (const auto& [key, t] : totals) {
     const auto& [kind, id, transport] = key;
     if (kind == "receiver") {
