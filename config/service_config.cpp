@@ -108,15 +108,15 @@ void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
                                "disable_caller", "disable_stacktrace", "initial_fields"}) {
     logs.Take(key);
   }
-  // Exporting otlpd's own logs or spans is not implemented: say so rather
-  // than accept a config that would send nothing.
+  // Exporting otlpd's own spans is not implemented (it records none): say so
+  // rather than accept a config that would send nothing.
   auto refuse_processors = [](MapDecoder& m, std::string_view what) {
     const Node* p = m.Take("processors");
     if (p != nullptr && !p->IsNull() && !(p->IsSequence() && p->items().empty())) {
       m.Fail("processors", "exporting otlpd's own " + std::string(what) + " is not supported yet");
     }
   };
-  refuse_processors(logs, "logs");
+  if (const Node* p = logs.Take("processors")) sc.telemetry_logs_processors = *p;
   logs.Finish();
   if (const Node* metrics = telemetry.Take("metrics")) sc.telemetry_metrics = *metrics;
   {

@@ -34,6 +34,7 @@ struct ServiceConfig {
   // service.telemetry.metrics and other telemetry blocks are kept raw until the
   // self-telemetry component reads them.
   Node telemetry_metrics;
+  Node telemetry_logs_processors;  // service.telemetry.logs.processors, decoded by selftelemetry
 };
 
 // Decodes the whole `service` section of a loaded config (root = the merged

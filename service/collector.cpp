@@ -28,15 +28,14 @@ Loaded LoadConfig(const config::LoadOptions& options, const Components& componen
 constexpr auto kReloadBindRetry = std::chrono::seconds(3);
 
 bool Collector::Start(Loaded loaded) {
-  if (Status s = selftelemetry::ConfigureLogger(loaded.telemetry.logs); !s.ok()) {
+  if (Status s = selftelemetry::ConfigureLogger(loaded.telemetry.logs, PushResource(loaded)); !s.ok()) {
     spdlog::error("{}", s.message());
     return false;
   }
   spdlog::info("otlpd {} starting ({} pipeline(s), instance {})", settings_.version,
                loaded.service->pipeline_count(), instance_id_);
   metrics_.SetResource(Resource(loaded));
-  metrics_.SetPushResource(
-      selftelemetry::ResourceAttributes(loaded.telemetry.resource, settings_.version, instance_id_));
+  metrics_.SetPushResource(PushResource(loaded));
   if (Status s = metrics_.Apply(loaded.telemetry.metrics); !s.ok()) {
     spdlog::error("{}", s.message());
     return false;
@@ -61,7 +60,7 @@ bool Collector::Reload(std::string_view why) {
     return true;
   }
   // Log outputs open before anything stops, so a bad path rejects the reload too.
-  if (Status s = selftelemetry::ConfigureLogger(next.telemetry.logs); !s.ok()) {
+  if (Status s = selftelemetry::ConfigureLogger(next.telemetry.logs, PushResource(next)); !s.ok()) {
     spdlog::error("reload rejected, the running configuration stays: {}", s.message());
     return true;
   }
@@ -83,7 +82,7 @@ bool Collector::Reload(std::string_view why) {
     return false;
   }
   // It loaded before, so its outputs open again.
-  (void)selftelemetry::ConfigureLogger(previous.telemetry.logs);
+  (void)selftelemetry::ConfigureLogger(previous.telemetry.logs, PushResource(previous));
   if (Status again = Replace(previous); !again.ok()) {
     spdlog::critical("the previous configuration failed to start again: {}", again.message());
     metrics_.SetSource(nullptr, {});  // `previous` dies with this call
@@ -97,6 +96,12 @@ void Collector::Shutdown() {
   if (current_.service) current_.service->Shutdown(Clock::now() + settings_.shutdown_timeout);
   metrics_.SetSource(nullptr, {});
   metrics_.Stop();
+  // Last, so the shutdown's own lines are exported too.
+  selftelemetry::StopLogExport();
+}
+
+selftelemetry::Attributes Collector::PushResource(const Loaded& l) const {
+  return selftelemetry::ResourceAttributes(l.telemetry.resource, settings_.version, instance_id_);
 }
 
 selftelemetry::Labels Collector::Resource(const Loaded& l) const {

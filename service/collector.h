@@ -61,6 +61,8 @@ class Collector {
 
  private:
   selftelemetry::Labels Resource(const Loaded& l) const;
+  // The same with OTel attribute names, for what is pushed over OTLP.
+  selftelemetry::Attributes PushResource(const Loaded& l) const;
 
   Loaded Rebuild(const config::Node& root) const;
 

@@ -16,6 +16,7 @@
 #include "processors/memory_limiter/factory.h"
 #include "processors/probabilistic_sampler/factory.h"
 #include "processors/resource/factory.h"
+#include "processors/tail_sampling/factory.h"
 #include "processors/transform/factory.h"
 #include "receivers/otlp/factory.h"
 
@@ -31,6 +32,7 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::filter::FilterProcessorFactory());
   c.processors.push_back(processors::transform::TransformProcessorFactory());
   c.processors.push_back(processors::attributes::AttributesProcessorFactory());
+  c.processors.push_back(processors::tail_sampling::TailSamplingProcessorFactory());
   c.exporters.push_back(exporters::debug::DebugExporterFactory());
   c.exporters.push_back(exporters::file::FileExporterFactory());
   c.exporters.push_back(exporters::loadbalancing::LoadBalancingExporterFactory());

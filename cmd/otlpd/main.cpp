@@ -1,6 +1,7 @@
 // otlpd: an OpenTelemetry collector daemon. Reads an otelcol-format config,
 // runs its pipelines until SIGTERM or SIGINT, then drains and exits 0.
 // SIGHUP (or a changed config file with --watch-config) reloads the config.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -186,6 +187,18 @@ class ConfigWatch {
   std::vector<Stamp> last_;
 };
 
+// A node agent holds a connection per client pod: take the hard limit on open
+// descriptors as the soft one, as Go's runtime does for otelcol (systemd and
+// most container runtimes set soft 1024, hard far above). The receivers' own
+// connection caps derive from the limit in force.
+void RaiseDescriptorLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 int Run(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, so every lock gRPC takes also walks
   // a global lock-order graph (a few per cent of otlpd's CPU under load,
@@ -200,6 +213,7 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
   selftelemetry::InstallLogger();
 
   Flags flags;

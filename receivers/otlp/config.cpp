@@ -19,10 +19,13 @@ void RejectMiddlewares(config::MapDecoder& d) {
   }
 }
 
-void DecodeTransport(config::MapDecoder& d, std::string& transport) {
+void DecodeTransport(config::MapDecoder& d, std::string& transport, const std::string& endpoint) {
   d.Optional("transport", transport);
-  if (transport != "tcp" && transport != "tcp4" && transport != "tcp6") {
-    d.Fail("transport", "must be tcp, tcp4 or tcp6 (got \"" + transport + "\")");
+  if (transport == "unix" && endpoint.empty()) d.Fail("endpoint", "unix socket path cannot be empty");
+  // otelcol also names udp*, ip* and unixgram/unixpacket, which fail when it
+  // listens: an OTLP server is a stream server.
+  if (transport != "tcp" && transport != "tcp4" && transport != "tcp6" && transport != "unix") {
+    d.Fail("transport", "must be tcp, tcp4, tcp6 or unix (got \"" + transport + "\")");
   }
 }
 
@@ -37,7 +40,7 @@ std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent) {
 GrpcConfig DecodeGrpc(config::MapDecoder& d) {
   GrpcConfig c;
   d.Optional("endpoint", c.endpoint);
-  DecodeTransport(d, c.transport);
+  DecodeTransport(d, c.transport, c.endpoint);
   if (d.Optional("max_recv_msg_size_mib", c.max_recv_msg_size_mib) && c.max_recv_msg_size_mib < 0) {
     d.Fail("max_recv_msg_size_mib", "must not be negative");
   }
@@ -192,7 +195,7 @@ void DecodeUrlPath(config::MapDecoder& d, std::string_view key, std::string& out
 HttpConfig DecodeHttp(config::MapDecoder& d) {
   HttpConfig c;
   d.Optional("endpoint", c.endpoint);
-  DecodeTransport(d, c.transport);
+  DecodeTransport(d, c.transport, c.endpoint);
   c.tls = DecodeTls(d);
   if (d.Has("cors")) {
     config::MapDecoder cors = d.Child("cors");

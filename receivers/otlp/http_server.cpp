@@ -1,14 +1,18 @@
 #include "receivers/otlp/http_server.h"
 
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -23,6 +27,7 @@
 #include <unordered_map>
 
 #include "config/http/accept_backoff.h"
+#include "config/net/unix_socket.h"
 #include "internal/cpus.h"
 #include "internal/text.h"
 #include "receivers/otlp/body_decoder.h"
@@ -57,8 +62,10 @@ constexpr std::uint32_t kMinAutoConnections = 16;
 // Refusing a connection over max_connections is logged at most this often.
 constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// One stream type for TCP and Unix-domain sockets (`transport: unix`).
+using Protocol = net::generic::stream_protocol;
+using PlainStream = beast::basic_stream<Protocol>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 class SessionBase {
  public:
@@ -73,6 +80,16 @@ class SessionBase {
   // is being served. Read by the acceptor to pick whom to evict.
   std::atomic<std::int64_t> idle_since{0};
   std::atomic<bool> evicted{false};
+  // The socket's descriptor while open (-1 after Close), so the acceptor can
+  // see that a connection waiting for headers already has bytes to read: it
+  // is starting a request, not idle.
+  std::atomic<int> fd{-1};
+
+  bool HasPendingInput() const {
+    const int f = fd.load();
+    int n = 0;
+    return f >= 0 && ::ioctl(f, FIONREAD, &n) == 0 && n > 0;
+  }
 };
 
 std::int64_t NowNs() {
@@ -164,6 +181,40 @@ Result<std::unique_ptr<ssl::context>> MakeTlsContext(const TlsConfig& config) {
   return ctx;
 }
 
+Result<Protocol::endpoint> UnixEndpoint(const std::string& path) {
+  if (Status s = config::net::PrepareUnixSocketPath(path); !s.ok()) return s;
+  return Protocol::endpoint(net::local::stream_protocol::endpoint(path));
+}
+
+Result<Protocol::endpoint> TcpEndpoint(net::io_context& ioc, const HttpConfig& c) {
+  std::string host, port;
+  if (!SplitHostPort(c.endpoint, host, port)) {
+    return Status::InvalidArgument("endpoint \"" + c.endpoint + "\" is not host:port");
+  }
+  if (host.empty()) host = c.transport == "tcp6" ? "::" : "0.0.0.0";
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+  if (ec) return Status::Internal("cannot resolve " + c.endpoint + ": " + ec.message());
+  // Like Go's net.Listen, one address: IPv4 first unless tcp6 is asked for.
+  for (bool v4 : {true, false}) {
+    for (const auto& r : results) {
+      const bool is_v4 = r.endpoint().address().is_v4();
+      if (is_v4 != v4) continue;
+      if ((c.transport == "tcp4" && !is_v4) || (c.transport == "tcp6" && is_v4)) continue;
+      return Protocol::endpoint(r.endpoint());
+    }
+  }
+  return Status::Internal("cannot listen on " + c.endpoint + ": no address for " + c.transport);
+}
+
+int PortOf(const Protocol::endpoint& e) {
+  if (e.data()->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(e.data())->sin_port);
+  if (e.data()->sa_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(e.data())->sin6_port);
+  return 0;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -181,7 +232,7 @@ struct HttpServer::Impl {
   // Room for one more connection: true when under max_connections, or when
   // the connection idle the longest was told to close for it.
   bool Admit();
-  void RefuseConnection(tcp::socket& socket);
+  void RefuseConnection(Protocol::socket& socket);
 
   void Register(SessionBase* s, std::weak_ptr<SessionBase> w) {
     std::lock_guard<std::mutex> lock(mu);
@@ -211,7 +262,8 @@ struct HttpServer::Impl {
   // Declared after what sessions use: destroying the io_context destroys the
   // sessions its queued handlers still hold.
   net::io_context ioc{2};
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::basic_socket_acceptor<Protocol>> acceptor;
+  bool unix_socket = false;
   std::optional<net::steady_timer> accept_retry;
   std::optional<otlpd::http::AcceptBackoff> backoff;  // used on the acceptor's strand
   std::uint32_t max_connections = 0;                  // resolved at Start
@@ -233,6 +285,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   ~Session() override { server_.Unregister(this); }
 
   void Run() {
+    fd = beast::get_lowest_layer(stream_).socket().native_handle();
     idle_since = NowNs();
     server_.Register(this, this->weak_from_this());
     if constexpr (kTls) {
@@ -253,13 +306,28 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Evict() override {
     net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
-      if (self->phase_ != Phase::kBusy) self->Close();
+      if (self->phase_ == Phase::kBusy) {
+        self->evicted = false;
+        return;
+      }
+      // Its answer is on the way: close once it is written.
+      if (self->phase_ == Phase::kAnswering) {
+        self->keep_alive_ = false;
+        return;
+      }
+      // Bytes arrived since the acceptor chose this one: a request begins.
+      // Keep it; the cap is passed by one until a connection ends.
+      if (self->phase_ == Phase::kIdle && (self->buffer_.size() > 0 || self->HasPendingInput())) {
+        self->evicted = false;
+        return;
+      }
+      self->Close();
     });
   }
 
   void Stop() override {
     net::post(beast::get_lowest_layer(stream_).get_executor(), [self = this->shared_from_this()] {
-      if (self->phase_ == Phase::kBusy) {
+      if (self->phase_ == Phase::kBusy || self->phase_ == Phase::kAnswering) {
         self->keep_alive_ = false;
       } else {
         self->Close();
@@ -268,7 +336,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
  private:
-  enum class Phase { kHandshake, kIdle, kBusy, kClosing };
+  enum class Phase { kHandshake, kIdle, kBusy, kAnswering, kClosing };
 
   void Expire(Nanos d) {
     auto& s = beast::get_lowest_layer(stream_);
@@ -290,7 +358,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadHeader() {
     if (server_.stopping) return Close();
     phase_ = Phase::kIdle;
-    idle_since = NowNs();
+    // A kept connection ranks by when its last request began, which the
+    // client saw happen before it opened any later connection; the moment
+    // this read starts races with the client.
+    idle_since = served_ > 0 ? request_started_ns_ : NowNs();
     const HttpConfig& c = server_.config;
     parser_.emplace(c.max_request_header_count);
     parser_->header_limit(c.max_request_header_size);
@@ -324,6 +395,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     phase_ = Phase::kBusy;
     idle_since = 0;
+    request_started_ns_ = NowNs();
     request_deadline_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
     const HttpConfig& c = server_.config;
@@ -523,6 +595,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (server_.stopping) keep_alive_ = false;
     res_->keep_alive(keep_alive_);
     res_->prepare_payload();
+    // Done with the request: evictable from here (it closes after the answer).
+    if (phase_ == Phase::kBusy) {
+      phase_ = Phase::kAnswering;
+      idle_since = request_started_ns_ > 0 ? request_started_ns_ : NowNs();
+    }
     Expire(server_.config.write_timeout);
     http::async_write(stream_, *res_, beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
@@ -546,7 +623,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Close(); });
     } else {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.socket().shutdown(net::socket_base::shutdown_send, ec);
       if (ec) return Close();
       Drain();
     }
@@ -563,9 +640,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Close() {
     phase_ = Phase::kClosing;
+    fd = -1;
     beast::error_code ec;
     auto& socket = beast::get_lowest_layer(stream_).socket();
-    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.shutdown(net::socket_base::shutdown_both, ec);
     socket.close(ec);
   }
 
@@ -577,6 +655,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::optional<http::response<http::empty_body>> continue_;
   std::unique_ptr<char[]> scratch_;
   Phase phase_ = Phase::kIdle;
+  std::int64_t request_started_ns_ = 0;
   bool keep_alive_ = true;
   std::uint64_t served_ = 0;
   std::chrono::steady_clock::time_point request_deadline_{};
@@ -596,7 +675,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, Protocol::socket socket) {
     if (stopping || !acceptor->is_open()) return;
     if (ec) {
       // Out of file descriptors and the like: wait, longer each time, instead of spinning.
@@ -614,7 +693,7 @@ void HttpServer::Impl::Accept() {
       return Accept();
     }
     beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
+    if (!unix_socket) socket.set_option(tcp::no_delay(true), ignored);
     if (tls) {
       std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls)->Run();
     } else {
@@ -632,7 +711,7 @@ bool HttpServer::Impl::Admit() {
     std::int64_t oldest_since = 0;
     for (auto& [ptr, weak] : sessions) {
       const std::int64_t since = ptr->idle_since.load();
-      if (since == 0 || ptr->evicted.load()) continue;
+      if (since == 0 || ptr->evicted.load() || (since != 1 && ptr->HasPendingInput())) continue;
       if (oldest_since == 0 || since < oldest_since) {
         if (auto s = weak.lock()) {
           oldest = std::move(s);
@@ -649,7 +728,7 @@ bool HttpServer::Impl::Admit() {
   return true;
 }
 
-void HttpServer::Impl::RefuseConnection(tcp::socket& socket) {
+void HttpServer::Impl::RefuseConnection(Protocol::socket& socket) {
   // Best effort, without waiting: a client that reads gets a retryable answer.
   static constexpr std::string_view kAnswer =
       "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
@@ -691,41 +770,25 @@ int HttpServer::port() const { return impl_->port; }
 Status HttpServer::Start() {
   Impl& s = *impl_;
   const HttpConfig& c = s.config;
-  std::string host, port;
-  if (!SplitHostPort(c.endpoint, host, port)) {
-    return Status::InvalidArgument("endpoint \"" + c.endpoint + "\" is not host:port");
-  }
-  if (host.empty()) host = c.transport == "tcp6" ? "::" : "0.0.0.0";
   if (c.tls) {
     auto ctx = MakeTlsContext(*c.tls);
     if (!ctx.ok()) return ctx.status();
     s.tls = std::move(*ctx);
   }
+  s.unix_socket = c.transport == "unix";
+  auto where = s.unix_socket ? UnixEndpoint(c.endpoint) : TcpEndpoint(s.ioc, c);
+  if (!where.ok()) return where.status();
   beast::error_code ec;
-  tcp::resolver resolver(s.ioc);
-  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
-  if (ec) return Status::Internal("cannot resolve " + c.endpoint + ": " + ec.message());
-  // Like Go's net.Listen, one address: IPv4 first unless tcp6 is asked for.
-  std::optional<tcp::endpoint> where;
-  for (bool v4 : {true, false}) {
-    for (const auto& r : results) {
-      const bool is_v4 = r.endpoint().address().is_v4();
-      if (is_v4 != v4 || where) continue;
-      if ((c.transport == "tcp4" && !is_v4) || (c.transport == "tcp6" && is_v4)) continue;
-      where = r.endpoint();
-    }
-  }
-  if (!where) return Status::Internal("cannot listen on " + c.endpoint + ": no address for " + c.transport);
   s.acceptor.emplace(net::make_strand(s.ioc));
   s.acceptor->open(where->protocol(), ec);
-  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec && !s.unix_socket) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor->bind(*where, ec);
   if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     s.acceptor.reset();
     return Status::Internal("cannot listen on " + c.endpoint + ": " + ec.message());
   }
-  s.port = s.acceptor->local_endpoint().port();
+  s.port = s.unix_socket ? 0 : PortOf(s.acceptor->local_endpoint());
   s.accept_retry.emplace(s.acceptor->get_executor());
   s.backoff.emplace("receiver " + s.receiver_id + ": OTLP/HTTP");
   s.max_connections = c.max_connections;
@@ -778,6 +841,7 @@ void HttpServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
   if (s.acceptor) {
     beast::error_code ec;
     s.acceptor->close(ec);
+    if (s.unix_socket) config::net::RemoveUnixSocket(s.config.endpoint);
   }
 }
 

@@ -58,8 +58,11 @@ void DecodeMillis(MapDecoder& d, std::string_view key, std::chrono::milliseconds
 
 // exporter.otlp of a periodic reader: otelconf v0.3.0's OTLPMetric, with the
 // checks its SDK setup makes at start made here, at validate time.
-OtlpMetricsReader DecodeOtlpExporter(MapDecoder& d) {
-  OtlpMetricsReader r;
+// `metrics`: a periodic reader's exporter (temporality and histogram keys);
+// else a logs processor's, which sends to /v1/logs.
+OtlpPushTarget DecodeOtlpExporter(MapDecoder& d, bool metrics) {
+  OtlpPushTarget r;
+  if (!metrics) r.path = "/v1/logs";
   const bool has_protocol = d.Required("protocol", r.protocol);
   const bool has_endpoint = d.Required("endpoint", r.endpoint);
   d.Optional("insecure", r.insecure);
@@ -103,19 +106,20 @@ OtlpMetricsReader DecodeOtlpExporter(MapDecoder& d) {
     }
   }
   std::string temporality;
-  if (d.Optional("temporality_preference", temporality)) {
+  if (metrics && d.Optional("temporality_preference", temporality)) {
     if (temporality == "cumulative") {
-      r.temporality = OtlpMetricsReader::Temporality::kCumulative;
+      r.temporality = OtlpPushTarget::Temporality::kCumulative;
     } else if (temporality == "delta") {
-      r.temporality = OtlpMetricsReader::Temporality::kDelta;
+      r.temporality = OtlpPushTarget::Temporality::kDelta;
     } else if (temporality == "lowmemory") {
-      r.temporality = OtlpMetricsReader::Temporality::kLowMemory;
+      r.temporality = OtlpPushTarget::Temporality::kLowMemory;
     } else {
       d.Fail("temporality_preference", "unsupported temporality preference \"" + temporality + "\"");
     }
   }
   std::string histogram;
-  if (d.Optional("default_histogram_aggregation", histogram) && histogram != "explicit_bucket_histogram") {
+  if (metrics && d.Optional("default_histogram_aggregation", histogram) &&
+      histogram != "explicit_bucket_histogram") {
     d.Fail("default_histogram_aggregation",
            "only explicit_bucket_histogram is supported (otlpd's histograms have fixed buckets)");
   }
@@ -160,7 +164,7 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
   MapDecoder reader(node, path);
   if (reader.Has("periodic")) {
     MapDecoder periodic = reader.Child("periodic");
-    OtlpMetricsReader r;
+    OtlpPushTarget r;
     std::chrono::milliseconds interval{60000}, timeout{30000};
     DecodeMillis(periodic, "interval", interval);
     DecodeMillis(periodic, "timeout", timeout);
@@ -175,7 +179,7 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
     }
     if (!exporter.Has("otlp")) exporter.FailMissing("otlp");
     MapDecoder otlp = exporter.Child("otlp");
-    r = DecodeOtlpExporter(otlp);
+    r = DecodeOtlpExporter(otlp, true);
     exporter.Finish();
     r.interval = interval;
     r.timeout = timeout;
@@ -276,6 +280,60 @@ std::string PrometheusReader::Endpoint() const {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// service.telemetry.logs.processors: `batch` or `simple`, each with an
+// `otlp` exporter (the OTel configuration schema's log record processors).
+std::vector<OtlpLogsProcessor> DecodeLogsProcessors(const config::Node& node) {
+  std::vector<OtlpLogsProcessor> out;
+  const std::string path = "service.telemetry.logs.processors";
+  if (node.IsNull()) return out;
+  if (!node.IsSequence()) {
+    throw config::Error(node.mark(), path, "expected a list, got " + std::string(node.KindName()));
+  }
+  for (std::size_t i = 0; i < node.items().size(); ++i) {
+    MapDecoder item(node.items()[i], path + "[" + std::to_string(i) + "]");
+    OtlpLogsProcessor p;
+    const bool batch = item.Has("batch"), simple = item.Has("simple");
+    if (batch == simple) {
+      item.Fail(batch ? "simple" : "batch", "each processor is either batch or simple");
+    }
+    p.batch = batch;
+    MapDecoder proc = item.Child(batch ? "batch" : "simple");
+    if (batch) {
+      DecodeMillis(proc, "schedule_delay", p.schedule_delay);
+      DecodeMillis(proc, "export_timeout", p.export_timeout);
+      if (p.schedule_delay.count() == 0) p.schedule_delay = std::chrono::milliseconds(1000);
+      if (p.export_timeout.count() == 0) p.export_timeout = std::chrono::milliseconds(30000);
+      std::int64_t queue = 0, batch_size = 0;
+      if (proc.Optional("max_queue_size", queue)) {
+        if (queue <= 0) proc.Fail("max_queue_size", "must be positive");
+        p.max_queue_size = static_cast<std::size_t>(queue);
+      }
+      if (proc.Optional("max_export_batch_size", batch_size)) {
+        if (batch_size <= 0) proc.Fail("max_export_batch_size", "must be positive");
+        p.max_export_batch_size = static_cast<std::size_t>(batch_size);
+      }
+      if (p.max_export_batch_size > p.max_queue_size) {
+        proc.Fail("max_export_batch_size", "must not exceed max_queue_size");
+      }
+    }
+    if (!proc.Has("exporter")) proc.FailMissing("exporter");
+    MapDecoder exporter = proc.Child("exporter");
+    for (const std::string_view other : {"console", "otlp_file/development"}) {
+      if (exporter.Has(other))
+        exporter.Fail(other, "only the otlp exporter is supported for otlpd's own logs");
+    }
+    if (!exporter.Has("otlp")) exporter.FailMissing("otlp");
+    MapDecoder otlp = exporter.Child("otlp");
+    p.exporter = DecodeOtlpExporter(otlp, false);
+    p.exporter.path_in_config = path + "[" + std::to_string(i) + "]";
+    exporter.Finish();
+    proc.Finish();
+    item.Finish();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 TelemetryConfig DecodeTelemetryConfig(const config::Node& root) {
   TelemetryConfig t;
   // Level and encoding are checked where the rest of `service` is.
@@ -283,6 +341,7 @@ TelemetryConfig DecodeTelemetryConfig(const config::Node& root) {
   t.logs.level = sc.logs.level;
   t.logs.encoding = sc.logs.encoding;
   t.metrics = DecodeMetrics(sc.telemetry_metrics);
+  t.logs.processors = DecodeLogsProcessors(sc.telemetry_logs_processors);
 
   if (const config::Node* paths = FindPath(root, {"service", "telemetry", "logs", "output_paths"})) {
     const std::string path = "service.telemetry.logs.output_paths";

@@ -25,9 +25,10 @@ struct PrometheusReader {
   bool operator==(const PrometheusReader&) const = default;
 };
 
-// One `readers: - periodic:` entry with an `otlp` exporter: otlpd pushes its
-// own metrics over OTLP every `interval`, as otelcol's SDK periodic reader.
-struct OtlpMetricsReader {
+// The `otlp` exporter of a periodic metrics reader or a logs processor, and
+// for a reader its schedule: otlpd pushes its own metrics over OTLP every
+// `interval`, as otelcol's SDK periodic reader.
+struct OtlpPushTarget {
   enum class Temporality { kCumulative, kDelta, kLowMemory };
   std::string protocol;  // "grpc" or "http/protobuf"
   std::string endpoint;  // as written
@@ -46,7 +47,7 @@ struct OtlpMetricsReader {
   std::chrono::milliseconds export_timeout{10000};  // exporter.otlp.timeout
   std::string path_in_config;                       // for messages: service.telemetry.metrics.readers[i]
 
-  bool operator==(const OtlpMetricsReader&) const = default;
+  bool operator==(const OtlpPushTarget&) const = default;
 };
 
 struct MetricsConfig {
@@ -55,7 +56,19 @@ struct MetricsConfig {
   // localhost:8888, as otelcol.
   std::vector<PrometheusReader> readers;
   // periodic readers with an otlp exporter (push).
-  std::vector<OtlpMetricsReader> push_readers;
+  std::vector<OtlpPushTarget> push_readers;
+};
+
+// One `logs.processors` entry: otlpd's own log records go to an OTLP
+// exporter, in batches (`batch`, the SDK's batching log record processor) or
+// one export per record (`simple`).
+struct OtlpLogsProcessor {
+  bool batch = true;
+  std::chrono::milliseconds schedule_delay{1000};  // batch: the longest a record waits
+  std::chrono::milliseconds export_timeout{30000};
+  std::size_t max_queue_size = 2048;  // batch: records held; past it new ones are dropped (and counted)
+  std::size_t max_export_batch_size = 512;
+  OtlpPushTarget exporter;
 };
 
 struct LogsConfig {
@@ -63,6 +76,7 @@ struct LogsConfig {
   std::string encoding = "console";  // or "json"
   // "stderr", "stdout" or a file path (appended to).
   std::vector<std::string> output_paths = {"stderr"};
+  std::vector<OtlpLogsProcessor> processors;
 };
 
 // service.telemetry, decoded.

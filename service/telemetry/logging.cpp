@@ -11,6 +11,8 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "service/telemetry/otlp_logs_export.h"
+
 namespace otlpd::selftelemetry {
 namespace {
 
@@ -27,13 +29,23 @@ class RoutingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   ~RoutingSink() override { Close(outputs_); }
 
-  void Reconfigure(std::vector<Output> outputs, bool json) {
+  // Returns the OTLP exporters replaced, for the caller to stop (flush)
+  // outside the logger's lock.
+  std::vector<std::shared_ptr<LogsExporter>> Reconfigure(
+      std::vector<Output> outputs, bool json, std::vector<std::shared_ptr<LogsExporter>> exporters) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       outputs_.swap(outputs);
       json_ = json;
+      exporters_.swap(exporters);
     }
     Close(outputs);
+    return exporters;
+  }
+
+  std::vector<std::shared_ptr<LogsExporter>> TakeExporters() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::move(exporters_);
   }
 
  protected:
@@ -55,6 +67,10 @@ class RoutingSink final : public spdlog::sinks::base_sink<std::mutex> {
       // Lines show up at once (kubectl logs, tests waiting for a message).
       std::fflush(o.file);
     }
+    for (const auto& e : exporters_) {
+      e->Enqueue(msg.level, msg.time, std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+                 std::string_view(msg.payload.data(), msg.payload.size()));
+    }
   }
 
   void flush_() override {
@@ -70,6 +86,7 @@ class RoutingSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
 
   std::vector<Output> outputs_{{stderr, false}};
+  std::vector<std::shared_ptr<LogsExporter>> exporters_;
   bool json_ = false;
   spdlog::pattern_formatter console_{std::string(kConsolePattern), spdlog::pattern_time_type::utc};
 };
@@ -180,7 +197,7 @@ void InstallLogger() {
   spdlog::set_default_logger(std::move(logger));
 }
 
-Status ConfigureLogger(const LogsConfig& logs) {
+Status ConfigureLogger(const LogsConfig& logs, const Attributes& resource) {
   InstallLogger();
   std::vector<Output> outputs;
   for (std::size_t i = 0; i < logs.output_paths.size(); ++i) {
@@ -200,10 +217,32 @@ Status ConfigureLogger(const LogsConfig& logs) {
                               p + ": " + why);
     }
   }
+  std::vector<std::shared_ptr<LogsExporter>> exporters;
+  for (const OtlpLogsProcessor& p : logs.processors) {
+    exporters.push_back(std::make_shared<LogsExporter>(p, resource));
+    exporters.back()->Start();
+  }
   spdlog::set_level(LogLevel(logs.level));
-  std::lock_guard<std::mutex> lock(install_mu);
-  routing_sink->Reconfigure(std::move(outputs), logs.encoding == "json");
+  std::vector<std::shared_ptr<LogsExporter>> replaced;
+  {
+    std::lock_guard<std::mutex> lock(install_mu);
+    replaced = routing_sink->Reconfigure(std::move(outputs), logs.encoding == "json", std::move(exporters));
+  }
+  for (auto& e : replaced) e->Stop();
+  for (const OtlpLogsProcessor& p : logs.processors) {
+    spdlog::info("telemetry: exporting otlpd's own logs over OTLP ({}) to {}", p.exporter.protocol,
+                 p.exporter.endpoint);
+  }
   return Status::Ok();
+}
+
+void StopLogExport() {
+  std::vector<std::shared_ptr<LogsExporter>> exporters;
+  {
+    std::lock_guard<std::mutex> lock(install_mu);
+    if (routing_sink) exporters = routing_sink->TakeExporters();
+  }
+  for (auto& e : exporters) e->Stop();
 }
 
 std::string JsonLogLine(spdlog::level::level_enum level, std::chrono::system_clock::time_point time,

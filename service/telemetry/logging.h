@@ -8,6 +8,7 @@
 
 #include "component/status.h"
 #include "service/telemetry/config.h"
+#include "service/telemetry/otlp_metrics_push.h"
 
 namespace otlpd::selftelemetry {
 
@@ -25,7 +26,12 @@ void InstallLogger();
 // The logger itself is never replaced: spdlog's default-logger pointer is
 // read without a lock by every logging thread, so a reload swaps the format
 // and outputs of its one sink, under the sink's lock, instead.
-Status ConfigureLogger(const LogsConfig& logs);
+// `processors` start OTLP exporters of the log records (with `resource`);
+// those of the previous configuration export what they hold and stop.
+Status ConfigureLogger(const LogsConfig& logs, const Attributes& resource = {});
+
+// Stops the OTLP log exporters after they export what they hold (shutdown).
+void StopLogExport();
 
 // One JSON log line ending in '\n', as `encoding: json` writes it: valid JSON
 // whatever the message holds (quotes, control characters, bad UTF-8).

@@ -1,18 +1,9 @@
 #include "service/telemetry/otlp_metrics_push.h"
 
-#include <grpcpp/grpcpp.h>
-#include <libdeflate.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 
 namespace otlpd::selftelemetry {
@@ -47,13 +38,6 @@ std::string SeriesKey(const std::string& name, const Labels& labels, std::string
 // gauge otlpd has counts whole things.
 bool IsDouble(const Family& f) { return f.unit == "s" || f.name.find("seconds") != std::string::npos; }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 Attributes ResourceAttributes(const std::map<std::string, std::optional<std::string>>& resource,
@@ -70,9 +54,9 @@ Attributes ResourceAttributes(const std::map<std::string, std::optional<std::str
   return Attributes(attrs.begin(), attrs.end());
 }
 
-OtlpMetricsEncoder::OtlpMetricsEncoder(OtlpMetricsReader::Temporality temporality,
+OtlpMetricsEncoder::OtlpMetricsEncoder(OtlpPushTarget::Temporality temporality,
                                        Clock::time_point process_start)
-    : delta_(temporality != OtlpMetricsReader::Temporality::kCumulative) {
+    : delta_(temporality != OtlpPushTarget::Temporality::kCumulative) {
   const auto age = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - process_start);
   start_ns_ = UnixNanos() - static_cast<std::uint64_t>(std::max<std::int64_t>(0, age.count()));
   last_ns_ = start_ns_;
@@ -188,32 +172,12 @@ std::string OtlpMetricsEncoder::Encode(const std::vector<Family>& families, cons
   return req.SerializeAsString();
 }
 
-struct MetricsPusher::Grpc {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<pb::collector::metrics::v1::MetricsService::Stub> stub;
-};
-
-MetricsPusher::MetricsPusher(OtlpMetricsReader reader, Collect collect, Resource resource)
+MetricsPusher::MetricsPusher(OtlpPushTarget reader, Collect collect, Resource resource)
     : reader_(std::move(reader)),
       collect_(std::move(collect)),
       resource_(std::move(resource)),
-      encoder_(reader_.temporality, Clock::now()) {
-  if (reader_.protocol == "grpc") {
-    std::shared_ptr<grpc::ChannelCredentials> creds;
-    if (reader_.tls) {
-      grpc::SslCredentialsOptions o;
-      if (!reader_.certificate.empty()) o.pem_root_certs = ReadFile(reader_.certificate);
-      if (!reader_.client_certificate.empty()) o.pem_cert_chain = ReadFile(reader_.client_certificate);
-      if (!reader_.client_key.empty()) o.pem_private_key = ReadFile(reader_.client_key);
-      creds = grpc::SslCredentials(o);
-    } else {
-      creds = grpc::InsecureChannelCredentials();
-    }
-    grpc_ = std::make_unique<Grpc>();
-    grpc_->channel = grpc::CreateChannel(reader_.host_port, creds);
-    grpc_->stub = pb::collector::metrics::v1::MetricsService::NewStub(grpc_->channel);
-  }
-}
+      encoder_(reader_.temporality, Clock::now()),
+      sender_(reader_, Signal::kMetrics) {}
 
 MetricsPusher::~MetricsPusher() { Stop(); }
 
@@ -259,66 +223,7 @@ Status MetricsPusher::ExportOnce() {
     std::lock_guard<std::mutex> lock(encode_mu_);
     body = encoder_.Encode(collect_(), resource_());
   }
-  return grpc_ ? SendGrpc(body) : SendHttp(body);
-}
-
-Status MetricsPusher::SendGrpc(const std::string& body) {
-  MetricsRequest req;
-  if (!req.ParseFromString(body)) return Status::Internal("cannot re-read the metrics request");
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::min(reader_.export_timeout, reader_.timeout));
-  for (const auto& [k, v] : reader_.headers) ctx.AddMetadata(k, v);
-  if (reader_.gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
-  pb::collector::metrics::v1::ExportMetricsServiceResponse resp;
-  grpc::Status s = grpc_->stub->Export(&ctx, req, &resp);
-  if (!s.ok())
-    return Status::Unavailable("gRPC " + std::to_string(s.error_code()) + ": " + s.error_message());
-  return Status::Ok();
-}
-
-Status MetricsPusher::SendHttp(const std::string& body) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  using tcp = boost::asio::ip::tcp;
-  const std::size_t colon = reader_.host_port.rfind(':');
-  std::string host = reader_.host_port.substr(0, colon);
-  const std::string port = reader_.host_port.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::min(reader_.export_timeout, reader_.timeout));
-    tcp::resolver resolver(io);
-    stream.connect(resolver.resolve(host, port));
-    http::request<http::string_body> req{http::verb::post, reader_.path, 11};
-    req.set(http::field::host, reader_.host_port);
-    req.set(http::field::content_type, "application/x-protobuf");
-    req.set(http::field::user_agent, "otlpd");
-    for (const auto& [k, v] : reader_.headers) req.set(k, v);
-    if (reader_.gzip) {
-      libdeflate_compressor* c = libdeflate_alloc_compressor(6);
-      std::string out(libdeflate_gzip_compress_bound(c, body.size()), '\0');
-      out.resize(libdeflate_gzip_compress(c, body.data(), body.size(), out.data(), out.size()));
-      libdeflate_free_compressor(c);
-      req.set(http::field::content_encoding, "gzip");
-      req.body() = std::move(out);
-    } else {
-      req.body() = body;
-    }
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    if (res.result_int() / 100 != 2) {
-      return Status::Unavailable("HTTP " + std::to_string(res.result_int()) + " from " + reader_.endpoint);
-    }
-  } catch (const std::exception& e) {
-    return Status::Unavailable(e.what());
-  }
-  return Status::Ok();
+  return sender_.Send(body, std::min(reader_.export_timeout, reader_.timeout));
 }
 
 }  // namespace otlpd::selftelemetry

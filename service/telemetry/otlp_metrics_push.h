@@ -13,6 +13,7 @@
 #include "component/component.h"
 #include "component/status.h"
 #include "service/telemetry/config.h"
+#include "service/telemetry/otlp_sender.h"
 #include "service/telemetry/prometheus_text.h"
 
 namespace otlpd::selftelemetry {
@@ -32,7 +33,7 @@ Attributes ResourceAttributes(const std::map<std::string, std::optional<std::str
 // sums and histograms carry what changed since the previous call.
 class OtlpMetricsEncoder {
  public:
-  OtlpMetricsEncoder(OtlpMetricsReader::Temporality temporality, Clock::time_point process_start);
+  OtlpMetricsEncoder(OtlpPushTarget::Temporality temporality, Clock::time_point process_start);
   std::string Encode(const std::vector<Family>& families, const Attributes& resource);
 
  private:
@@ -52,27 +53,24 @@ class MetricsPusher {
   using Collect = std::function<std::vector<Family>()>;
   using Resource = std::function<Attributes()>;
 
-  MetricsPusher(OtlpMetricsReader reader, Collect collect, Resource resource);
+  MetricsPusher(OtlpPushTarget reader, Collect collect, Resource resource);
   ~MetricsPusher();
 
   void Start();
   void Stop();
   // One collection and export now (tests, shutdown).
   Status ExportOnce();
-  const OtlpMetricsReader& reader() const { return reader_; }
+  const OtlpPushTarget& reader() const { return reader_; }
 
  private:
   void Loop();
-  Status SendGrpc(const std::string& body);
-  Status SendHttp(const std::string& body);
 
-  const OtlpMetricsReader reader_;
+  const OtlpPushTarget reader_;
   Collect collect_;
   Resource resource_;
   std::mutex encode_mu_;
   OtlpMetricsEncoder encoder_;
-  struct Grpc;
-  std::unique_ptr<Grpc> grpc_;
+  OtlpSender sender_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -292,8 +292,9 @@ void AddComponentMetrics(Families& f, const Telemetry& telemetry) {
           else
             fam.samples[it->second].value += static_cast<double>(cumulative);
         }
-        for (const auto& [suffix, v] : {std::pair<std::string, double>{"_sum", p.sum},
-                                        std::pair<std::string, double>{"_count", static_cast<double>(cumulative)}}) {
+        for (const auto& [suffix, v] :
+             {std::pair<std::string, double>{"_sum", p.sum},
+              std::pair<std::string, double>{"_count", static_cast<double>(cumulative)}}) {
           auto [it, inserted] = index.try_emplace({m.name + suffix, labels}, fam.samples.size());
           if (inserted)
             fam.samples.push_back({suffix, labels, v});

@@ -183,13 +183,12 @@ TEST_CASE("DecodeService service and telemetry key checks", "[config][service]")
         "svc.yaml:7:5: service.telemetry: has invalid keys: tracez");
   CHECK(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs: [1]\n") ==
         "svc.yaml:7:11: service.telemetry.logs: expected a map, got a list");
-  // Exporting otlpd's own logs or spans is refused by name, never ignored;
-  // keys that export nothing by themselves are accepted.
+  // Exporting otlpd's own spans is refused by name, never ignored (its logs
+  // processors are decoded by selftelemetry); keys that export nothing by
+  // themselves are accepted.
   const std::string otlp_processor = " [{batch: {exporter: {otlp: {protocol: grpc, endpoint: x}}}}]\n";
-  CHECK_THAT(
-      ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      processors:" + otlp_processor),
-      Contains(
-          "svc.yaml:8:19: service.telemetry.logs.processors: exporting otlpd's own logs is not supported"));
+  CHECK(ServiceError("service:\n" + pipelines +
+                     "  telemetry:\n    logs:\n      processors:" + otlp_processor) == "no error");
   CHECK_THAT(ServiceError("service:\n" + pipelines +
                           "  telemetry:\n    traces:\n      processors:" + otlp_processor),
              Contains("svc.yaml:8:19: service.telemetry.traces.processors: exporting otlpd's own traces is "

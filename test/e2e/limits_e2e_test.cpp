@@ -34,7 +34,10 @@ const std::string kOtlpd = OTLPD_BINARY;
 // otlpd started with fork/exec, so that RLIMIT_NOFILE can be set in the child.
 class Otlpd {
  public:
-  Otlpd(const std::vector<std::string>& args, const std::filesystem::path& log, rlim_t nofile = 0)
+  // nofile: the soft and hard descriptor limits; nofile_hard, when set, a
+  // higher hard one.
+  Otlpd(const std::vector<std::string>& args, const std::filesystem::path& log, rlim_t nofile = 0,
+        rlim_t nofile_hard = 0)
       : log_(log) {
     std::vector<std::string> argv{kOtlpd};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -44,7 +47,7 @@ class Otlpd {
     pid_ = ::fork();
     if (pid_ == 0) {
       if (nofile != 0) {
-        rlimit lim{nofile, nofile};
+        rlimit lim{nofile, nofile_hard != 0 ? nofile_hard : nofile};
         if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
       }
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -96,6 +99,17 @@ class Otlpd {
     }
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
+  // The soft limit on open files in force in the process (/proc/<pid>/limits).
+  long SoftNofile() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/limits");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("Max open files", 0) == 0)
+        return std::stol(line.substr(std::string("Max open files").size()));
+    }
+    return -1;
+  }
+
   std::size_t OpenFds() const {
     std::error_code ec;
     std::size_t n = 0;
@@ -260,6 +274,15 @@ TEST_CASE("e2e limits: with ulimit -n 64, a flood of idle connections still leav
   CHECK(fds < 64);
   INFO(p.Output());
   CHECK_THAT(p.Output(), !Contains("accept failed"));
+}
+
+TEST_CASE("e2e limits: otlpd raises its soft descriptor limit to the hard one, as Go does for otelcol") {
+  TempDir dir;
+  const int port = FreePort();
+  WriteFile(dir / "c.yaml", HttpConfig(port, ""));
+  Otlpd p({"--config", (dir / "c.yaml").string()}, dir / "out.log", 64, 512);
+  REQUIRE(WaitFor([&] { return PortOpen(port); }));
+  CHECK(p.SoftNofile() == 512);
 }
 
 TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU and keeps serving") {

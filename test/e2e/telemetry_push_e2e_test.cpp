@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "test/support/process.h"
@@ -119,6 +120,97 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
   CHECK(seen.temporalities == std::set<int>{2});  // AGGREGATION_TEMPORALITY_CUMULATIVE
   a.Signal(SIGTERM);
   CHECK(a.Wait(std::chrono::seconds(30)) == 0);
+  b.Signal(SIGTERM);
+  CHECK(b.Wait(std::chrono::seconds(30)) == 0);
+}
+
+namespace {
+
+namespace logspb = opentelemetry::proto::collector::logs::v1;
+
+struct SeenLogs {
+  std::vector<std::string> bodies;
+  std::set<int> severities;
+  std::set<std::string> severity_texts;
+  std::map<std::string, std::string> resource;
+};
+
+SeenLogs ReadLogs(const std::filesystem::path& path) {
+  SeenLogs seen;
+  for (const auto& req : ParseProtoRecords<logspb::ExportLogsServiceRequest>(ReadProtoRecords(path))) {
+    for (const auto& rl : req.resource_logs()) {
+      for (const auto& kv : rl.resource().attributes()) seen.resource[kv.key()] = kv.value().string_value();
+      for (const auto& sl : rl.scope_logs()) {
+        for (const auto& r : sl.log_records()) {
+          seen.bodies.push_back(r.body().string_value());
+          seen.severities.insert(r.severity_number());
+          seen.severity_texts.insert(r.severity_text());
+        }
+      }
+    }
+  }
+  return seen;
+}
+
+bool AnyContains(const std::vector<std::string>& bodies, const std::string& part) {
+  for (const auto& b : bodies) {
+    if (b.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes them at shutdown") {
+  const std::string protocol = GENERATE(std::string("grpc"), std::string("http/protobuf"));
+  const std::string processor = GENERATE(std::string("batch"), std::string("simple"));
+  CAPTURE(protocol, processor);
+  TempDir dir;
+  const int port_a = FreePort();
+  const int port_b_grpc = FreePort();
+  const int port_b_http = FreePort();
+  const auto out = dir / "logs.pb";
+  WriteFile(dir / "b.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_b_grpc) + "\n      http:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_b_http) + "\nexporters:\n  file:\n    path: " + out.string() +
+                "\n    format: proto\n    flush_interval: 20ms\n"
+                "service:\n  telemetry:\n    metrics:\n      level: none\n"
+                "  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [file]\n");
+  // No path: the exporter sends to /v1/logs.
+  const std::string endpoint = protocol == "grpc" ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
+                                                  : "http://127.0.0.1:" + std::to_string(port_b_http);
+  const std::string settings = processor == "batch" ? "            schedule_delay: 100\n" : "";
+  WriteFile(dir / "a.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
+                std::to_string(port_a) +
+                "\nexporters:\n  debug:\n"
+                "service:\n  telemetry:\n    resource:\n      deployment.environment: e2e\n"
+                "    metrics:\n      level: none\n"
+                "    logs:\n      processors:\n        - " +
+                processor + ":\n" + settings +
+                "            exporter:\n              otlp:\n                protocol: " + protocol +
+                "\n                endpoint: " + endpoint +
+                "\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
+  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
+  REQUIRE(WaitForPort(port_b_grpc, b, std::chrono::seconds(30)));
+  Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
+  REQUIRE(WaitForPort(port_a, a, std::chrono::seconds(30)));
+  const bool arrived = WaitFor([&] { return AnyContains(ReadLogs(out).bodies, "everything is ready"); },
+                               std::chrono::seconds(30));
+  INFO(a.Output());
+  INFO(b.Output());
+  REQUIRE(arrived);
+  a.Signal(SIGTERM);
+  CHECK(a.Wait(std::chrono::seconds(30)) == 0);
+  // Logged during shutdown, exported before otlpd exits.
+  CHECK(
+      WaitFor([&] { return AnyContains(ReadLogs(out).bodies, "shutting down"); }, std::chrono::seconds(10)));
+  const SeenLogs seen = ReadLogs(out);
+  CHECK(seen.severities.count(9) == 1);  // SEVERITY_NUMBER_INFO
+  CHECK(seen.severity_texts.count("info") == 1);
+  CHECK(seen.resource.at("service.name") == "otlpd");
+  CHECK(seen.resource.at("deployment.environment") == "e2e");
   b.Signal(SIGTERM);
   CHECK(b.Wait(std::chrono::seconds(30)) == 0);
 }

@@ -132,7 +132,7 @@ TEST_CASE("service.telemetry.metrics periodic readers with an otlp exporter") {
       "                protocol: http/protobuf\n                endpoint: http://gw:4318/custom/path\n");
   CHECK(t.metrics.readers.empty());
   REQUIRE(t.metrics.push_readers.size() == 2);
-  const OtlpMetricsReader& g = t.metrics.push_readers[0];
+  const OtlpPushTarget& g = t.metrics.push_readers[0];
   CHECK(g.protocol == "grpc");
   CHECK(g.host_port == "collector:4317");
   CHECK_FALSE(g.tls);  // no scheme + insecure: http://
@@ -140,14 +140,14 @@ TEST_CASE("service.telemetry.metrics periodic readers with an otlp exporter") {
   CHECK(g.interval == std::chrono::milliseconds(5000));
   CHECK(g.timeout == std::chrono::milliseconds(2000));
   CHECK(g.export_timeout == std::chrono::milliseconds(1500));
-  CHECK(g.temporality == OtlpMetricsReader::Temporality::kDelta);
+  CHECK(g.temporality == OtlpPushTarget::Temporality::kDelta);
   CHECK(g.headers == std::vector<std::pair<std::string, std::string>>{{"x-tenant", "a"}, {"k2", "v2"}});
-  const OtlpMetricsReader& h = t.metrics.push_readers[1];
+  const OtlpPushTarget& h = t.metrics.push_readers[1];
   CHECK(h.host_port == "gw:4318");
   CHECK(h.path == "/custom/path");
   CHECK(h.interval == std::chrono::milliseconds(60000));  // the SDK's defaults
   CHECK(h.timeout == std::chrono::milliseconds(30000));
-  CHECK(h.temporality == OtlpMetricsReader::Temporality::kCumulative);
+  CHECK(h.temporality == OtlpPushTarget::Temporality::kCumulative);
   // A pull and a periodic reader side by side.
   TelemetryConfig both = Decode(
       "    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n"
@@ -187,4 +187,56 @@ TEST_CASE("periodic reader errors are located and name the key") {
   CHECK_THAT(Error("    metrics:\n      readers:\n        - periodic:\n            exporter:\n"
                    "              console: {}\n"),
              Contains("readers[0].periodic.exporter.console: only the otlp exporter is supported"));
+}
+
+TEST_CASE("service.telemetry.logs.processors: batch and simple with an otlp exporter") {
+  TelemetryConfig t = Decode(
+      "    logs:\n      processors:\n"
+      "        - batch:\n            schedule_delay: 250\n            max_queue_size: 100\n"
+      "            max_export_batch_size: 10\n            exporter:\n              otlp:\n"
+      "                protocol: http/protobuf\n                endpoint: http://gw:4318\n"
+      "        - simple:\n            exporter:\n              otlp:\n"
+      "                protocol: grpc\n                endpoint: collector:4317\n                insecure: "
+      "true\n");
+  REQUIRE(t.logs.processors.size() == 2);
+  const OtlpLogsProcessor& b = t.logs.processors[0];
+  CHECK(b.batch);
+  CHECK(b.schedule_delay == std::chrono::milliseconds(250));
+  CHECK(b.export_timeout == std::chrono::milliseconds(30000));  // the SDK's default
+  CHECK(b.max_queue_size == 100);
+  CHECK(b.max_export_batch_size == 10);
+  CHECK(b.exporter.path == "/v1/logs");
+  CHECK(b.exporter.host_port == "gw:4318");
+  const OtlpLogsProcessor& s = t.logs.processors[1];
+  CHECK_FALSE(s.batch);
+  CHECK(s.exporter.protocol == "grpc");
+  CHECK_FALSE(s.exporter.tls);
+  // Defaults of a bare batch processor.
+  TelemetryConfig d = Decode(
+      "    logs:\n      processors:\n        - batch:\n            exporter:\n              otlp:\n"
+      "                protocol: grpc\n                endpoint: http://c:4317\n");
+  REQUIRE(d.logs.processors.size() == 1);
+  CHECK(d.logs.processors[0].schedule_delay == std::chrono::milliseconds(1000));
+  CHECK(d.logs.processors[0].max_queue_size == 2048);
+  CHECK(d.logs.processors[0].max_export_batch_size == 512);
+}
+
+TEST_CASE("service.telemetry.logs.processors errors are located and name the key") {
+  auto logs = [](const std::string& body) { return "    logs:\n      processors:\n" + body; };
+  const std::string otlp =
+      "            exporter:\n              otlp:\n                protocol: grpc\n"
+      "                endpoint: http://c:4317\n";
+  CHECK_THAT(Error(logs("        - batch:\n" + otlp + "          simple:\n" + otlp)),
+             Contains("processors[0]") && Contains("either batch or simple"));
+  CHECK_THAT(Error(logs("        - batch: {}\n")), Contains("processors[0].batch") && Contains("exporter"));
+  CHECK_THAT(Error(logs("        - batch:\n            exporter:\n              console: {}\n")),
+             Contains("only the otlp exporter"));
+  CHECK_THAT(
+      Error(logs("        - batch:\n            max_queue_size: 10\n            max_export_batch_size: 20\n" +
+                 otlp)),
+      Contains("max_export_batch_size: must not exceed max_queue_size"));
+  // A metrics reader's key is no logs exporter's.
+  CHECK_THAT(Error(logs("        - simple:\n" + otlp + "                temporality_preference: delta\n")),
+             Contains("temporality_preference"));
+  CHECK_THAT(Error("    logs:\n      processors: {batch: {}}\n"), Contains("expected a list"));
 }

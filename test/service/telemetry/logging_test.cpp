@@ -1,4 +1,6 @@
 #include "service/telemetry/logging.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "service/telemetry/otlp_logs_export.h"
 
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
@@ -75,4 +77,42 @@ TEST_CASE("zap level names map onto spdlog's") {
   CHECK(LogLevel("error") == spdlog::level::err);
   CHECK(LogLevel("dpanic") == spdlog::level::critical);
   CHECK(LogLevel("fatal") == spdlog::level::critical);
+}
+
+TEST_CASE("an OTLP logs exporter holds at most max_queue_size records and drops the rest, counted") {
+  otlpd::selftelemetry::OtlpLogsProcessor p;
+  p.schedule_delay = std::chrono::hours(1);  // nothing leaves before Stop
+  p.max_queue_size = 3;
+  p.max_export_batch_size = 3;
+  p.export_timeout = std::chrono::milliseconds(200);
+  p.exporter.protocol = "http/protobuf";
+  p.exporter.endpoint = "http://127.0.0.1:1";
+  p.exporter.host_port = "127.0.0.1:1";  // nobody listens: exports fail fast
+  p.exporter.tls = false;
+  otlpd::selftelemetry::LogsExporter e(p, {{"service.name", "otlpd"}});
+  e.Start();
+  for (int i = 0; i < 10; ++i) e.Enqueue(spdlog::level::info, std::chrono::system_clock::now(), "", "line");
+  CHECK(e.dropped() == 7);
+  e.Stop();
+  CHECK(e.exported() == 0);
+}
+
+TEST_CASE("own log records encode with OTel severities, zap's level names and the resource") {
+  using otlpd::selftelemetry::OwnLogRecord;
+  const std::string bytes = otlpd::selftelemetry::EncodeOwnLogs(
+      {OwnLogRecord{5, spdlog::level::warn, "", "careful"}, OwnLogRecord{6, spdlog::level::err, "x", "bad"}},
+      {{"service.name", "otlpd"}});
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
+  REQUIRE(req.ParseFromString(bytes));
+  REQUIRE(req.resource_logs_size() == 1);
+  CHECK(req.resource_logs(0).resource().attributes(0).key() == "service.name");
+  const auto& records = req.resource_logs(0).scope_logs(0).log_records();
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].severity_number() == 13);
+  CHECK(records[0].severity_text() == "warn");
+  CHECK(records[0].body().string_value() == "careful");
+  CHECK(records[0].time_unix_nano() == 5);
+  CHECK(records[1].severity_number() == 17);
+  CHECK(records[1].severity_text() == "error");
+  CHECK(records[1].attributes(0).value().string_value() == "x");
 }
