@@ -14,6 +14,10 @@ namespace {
 // it holds before the rest is handed back for re-routing.
 constexpr std::chrono::seconds kRetireGrace{5};
 
+// The re-routing attempt number (RerouteDelay: 1.6 s) given to data handed
+// back while every backend is passed over.
+constexpr int kAllFailedAttempts = 6;
+
 // Waits between re-routing attempts of a payload nobody could take.
 std::chrono::milliseconds RerouteDelay(int attempts) {
   if (attempts <= 0) return std::chrono::milliseconds(0);
@@ -99,7 +103,13 @@ bool LoadBalancingExporter::HandOff(Backend* backend, const PayloadPtr& payload)
   }
   const Clock::time_point until = now + options_.failover_cooldown;
   backend->passed_over_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
-  Park(payload, 0);
+  // With another backend to turn to, at once; when every one has failed,
+  // after a pause, so that a dead tier is not hammered in a tight loop.
+  bool alternative = false;
+  if (std::shared_ptr<const RingState> state = Snapshot()) {
+    for (const auto& b : state->backends) alternative |= !b->PassedOver(now);
+  }
+  Park(payload, alternative ? 0 : kAllFailedAttempts);
   return true;
 }
 

@@ -88,6 +88,12 @@ const std::map<std::string, std::string>& MinimalConfigs() {
        "{endpoint: '127.0.0.1:1', tls: {insecure: true}, retry_on_failure: {enabled: false}}"},
       {"exporters/otlphttp", "{endpoint: 'http://127.0.0.1:1', retry_on_failure: {enabled: false}}"},
       {"exporters/otlp_http", "{endpoint: 'http://127.0.0.1:1', retry_on_failure: {enabled: false}}"},
+      {"exporters/load_balancing",
+       "{protocol: {otlp: {tls: {insecure: true}, retry_on_failure: {enabled: false}}}, "
+       "resolver: {static: {hostnames: ['127.0.0.1:1']}}}"},
+      {"exporters/loadbalancing",
+       "{protocol: {otlp: {tls: {insecure: true}, retry_on_failure: {enabled: false}}}, "
+       "resolver: {static: {hostnames: ['127.0.0.1:1']}}}"},
       {"extensions/health_check", "{endpoint: '127.0.0.1:0'}"},
       {"extensions/file_storage", "{directory: 'DIR'}"},
       {"connectors/forward", "{}"},

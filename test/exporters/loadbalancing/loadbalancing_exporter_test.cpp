@@ -357,3 +357,24 @@ TEST_CASE("loadbalancing: a sending_queue at the load balancer level routes from
   CHECK((*t)[Signal::kTraces].sent.load() == static_cast<std::uint64_t>(accepted * 4));
   lb.Shutdown(Clock::now() + 5s);
 }
+
+TEST_CASE(
+    "loadbalancing: with every backend down, acknowledged data waits and is delivered when one returns") {
+  auto a = std::make_unique<TestServer>();
+  const int port = a->port();
+  Telemetry telemetry;
+  ComponentTelemetry* t = telemetry.Register("exporter", "loadbalancing");
+  LoadBalancingExporter lb(
+      "loadbalancing", Decode(StaticConfig({a.get()}, "    retry_on_failure:\n      enabled: false\n")), t);
+  REQUIRE(lb.Start().ok());
+  a->Stop();
+  REQUIRE(lb.Consume(Traces(0, 3, 2)).ok());
+  REQUIRE(WaitFor([&] { return lb.pending() > 0; }, 10s));  // handed back, waiting
+  TestServer::Options o;
+  o.port = port;  // the backend comes back where the resolver says it is
+  TestServer back(o);
+  REQUIRE(back.running());
+  REQUIRE(WaitFor([&] { return TotalSpans({&back}) == 6 && lb.pending() == 0; }, 30s));
+  CHECK((*t)[Signal::kTraces].send_failed.load() == 0);
+  lb.Shutdown(Clock::now() + 5s);
+}
