@@ -80,6 +80,8 @@ const std::map<std::string, std::string>& MinimalConfigs() {
       {"processors/filter", "{}"},
       {"processors/transform", "{}"},
       {"processors/attributes", "{actions: [{key: k, value: v, action: upsert}]}"},
+      // Pending traces are decided at shutdown (drop_pending_traces_on_shutdown: false).
+      {"processors/tail_sampling", "{decision_wait: 1s, policies: [{name: all, type: always_sample}]}"},
       {"exporters/debug", "{verbosity: basic}"},
       {"exporters/file", "{path: 'DIR/out.json'}"},
       {"exporters/otlp",
