@@ -302,9 +302,57 @@ def check_sidecar(c, docs, configmaps):
     check_collector_configs(c, where, spec, o, configmaps)
 
 
+def check_tail_sampling(c, docs, configmaps):
+    """The agent -> gateway topology: a DaemonSet whose loadbalancing exporter
+    resolves a headless Service selecting a gateway Deployment that runs
+    tail_sampling; both configs validated by otlpd."""
+    ds = [d for d in docs if d["kind"] == "DaemonSet"]
+    deps = [d for d in docs if d["kind"] == "Deployment"]
+    if not c.check("tail-sampling.yaml: one DaemonSet (agents) and one Deployment (gateways)",
+                   len(ds) == 1 and len(deps) == 1):
+        return
+    headless = [s for s in docs if s["kind"] == "Service" and s["spec"].get("clusterIP") == "None"]
+    if not c.check("tail-sampling.yaml: a headless Service", len(headless) == 1):
+        return
+    svc = headless[0]
+    gw_labels = deps[0]["spec"]["template"]["metadata"]["labels"]
+    c.check("headless Service selects the gateway pods",
+            all(gw_labels.get(k) == v for k, v in svc["spec"]["selector"].items()))
+    c.check("headless Service exposes 4317", any(p["port"] == 4317 for p in svc["spec"]["ports"]))
+    fqdn = f"{svc['metadata']['name']}.{svc['metadata']['namespace']}.svc.cluster.local"
+    for workload, role in ((ds[0], "agent"), (deps[0], "gateway")):
+        spec = pod_spec(workload)
+        o = [x for x in spec["containers"] if x["name"] == "otlpd"]
+        if not c.check(f"tail-sampling {role}: an otlpd container", len(o) == 1):
+            continue
+        o = o[0]
+        where = f"tail-sampling {role}"
+        check_probes(c, where, o)
+        check_resources(c, where, o)
+        check_security(c, where, spec, o)
+        paths, _ = config_args(o)
+        ref = mounted_configmap(spec, o, paths[0]) if paths else None
+        if ref and ref[1] in configmaps.get(ref[0], {}):
+            cfg = yaml.safe_load(configmaps[ref[0]][ref[1]])
+            pipelines = cfg.get("service", {}).get("pipelines", {})
+            if role == "agent":
+                exporters = pipelines.get("traces", {}).get("exporters", [])
+                lb = cfg.get("exporters", {}).get(exporters[0] if exporters else "", {}) or {}
+                c.check("agent traces go to a loadbalancing exporter by trace ID",
+                        len(exporters) == 1 and exporters[0].split("/")[0] == "loadbalancing"
+                        and lb.get("routing_key", "traceID") == "traceID")
+                c.check(f"agent resolves the headless Service ({fqdn}) by DNS",
+                        lb.get("resolver", {}).get("dns", {}).get("hostname") == fqdn)
+            else:
+                c.check("gateway traces run tail_sampling",
+                        "tail_sampling" in pipelines.get("traces", {}).get("processors", []))
+        check_collector_configs(c, where, spec, o, configmaps)
+
+
 def check_kubernetes(c):
     files = sorted(glob.glob(os.path.join(c.repo, "deploy/kubernetes/*.yaml")))
-    c.check("deploy/kubernetes has manifests", {"daemonset.yaml", "sidecar.yaml"} <= {os.path.basename(f) for f in files})
+    c.check("deploy/kubernetes has manifests",
+            {"daemonset.yaml", "sidecar.yaml", "tail-sampling.yaml"} <= {os.path.basename(f) for f in files})
     for f in files:
         name = os.path.basename(f)
         try:
@@ -321,6 +369,8 @@ def check_kubernetes(c):
             check_daemonset(c, docs, configmaps)
         elif name == "sidecar.yaml":
             check_sidecar(c, docs, configmaps)
+        elif name == "tail-sampling.yaml":
+            check_tail_sampling(c, docs, configmaps)
         # Every config in every ConfigMap parses as YAML.
         for cm, data in configmaps.items():
             for key, text in data.items():
