@@ -1,5 +1,7 @@
 #include "config/http/simple_http_server.h"
 
+#include "internal/host_port.h"
+
 #include <atomic>
 #include <charconv>
 #include <list>
@@ -25,36 +27,10 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std::string* error) {
-  std::string_view h;
-  std::string_view p;
-  if (!endpoint.empty() && endpoint.front() == '[') {
-    const auto close = endpoint.find(']');
-    if (close == std::string_view::npos || close + 1 >= endpoint.size() || endpoint[close + 1] != ':') {
-      *error = "expected [address]:port";
-      return false;
-    }
-    h = endpoint.substr(1, close - 1);
-    p = endpoint.substr(close + 2);
-  } else {
-    const auto colon = endpoint.rfind(':');
-    if (colon == std::string_view::npos) {
-      *error = "missing port (expected host:port)";
-      return false;
-    }
-    h = endpoint.substr(0, colon);
-    p = endpoint.substr(colon + 1);
-    if (h.find(':') != std::string_view::npos) {
-      *error = "an IPv6 address must be written in brackets: [address]:port";
-      return false;
-    }
-  }
-  int value = -1;
-  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 || value > 65535) {
-    *error = "invalid port \"" + std::string(p) + "\"";
-    return false;
-  }
-  *host = std::string(h);
+  std::string h, p;
+  int value = 0;
+  if (!otlpd::SplitHostPort(endpoint, &h, &p, error) || !ParsePort(p, &value, error)) return false;
+  *host = std::move(h);
   *port = value;
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "internal/host_port.h"
 #include "internal/text.h"
 
 namespace otlpd::exporters::otlp {
@@ -12,23 +13,9 @@ bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 // Go's net.SplitHostPort plus a numeric port, as otelcol's otlp exporter
 // validates its endpoint. Empty when fine, else the reason.
 std::string CheckHostPort(std::string_view hostport) {
-  std::string_view port;
-  if (StartsWith(hostport, "[")) {
-    auto close = hostport.find(']');
-    if (close == std::string_view::npos) return "missing ']' in address";
-    if (close + 1 >= hostport.size() || hostport[close + 1] != ':') return "missing port in address";
-    port = hostport.substr(close + 2);
-  } else {
-    auto colon = hostport.rfind(':');
-    if (colon == std::string_view::npos) return "missing port in address";
-    if (hostport.find(':') != colon) return "too many colons in address";
-    port = hostport.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5) return "invalid port \"" + std::string(port) + "\"";
-  for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return "invalid port \"" + std::string(port) + "\"";
-  }
-  if (std::stoi(std::string(port)) > 65535) return "invalid port \"" + std::string(port) + "\"";
+  std::string host, port, why;
+  int value = 0;
+  if (!SplitHostPort(hostport, &host, &port, &why) || !ParsePort(port, &value, &why)) return why;
   return "";
 }
 

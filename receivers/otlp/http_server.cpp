@@ -29,6 +29,7 @@
 #include "config/http/accept_backoff.h"
 #include "config/net/unix_socket.h"
 #include "internal/cpus.h"
+#include "internal/host_port.h"
 #include "internal/text.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
@@ -128,23 +129,6 @@ bool IsProtocolError(const beast::error_code& ec) {
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
-bool SplitHostPort(const std::string& endpoint, std::string& host, std::string& port) {
-  if (!endpoint.empty() && endpoint.front() == '[') {
-    auto close = endpoint.find(']');
-    if (close == std::string::npos || close + 1 >= endpoint.size() || endpoint[close + 1] != ':')
-      return false;
-    host = endpoint.substr(1, close - 1);
-    port = endpoint.substr(close + 2);
-  } else {
-    auto colon = endpoint.rfind(':');
-    if (colon == std::string::npos) return false;
-    host = endpoint.substr(0, colon);
-    port = endpoint.substr(colon + 1);
-    if (host.find(':') != std::string::npos) return false;
-  }
-  return !port.empty();
-}
-
 int OpenSslVersion(const std::string& v) {
   switch (TlsConfig::VersionNumber(v)) {
     case 10: return TLS1_VERSION;
@@ -187,9 +171,10 @@ Result<Protocol::endpoint> UnixEndpoint(const std::string& path) {
 }
 
 Result<Protocol::endpoint> TcpEndpoint(net::io_context& ioc, const HttpConfig& c) {
-  std::string host, port;
-  if (!SplitHostPort(c.endpoint, host, port)) {
-    return Status::InvalidArgument("endpoint \"" + c.endpoint + "\" is not host:port");
+  std::string host, port, why;
+  if (!SplitHostPort(c.endpoint, &host, &port, &why) || port.empty()) {
+    return Status::InvalidArgument("endpoint \"" + c.endpoint +
+                                   "\": " + (why.empty() ? "missing port" : why));
   }
   if (host.empty()) host = c.transport == "tcp6" ? "::" : "0.0.0.0";
   beast::error_code ec;

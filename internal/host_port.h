@@ -1,0 +1,21 @@
+#pragma once
+
+// host:port addresses as Go's net package reads them, for every endpoint key
+// (receivers, exporters, extensions, self-telemetry): one rule, Go's error
+// texts, so otlpd refuses what otelcol refuses with the same words.
+
+#include <string>
+#include <string_view>
+
+namespace otlpd {
+
+// Go's net.SplitHostPort: "host:port", "[v6]:port", ":port". The port is not
+// checked (Go's Listen also takes service names such as "http"). On failure
+// returns false with Go's reason in *error ("missing port in address", "too
+// many colons in address", "missing ']' in address", ...).
+bool SplitHostPort(std::string_view address, std::string* host, std::string* port, std::string* error);
+
+// A port of decimal digits, 0 to 65535; else false with `invalid port "<p>"`.
+bool ParsePort(std::string_view port, int* value, std::string* error);
+
+}  // namespace otlpd
