@@ -40,6 +40,12 @@ class Exporter : public Component, public Consumer {
   // persistent sending queue): a pipeline whose exporters are all durable
   // runs synchronously, so that its acknowledgements survive a crash.
   virtual bool durable() const { return false; }
+  // Shutdown has begun and must be over by `deadline`: called before the
+  // pipelines drain into the exporter, so that no send or retry wait it runs
+  // from then on (those of a disabled sending queue included, which run on
+  // the pipeline's thread and would hold the drain) lasts past it.
+  // Shutdown(deadline) follows.
+  virtual void BeginShutdown(Clock::time_point /*deadline*/) {}
 };
 
 // A connector joins pipelines: it is an exporter of some (those of its input

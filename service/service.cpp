@@ -361,6 +361,10 @@ void Service::Shutdown(Clock::time_point deadline) {
   for (auto& [id, e] : extensions_) {
     if (was_started(e.get())) e->NotReady();
   }
+  // Every exporter learns the deadline before anything drains into it.
+  for (auto& [id, e] : exporters_) {
+    if (was_started(e.get())) e->BeginShutdown(deadline);
+  }
   // Receivers first: from here on nothing new is accepted.
   for (auto& [id, r] : receivers_) {
     if (was_started(r.get())) r->Shutdown(deadline);

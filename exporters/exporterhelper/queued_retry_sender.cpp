@@ -381,6 +381,14 @@ Status QueuedRetrySender::GiveUp(const PayloadPtr& payload, int attempts, const 
   return Status::Internal("exporter " + id_ + ": " + std::string(why) + ": " + last.message());
 }
 
+void QueuedRetrySender::BeginShutdown(Clock::time_point deadline) {
+  Clock::rep current = deadline_.load(std::memory_order_acquire);
+  const Clock::rep wanted = deadline.time_since_epoch().count();
+  while (wanted < current && !deadline_.compare_exchange_weak(current, wanted, std::memory_order_acq_rel)) {
+  }
+  time_->Interrupt();  // retry waits re-check the deadline
+}
+
 void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -116,6 +116,11 @@ class QueuedRetrySender {
   // closed, releasing its lock for the next holder.
   void Shutdown(Clock::time_point deadline);
 
+  // Shutdown is coming by `deadline` (Exporter::BeginShutdown): from now on
+  // sends are cut at it and a retry that would fall after it is given up (or,
+  // persistent, kept), while the queue still takes what the pipelines drain.
+  void BeginShutdown(Clock::time_point deadline);
+
   // Current occupancy and capacity in `sizer` units (queued plus in flight).
   std::uint64_t queue_size() const;
   std::uint64_t queue_capacity() const;

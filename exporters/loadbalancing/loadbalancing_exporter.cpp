@@ -294,6 +294,16 @@ Status LoadBalancingExporter::Consume(const PayloadPtr& payload) {
   return s;
 }
 
+void LoadBalancingExporter::BeginShutdown(Clock::time_point deadline) {
+  if (sender_) sender_->BeginShutdown(deadline);
+  std::vector<std::shared_ptr<Backend>> all;
+  {
+    std::lock_guard<std::mutex> lock(backends_mu_);
+    for (auto& [endpoint, b] : backends_) all.push_back(b);
+  }
+  for (auto& b : all) b->exporter->BeginShutdown(deadline);
+}
+
 void LoadBalancingExporter::Shutdown(Clock::time_point deadline) {
   if (shut_down_) return;
   shut_down_ = true;

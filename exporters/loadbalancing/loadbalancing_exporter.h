@@ -60,6 +60,7 @@ class LoadBalancingExporter : public Exporter {
 
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
+  void BeginShutdown(Clock::time_point deadline) override;
   Status Consume(const PayloadPtr& payload) override;
   bool MayBlock() const override { return false; }
 

@@ -25,6 +25,7 @@ class OtlpExporter : public Exporter {
 
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
+  void BeginShutdown(Clock::time_point deadline) override { sender_.BeginShutdown(deadline); }
   Status Consume(const PayloadPtr& payload) override;
   bool durable() const override { return sender_.persistent(); }
 

@@ -27,6 +27,7 @@ class OtlpHttpExporter : public Exporter {
 
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
+  void BeginShutdown(Clock::time_point deadline) override { sender_.BeginShutdown(deadline); }
   Status Consume(const PayloadPtr& payload) override;
   // A persistent sending queue makes the pipeline answer clients only after the append.
   bool durable() const override { return sender_.persistent(); }
