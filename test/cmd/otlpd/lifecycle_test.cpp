@@ -38,7 +38,8 @@ class HandReceiver : public Receiver {
 
 struct Harness {
   HandReceiver* hand = nullptr;
-  test::Sink* sink = nullptr;
+  test::Sink* sink = nullptr;   // valid while the service lives
+  std::uint64_t delivered = 0;  // what the sink got, read at shutdown
 };
 
 Components WithTestParts(Harness& h) {
@@ -155,6 +156,7 @@ void RunService(const std::string& yaml, Harness& h, const std::vector<Signal>& 
     while (!settled() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   service->Shutdown(Clock::now() + std::chrono::seconds(2));
+  if (h.sink != nullptr) h.delivered = h.sink->items();
   // Every component reports its telemetry under its own id.
   CHECK_FALSE(service->telemetry().All().empty());
 }
@@ -199,8 +201,7 @@ TEST_CASE("every processor starts, passes data on and shuts down") {
           "\nexporters:\n  sink: {}\nservice:\n  pipelines:\n" + Pipelines(f.signals, "hand", type, "sink");
       RunService(yaml, h, f.signals);
       // A minimal config keeps everything: each signal's request arrives.
-      REQUIRE(h.sink != nullptr);
-      CHECK(h.sink->items() == 2 * f.signals.size());
+      CHECK(h.delivered == 2 * f.signals.size());
     }
   }
 }
@@ -230,8 +231,7 @@ TEST_CASE("every extension starts and shuts down") {
                                "\nservice:\n  extensions: [" + type + "]\n  pipelines:\n" +
                                Pipelines({Signal::kTraces}, "hand", "", "sink");
       RunService(yaml, h, {Signal::kTraces});
-      REQUIRE(h.sink != nullptr);
-      CHECK(h.sink->items() == 2);
+      CHECK(h.delivered == 2);
     }
   }
 }
@@ -251,10 +251,9 @@ TEST_CASE("every connector joins two pipelines, passes data on and shuts down") 
                                  "/in:\n      receivers: [hand]\n      exporters: [" + type + "]\n    " +
                                  out_id + ":\n      receivers: [" + type + "]\n      exporters: [sink]\n";
         RunService(yaml, h, {in}, [&h] { return h.sink != nullptr && h.sink->items() > 0; });
-        REQUIRE(h.sink != nullptr);
         // A connector emits what it derives: forward and routing the request,
-        // spanmetrics its metrics (at its flush or shutdown).
-        CHECK(h.sink->items() > 0);
+        // spanmetrics its metrics (at its flush interval).
+        CHECK(h.delivered > 0);
       }
     }
   }
