@@ -131,12 +131,15 @@ void DecodeGcp(config::MapDecoder d, GcpConfig& c) {
   c.resource_attributes.Decode(d);
   d.Finish();
   CheckRegexes(d, "labels", c.labels);
+  if (!c.labels.empty()) {
+    d.Fail("labels", "reading instance labels (Compute Engine API) is not implemented in otlpd");
+  }
 }
 
 }  // namespace
 
 const std::vector<std::string>& ImplementedDetectors() {
-  static const std::vector<std::string> kImplemented{"env", "system"};
+  static const std::vector<std::string> kImplemented{"env", "system", "ec2", "gcp"};
   return kImplemented;
 }
 

@@ -1,9 +1,25 @@
 #include "processors/resourcedetection/factory.h"
 
+#include <spdlog/spdlog.h>
+
+#include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/env_detector.h"
+#include "processors/resourcedetection/gcp_detector.h"
 #include "processors/resourcedetection/system_detector.h"
 
 namespace otlpd::processors::resourcedetection {
+
+namespace {
+
+// An endpoint override from the environment that does not parse falls back
+// to the documented address, with a warning (the SDKs fail their first call).
+MetadataEndpoint Endpoint(Result<MetadataEndpoint> e) {
+  if (e.ok()) return *e;
+  spdlog::warn("resourcedetection: {}; using 169.254.169.254", e.status().message());
+  return MetadataEndpoint{"169.254.169.254", "80"};
+}
+
+}  // namespace
 
 std::vector<NamedDetector> MakeDetectors(const Config& config) {
   std::vector<NamedDetector> out;
@@ -13,6 +29,12 @@ std::vector<NamedDetector> MakeDetectors(const Config& config) {
       d = std::make_unique<EnvDetector>();
     } else if (name == "system") {
       d = std::make_unique<SystemDetector>(config.system, SystemSources{});
+    } else if (name == "ec2") {
+      d = std::make_unique<Ec2Detector>(config.ec2, Endpoint(Ec2Detector::EndpointFromEnv()),
+                                        config.fail_on_missing_metadata);
+    } else if (name == "gcp") {
+      d = std::make_unique<GcpDetector>(config.gcp, Endpoint(GcpDetector::EndpointFromEnv()),
+                                        config.fail_on_missing_metadata);
     }
     // Config::Decode refused every other name.
     if (d != nullptr) out.push_back(NamedDetector{name, std::move(d)});
