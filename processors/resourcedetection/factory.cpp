@@ -1,5 +1,8 @@
 #include "processors/resourcedetection/factory.h"
 
+#include <map>
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include "processors/resourcedetection/ec2_detector.h"
@@ -43,16 +46,38 @@ std::vector<NamedDetector> MakeDetectors(const Config& config) {
 }
 
 ProcessorFactory ResourceDetectionProcessorFactory() {
+  // Providers by (service build, processor id): every pipeline's instance of
+  // one processor shares one detection. A service build is told apart by its
+  // pipeline list, so a reload's new instances detect afresh.
+  struct Registry {
+    std::mutex mu;
+    std::map<std::pair<const void*, std::string>, std::weak_ptr<ResourceProvider>> providers;
+  };
+  auto registry = std::make_shared<Registry>();
   return ProcessorFactory{
       .type = "resourcedetection",
       .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
-      .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
-                   Consumer* next) -> std::unique_ptr<Processor> {
+      .create = [registry](const CreateContext& ctx, const config::Node& node, Signal signal,
+                           Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);
-        std::vector<NamedDetector> detectors = MakeDetectors(config);
-        return std::make_unique<ResourceDetectionProcessor>(ctx.id.ToString(), signal, std::move(config),
-                                                            std::move(detectors), next);
+        const std::string id = ctx.id.ToString();
+        std::shared_ptr<ResourceProvider> provider;
+        std::lock_guard<std::mutex> lock(registry->mu);
+        for (auto it = registry->providers.begin(); it != registry->providers.end();) {
+          it = it->second.expired() ? registry->providers.erase(it) : std::next(it);
+        }
+        const auto key = std::make_pair(static_cast<const void*>(ctx.pipelines), id);
+        if (ctx.pipelines != nullptr) {
+          if (auto it = registry->providers.find(key); it != registry->providers.end())
+            provider = it->second.lock();
+        }
+        if (provider == nullptr) {
+          std::vector<NamedDetector> detectors = MakeDetectors(config);
+          provider = std::make_shared<ResourceProvider>(std::move(config), std::move(detectors));
+          if (ctx.pipelines != nullptr) registry->providers[key] = provider;
+        }
+        return std::make_unique<ResourceDetectionProcessor>(id, signal, std::move(provider), next);
       },
   };
 }

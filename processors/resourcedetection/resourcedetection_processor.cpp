@@ -19,8 +19,10 @@ double UniformRandom() {
 
 }  // namespace
 
-ResourceProvider::ResourceProvider(const Config& config, std::vector<NamedDetector> detectors)
-    : config_(config), detectors_(std::move(detectors)), snapshot_(std::make_shared<Detection>()) {}
+ResourceProvider::ResourceProvider(Config config, std::vector<NamedDetector> detectors)
+    : config_(std::move(config)),
+      detectors_(std::move(detectors)),
+      snapshot_(std::make_shared<Detection>()) {}
 
 ResourceProvider::~ResourceProvider() { Stop(); }
 
@@ -104,31 +106,48 @@ void ResourceProvider::Stop() {
   if (refresher_.joinable()) refresher_.join();
 }
 
+Status ResourceProvider::Acquire(const std::string& id) {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  if (!started_) {
+    started_ = true;
+    Detection d = Refresh();
+    start_status_ = d.errors.empty()
+                        ? Status::Ok()
+                        : Status::Internal("processor " + id + ": resource detection failed: " + d.errors);
+    if (start_status_.ok()) StartRefreshing();
+  }
+  if (start_status_.ok()) ++users_;
+  return start_status_;
+}
+
+void ResourceProvider::Release() {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  if (users_ > 0 && --users_ == 0) Stop();
+}
+
 std::shared_ptr<const Detection> ResourceProvider::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   return snapshot_;
 }
 
-ResourceDetectionProcessor::ResourceDetectionProcessor(std::string id, Signal signal, Config config,
-                                                       std::vector<NamedDetector> detectors, Consumer* next)
-    : id_(std::move(id)),
-      signal_(signal),
-      config_(std::move(config)),
-      provider_(config_, std::move(detectors)),
-      next_(next) {}
+ResourceDetectionProcessor::ResourceDetectionProcessor(std::string id, Signal signal,
+                                                       std::shared_ptr<ResourceProvider> provider,
+                                                       Consumer* next)
+    : id_(std::move(id)), signal_(signal), provider_(std::move(provider)), next_(next) {}
 
 Status ResourceDetectionProcessor::Start() {
-  Detection d = provider_.Refresh();
-  if (!d.errors.empty())
-    return Status::Internal("processor " + id_ + ": resource detection failed: " + d.errors);
-  provider_.StartRefreshing();
-  return Status::Ok();
+  Status s = provider_->Acquire(id_);
+  acquired_ = s.ok();
+  return s;
 }
 
-void ResourceDetectionProcessor::Shutdown(Clock::time_point) { provider_.Stop(); }
+void ResourceDetectionProcessor::Shutdown(Clock::time_point) {
+  if (acquired_) provider_->Release();
+  acquired_ = false;
+}
 
 Status ResourceDetectionProcessor::Consume(const PayloadPtr& payload) {
-  std::shared_ptr<const Detection> d = provider_.snapshot();
+  std::shared_ptr<const Detection> d = provider_->snapshot();
   if (d->actions.empty()) return next_->Consume(payload);
   Result<std::optional<std::string>> rewritten =
       resource::RewriteResources(signal_, payload->bytes, d->actions, nullptr);

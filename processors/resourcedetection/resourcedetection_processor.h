@@ -34,10 +34,19 @@ struct Detection {
 // before `timeout`), merges their results in list order, and keeps the
 // current snapshot for the data path. With refresh_interval > 0 a thread
 // detects again periodically; a failed refresh keeps the last good snapshot.
+// One provider serves every pipeline's instance of a processor id, as
+// otelcol's factory shares it: the first Start detects, the others get its
+// outcome, and the last Shutdown stops the refresh.
 class ResourceProvider {
  public:
-  ResourceProvider(const Config& config, std::vector<NamedDetector> detectors);
+  ResourceProvider(Config config, std::vector<NamedDetector> detectors);
   ~ResourceProvider();
+
+  const Config& config() const { return config_; }
+  // The first call detects and starts refreshing; later ones return its outcome.
+  Status Acquire(const std::string& id);
+  // Once per successful Acquire; the last one stops the refresh thread.
+  void Release();
 
   // One detection round; the result becomes the snapshot unless it failed
   // while a good snapshot exists.
@@ -52,8 +61,12 @@ class ResourceProvider {
   // Waits until `until` or Stop(); false when stopped.
   bool WaitUntil(Clock::time_point until);
 
-  const Config& config_;
+  const Config config_;
   std::vector<NamedDetector> detectors_;
+  std::mutex start_mu_;  // serialises Acquire: one detection at start
+  bool started_ = false;
+  Status start_status_;
+  int users_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
@@ -68,8 +81,8 @@ class ResourceProvider {
 // replace existing ones; false keeps what the sender set.
 class ResourceDetectionProcessor : public Processor {
  public:
-  ResourceDetectionProcessor(std::string id, Signal signal, Config config,
-                             std::vector<NamedDetector> detectors, Consumer* next);
+  ResourceDetectionProcessor(std::string id, Signal signal, std::shared_ptr<ResourceProvider> provider,
+                             Consumer* next);
 
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
@@ -78,9 +91,9 @@ class ResourceDetectionProcessor : public Processor {
  private:
   const std::string id_;
   const Signal signal_;
-  const Config config_;
-  ResourceProvider provider_;
+  std::shared_ptr<ResourceProvider> provider_;
   Consumer* next_;
+  bool acquired_ = false;
 };
 
 }  // namespace otlpd::processors::resourcedetection

@@ -271,3 +271,26 @@ TEST_CASE("processor with ec2 then gcp, endpoints from the SDKs' environment var
   CHECK(m["cloud.account.id"] == "123456789012");
   CHECK(m["host.type"] == "t2.micro");
 }
+
+TEST_CASE("one detection serves every pipeline's instance of a processor") {
+  test::MetadataServer imds(Imds(true));
+  ScopedEnv aws("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://" + imds.endpoint());
+  config::Node node = config::ParseYaml("detectors: [ec2]", "rd.yaml");
+  std::vector<Pipeline*> service_a, service_b;  // stand for two service builds (a reload)
+  CreateContext ctx;
+  ctx.id = config::ComponentId{"resourcedetection", "cloud"};
+  ctx.path = "processors.resourcedetection/cloud";
+  test::Sink sink;
+  auto factory = ResourceDetectionProcessorFactory();
+  ctx.pipelines = &service_a;
+  auto traces = factory.create(ctx, node, Signal::kTraces, &sink);
+  auto logs = factory.create(ctx, node, Signal::kLogs, &sink);
+  ctx.pipelines = &service_b;
+  auto reloaded = factory.create(ctx, node, Signal::kTraces, &sink);
+  REQUIRE(traces->Start().ok());
+  REQUIRE(logs->Start().ok());
+  CHECK(imds.requests().size() == 4);  // token, instance-id, document, hostname: once
+  REQUIRE(reloaded->Start().ok());
+  CHECK(imds.requests().size() == 8);  // a new service build detects again
+  for (auto* p : {traces.get(), logs.get(), reloaded.get()}) p->Shutdown(Clock::now());
+}
