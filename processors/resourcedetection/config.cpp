@@ -136,10 +136,18 @@ void DecodeGcp(config::MapDecoder d, GcpConfig& c) {
   }
 }
 
+void DecodeAzure(config::MapDecoder d, AzureConfig& c) {
+  d.Optional("tags", c.tags);
+  d.Optional("fail_on_missing_metadata", c.fail_on_missing_metadata);
+  c.resource_attributes.Decode(d);
+  d.Finish();
+  CheckRegexes(d, "tags", c.tags);
+}
+
 }  // namespace
 
 const std::vector<std::string>& ImplementedDetectors() {
-  static const std::vector<std::string> kImplemented{"env", "system", "ec2", "gcp"};
+  static const std::vector<std::string> kImplemented{"env", "system", "ec2", "gcp", "azure"};
   return kImplemented;
 }
 
@@ -173,6 +181,8 @@ Config Config::Decode(config::MapDecoder& d) {
       DecodeEc2(d.Child(section), c.ec2);
     } else if (section == "gcp") {
       DecodeGcp(d.Child(section), c.gcp);
+    } else if (section == "azure") {
+      DecodeAzure(d.Child(section), c.azure);
     } else {
       d.Take(section);  // accepted, unused: otlpd does not run that detector
     }

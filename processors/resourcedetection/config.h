@@ -76,6 +76,23 @@ struct GcpConfig {
                                         {"gcp.gce.instance.hostname", false}};
 };
 
+// `azure:` (contrib internal/azure).
+struct AzureConfig {
+  std::vector<std::string> tags;  // regexes over tag names
+  bool fail_on_missing_metadata = false;
+  AttributeSwitches resource_attributes{{"cloud.provider", true},
+                                        {"cloud.platform", true},
+                                        {"cloud.region", true},
+                                        {"cloud.account.id", true},
+                                        {"cloud.availability_zone", false},
+                                        {"host.id", true},
+                                        {"host.name", true},
+                                        {"azure.vm.name", true},
+                                        {"azure.vm.size", true},
+                                        {"azure.vm.scaleset.name", true},
+                                        {"azure.resourcegroup.name", true}};
+};
+
 // otelcol-contrib's `resourcedetection` processor options (v0.161.0).
 struct Config {
   std::vector<std::string> detectors{"env"};
@@ -87,6 +104,7 @@ struct Config {
   SystemConfig system;
   Ec2Config ec2;
   GcpConfig gcp;
+  AzureConfig azure;
 
   static exporters::exporterhelper::RetryConfig DefaultRetry();
   // Decodes and validates; throws config::Error naming the key path.

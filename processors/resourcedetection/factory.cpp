@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "processors/resourcedetection/azure_detector.h"
 #include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/env_detector.h"
 #include "processors/resourcedetection/gcp_detector.h"
@@ -35,6 +36,9 @@ std::vector<NamedDetector> MakeDetectors(const Config& config) {
     } else if (name == "ec2") {
       d = std::make_unique<Ec2Detector>(config.ec2, Endpoint(Ec2Detector::EndpointFromEnv()),
                                         config.fail_on_missing_metadata);
+    } else if (name == "azure") {
+      d = std::make_unique<AzureDetector>(config.azure, MetadataEndpoint{"169.254.169.254", "80"},
+                                          config.fail_on_missing_metadata);
     } else if (name == "gcp") {
       d = std::make_unique<GcpDetector>(config.gcp, Endpoint(GcpDetector::EndpointFromEnv()),
                                         config.fail_on_missing_metadata);

@@ -9,6 +9,7 @@
 
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "processors/resourcedetection/azure_detector.h"
 #include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/factory.h"
 #include "processors/resourcedetection/gcp_detector.h"
@@ -293,4 +294,46 @@ TEST_CASE("one detection serves every pipeline's instance of a processor") {
   REQUIRE(reloaded->Start().ok());
   CHECK(imds.requests().size() == 8);  // a new service build detects again
   for (auto* p : {traces.get(), logs.get(), reloaded.get()}) p->Shutdown(Clock::now());
+}
+
+TEST_CASE("azure: IMDS compute metadata, tags, and no service") {
+  // Shape of GET /metadata/instance/compute?api-version=2020-09-01&format=json (Azure IMDS docs).
+  static const std::string kCompute = R"({
+    "azEnvironment": "AzurePublicCloud", "location": "westeurope", "name": "vm-a",
+    "osProfile": {"adminUsername": "azureuser", "computerName": "vm-a-host"},
+    "resourceGroupName": "rg-1", "subscriptionId": "8d10da13-8125-4ba9-a717-bf7490507b3d",
+    "tagsList": [{"name": "env", "value": "prod"}, {"name": "owner", "value": "ops"}],
+    "vmId": "02aab8a4-74ef-476e-8182-f6d2ba4166a6", "vmScaleSetName": "", "vmSize": "Standard_D2s_v3",
+    "zone": "2"})";
+  test::MetadataServer imds([](const Req& r) -> Res {
+    if (r.Header("metadata") != "true") return {400, R"({"error":"Bad request"})", {}};
+    if (r.method == "GET" && r.target == "/metadata/instance/compute?api-version=2020-09-01&format=json") {
+      return {200, kCompute, {{"Content-Type", "application/json; charset=utf-8"}}};
+    }
+    return {404, "", {}};
+  });
+  config::Node node = config::ParseYaml(
+      "azure:\n  tags: ['^env$']\n  resource_attributes:\n    cloud.availability_zone: {enabled: true}\n",
+      "rd.yaml");
+  config::MapDecoder dec(node, "processors.resourcedetection");
+  Config c = Config::Decode(dec);
+  auto d = AzureDetector(c.azure, Endpoint(imds), false).Detect(Soon());
+  REQUIRE(d.ok());
+  CHECK(Strings(*d) ==
+        std::map<std::string, std::string>{{"cloud.provider", "azure"},
+                                           {"cloud.platform", "azure_vm"},
+                                           {"cloud.region", "westeurope"},
+                                           {"cloud.account.id", "8d10da13-8125-4ba9-a717-bf7490507b3d"},
+                                           {"host.id", "02aab8a4-74ef-476e-8182-f6d2ba4166a6"},
+                                           {"host.name", "vm-a-host"},
+                                           {"azure.vm.name", "vm-a"},
+                                           {"azure.vm.size", "Standard_D2s_v3"},
+                                           {"azure.resourcegroup.name", "rg-1"},
+                                           {"cloud.availability_zone", "2"},
+                                           {"azure.tag.env", "prod"}});
+  test::MetadataServer none([](const Req&) { return Res{404, "", {}}; });
+  auto empty = AzureDetector(AzureConfig{}, Endpoint(none), false).Detect(Soon());
+  REQUIRE(empty.ok());
+  CHECK(empty->attributes.empty());
+  CHECK_FALSE(AzureDetector(AzureConfig{}, Endpoint(none), true).Detect(Soon()).ok());
 }

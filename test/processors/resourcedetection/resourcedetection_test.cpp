@@ -143,7 +143,8 @@ TEST_CASE("config defaults match otelcol") {
 
 TEST_CASE("config validation errors") {
   CHECK_THAT(DecodeError("detectors: [env, foo]"),
-             Catch::Contains("invalid detector key: foo") && Catch::Contains("otlpd has: env, system"));
+             Catch::Contains("invalid detector key: foo") &&
+                 Catch::Contains("otlpd has: env, system, ec2, gcp, azure"));
   CHECK_THAT(DecodeError("detectors: [k8snode]"),
              Catch::Contains("\"k8snode\" needs a Kubernetes API client") && Catch::Contains("detectors"));
   CHECK_THAT(DecodeError("detectors: [k8s_api]"), Catch::Contains("needs a Kubernetes API client"));
