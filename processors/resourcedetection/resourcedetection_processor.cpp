@@ -7,10 +7,50 @@
 #include <spdlog/spdlog.h>
 
 #include "exporters/exporterhelper/backoff.h"
+#include "otlp/wire/wire_format.h"
+#include "otlp/wire/wire_walker.h"
 #include "processors/resource/resource_processor.h"
 
 namespace otlpd::processors::resourcedetection {
 namespace {
+
+// The schema_url field of ResourceSpans, ResourceMetrics and ResourceLogs.
+constexpr std::uint32_t kSchemaUrlField = 3;
+// The resource entry field of every Export*ServiceRequest.
+constexpr std::uint32_t kResourceEntryField = 1;
+
+// Gives every resource entry without a schema_url the detectors' one, as
+// otelcol's MergeSchemaURL does (an entry's own URL is kept). nullopt when
+// every entry has one already.
+Result<std::optional<std::string>> FillSchemaUrls(Signal signal, std::string_view request,
+                                                  std::string_view url) {
+  std::optional<std::string> out;
+  const char* copied_to = request.data();
+  wire::EntryRange entries = wire::Resources(signal, request);
+  for (const wire::Entry& e : entries) {
+    bool has_url = false;
+    wire::Reader reader(e.message);
+    wire::Field f;
+    while (!reader.AtEnd()) {
+      if (!reader.ReadField(f)) return Status::InvalidArgument("malformed resource entry");
+      // The last occurrence wins, as protobuf parses a repeated scalar.
+      if (f.number == kSchemaUrlField && f.type == wire::WireType::kLen) has_url = !f.payload.empty();
+    }
+    if (has_url) continue;
+    if (!out) {
+      out.emplace();
+      out->reserve(request.size() + 64);
+    }
+    out->append(copied_to, static_cast<std::size_t>(e.field.data() - copied_to));
+    std::string body(e.message);
+    wire::AppendLengthDelimited(body, kSchemaUrlField, url);
+    wire::AppendLengthDelimited(*out, kResourceEntryField, body);
+    copied_to = e.field.data() + e.field.size();
+  }
+  if (entries.malformed()) return Status::InvalidArgument("malformed request");
+  if (out) out->append(copied_to, static_cast<std::size_t>(request.data() + request.size() - copied_to));
+  return out;
+}
 
 double UniformRandom() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -152,6 +192,12 @@ Status ResourceDetectionProcessor::Consume(const PayloadPtr& payload) {
   Result<std::optional<std::string>> rewritten =
       resource::RewriteResources(signal_, payload->bytes, d->actions, nullptr);
   if (!rewritten.ok()) return rewritten.status();
+  std::string_view bytes = rewritten->has_value() ? std::string_view(**rewritten) : payload->bytes;
+  if (!d->merged.schema_url.empty()) {
+    Result<std::optional<std::string>> with_url = FillSchemaUrls(signal_, bytes, d->merged.schema_url);
+    if (!with_url.ok()) return with_url.status();
+    if (with_url->has_value()) *rewritten = std::move(*with_url);
+  }
   if (!rewritten->has_value()) return next_->Consume(payload);
   return next_->Consume(MakePayload(signal_, std::move(**rewritten), payload->items, payload->metadata));
 }

@@ -353,3 +353,25 @@ TEST_CASE("processor: logs too, and refresh_interval re-detects") {
   CHECK_FALSE(test::WaitFor([&] { return round() != "2"; }, std::chrono::milliseconds(200)));
   p->Shutdown(Clock::now());
 }
+
+TEST_CASE("processor: the system detector's schema URL fills entries that have none") {
+  ExportTraceServiceRequest req;
+  req.add_resource_spans()->add_scope_spans()->add_spans()->set_name("a");
+  auto* own = req.add_resource_spans();
+  own->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
+  own->add_scope_spans()->add_spans()->set_name("b");
+  ExportTraceServiceRequest out;
+  REQUIRE(out.ParseFromString(
+      RunTraces("detectors: [system]\nsystem: {hostname_sources: [os]}", req.SerializeAsString())));
+  REQUIRE(out.resource_spans_size() == 2);
+  CHECK(out.resource_spans(0).schema_url() == kSystemSchemaUrl);
+  CHECK(out.resource_spans(1).schema_url() == "https://opentelemetry.io/schemas/1.21.0");
+  CHECK(out.resource_spans(0).scope_spans(0).spans(0).name() == "a");
+  CHECK(out.resource_spans(1).scope_spans(0).spans(0).name() == "b");
+  CHECK(out.resource_spans(0).resource().attributes_size() == 2);  // host.name, os.type
+  // env has no schema URL: entries stay without one.
+  ScopedEnv a("OTEL_RESOURCE_ATTRIBUTES", "k=v");
+  ExportTraceServiceRequest env_out;
+  REQUIRE(env_out.ParseFromString(RunTraces("detectors: [env]", req.SerializeAsString())));
+  CHECK(env_out.resource_spans(0).schema_url().empty());
+}
