@@ -16,8 +16,8 @@
 #include "processors/memory_limiter/factory.h"
 #include "processors/probabilistic_sampler/factory.h"
 #include "processors/resource/factory.h"
-#include "processors/tail_sampling/factory.h"
 #include "processors/resourcedetection/factory.h"
+#include "processors/tail_sampling/factory.h"
 #include "processors/transform/factory.h"
 #include "receivers/otlp/factory.h"
 
