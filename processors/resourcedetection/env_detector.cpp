@@ -99,11 +99,17 @@ Result<Detected> ParseResourceAttributes(std::string_view s) {
   return out;
 }
 
+EnvDetector::EnvDetector(Getenv getenv) : getenv_(std::move(getenv)) {
+  if (!getenv_) {
+    getenv_ = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v == nullptr ? std::string() : std::string(v);
+    };
+  }
+}
+
 Result<Detected> EnvDetector::Detect(Clock::time_point) {
-  auto env = [](const char* name) -> std::string {
-    const char* v = std::getenv(name);
-    return v == nullptr ? std::string() : std::string(TrimAsciiSpace(v));
-  };
+  auto env = [&](const char* name) { return std::string(TrimAsciiSpace(getenv_(name))); };
   std::string labels = env("OTEL_RESOURCE_ATTRIBUTES");
   if (labels.empty()) labels = env("OTEL_RESOURCE");
   if (labels.empty()) return Detected{};

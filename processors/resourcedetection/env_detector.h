@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,14 @@ Result<Detected> ParseResourceAttributes(std::string_view text);
 // OTEL_RESOURCE. Both unset or blank: nothing detected.
 class EnvDetector : public Detector {
  public:
+  // Reads a variable ("" when unset); std::getenv by default. Tests that
+  // change the value while a refresh thread reads it pass a synchronised one.
+  using Getenv = std::function<std::string(const char* name)>;
+  explicit EnvDetector(Getenv getenv = nullptr);
   Result<Detected> Detect(Clock::time_point deadline) override;
+
+ private:
+  Getenv getenv_;
 };
 
 }  // namespace otlpd::processors::resourcedetection

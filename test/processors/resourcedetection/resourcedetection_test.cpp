@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 
 #include "config/error.h"
 #include "config/loader.h"
@@ -327,31 +328,46 @@ TEST_CASE("processor: first detector wins per key; a failing detector fails Star
 }
 
 TEST_CASE("processor: logs too, and refresh_interval re-detects") {
-  ScopedEnv a("OTEL_RESOURCE_ATTRIBUTES", "round=1");
-  config::Node node = config::ParseYaml("detectors: [env]\nrefresh_interval: 20ms", "rd.yaml");
-  CreateContext ctx;
-  ctx.id = config::ComponentId{"resourcedetection", "r"};
-  ctx.path = kPath;
+  // The variable changes while the refresh thread reads it: a synchronised
+  // stand-in for the environment (setenv racing getenv is undefined).
+  struct Env {
+    std::mutex mu;
+    std::string value = "round=1";
+  };
+  auto env = std::make_shared<Env>();
+  std::vector<NamedDetector> detectors;
+  detectors.push_back(NamedDetector{"env", std::make_unique<EnvDetector>([env](const char* name) {
+                                      std::lock_guard<std::mutex> lock(env->mu);
+                                      return std::string(name) == "OTEL_RESOURCE_ATTRIBUTES" ? env->value
+                                                                                             : std::string();
+                                    })});
+  auto set = [&](const char* v) {
+    std::lock_guard<std::mutex> lock(env->mu);
+    env->value = v;
+  };
+  Config config = Decode("detectors: [env]\nrefresh_interval: 20ms");
   test::Sink sink;
-  auto p = ResourceDetectionProcessorFactory().create(ctx, node, Signal::kLogs, &sink);
-  REQUIRE(p->Start().ok());
+  ResourceDetectionProcessor p("resourcedetection/r", Signal::kLogs,
+                               std::make_shared<ResourceProvider>(std::move(config), std::move(detectors)),
+                               &sink);
+  REQUIRE(p.Start().ok());
   ExportLogsServiceRequest req;
   req.add_resource_logs()->add_scope_logs()->add_log_records()->mutable_body()->set_string_value("x");
   const std::string bytes = req.SerializeAsString();
   auto round = [&] {
-    REQUIRE(p->Consume(MakePayload(Signal::kLogs, bytes, 1, nullptr)).ok());
+    REQUIRE(p.Consume(MakePayload(Signal::kLogs, bytes, 1, nullptr)).ok());
     ExportLogsServiceRequest out;
     REQUIRE(out.ParseFromString(sink.payloads().back()->bytes));
     REQUIRE(out.resource_logs(0).resource().attributes_size() == 1);
     return out.resource_logs(0).resource().attributes(0).value().string_value();
   };
   CHECK(round() == "1");
-  setenv("OTEL_RESOURCE_ATTRIBUTES", "round=2", 1);
+  set("round=2");
   CHECK(test::WaitFor([&] { return round() == "2"; }, std::chrono::seconds(10)));
   // A refresh that fails keeps the last good snapshot.
-  setenv("OTEL_RESOURCE_ATTRIBUTES", "broken", 1);
+  set("broken");
   CHECK_FALSE(test::WaitFor([&] { return round() != "2"; }, std::chrono::milliseconds(200)));
-  p->Shutdown(Clock::now());
+  p.Shutdown(Clock::now());
 }
 
 TEST_CASE("processor: the system detector's schema URL fills entries that have none") {
