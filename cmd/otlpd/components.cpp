@@ -16,6 +16,7 @@
 #include "processors/memory_limiter/factory.h"
 #include "processors/probabilistic_sampler/factory.h"
 #include "processors/resource/factory.h"
+#include "processors/resourcedetection/factory.h"
 #include "processors/tail_sampling/factory.h"
 #include "processors/transform/factory.h"
 #include "receivers/otlp/factory.h"
@@ -29,6 +30,7 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::memory_limiter::MemoryLimiterProcessorFactory());
   c.processors.push_back(processors::probabilistic_sampler::ProbabilisticSamplerProcessorFactory());
   c.processors.push_back(processors::resource::ResourceProcessorFactory());
+  c.processors.push_back(processors::resourcedetection::ResourceDetectionProcessorFactory());
   c.processors.push_back(processors::filter::FilterProcessorFactory());
   c.processors.push_back(processors::transform::TransformProcessorFactory());
   c.processors.push_back(processors::attributes::AttributesProcessorFactory());

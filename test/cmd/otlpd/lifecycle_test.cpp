@@ -78,6 +78,7 @@ const std::map<std::string, std::string>& MinimalConfigs() {
       // fail_closed: false, or log records without randomness (no trace id) are dropped, as in otelcol.
       {"processors/probabilistic_sampler", "{sampling_percentage: 100, fail_closed: false}"},
       {"processors/resource", "{attributes: [{key: k, value: v, action: upsert}]}"},
+      {"processors/resourcedetection", "{detectors: [env, system], system: {hostname_sources: [os]}}"},
       {"processors/filter", "{}"},
       {"processors/transform", "{}"},
       {"processors/attributes", "{actions: [{key: k, value: v, action: upsert}]}"},
