@@ -109,7 +109,8 @@ struct Sender {
 
   Sender(StorageExtension* storage, Backend& backend, Config config = PersistentConfig(),
          exporters::exporterhelper::TimeSource* time = nullptr)
-      : sender(kExporter, config, backend.Func(), &telemetry, SenderOptions{time, nullptr, storage, nullptr}) {}
+      : sender(kExporter, config, backend.Func(), &telemetry,
+               SenderOptions{time, nullptr, storage, nullptr}) {}
 
   SignalCounters& counters(Signal s = Signal::kTraces) { return telemetry[s]; }
 };
