@@ -67,15 +67,16 @@ TEST_CASE("a backend that never answers cannot hold otlpd past --shutdown-timeou
   CAPTURE(queue);
   Blackhole backend;
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                                std::to_string(port) + "\nexporters:\n  otlp:\n    endpoint: 127.0.0.1:" +
-                                std::to_string(backend.port()) +
-                                "\n    tls: {insecure: true}\n    sending_queue: {enabled: " + queue +
-                                "}\nservice:\n  telemetry: {metrics: {level: none}}\n"
-                                "  pipelines:\n    traces: {receivers: [otlp], exporters: [otlp]}\n");
+  WriteFile(dir / "c.yaml",
+            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0") +
+                "\nexporters:\n  otlp:\n    endpoint: 127.0.0.1:" + std::to_string(backend.port()) +
+                "\n    tls: {insecure: true}\n    sending_queue: {enabled: " + queue +
+                "}\nservice:\n  telemetry: {metrics: {level: none}}\n"
+                "  pipelines:\n    traces: {receivers: [otlp], exporters: [otlp]}\n");
   Process p({kOtlpd, "--config", (dir / "c.yaml").string(), "--shutdown-timeout", "2s"}, dir / "out.log");
-  REQUIRE(WaitForPort(port, p, std::chrono::seconds(30)));
+  const int port = LoggedPort(p, "OTLP/gRPC listening on");
+  INFO(p.Output());
+  REQUIRE(port != 0);
   // A few requests, so the exporter is busy retrying when the signal comes.
   auto stub = tracepb::TraceService::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));

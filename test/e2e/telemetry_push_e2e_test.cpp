@@ -75,24 +75,25 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
   const std::string protocol = GENERATE(std::string("grpc"), std::string("http/protobuf"));
   CAPTURE(protocol);
   TempDir dir;
-  const int port_a = FreePort();
-  const int port_b_grpc = FreePort();
-  const int port_b_http = FreePort();
   const auto out = dir / "metrics.pb";
   WriteFile(dir / "b.yaml",
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_b_grpc) + "\n      http:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_b_http) + "\nexporters:\n  file:\n    path: " + out.string() +
+            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
+                "      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: " + out.string() +
                 "\n    format: proto\n    flush_interval: 20ms\n"
                 "service:\n  telemetry:\n    metrics:\n      level: none\n"
                 "  pipelines:\n    metrics:\n      receivers: [otlp]\n      exporters: [file]\n");
+  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
+  const int port_b_grpc = LoggedPort(b, "OTLP/gRPC listening on");
+  const int port_b_http = LoggedPort(b, "OTLP/HTTP listening on");
+  INFO(b.Output());
+  REQUIRE(port_b_grpc != 0);
+  REQUIRE(port_b_http != 0);
   const std::string endpoint = protocol == "grpc"
                                    ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
                                    : "http://127.0.0.1:" + std::to_string(port_b_http) + "/v1/metrics";
   WriteFile(dir / "a.yaml",
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_a) +
-                "\nexporters:\n  debug:\n"
+            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
+                "exporters:\n  debug:\n"
                 "service:\n  telemetry:\n    resource:\n      deployment.environment: e2e\n"
                 "    metrics:\n      readers:\n        - periodic:\n            interval: 200\n"
                 "            exporter:\n              otlp:\n                protocol: " +
@@ -101,10 +102,9 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
                 "                    value: a\n"
                 "                temporality_preference: cumulative\n"
                 "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
-  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
-  REQUIRE(WaitForPort(port_b_grpc, b, std::chrono::seconds(30)));
   Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
-  REQUIRE(WaitForPort(port_a, a, std::chrono::seconds(30)));
+  const int port_a = LoggedPort(a, "OTLP/gRPC listening on");
+  REQUIRE(port_a != 0);
   SendSpans(port_a, 7);
   const bool arrived = WaitFor([&] { return Read(out).sums["otelcol_receiver_accepted_spans"] >= 7; },
                                std::chrono::seconds(30));
@@ -166,25 +166,26 @@ TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes t
   const std::string processor = GENERATE(std::string("batch"), std::string("simple"));
   CAPTURE(protocol, processor);
   TempDir dir;
-  const int port_a = FreePort();
-  const int port_b_grpc = FreePort();
-  const int port_b_http = FreePort();
   const auto out = dir / "logs.pb";
   WriteFile(dir / "b.yaml",
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_b_grpc) + "\n      http:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_b_http) + "\nexporters:\n  file:\n    path: " + out.string() +
+            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
+                "      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: " + out.string() +
                 "\n    format: proto\n    flush_interval: 20ms\n"
                 "service:\n  telemetry:\n    metrics:\n      level: none\n"
                 "  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [file]\n");
+  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
+  const int port_b_grpc = LoggedPort(b, "OTLP/gRPC listening on");
+  const int port_b_http = LoggedPort(b, "OTLP/HTTP listening on");
+  INFO(b.Output());
+  REQUIRE(port_b_grpc != 0);
+  REQUIRE(port_b_http != 0);
   // No path: the exporter sends to /v1/logs.
   const std::string endpoint = protocol == "grpc" ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
                                                   : "http://127.0.0.1:" + std::to_string(port_b_http);
   const std::string settings = processor == "batch" ? "            schedule_delay: 100\n" : "";
   WriteFile(dir / "a.yaml",
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port_a) +
-                "\nexporters:\n  debug:\n"
+            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
+                "exporters:\n  debug:\n"
                 "service:\n  telemetry:\n    resource:\n      deployment.environment: e2e\n"
                 "    metrics:\n      level: none\n"
                 "    logs:\n      processors:\n        - " +
@@ -192,10 +193,9 @@ TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes t
                 "            exporter:\n              otlp:\n                protocol: " + protocol +
                 "\n                endpoint: " + endpoint +
                 "\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n");
-  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
-  REQUIRE(WaitForPort(port_b_grpc, b, std::chrono::seconds(30)));
   Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
-  REQUIRE(WaitForPort(port_a, a, std::chrono::seconds(30)));
+  const int port_a = LoggedPort(a, "OTLP/gRPC listening on");
+  REQUIRE(port_a != 0);
   const bool arrived = WaitFor([&] { return AnyContains(ReadLogs(out).bodies, "everything is ready"); },
                                std::chrono::seconds(30));
   INFO(a.Output());

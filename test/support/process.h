@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -109,6 +110,26 @@ inline bool WaitForPort(int port, Process& p, std::chrono::milliseconds timeout 
     if (!p.running()) return false;
     if (PortOpen(port)) return true;
     if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// The port a server of `p` bound for an endpoint with port 0, read from the
+// log line otlpd writes for it: `what` is the text before the address, e.g.
+// "OTLP/gRPC listening on", "OTLP/HTTP listening on", "serving internal
+// metrics on" ("... on 127.0.0.1:0 (port N"). The first such line counts.
+// 0 when `p` exits or `timeout` passes first.
+inline int LoggedPort(Process& p, const std::string& what,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  const std::regex line(std::regex_replace(what, std::regex(R"([.^$|()\[\]{}*+?\\/])"), R"(\$&)") +
+                        R"( \S+ \(port (\d+))");
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::smatch m;
+    const std::string log = p.Output();
+    if (std::regex_search(log, m, line)) return std::stoi(m[1]);
+    p.Wait(std::chrono::milliseconds(0));
+    if (!p.running() || std::chrono::steady_clock::now() >= end) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }

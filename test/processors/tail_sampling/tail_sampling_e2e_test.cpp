@@ -121,24 +121,10 @@ service:
 )");
   Process otlpd({OTLPD_BINARY, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
   // The receiver binds port 0; its log line names the port.
-  int port = 0;
-  const std::regex listening(R"(OTLP/gRPC listening on \S+ \(port (\d+))");
-  REQUIRE(WaitFor([&] {
-    std::smatch m;
-    const std::string log = otlpd.Output();
-    if (std::regex_search(log, m, listening)) port = std::stoi(m[1]);
-    return port != 0 || !otlpd.running();
-  }));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
   INFO(otlpd.Output());
   REQUIRE(port != 0);
-  int metrics_port = 0;
-  const std::regex serving(R"(serving internal metrics on \S+ \(port (\d+))");
-  REQUIRE(WaitFor([&] {
-    std::smatch m;
-    const std::string log = otlpd.Output();
-    if (std::regex_search(log, m, serving)) metrics_port = std::stoi(m[1]);
-    return metrics_port != 0 || !otlpd.running();
-  }));
+  const int metrics_port = LoggedPort(otlpd, "serving internal metrics on");
   REQUIRE(metrics_port != 0);
   // A series of the scrape, or -1.
   auto metric = [&](const std::string& name, const std::string& labels) {
