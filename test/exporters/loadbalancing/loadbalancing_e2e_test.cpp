@@ -295,3 +295,92 @@ TEST_CASE(
     CHECK(gateways[static_cast<std::size_t>(g)]->Wait(std::chrono::seconds(30)) == 0);
   }
 }
+
+// The gateway tier of issue 14 as processes: the agent routes by trace ID and
+// each gateway runs tail_sampling, so every decision sees a whole trace.
+TEST_CASE(
+    "agent with loadbalancing in front of three tail-sampling gateways keeps exactly the selected traces") {
+  TempDir dir;
+  std::vector<int> gw_ports;
+  std::vector<std::filesystem::path> files;
+  std::vector<std::unique_ptr<Process>> gateways;
+  for (int g = 0; g < 3; ++g) {
+    files.push_back(dir / ("gw" + std::to_string(g) + ".pb"));
+    const auto cfg = dir / ("gw" + std::to_string(g) + ".yaml");
+    // Keep a trace when one of its spans has keep=yes (a span of the
+    // "checkout" resource, so the decision needs both halves of the request).
+    WriteFile(cfg,
+              "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n"
+              "processors:\n  tail_sampling:\n    decision_wait: 1s\n    policies:\n"
+              "      - {name: keep, type: string_attribute, string_attribute: {key: keep, values: [yes]}}\n"
+              "exporters:\n  file:\n    path: " +
+                  files.back().string() +
+                  "\n    format: proto\n    flush_interval: 0s\n"
+                  "service:\n  telemetry: {metrics: {level: none}}\n"
+                  "  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [tail_sampling]\n"
+                  "      exporters: [file]\n");
+    gateways.push_back(std::make_unique<Process>(std::vector<std::string>{kOtlpd, "--config", cfg.string()},
+                                                 dir / ("gw" + std::to_string(g) + ".log")));
+  }
+  for (auto& g : gateways) {
+    gw_ports.push_back(LoggedPort(*g, "OTLP/gRPC listening on"));
+    INFO(g->Output());
+    REQUIRE(gw_ports.back() != 0);
+  }
+  std::string hosts;
+  for (int p : gw_ports) hosts += (hosts.empty() ? "" : ", ") + std::string("127.0.0.1:") + std::to_string(p);
+  WriteFile(dir / "agent.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n"
+            "exporters:\n  loadbalancing:\n    protocol:\n      otlp:\n        tls: {insecure: true}\n"
+            "    resolver:\n      static:\n        hostnames: [" +
+                hosts +
+                "]\nservice:\n  telemetry: {metrics: {level: none}}\n"
+                "  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [loadbalancing]\n");
+  Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
+  const int agent_port = LoggedPort(agent, "OTLP/gRPC listening on");
+  INFO(agent.Output());
+  REQUIRE(agent_port != 0);
+
+  auto stub = tracepb::TraceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_port), grpc::InsecureChannelCredentials()));
+  constexpr int kRequests = 12;  // 60 traces of 4 spans
+  std::set<std::string> selected;
+  for (int i = 0; i < kRequests; ++i) {
+    tracepb::ExportTraceServiceRequest req = Request(i);
+    // Traces 0, 3, 6, ... get keep=yes on their span 1 (resource "checkout").
+    for (auto& sp : *req.mutable_resource_spans(1)->mutable_scope_spans(0)->mutable_spans()) {
+      const std::string trace = sp.name().substr(0, sp.name().find('-'));
+      if (std::stoi(trace.substr(5)) % 3 != 0 || sp.name().find("-span1") == std::string::npos) continue;
+      auto* kv = sp.add_attributes();
+      kv->set_key("keep");
+      kv->mutable_value()->set_string_value("yes");
+      selected.insert(trace);
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    tracepb::ExportTraceServiceResponse resp;
+    REQUIRE(stub->Export(&ctx, req, &resp).ok());
+  }
+  REQUIRE(selected.size() == kRequests * 5 / 3);
+  // The gateways decide after decision_wait; then stop them, which decides
+  // anything still pending, so the files hold every decision.
+  CHECK(WaitFor([&] { return SpanCount(Received(files)) >= selected.size() * 4; }, std::chrono::seconds(30)));
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait(std::chrono::seconds(30)) == 0);
+  for (auto& g : gateways) {
+    g->Signal(SIGTERM);
+    CHECK(g->Wait(std::chrono::seconds(30)) == 0);
+  }
+  const Where w = Received(files);
+  std::set<std::string> kept;
+  std::set<int> used;
+  for (const auto& [trace, per] : w) {
+    CAPTURE(trace);
+    kept.insert(trace);
+    REQUIRE(per.size() == 1);                // whole at exactly one gateway
+    CHECK(per.begin()->second.size() == 4);  // every span, once
+    used.insert(per.begin()->first);
+  }
+  CHECK(kept == selected);  // exactly the traces the policy selects
+  CHECK(used.size() >= 2);  // spread over the tier (which gateways the ring picks depends on their ports)
+}
