@@ -9,19 +9,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
-#include <sstream>
+#include <tuple>
+
+#include "config/tls_config.h"
 
 namespace otlpd::selftelemetry {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const char* ExportMethod(Signal s) {
   switch (s) {
@@ -43,10 +37,20 @@ OtlpSender::OtlpSender(const OtlpPushTarget& target, Signal signal) : target_(ta
   if (target_.protocol != "grpc") return;
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (target_.tls) {
+    // A file that cannot be read fails every send, naming it (it used to read
+    // as empty: the system roots were trusted instead, silently).
     grpc::SslCredentialsOptions o;
-    if (!target_.certificate.empty()) o.pem_root_certs = ReadFile(target_.certificate);
-    if (!target_.client_certificate.empty()) o.pem_cert_chain = ReadFile(target_.client_certificate);
-    if (!target_.client_key.empty()) o.pem_private_key = ReadFile(target_.client_key);
+    for (auto [file, out, name] :
+         {std::tuple{&target_.certificate, &o.pem_root_certs, "certificate"},
+          std::tuple{&target_.client_certificate, &o.pem_cert_chain, "client_certificate"},
+          std::tuple{&target_.client_key, &o.pem_private_key, "client_key"}}) {
+      auto pem = config::LoadPem("", *file, target_.path_in_config + " " + name);
+      if (!pem.ok()) {
+        setup_error_ = pem.status();
+        return;
+      }
+      *out = std::move(*pem);
+    }
     creds = grpc::SslCredentials(o);
   } else {
     creds = grpc::InsecureChannelCredentials();
@@ -59,6 +63,7 @@ OtlpSender::OtlpSender(const OtlpPushTarget& target, Signal signal) : target_(ta
 OtlpSender::~OtlpSender() = default;
 
 Status OtlpSender::Send(const std::string& request, std::chrono::milliseconds timeout) {
+  if (!setup_error_.ok()) return setup_error_;
   return grpc_ ? SendGrpc(request, timeout) : SendHttp(request, timeout);
 }
 

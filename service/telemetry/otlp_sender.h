@@ -27,6 +27,7 @@ class OtlpSender {
 
   const OtlpPushTarget target_;
   const Signal signal_;
+  Status setup_error_;  // a TLS file that could not be read: every send fails with it
   struct Grpc;
   std::unique_ptr<Grpc> grpc_;
 };

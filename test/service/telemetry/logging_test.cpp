@@ -1,6 +1,7 @@
 #include "service/telemetry/logging.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "service/telemetry/otlp_logs_export.h"
+#include "service/telemetry/otlp_sender.h"
 
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
@@ -115,4 +116,18 @@ TEST_CASE("own log records encode with OTel severities, zap's level names and th
   CHECK(records[1].severity_number() == 17);
   CHECK(records[1].severity_text() == "error");
   CHECK(records[1].attributes(0).value().string_value() == "x");
+}
+
+TEST_CASE("an OTLP push target whose TLS file cannot be read fails every send, naming the file") {
+  otlpd::selftelemetry::OtlpPushTarget t;
+  t.protocol = "grpc";
+  t.endpoint = "https://collector:4317";
+  t.host_port = "collector:4317";
+  t.tls = true;
+  t.certificate = "/nonexistent/ca.pem";
+  t.path_in_config = "service.telemetry.logs.processors[0]";
+  otlpd::selftelemetry::OtlpSender sender(t, otlpd::Signal::kLogs);
+  const otlpd::Status s = sender.Send("", std::chrono::milliseconds(100));
+  CHECK_FALSE(s.ok());
+  CHECK(s.message() == "service.telemetry.logs.processors[0] certificate: cannot read /nonexistent/ca.pem");
 }
