@@ -23,6 +23,37 @@ namespace {
 
 const std::string kOtlpd = OTLPD_BINARY;
 
+// otlpd B: OTLP in on gRPC and HTTP (port 0), `signal` written to `out` as
+// proto records. Holds the process and the ports it bound.
+struct Receiving {
+  Process process;
+  int grpc_port = 0;
+  int http_port = 0;
+
+  Receiving(const TempDir& dir, const std::string& signal, const std::filesystem::path& out)
+      : process(Start(dir, signal, out), dir / "b.log") {
+    grpc_port = LoggedPort(process, "OTLP/gRPC listening on");
+    http_port = LoggedPort(process, "OTLP/HTTP listening on");
+    INFO(process.Output());
+    REQUIRE(grpc_port != 0);
+    REQUIRE(http_port != 0);
+  }
+
+ private:
+  static std::vector<std::string> Start(const TempDir& dir, const std::string& signal,
+                                        const std::filesystem::path& out) {
+    WriteFile(
+        dir / "b.yaml",
+        std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
+            "      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: " + out.string() +
+            "\n    format: proto\n    flush_interval: 20ms\n"
+            "service:\n  telemetry:\n    metrics:\n      level: none\n"
+            "  pipelines:\n    " +
+            signal + ":\n      receivers: [otlp]\n      exporters: [file]\n");
+    return {kOtlpd, "--config", (dir / "b.yaml").string()};
+  }
+};
+
 struct Seen {
   std::map<std::string, double> sums;  // metric name -> largest value seen (any series)
   std::set<std::string> names;
@@ -76,21 +107,10 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
   CAPTURE(protocol);
   TempDir dir;
   const auto out = dir / "metrics.pb";
-  WriteFile(dir / "b.yaml",
-            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
-                "      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: " + out.string() +
-                "\n    format: proto\n    flush_interval: 20ms\n"
-                "service:\n  telemetry:\n    metrics:\n      level: none\n"
-                "  pipelines:\n    metrics:\n      receivers: [otlp]\n      exporters: [file]\n");
-  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
-  const int port_b_grpc = LoggedPort(b, "OTLP/gRPC listening on");
-  const int port_b_http = LoggedPort(b, "OTLP/HTTP listening on");
-  INFO(b.Output());
-  REQUIRE(port_b_grpc != 0);
-  REQUIRE(port_b_http != 0);
+  Receiving b(dir, "metrics", out);
   const std::string endpoint = protocol == "grpc"
-                                   ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
-                                   : "http://127.0.0.1:" + std::to_string(port_b_http) + "/v1/metrics";
+                                   ? "http://127.0.0.1:" + std::to_string(b.grpc_port)
+                                   : "http://127.0.0.1:" + std::to_string(b.http_port) + "/v1/metrics";
   WriteFile(dir / "a.yaml",
             std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
                 "exporters:\n  debug:\n"
@@ -109,7 +129,7 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
   const bool arrived = WaitFor([&] { return Read(out).sums["otelcol_receiver_accepted_spans"] >= 7; },
                                std::chrono::seconds(30));
   INFO(a.Output());
-  INFO(b.Output());
+  INFO(b.process.Output());
   REQUIRE(arrived);
   const Seen seen = Read(out);
   CHECK(seen.names.count("otelcol_receiver_refused_spans") == 1);
@@ -120,8 +140,8 @@ TEST_CASE("otlpd pushes its own metrics over OTLP to a second otlpd") {
   CHECK(seen.temporalities == std::set<int>{2});  // AGGREGATION_TEMPORALITY_CUMULATIVE
   a.Signal(SIGTERM);
   CHECK(a.Wait(std::chrono::seconds(30)) == 0);
-  b.Signal(SIGTERM);
-  CHECK(b.Wait(std::chrono::seconds(30)) == 0);
+  b.process.Signal(SIGTERM);
+  CHECK(b.process.Wait(std::chrono::seconds(30)) == 0);
 }
 
 namespace {
@@ -167,21 +187,10 @@ TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes t
   CAPTURE(protocol, processor);
   TempDir dir;
   const auto out = dir / "logs.pb";
-  WriteFile(dir / "b.yaml",
-            std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
-                "      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  file:\n    path: " + out.string() +
-                "\n    format: proto\n    flush_interval: 20ms\n"
-                "service:\n  telemetry:\n    metrics:\n      level: none\n"
-                "  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [file]\n");
-  Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
-  const int port_b_grpc = LoggedPort(b, "OTLP/gRPC listening on");
-  const int port_b_http = LoggedPort(b, "OTLP/HTTP listening on");
-  INFO(b.Output());
-  REQUIRE(port_b_grpc != 0);
-  REQUIRE(port_b_http != 0);
+  Receiving b(dir, "logs", out);
   // No path: the exporter sends to /v1/logs.
-  const std::string endpoint = protocol == "grpc" ? "http://127.0.0.1:" + std::to_string(port_b_grpc)
-                                                  : "http://127.0.0.1:" + std::to_string(port_b_http);
+  const std::string endpoint = protocol == "grpc" ? "http://127.0.0.1:" + std::to_string(b.grpc_port)
+                                                  : "http://127.0.0.1:" + std::to_string(b.http_port);
   const std::string settings = processor == "batch" ? "            schedule_delay: 100\n" : "";
   WriteFile(dir / "a.yaml",
             std::string("receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n") +
@@ -199,7 +208,7 @@ TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes t
   const bool arrived = WaitFor([&] { return AnyContains(ReadLogs(out).bodies, "everything is ready"); },
                                std::chrono::seconds(30));
   INFO(a.Output());
-  INFO(b.Output());
+  INFO(b.process.Output());
   REQUIRE(arrived);
   a.Signal(SIGTERM);
   CHECK(a.Wait(std::chrono::seconds(30)) == 0);
@@ -211,6 +220,6 @@ TEST_CASE("otlpd exports its own logs over OTLP to a second otlpd, and flushes t
   CHECK(seen.severity_texts.count("info") == 1);
   CHECK(seen.resource.at("service.name") == "otlpd");
   CHECK(seen.resource.at("deployment.environment") == "e2e");
-  b.Signal(SIGTERM);
-  CHECK(b.Wait(std::chrono::seconds(30)) == 0);
+  b.process.Signal(SIGTERM);
+  CHECK(b.process.Wait(std::chrono::seconds(30)) == 0);
 }
