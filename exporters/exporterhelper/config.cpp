@@ -15,33 +15,6 @@ std::string_view SizerName(Sizer sizer) {
   return "unknown";
 }
 
-RetryConfig RetryConfig::Decode(config::MapDecoder& d, const RetryConfig& defaults) {
-  RetryConfig c = defaults;
-  d.Optional("enabled", c.enabled);
-  d.Optional("initial_interval", c.initial_interval);
-  d.Optional("randomization_factor", c.randomization_factor);
-  d.Optional("multiplier", c.multiplier);
-  d.Optional("max_interval", c.max_interval);
-  d.Optional("max_elapsed_time", c.max_elapsed_time);
-  d.Finish();
-  // otelcol validates the block only when it is enabled; so do we.
-  if (!c.enabled) return c;
-  if (c.initial_interval.count() < 0) d.Fail("initial_interval", "must be non-negative");
-  if (c.randomization_factor < 0 || c.randomization_factor > 1) {
-    d.Fail("randomization_factor", "must be within [0, 1]");
-  }
-  if (c.multiplier < 0) d.Fail("multiplier", "must be non-negative");
-  if (c.max_interval.count() < 0) d.Fail("max_interval", "must be non-negative");
-  if (c.max_elapsed_time.count() < 0) d.Fail("max_elapsed_time", "must be non-negative");
-  if (c.max_elapsed_time.count() > 0) {
-    if (c.max_elapsed_time < c.initial_interval) {
-      d.Fail("max_elapsed_time", "must not be less than initial_interval");
-    }
-    if (c.max_elapsed_time < c.max_interval) d.Fail("max_elapsed_time", "must not be less than max_interval");
-  }
-  return c;
-}
-
 QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaults) {
   QueueConfig c = defaults;
   d.Optional("enabled", c.enabled);
@@ -91,7 +64,7 @@ Config Config::Decode(config::MapDecoder& d, const Config& defaults) {
   if (d.Optional("timeout", c.timeout) && c.timeout.count() < 0) d.Fail("timeout", "must be non-negative");
   {
     config::MapDecoder r = d.Child("retry_on_failure");
-    c.retry_on_failure = RetryConfig::Decode(r, defaults.retry_on_failure);
+    c.retry_on_failure = config::RetryConfig::Decode(r, defaults.retry_on_failure);
   }
   {
     config::MapDecoder q = d.Child("sending_queue");

@@ -11,24 +11,13 @@
 #include "config/component_id.h"
 #include "config/decoder.h"
 #include "config/node.h"
+#include "config/retry/retry_config.h"
 #include "exporters/exporterhelper/batch_config.h"
 
 namespace otlpd::exporters::exporterhelper {
 
 // How the sending queue measures its capacity.
 enum class Sizer { kRequests, kItems, kBytes };  // declared ahead in batch_config.h
-
-// `retry_on_failure`: otelcol's configretry.BackOffConfig, same names and defaults.
-struct RetryConfig {
-  bool enabled = true;
-  std::chrono::nanoseconds initial_interval = std::chrono::seconds(5);
-  double randomization_factor = 0.5;
-  double multiplier = 1.5;
-  std::chrono::nanoseconds max_interval = std::chrono::seconds(30);
-  std::chrono::nanoseconds max_elapsed_time = std::chrono::seconds(300);  // 0: retry forever
-
-  static RetryConfig Decode(config::MapDecoder& d, const RetryConfig& defaults);
-};
 
 // `sending_queue`: otelcol's queuebatch.Config.
 struct QueueConfig {
@@ -54,7 +43,7 @@ struct QueueConfig {
 // `retry_on_failure` and `sending_queue`.
 struct Config {
   std::chrono::nanoseconds timeout = std::chrono::seconds(5);  // per attempt; 0: none
-  RetryConfig retry_on_failure;
+  config::RetryConfig retry_on_failure;
   QueueConfig sending_queue;
 
   // Reads those three keys from an exporter's own config map and leaves the

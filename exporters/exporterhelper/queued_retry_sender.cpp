@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "exporters/exporterhelper/backoff.h"
+#include "config/retry/retry_config.h"
 #include "exporters/exporterhelper/payload_codec.h"
 
 namespace otlpd::exporters::exporterhelper {
@@ -311,9 +311,9 @@ void QueuedRetrySender::ConsumerLoop() {
 }
 
 Status QueuedRetrySender::Deliver(const PayloadPtr& payload, bool* kept) {
-  const RetryConfig& retry = config_.retry_on_failure;
+  const config::RetryConfig& retry = config_.retry_on_failure;
   SignalCounters& counters = Counters(payload->signal);
-  ExponentialBackoff backoff(retry, random_);
+  config::ExponentialBackoff backoff(retry, random_);
   const Clock::time_point start = time_->Now();
   for (int attempt = 1;; ++attempt) {
     Clock::time_point attempt_deadline = Deadline();

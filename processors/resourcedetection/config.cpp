@@ -9,7 +9,7 @@
 namespace otlpd::processors::resourcedetection {
 namespace {
 
-using exporters::exporterhelper::RetryConfig;
+using config::RetryConfig;
 
 // Every detector type otelcol-contrib v0.161.0 registers.
 constexpr std::array<std::string_view, 31> kOtelcolDetectors = {"env",

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "config/decoder.h"
-#include "exporters/exporterhelper/config.h"
+#include "config/retry/retry_config.h"
 #include "processors/resourcedetection/detector.h"
 
 namespace otlpd::processors::resourcedetection {
@@ -100,13 +100,13 @@ struct Config {
   std::chrono::nanoseconds timeout = std::chrono::seconds(5);  // bounds one detection; 0: none
   std::chrono::nanoseconds refresh_interval{0};                // 0: detect once at start
   bool fail_on_missing_metadata = false;
-  exporters::exporterhelper::RetryConfig retry = DefaultRetry();
+  config::RetryConfig retry = DefaultRetry();
   SystemConfig system;
   Ec2Config ec2;
   GcpConfig gcp;
   AzureConfig azure;
 
-  static exporters::exporterhelper::RetryConfig DefaultRetry();
+  static config::RetryConfig DefaultRetry();
   // Decodes and validates; throws config::Error naming the key path.
   static Config Decode(config::MapDecoder& d);
 };

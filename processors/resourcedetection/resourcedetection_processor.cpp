@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "exporters/exporterhelper/backoff.h"
+#include "config/retry/retry_config.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 #include "processors/resource/resource_processor.h"
@@ -74,7 +74,7 @@ bool ResourceProvider::WaitUntil(Clock::time_point until) {
 
 Result<Detected> ResourceProvider::DetectWithRetry(Detector& detector, Clock::time_point deadline) {
   const Clock::time_point start = Clock::now();
-  exporters::exporterhelper::ExponentialBackoff backoff(config_.retry, UniformRandom);
+  config::ExponentialBackoff backoff(config_.retry, UniformRandom);
   while (true) {
     Result<Detected> r = detector.Detect(deadline);
     if (r.ok() || !config_.retry.enabled) return r;

@@ -7,14 +7,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "exporters/exporterhelper/backoff.h"
 #include "test/exporters/exporterhelper/manual_time_source.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
 using namespace std::chrono_literals;
 using exporters::exporterhelper::Config;
-using exporters::exporterhelper::ExponentialBackoff;
 using exporters::exporterhelper::QueuedRetrySender;
 using exporters::exporterhelper::SenderOptions;
 using exporters::exporterhelper::SendResult;
@@ -134,23 +132,6 @@ std::vector<std::chrono::nanoseconds> Durations(std::initializer_list<double> se
 }
 
 }  // namespace
-
-TEST_CASE("backoff grows by the multiplier up to max_interval, spread by the randomization factor") {
-  exporters::exporterhelper::RetryConfig c;  // 5s x1.5 up to 30s, factor 0.5
-  ExponentialBackoff mid(c, [] { return 0.5; });
-  std::vector<std::chrono::nanoseconds> got;
-  for (int i = 0; i < 7; ++i) got.push_back(mid.Next());
-  CHECK(got == Durations({5, 7.5, 11.25, 16.875, 25.3125, 30, 30}));
-
-  ExponentialBackoff low(c, [] { return 0.0; });
-  CHECK(low.Next() == 2500ms);  // interval x (1 - 0.5)
-  ExponentialBackoff high(c, [] { return 1.0; });
-  CHECK(high.Next() == 7500ms);  // interval x (1 + 0.5)
-
-  c.randomization_factor = 0;
-  ExponentialBackoff none(c, [] { return 0.9; });
-  CHECK(none.Next() == 5s);
-}
 
 TEST_CASE("retryable failures are retried on the backoff schedule until they succeed") {
   Harness h(SyncConfig());
