@@ -39,4 +39,21 @@ std::string_view TrimIf(std::string_view s, Pred is_space) {
 std::string_view TrimHttpSpace(std::string_view s) { return TrimIf(s, IsHttpSpace); }
 std::string_view TrimAsciiSpace(std::string_view s) { return TrimIf(s, IsAsciiSpace); }
 
+void AppendHexByte(std::string& out, unsigned char byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += kHex[byte >> 4];
+  out += kHex[byte & 15];
+}
+
+void AppendHexLower(std::string& out, std::string_view bytes) {
+  out.reserve(out.size() + bytes.size() * 2);
+  for (char c : bytes) AppendHexByte(out, static_cast<unsigned char>(c));
+}
+
+std::string HexLower(std::string_view bytes) {
+  std::string out;
+  AppendHexLower(out, bytes);
+  return out;
+}
+
 }  // namespace otlpd

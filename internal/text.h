@@ -27,6 +27,11 @@ constexpr bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+// Bytes as lower-case hexadecimal, two digits each (ids, digests, escapes).
+void AppendHexByte(std::string& out, unsigned char byte);
+void AppendHexLower(std::string& out, std::string_view bytes);
+std::string HexLower(std::string_view bytes);
+
 // `s` without leading and trailing space and tab (header values, list items).
 std::string_view TrimHttpSpace(std::string_view s);
 // `s` without leading and trailing ASCII whitespace.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "internal/go_parse.h"
 #include "internal/text.h"
 #include "ottl/json_parse.h"
 #include "ottl/time_parse.h"

@@ -13,8 +13,6 @@
 namespace otlpd::ottl {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 void AppendJsonAny(std::string& out, const AnyValue& v) {
   switch (v.value_case()) {
     case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return;
@@ -156,16 +154,6 @@ std::string AnyAsString(const AnyValue& v) {
   }
 }
 
-std::string HexLower(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
 std::string JsonOf(const Value& v) {
   std::string out;
   switch (v.kind()) {
@@ -284,67 +272,6 @@ Result<Value> Arith(const Value& a, const Value& b, MathOp op) {
       return Value::Double(x / y);
   }
   return Status::Internal("bad math op");
-}
-
-std::optional<std::int64_t> GoParseInt(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::size_t i = 0;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  if (i == s.size()) return std::nullopt;
-  unsigned __int128 n = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-    n = n * 10 + static_cast<unsigned>(s[i] - '0');
-    if (n > (static_cast<unsigned __int128>(1) << 63)) return std::nullopt;
-  }
-  if (!neg && n == (static_cast<unsigned __int128>(1) << 63)) return std::nullopt;
-  return neg ? static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(n)) : static_cast<std::int64_t>(n);
-}
-
-std::optional<double> GoParseFloat(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  const std::string lower = AsciiLower(s);
-  std::string_view body = lower;
-  bool neg = false;
-  if (body[0] == '+' || body[0] == '-') {
-    neg = body[0] == '-';
-    body.remove_prefix(1);
-  }
-  if (body == "inf" || body == "infinity") return neg ? -HUGE_VAL : HUGE_VAL;
-  if (body == "nan") return std::nan("");
-  // Decimal syntax only (digits, one point, exponent); underscores and hex
-  // floats are rare in telemetry and refused here.
-  bool digits = false;
-  std::size_t i = 0;
-  while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, digits = true;
-  if (i < body.size() && body[i] == '.') {
-    ++i;
-    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, digits = true;
-  }
-  if (!digits) return std::nullopt;
-  if (i < body.size() && body[i] == 'e') {
-    ++i;
-    if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
-    bool exp_digits = false;
-    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, exp_digits = true;
-    if (!exp_digits) return std::nullopt;
-  }
-  if (i != body.size()) return std::nullopt;
-  const std::string text(s);
-  errno = 0;
-  const double d = std::strtod(text.c_str(), nullptr);
-  if (errno == ERANGE && std::isinf(d)) return std::nullopt;
-  return d;
-}
-
-std::optional<bool> GoParseBool(std::string_view s) {
-  if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
-  if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False") return false;
-  return std::nullopt;
 }
 
 }  // namespace otlpd::ottl

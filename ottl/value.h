@@ -107,9 +107,5 @@ enum class MathOp { kAdd, kSub, kMul, kDiv };
 Result<Value> Arith(const Value& a, const Value& b, MathOp op);
 
 // Go formatting helpers.
-std::string HexLower(std::string_view bytes);
-std::optional<std::int64_t> GoParseInt(std::string_view s);
-std::optional<double> GoParseFloat(std::string_view s);
-std::optional<bool> GoParseBool(std::string_view s);
 
 }  // namespace otlpd::ottl

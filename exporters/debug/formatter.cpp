@@ -13,6 +13,7 @@
 #include "internal/base64.h"
 #include "internal/go_format.h"
 #include "internal/json_string.h"
+#include "internal/text.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -569,18 +570,10 @@ std::string FormatTimestamp(std::uint64_t unix_nanos) {
 }
 
 std::string FormatId(std::string_view id_bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   bool all_zero = true;
   for (char c : id_bytes) all_zero = all_zero && c == 0;
   if (all_zero) return {};
-  std::string out;
-  out.reserve(id_bytes.size() * 2);
-  for (char c : id_bytes) {
-    auto b = static_cast<unsigned char>(c);
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return HexLower(id_bytes);
 }
 
 std::string ValueAsString(const common::AnyValue& value) {

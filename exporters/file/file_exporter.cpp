@@ -9,6 +9,7 @@
 #include "exporters/file/directories.h"
 #include "exporters/file/record.h"
 #include "exporters/file/resource_groups.h"
+#include "internal/text.h"
 
 namespace otlpd::exporters::file {
 namespace {
@@ -42,10 +43,8 @@ std::string Printable(std::string_view value, std::size_t max = 200) {
   for (char c : value.substr(0, max)) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f || c == '\\' || c == '"') {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
+      AppendHexByte(out, u);
     } else {
       out.push_back(c);
     }

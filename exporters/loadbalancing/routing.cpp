@@ -8,20 +8,20 @@
 #include "exporters/loadbalancing/identity.h"
 #include "exporters/loadbalancing/wire_fields.h"
 #include "internal/base64.h"
+#include "otlp/wire/any_value.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
-#include "processors/probabilistic_sampler/any_value.h"
 
 namespace otlpd::exporters::loadbalancing {
 namespace {
 
-using processors::probabilistic_sampler::AnyValueAsString;
-using processors::probabilistic_sampler::AnyValueView;
-using processors::probabilistic_sampler::ParseAnyValue;
-using processors::probabilistic_sampler::ParseKeyValue;
-using processors::probabilistic_sampler::ValueType;
+using wire::AnyValueAsString;
+using wire::AnyValueView;
 using wire::Field;
+using wire::ParseAnyValue;
+using wire::ParseKeyValue;
 using wire::Reader;
+using wire::ValueType;
 using wire::WireType;
 
 // Field numbers of the OTLP messages read here.
@@ -48,12 +48,6 @@ std::optional<AnyValueView> FindAttribute(std::string_view message, std::uint32_
     if (ParseKeyValue(f.payload, k, v) && k == key) return ParseAnyValue(v);
   }
   return std::nullopt;
-}
-
-// pcommon Value.AsString().
-std::string AsString(const AnyValueView& v) {
-  if (v.type == ValueType::kBytes) return Base64(v.bytes);
-  return AnyValueAsString(v);
 }
 
 // pcommon Value.Str(): the string, or "" for any other type.
@@ -277,11 +271,11 @@ std::string TraceAttributeKey(const std::vector<std::string>& attrs, std::string
   const std::string_view scope = FirstLen(first_scope, kResourceOfEntry);
   for (const std::string& a : attrs) {
     if (auto v = FindAttribute(res, kResourceAttributes, a)) {
-      key += AttributeKey(a, AsString(*v));
+      key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
     if (auto v = FindAttribute(scope, kScopeAttributes, a)) {
-      key += AttributeKey(a, AsString(*v));
+      key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
     if (a == "span.kind") {
@@ -293,7 +287,7 @@ std::string TraceAttributeKey(const std::vector<std::string>& attrs, std::string
       continue;
     }
     if (auto v = FindAttribute(first_span, kSpanAttributes, a)) {
-      key += AttributeKey(a, AsString(*v));
+      key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
     key += a + "=|";
@@ -378,7 +372,7 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
     std::vector<const std::string*> pending;
     for (const std::string& a : attrs) {
       if (auto v = FindAttribute(res, kResourceAttributes, a)) {
-        base += AttributeKey(a, AsString(*v));
+        base += AttributeKey(a, AnyValueAsString(*v));
       } else {
         pending.push_back(&a);
       }
@@ -396,7 +390,7 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
       std::vector<const std::string*> rest;
       for (const std::string* a : pending) {
         if (auto v = FindAttribute(scope, kScopeAttributes, *a)) {
-          scope_key += AttributeKey(*a, AsString(*v));
+          scope_key += AttributeKey(*a, AnyValueAsString(*v));
         } else {
           rest.push_back(a);
         }
@@ -413,9 +407,9 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
             if (*a == "log.severity") {
               key += AttributeKey(*a, FirstLen(item.message, kLogSeverityText));
             } else if (*a == "log.body") {
-              key += AttributeKey(*a, AsString(ParseAnyValue(FirstLen(item.message, kLogBody))));
+              key += AttributeKey(*a, AnyValueAsString(ParseAnyValue(FirstLen(item.message, kLogBody))));
             } else if (auto v = FindAttribute(item.message, kLogAttributes, *a)) {
-              key += AttributeKey(*a, AsString(*v));
+              key += AttributeKey(*a, AnyValueAsString(*v));
             } else {
               key += *a + "=|";
             }
@@ -428,7 +422,7 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
           std::string key = scope_key;
           for (const std::string* a : rest) {
             if (auto v = FindAttribute(point, mp.attributes_field, *a)) {
-              key += AttributeKey(*a, AsString(*v));
+              key += AttributeKey(*a, AnyValueAsString(*v));
             } else {
               key += *a + "=|";
             }

@@ -3,14 +3,22 @@
 #include <algorithm>
 #include <optional>
 
+#include "internal/go_parse.h"
+#include "otlp/wire/any_value.h"
 #include "otlp/wire/wire_format.h"
-#include "processors/probabilistic_sampler/any_value.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 namespace {
 
+using wire::AnyValueAsString;
+using wire::AnyValueView;
+using wire::AppendStringKeyValue;
 using wire::Field;
+using wire::KeyValueKey;
+using wire::ParseAnyValue;
+using wire::ParseKeyValue;
 using wire::Reader;
+using wire::ValueType;
 using wire::WireType;
 
 // Field numbers (opentelemetry-proto v1.x).

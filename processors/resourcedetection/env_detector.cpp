@@ -11,7 +11,6 @@ namespace {
 
 // Go's strconv.Quote for the ASCII text this detector reports.
 std::string GoQuote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
@@ -23,8 +22,7 @@ std::string GoQuote(std::string_view s) {
       default:
         if (c < 0x20 || c == 0x7f) {
           out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
+          AppendHexByte(out, c);
         } else {
           out += static_cast<char>(c);
         }

@@ -15,7 +15,6 @@
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "processors/probabilistic_sampler/any_value.h"
 #include "processors/probabilistic_sampler/config.h"
 #include "processors/probabilistic_sampler/probabilistic_sampler.h"
 #include "processors/probabilistic_sampler/sampler.h"
@@ -800,35 +799,6 @@ TEST_CASE("log records without randomness (LogsMissingRandomness)") {
       CHECK(CountLogs(SampleLogs(cfg, req)) == (c.sampled ? 1 : 0));
     }
   }
-}
-
-TEST_CASE("pdata AsString forms of attributes hashed for logs") {
-  auto as = [](const AnyValue& v) { return AnyValueAsString(ParseAnyValue(v.SerializeAsString())); };
-  CHECK(as(IntValue(-42)) == "-42");
-  CHECK(as(DoubleValue(1.5)) == "1.5");
-  CHECK(as(DoubleValue(1e21)) == "1e+21");
-  CHECK(as(DoubleValue(1e-7)) == "1e-7");
-  CHECK(as(DoubleValue(100)) == "100");
-  CHECK(as(DoubleValue(std::nan(""))) == "NaN");
-  CHECK(as(DoubleValue(-INFINITY)) == "-Infinity");
-  AnyValue b;
-  b.set_bool_value(true);
-  CHECK(as(b) == "true");
-  AnyValue m;
-  auto* kvs = m.mutable_kvlist_value();
-  auto put = [&](const char* k, AnyValue v) {
-    auto* kv = kvs->add_values();
-    kv->set_key(k);
-    *kv->mutable_value() = std::move(v);
-  };
-  put("z", StrValue("<a&b>\n"));
-  put("a", IntValue(1));
-  AnyValue arr;
-  *arr.mutable_array_value()->add_values() = DoubleValue(0.5);
-  *arr.mutable_array_value()->add_values() = BytesValue("hi");
-  *arr.mutable_array_value()->add_values() = AnyValue();
-  put("m", arr);
-  CHECK(as(m) == R"({"a":1,"m":[0.5,"aGk=",null],"z":"<a&b>\n"})");
 }
 
 // ---------------------------------------------------------------------------

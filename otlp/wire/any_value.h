@@ -1,5 +1,7 @@
-// Just enough of OTLP's KeyValue / AnyValue on the wire for the sampler:
+// OTLP's KeyValue / AnyValue read on the wire, without a protobuf decode:
 // find an attribute, read its value the way pdata does, write a string one.
+// For components that look at a few attributes of requests they pass on as
+// bytes (probabilistic_sampler, loadbalancing).
 #pragma once
 
 #include <cstdint>
@@ -7,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace otlpd::processors::probabilistic_sampler {
+namespace otlpd::wire {
 
 // pdata's ValueType of an AnyValue.
 enum class ValueType : std::uint8_t { kEmpty, kStr, kBool, kInt, kDouble, kMap, kSlice, kBytes };
@@ -39,13 +41,8 @@ void AppendStringKeyValue(std::string& out, std::uint32_t field, std::string_vie
                           std::string_view value);
 
 // pcommon.Value.AsString(): strings as they are, numbers and bools as Go
-// formats them, maps and slices as Go's encoding/json writes their AsRaw().
-// Bytes are not handled here (callers take them raw).
+// formats them, maps and slices as Go's encoding/json writes their AsRaw(),
+// bytes in standard base64.
 std::string AnyValueAsString(const AnyValueView& value);
 
-// Go's strconv.ParseFloat(s, 64): its syntax (signs, inf/infinity/nan,
-// hexadecimal with p exponent, `_` between digits), nullopt where Go errs
-// (bad syntax or overflow to infinity).
-std::optional<double> GoParseFloat(std::string_view s);
-
-}  // namespace otlpd::processors::probabilistic_sampler
+}  // namespace otlpd::wire

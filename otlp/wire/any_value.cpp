@@ -1,4 +1,4 @@
-#include "processors/probabilistic_sampler/any_value.h"
+#include "otlp/wire/any_value.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "internal/text.h"
 #include "otlp/wire/wire_format.h"
 
-namespace otlpd::processors::probabilistic_sampler {
+namespace otlpd::wire {
 namespace {
 
 using wire::Field;
@@ -85,40 +85,6 @@ bool AppendJson(std::string& out, const AnyValueView& v, int depth) {
     case ValueType::kSlice: return AppendJsonMessage(out, v.bytes, false, depth);
   }
   return false;
-}
-
-bool IsDigit(char c, bool hex) {
-  return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-}
-
-// strconv's underscoreOK: `_` only between digits (a base prefix counts as one).
-bool UnderscoreOk(std::string_view s) {
-  char saw = '^';
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  bool hex = false;
-  std::size_t i = 0;
-  if (s.size() >= 2 && s[0] == '0') {
-    char p = static_cast<char>(s[1] | 0x20);
-    if (p == 'b' || p == 'o' || p == 'x') {
-      i = 2;
-      saw = '0';
-      hex = p == 'x';
-    }
-  }
-  for (; i < s.size(); ++i) {
-    if (IsDigit(s[i], hex)) {
-      saw = '0';
-      continue;
-    }
-    if (s[i] == '_') {
-      if (saw != '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return false;
-    saw = '!';
-  }
-  return saw != '_';
 }
 
 }  // namespace
@@ -245,69 +211,4 @@ std::string AnyValueAsString(const AnyValueView& v) {
   return out;
 }
 
-std::optional<double> GoParseFloat(std::string_view s) {
-  std::string_view body = s;
-  bool negative = false;
-  bool has_sign = false;
-  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
-    negative = body[0] == '-';
-    has_sign = true;
-    body.remove_prefix(1);
-  }
-  if (EqualsIgnoreCase(body, "inf") || EqualsIgnoreCase(body, "infinity")) {
-    return negative ? -HUGE_VAL : HUGE_VAL;
-  }
-  if (EqualsIgnoreCase(body, "nan")) {
-    if (has_sign) return std::nullopt;
-    return std::nan("");
-  }
-  bool hex = body.size() > 2 && body[0] == '0' && (body[1] | 0x20) == 'x';
-  std::size_t i = hex ? 2 : 0;
-  bool digits = false;
-  bool dot = false;
-  bool underscores = false;
-  for (; i < body.size(); ++i) {
-    char c = body[i];
-    if (c == '_') {
-      underscores = true;
-    } else if (c == '.') {
-      if (dot) break;
-      dot = true;
-    } else if (IsDigit(c, hex)) {
-      digits = true;
-    } else {
-      break;
-    }
-  }
-  if (!digits) return std::nullopt;
-  char exp_char = hex ? 'p' : 'e';
-  if (i < body.size() && (body[i] | 0x20) == exp_char) {
-    ++i;
-    if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
-    bool exp_digits = false;
-    for (; i < body.size(); ++i) {
-      if (body[i] == '_') {
-        underscores = true;
-      } else if (body[i] >= '0' && body[i] <= '9') {
-        exp_digits = true;
-      } else {
-        break;
-      }
-    }
-    if (!exp_digits) return std::nullopt;
-  } else if (hex) {
-    return std::nullopt;  // Go requires the p exponent in a hexadecimal float
-  }
-  if (i != body.size()) return std::nullopt;
-  if (underscores && !UnderscoreOk(s)) return std::nullopt;
-  std::string clean;
-  clean.reserve(s.size());
-  for (char c : s) {
-    if (c != '_') clean += c;
-  }
-  double v = std::strtod(clean.c_str(), nullptr);
-  if (std::isinf(v)) return std::nullopt;  // overflow: Go answers ErrRange
-  return v;
-}
-
-}  // namespace otlpd::processors::probabilistic_sampler
+}  // namespace otlpd::wire
