@@ -69,16 +69,13 @@ int ResourceCount(const ottl::TracesRequest& r) { return r.resource_spans_size()
 int ResourceCount(const ottl::MetricsRequest& r) { return r.resource_metrics_size(); }
 int ResourceCount(const ottl::LogsRequest& r) { return r.resource_logs_size(); }
 
+// Drops what the groups match and prunes emptied containers, in place.
+// `changed` tells whether anything was removed.
 template <class Request>
-Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGroup>& groups) {
-  google::protobuf::Arena arena;
-  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
-  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::InvalidArgument("malformed request");
-  }
+FilterResult Apply(Request& req, const std::vector<ConditionGroup>& groups, bool& changed) {
   FilterResult out;
-  out.items_before = ottl::CountItems(*req);
-  bool changed = false;
+  out.items_before = ottl::CountItems(req);
+  changed = false;
   bool items = false;
   bool points = false;
   const std::int64_t now = NowNs();
@@ -108,12 +105,27 @@ Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGrou
       }
       return false;
     };
-    Status s = ottl::Walk(*req, g.context, fn, now);
-    if (!s.ok()) return s;
+    Status s = ottl::Walk(req, g.context, fn, now);
+    if (!s.ok()) {
+      out.error = s;
+      return out;
+    }
   }
-  changed = Prune(*req, items, points) || changed;
-  out.items_after = ottl::CountItems(*req);
-  out.empty = ResourceCount(*req) == 0;
+  changed = Prune(req, items, points) || changed;
+  out.items_after = ottl::CountItems(req);
+  out.empty = ResourceCount(req) == 0;
+  return out;
+}
+
+template <class Request>
+Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGroup>& groups) {
+  google::protobuf::Arena arena;
+  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
+  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("malformed request");
+  }
+  bool changed = false;
+  FilterResult out = Apply(*req, groups, changed);
   if (changed && !out.empty) out.bytes = req->SerializeAsString();
   return out;
 }
@@ -131,21 +143,28 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
 }
 
 Status FilterProcessor::Consume(const PayloadPtr& payload) {
+  if (config_->groups[SignalIndex(signal_)].empty()) return next_->Consume(payload);
+  auto decoded = ottl::DecodedRequest::Decode(payload);
+  if (!decoded.ok()) return decoded.status();
+  return ConsumeDecoded(**decoded);
+}
+
+Status FilterProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {
   const auto& groups = config_->groups[SignalIndex(signal_)];
-  if (groups.empty()) return next_->Consume(payload);
-  Result<FilterResult> r = FilterRequest(signal_, payload->bytes, groups);
-  if (!r.ok()) return r.status();
+  if (groups.empty()) return ottl::ForwardDecoded(request, next_);
+  bool changed = false;
+  FilterResult r = std::visit([&](auto* req) { return Apply(*req, groups, changed); }, request.message());
   if (telemetry_ != nullptr) {
-    SignalCounters::Add((*telemetry_)[signal_].dropped, r->items_before - r->items_after);
+    SignalCounters::Add((*telemetry_)[signal_].dropped, r.items_before - r.items_after);
   }
-  if (!r->error.ok()) {
-    spdlog::error("failed processing {}: {}", SignalName(signal_), r->error.message());
-    return r->error;
+  if (!r.error.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), r.error.message());
+    return r.error;
   }
   // otelcol's skip sentinel: nothing left, nothing sent, success reported.
-  if (r->empty) return Status::Ok();
-  if (!r->bytes) return next_->Consume(payload);
-  return next_->Consume(MakePayload(signal_, std::move(*r->bytes), r->items_after, payload->metadata));
+  if (r.empty) return Status::Ok();
+  if (changed) request.MarkChanged();
+  return ottl::ForwardDecoded(request, next_);
 }
 
 }  // namespace otlpd::processors::filter

@@ -7,6 +7,7 @@
 
 #include "component/component.h"
 #include "component/telemetry.h"
+#include "ottl/decoded.h"
 #include "processors/filter/config.h"
 
 namespace otlpd::processors::filter {
@@ -29,8 +30,9 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
 
 // otelcol's `filter` processor: drops spans, span events, metrics, data
 // points, log records or whole resources that OTTL conditions match.
-// A signal without conditions passes its bytes through untouched.
-class FilterProcessor : public Processor {
+// A signal without conditions passes its bytes through untouched. Next to
+// another OTTL processor it shares one decode (ottl/decoded.h).
+class FilterProcessor : public Processor, public ottl::DecodedConsumer {
  public:
   FilterProcessor(Signal signal, std::shared_ptr<const Config> config, Consumer* next,
                   ComponentTelemetry* telemetry)
@@ -39,6 +41,7 @@ class FilterProcessor : public Processor {
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
+  Status ConsumeDecoded(ottl::DecodedRequest& request) override;
 
  private:
   const Signal signal_;

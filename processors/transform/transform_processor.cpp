@@ -51,18 +51,25 @@ Result<bool> RunGroup(const StatementGroup& g, ottl::EvalContext& ctx) {
 }
 
 template <class Request>
+Status Apply(Request& req, const std::vector<StatementGroup>& groups) {
+  const std::int64_t now = NowNs();
+  for (const StatementGroup& g : groups) {
+    Status s = ottl::Walk(
+        req, g.context, [&g](ottl::EvalContext& ctx) { return RunGroup(g, ctx); }, now);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+template <class Request>
 Result<std::string> Run(std::string_view bytes, const std::vector<StatementGroup>& groups) {
   google::protobuf::Arena arena;
   Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
   if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::InvalidArgument("malformed request");
   }
-  const std::int64_t now = NowNs();
-  for (const StatementGroup& g : groups) {
-    Status s = ottl::Walk(
-        *req, g.context, [&g](ottl::EvalContext& ctx) { return RunGroup(g, ctx); }, now);
-    if (!s.ok()) return s;
-  }
+  Status s = Apply(*req, groups);
+  if (!s.ok()) return s;
   return req->SerializeAsString();
 }
 
@@ -79,14 +86,25 @@ Result<std::string> TransformRequest(Signal signal, std::string_view request,
 }
 
 Status TransformProcessor::Consume(const PayloadPtr& payload) {
-  const auto& groups = config_->groups[SignalIndex(signal_)];
-  if (groups.empty()) return next_->Consume(payload);
-  Result<std::string> out = TransformRequest(signal_, payload->bytes, groups);
-  if (!out.ok()) {
-    spdlog::error("failed processing {}: {}", SignalName(signal_), out.status().message());
-    return out.status();
+  if (config_->groups[SignalIndex(signal_)].empty()) return next_->Consume(payload);
+  auto decoded = ottl::DecodedRequest::Decode(payload);
+  if (!decoded.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), decoded.status().message());
+    return decoded.status();
   }
-  return next_->Consume(MakePayload(signal_, std::move(*out), payload->items, payload->metadata));
+  return ConsumeDecoded(**decoded);
+}
+
+Status TransformProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  if (groups.empty()) return ottl::ForwardDecoded(request, next_);
+  Status s = std::visit([&](auto* req) { return Apply(*req, groups); }, request.message());
+  if (!s.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), s.message());
+    return s;
+  }
+  request.MarkChanged();
+  return ottl::ForwardDecoded(request, next_);
 }
 
 }  // namespace otlpd::processors::transform

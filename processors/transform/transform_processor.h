@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "component/component.h"
+#include "ottl/decoded.h"
 #include "processors/transform/config.h"
 
 namespace otlpd::processors::transform {
@@ -18,8 +19,9 @@ Result<std::string> TransformRequest(Signal signal, std::string_view request,
 
 // otelcol's `transform` processor: OTTL statements that set, delete, rename
 // and rewrite telemetry. A signal without statements passes its bytes through
-// untouched; otherwise the request is decoded and serialized once.
-class TransformProcessor : public Processor {
+// untouched; otherwise the request is decoded and serialized once (once for
+// a whole run of adjacent OTTL processors: ottl/decoded.h).
+class TransformProcessor : public Processor, public ottl::DecodedConsumer {
  public:
   TransformProcessor(Signal signal, std::shared_ptr<const Config> config, Consumer* next)
       : signal_(signal), config_(std::move(config)), next_(next) {}
@@ -27,6 +29,7 @@ class TransformProcessor : public Processor {
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
+  Status ConsumeDecoded(ottl::DecodedRequest& request) override;
 
  private:
   const Signal signal_;
