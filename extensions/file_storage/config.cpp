@@ -77,13 +77,18 @@ Config Config::Decode(config::MapDecoder& d) {
   k.Optional("cleanup_on_start", cc.cleanup_on_start);
   k.Finish();
 
-  // max_size caps a bbolt file in otelcol (0: no cap); our segment logs have no
-  // cap yet, so a cap is refused rather than silently not kept.
-  std::int64_t max_size = 0;
-  d.Optional("max_size", max_size);
-  if (max_size < 0) d.Fail("max_size", "max size cannot be less than 0");
-  if (max_size > 0) {
-    d.Fail("max_size", "is not supported by otlpd yet: its queue files have no size cap (use 0, unlimited)");
+  // max_size caps a bbolt file in otelcol (0: no cap); here one queue's files.
+  d.Optional("max_size", c.max_size);
+  if (c.max_size < 0) d.Fail("max_size", "max size cannot be less than 0");
+  if (c.max_size > 0 && cc.on_rebound) {
+    // t MiB > max_size, without overflow: t > floor(max_size / MiB).
+    constexpr std::int64_t kMiB = 1024 * 1024;
+    if (cc.rebound_needed_threshold_mib > c.max_size / kMiB) {
+      d.Fail("max_size", "compaction rebound needed threshold cannot be greater than max size");
+    }
+    if (cc.rebound_trigger_threshold_mib > c.max_size / kMiB) {
+      d.Fail("max_size", "compaction rebound trigger threshold cannot be greater than max size");
+    }
   }
   // recreate: otelcol renames a bbolt file it cannot open (a panic on corrupt
   // data) and starts afresh. Our segment logs always open: damaged records are

@@ -52,11 +52,15 @@ struct Config {
   CompactionConfig compaction;
   // Accepted with its meaning always in force: see Decode.
   bool recreate = false;
+  // Bytes one queue's files may take on disk (otelcol: one bbolt file per
+  // client); an append past it is refused as storage full (back-pressure),
+  // space comes back as records are removed. 0: no cap.
+  std::int64_t max_size = 0;
 
   // Checks the values (octal permissions within 0777, no negative sizes or timeout,
   // a positive check_interval with on_rebound) and, as otelcol's Validate does,
   // that `directory` (and compaction.directory when on_start or on_rebound is set)
-  // is a directory, or is missing with create_directory. `max_size` above 0 is refused.
+  // is a directory, or is missing with create_directory.
   static Config Decode(config::MapDecoder& d);
 };
 

@@ -153,6 +153,7 @@ Result<std::unique_ptr<QueueStorage>> FileStorageExtension::OpenQueue(std::strin
   options.segment_bytes = segment_bytes_;
   options.directory_mode = config_.permissions;
   options.compact_on_start = config_.compaction.on_start;
+  options.max_bytes = static_cast<std::uint64_t>(config_.max_size);
   auto log = SegmentLog::Open(QueueDirectory(name), options);
   if (!log.ok()) return Status(log.status());
   return std::unique_ptr<QueueStorage>(std::move(log).value());

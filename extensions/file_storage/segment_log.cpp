@@ -344,8 +344,22 @@ struct SegmentLog::Scan {
   }
 };
 
+namespace {
+std::uint64_t SegmentBytes(const SegmentLogOptions& o) {
+  if (o.max_bytes == 0) return o.segment_bytes;
+  return std::min(o.segment_bytes, std::max<std::uint64_t>(o.max_bytes / 8, 64 * 1024));
+}
+}  // namespace
+
 SegmentLog::SegmentLog(std::filesystem::path dir, const SegmentLogOptions& options)
-    : dir_(std::move(dir)), options_(options) {}
+    : dir_(std::move(dir)), options_(options), segment_bytes_(SegmentBytes(options)) {}
+
+bool SegmentLog::ActiveHoldsNoLiveRecord() {
+  if (active_ == nullptr || active_size_ <= kSegmentHeaderBytes) return false;
+  std::lock_guard l(state_mu_);
+  auto it = segments_.find(active_seq_);
+  return it != segments_.end() && it->second->live_count == 0;
+}
 
 Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::filesystem::path& dir,
                                                      const SegmentLogOptions& options) {
@@ -586,9 +600,25 @@ Result<std::uint64_t> SegmentLog::Append(std::string_view record) {
   {
     std::lock_guard a(append_mu_);
     const std::uint64_t need = kRecordHeaderBytes + record.size();
-    if (active_ == nullptr || roll_next_ || next_index_ == 0xFFFFFFFFu ||
-        (active_size_ > kSegmentHeaderBytes && active_size_ + need > options_.segment_bytes)) {
+    bool roll = active_ == nullptr || roll_next_ || next_index_ == 0xFFFFFFFFu ||
+                (active_size_ > kSegmentHeaderBytes && active_size_ + need > segment_bytes_);
+    if (options_.max_bytes > 0) {
+      if (need + kSegmentHeaderBytes > options_.max_bytes) {
+        return Status::ResourceExhausted("file_storage: record of " + std::to_string(record.size()) +
+                                         " bytes cannot fit in max_size " +
+                                         std::to_string(options_.max_bytes));
+      }
+      if (!roll && disk_bytes_ + need > options_.max_bytes && ActiveHoldsNoLiveRecord()) {
+        roll = true;  // the active segment holds only removed records: rolling over deletes it
+      }
+    }
+    if (roll) {
       if (Status s = CreateSegment(); !s.ok()) return s;
+    }
+    if (options_.max_bytes > 0 && disk_bytes_ + need > options_.max_bytes) {
+      return Status::Unavailable("file_storage: \"" + dir_.string() +
+                                 "\" is full: " + std::to_string(disk_bytes_.load()) +
+                                 " bytes on disk, max_size " + std::to_string(options_.max_bytes));
     }
     id = std::uint64_t{active_seq_} << 32 | next_index_;
     std::memcpy(header, kRecordMagic, 4);

@@ -87,6 +87,11 @@ struct SegmentLogOptions {
   // At open, also walk the earlier segments and delete those whose records were all
   // removed (instead of when NextBacklog reaches them). Slower start, space back sooner.
   bool compact_on_start = false;
+  // Bytes the queue's files may take (disk_bytes()); an Append past it returns
+  // Unavailable (storage full), one that could never fit ResourceExhausted. Segments
+  // then roll over at an eighth of it (at least 64 KiB), so that removed records free
+  // their space soon. 0: no cap.
+  std::uint64_t max_bytes = 0;
 };
 
 // "0000000007.seg" for sequence 7; tests use it to damage files.
@@ -120,7 +125,8 @@ class SegmentLog : public QueueStorage {
 
   SegmentLog(std::filesystem::path dir, const SegmentLogOptions& options);
   Status OpenLocked();
-  Status CreateSegment();  // append_mu_ held
+  Status CreateSegment();          // append_mu_ held
+  bool ActiveHoldsNoLiveRecord();  // append_mu_ held
   Status WaitDurable(std::uint64_t ticket);
   Status WriteRemoval(Segment& s, std::uint32_t index);  // state_mu_ held
   void SetRemovalBytes(Segment& s, std::uint64_t size);  // state_mu_ held
@@ -133,6 +139,7 @@ class SegmentLog : public QueueStorage {
 
   const std::filesystem::path dir_;
   const SegmentLogOptions options_;
+  const std::uint64_t segment_bytes_;  // options_.segment_bytes, smaller under max_bytes
   std::shared_ptr<Fd> dir_fd_;
   std::shared_ptr<Fd> lock_fd_;
 

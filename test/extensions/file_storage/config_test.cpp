@@ -156,14 +156,21 @@ TEST_CASE("file_storage config: the directories are checked at validate time, as
   CHECK(Decode("directory: " + dir + "\ndirectory_permissions: abc\n").permissions == 0750);
 }
 
-TEST_CASE("file_storage config: recreate is accepted, max_size above 0 refused by name") {
+TEST_CASE("file_storage config: recreate is accepted, max_size checked as otelcol does") {
   test::TempDir tmp;
   const std::string dir = "directory: " + tmp.path().string() + "\n";
   CHECK(Decode(dir + "recreate: true\n").recreate);
   CHECK(Decode(dir + "max_size: 0\n").directory == tmp.path().string());
   CHECK_THAT(DecodeError(dir + "max_size: -1\n"),
              Contains("extensions.file_storage.max_size: max size cannot be less than 0"));
-  CHECK_THAT(DecodeError(dir + "max_size: 268435456\n"),
-             Contains("c.yaml:2:11: extensions.file_storage.max_size: is not supported by otlpd yet"));
+  CHECK(Decode(dir + "max_size: 268435456\n").max_size == 268435456);
+  // With rebound compaction, both thresholds must fit in max_size (defaults 100 and 10 MiB).
+  CHECK_THAT(DecodeError(dir + "max_size: 52428800\ncompaction:\n  on_rebound: true\n"),
+             Contains("compaction rebound needed threshold cannot be greater than max size"));
+  CHECK_THAT(
+      DecodeError(dir +
+                  "max_size: 5242880\ncompaction:\n  on_rebound: true\n  rebound_needed_threshold_mib: 5\n"),
+      Contains("compaction rebound trigger threshold cannot be greater than max size"));
+  CHECK(Decode(dir + "max_size: 104857600\ncompaction:\n  on_rebound: true\n").max_size == 104857600);
   CHECK_THAT(DecodeError(dir + "recreate: sometimes\n"), Contains("extensions.file_storage.recreate"));
 }

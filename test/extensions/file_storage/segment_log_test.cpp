@@ -233,6 +233,45 @@ TEST_CASE("segment log: segments roll over and fully removed ones are deleted wh
   CHECK(log->disk_bytes() == DirBytes(dir));
 }
 
+TEST_CASE("segment log: max_bytes refuses appends past the cap and takes them again once space is freed") {
+  test::TempDir tmp;
+  const fs::path dir = tmp / "q";
+  SegmentLogOptions o = Options(1 << 20);
+  o.max_bytes = 128 * 1024;  // segments roll over at 64 KiB (an eighth, at least 64 KiB)
+  auto log = Open(dir, o);
+  std::vector<std::uint64_t> ids;
+  Status refused;
+  for (int i = 0; i < 10000; ++i) {
+    auto r = log->Append(Record(static_cast<std::uint64_t>(i), 1000));
+    if (!r.ok()) {
+      refused = r.status();
+      break;
+    }
+    ids.push_back(*r);
+  }
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.code() == StatusCode::kUnavailable);  // storage full: back-pressure, retried later
+  CHECK_THAT(refused.message(), Contains("is full"));
+  CHECK(log->disk_bytes() <= o.max_bytes);
+  CHECK(DirBytes(dir) <= o.max_bytes);
+  CHECK(ids.size() > 100);
+
+  // Consuming the oldest records frees their segments; appends go on.
+  for (std::size_t i = 0; i < ids.size() / 2; ++i) CHECK(log->Remove(ids[i]).ok());
+  CHECK(log->Append(Record(99999, 1000)).ok());
+  // Everything removed: even the active segment's space comes back by rolling over.
+  for (std::size_t i = ids.size() / 2; i < ids.size(); ++i) CHECK(log->Remove(ids[i]).ok());
+  int more = 0;
+  while (more < 200 && log->Append(Record(100000 + static_cast<std::uint64_t>(more), 1000)).ok()) ++more;
+  CHECK(more > 100);
+  CHECK(DirBytes(dir) <= o.max_bytes);
+
+  // A record that could never fit is refused for good.
+  auto huge = log->Append(std::string(200 * 1024, 'x'));
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.status().code() == StatusCode::kResourceExhausted);
+}
+
 TEST_CASE("segment log: a record larger than a segment gets a segment of its own") {
   test::TempDir tmp;
   const fs::path dir = tmp / "q";
