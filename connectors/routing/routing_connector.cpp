@@ -4,11 +4,13 @@
 #include <memory>
 #include <regex>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <spdlog/spdlog.h>
 
 #include "config/error.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
+#include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_walker.h"
 #include "ottl/config.h"
 #include "ottl/context.h"
@@ -104,7 +106,12 @@ Config Config::Decode(config::MapDecoder& d) {
       for (char& ch : r.header) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
       r.equals = m[2].str() == "==";
       r.value = m[3].str();
-    } else if (context == "resource") {
+    } else if (context == "resource" || context == "span" || context == "metric" || context == "log") {
+      const ottl::ContextKind kind = *ottl::ContextFromName(context);
+      if (kind != ottl::ContextKind::kResource) {
+        r.context = Route::Context::kItem;
+        r.item_context = kind;
+      }
       const config::Node* node = condition != nullptr ? condition : statement;
       const std::string key = condition != nullptr ? "condition" : "statement";
       ottl::LocatedText t{"", node->mark(), e.KeyPath(key)};
@@ -117,10 +124,11 @@ Config Config::Decode(config::MapDecoder& d) {
           e.Fail("statement", "invalid statement: expected route() where ...");
         t.text = m[1].matched ? m[1].str() : "";
       }
-      if (!t.text.empty()) r.condition = ottl::CompileConditionAt(t, ottl::ContextKind::kResource);
-    } else if (context == "span" || context == "metric" || context == "datapoint" || context == "log") {
+      if (!t.text.empty()) r.condition = ottl::CompileConditionAt(t, kind);
+    } else if (context == "datapoint") {
       e.Fail("context",
-             "context \"" + context + "\" is not supported by otlpd yet (resource and request are)");
+             "context \"datapoint\" is not supported by otlpd yet (resource, span, metric, log and request "
+             "are)");
     } else {
       e.Fail("context", "invalid context: " + context);
     }
@@ -129,7 +137,192 @@ Config Config::Decode(config::MapDecoder& d) {
   return c;
 }
 
+bool RoutingConnector::AppliesToItems(const Route& r) const {
+  if (r.context != Route::Context::kItem) return false;
+  switch (signal_) {
+    case Signal::kTraces: return r.item_context == ottl::ContextKind::kSpan;
+    case Signal::kMetrics: return r.item_context == ottl::ContextKind::kMetric;
+    case Signal::kLogs: return r.item_context == ottl::ContextKind::kLog;
+  }
+  return false;
+}
+
+Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
+  SignalCounters& counters = (*telemetry_)[signal_];
+  SignalCounters::Add(counters.accepted, payload->items);
+  // Destinations in first-met order; an item with none (no route, no
+  // default) is dropped, as contrib drops it.
+  std::vector<Consumer*> consumers;
+  auto group_of = [&](Consumer* c) -> int {
+    for (std::size_t i = 0; i < consumers.size(); ++i)
+      if (consumers[i] == c) return static_cast<int>(i);
+    consumers.push_back(c);
+    return static_cast<int>(consumers.size() - 1);
+  };
+  std::vector<int> request_match(config_.table.size(), -1);  // per route: -1 unknown, 0/1
+  Status failure;
+  auto eval = [&](const Route& route, ottl::EvalContext& ctx) -> bool {
+    if (!route.condition.has_value()) return true;
+    ottl::Attrs cache;
+    ctx.cache = &cache;
+    Result<bool> r = route.condition->Eval(ctx);
+    if (r.ok()) return *r;
+    if (config_.error_mode == ottl::ErrorMode::kPropagate) {
+      if (failure.ok())
+        failure = Status::InvalidArgument("failed to eval condition: " + route.condition->text() + ", " +
+                                          r.status().message());
+    } else {
+      ottl::WarnIgnored(config_.error_mode, "eval condition", route.condition->text(), r.status());
+    }
+    return false;
+  };
+
+  google::protobuf::Arena arena;
+  wire::Regrouper regroup;
+  bool one_group = true;
+  int only_group = -2;  // -2: none yet
+  auto note_group = [&](int g) {
+    if (only_group == -2) only_group = g;
+    if (g != only_group) one_group = false;
+  };
+  for (const wire::Entry& r : wire::Resources(signal_, payload->bytes)) {
+    arena.Reset();
+    auto* resource =
+        google::protobuf::Arena::CreateMessage<opentelemetry::proto::resource::v1::Resource>(&arena);
+    if (!ParseResource(r.message, *resource)) return Status::InvalidArgument("routing: malformed resource");
+    std::string resource_schema(wire::FirstLen(r.message, 3));
+    // Per route, the resource's verdict (resource routes), computed once.
+    std::vector<int> resource_match(config_.table.size(), -1);
+    // Each item's destination group (-1: dropped), in walk order.
+    std::vector<int> dest;
+    struct ScopeItems {
+      std::string_view message;
+      std::vector<wire::Entry> items;
+    };
+    std::vector<ScopeItems> scopes;
+    for (const wire::Entry& s : wire::Scopes(signal_, r.message)) {
+      auto* scope =
+          google::protobuf::Arena::CreateMessage<opentelemetry::proto::common::v1::InstrumentationScope>(
+              &arena);
+      const std::string_view scope_bytes = wire::FirstLen(s.message, 1);
+      if (!scope->ParseFromArray(scope_bytes.data(), static_cast<int>(scope_bytes.size())))
+        return Status::InvalidArgument("routing: malformed scope");
+      std::string scope_schema(wire::FirstLen(s.message, 3));
+      ScopeItems& si = scopes.emplace_back();
+      si.message = s.message;
+      for (const wire::Entry& item : wire::Items(signal_, s.message)) {
+        si.items.push_back(item);
+        ottl::EvalContext ctx;
+        ctx.resource = resource;
+        ctx.resource_schema_url = &resource_schema;
+        ctx.scope = scope;
+        ctx.scope_schema_url = &scope_schema;
+        bool decoded = false;
+        int chosen = -1;
+        for (std::size_t k = 0; k < config_.table.size() && chosen < 0; ++k) {
+          const Route& route = config_.table[k];
+          bool match = false;
+          if (route.context == Route::Context::kRequest) {
+            if (request_match[k] < 0) request_match[k] = MatchRequest(route, *payload) ? 1 : 0;
+            match = request_match[k] == 1;
+          } else if (route.context == Route::Context::kResource) {
+            if (resource_match[k] < 0) {
+              ottl::EvalContext rctx;
+              rctx.resource = resource;
+              rctx.resource_schema_url = &resource_schema;
+              resource_match[k] = eval(route, rctx) ? 1 : 0;
+            }
+            match = resource_match[k] == 1;
+          } else if (AppliesToItems(route)) {
+            if (!decoded) {
+              decoded = true;
+              switch (signal_) {
+                case Signal::kTraces: {
+                  auto* m = google::protobuf::Arena::CreateMessage<ottl::tracepb::Span>(&arena);
+                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+                    return Status::InvalidArgument("routing: malformed span");
+                  ctx.span = m;
+                  break;
+                }
+                case Signal::kMetrics: {
+                  auto* m = google::protobuf::Arena::CreateMessage<ottl::metricspb::Metric>(&arena);
+                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+                    return Status::InvalidArgument("routing: malformed metric");
+                  ctx.metric = m;
+                  break;
+                }
+                case Signal::kLogs: {
+                  auto* m = google::protobuf::Arena::CreateMessage<ottl::logspb::LogRecord>(&arena);
+                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+                    return Status::InvalidArgument("routing: malformed log record");
+                  ctx.log = m;
+                  break;
+                }
+              }
+            }
+            match = eval(route, ctx);
+          }
+          if (!failure.ok()) break;
+          if (match) chosen = group_of(route.consumer);
+        }
+        if (!failure.ok()) break;
+        if (chosen < 0 && default_ != nullptr) chosen = group_of(default_);
+        dest.push_back(chosen);
+        note_group(chosen);
+      }
+      if (!failure.ok()) break;
+    }
+    if (!failure.ok()) break;
+    // Hand the resource to the regrouper: whole when every item goes one way.
+    bool same = true;
+    for (int d : dest) same = same && d == dest.front();
+    if (dest.empty()) {
+      // A resource without items follows the default route, as contrib leaves it in the rest.
+      const int g = default_ != nullptr ? group_of(default_) : -1;
+      note_group(g);
+      if (g >= 0) regroup.AddResource(g, r.field, r.items);
+      continue;
+    }
+    if (same) {
+      if (dest.front() >= 0) regroup.AddResource(dest.front(), r.field, r.items);
+      continue;
+    }
+    regroup.BeginResource(r.message);
+    std::size_t at = 0;
+    for (const ScopeItems& si : scopes) {
+      regroup.BeginScope(si.message);
+      for (const wire::Entry& item : si.items) {
+        // An item without a destination (no route, no default) is not sent, as in contrib.
+        if (const int d = dest[at++]; d >= 0) regroup.AddItem(d, item.field, item.items);
+      }
+      regroup.EndScope();
+    }
+    regroup.EndResource();
+  }
+  if (!failure.ok()) {
+    SignalCounters::Add(counters.refused, payload->items);
+    return failure;
+  }
+  Status result;
+  for (std::size_t g = 0; g < consumers.size(); ++g) {
+    PayloadPtr p = one_group && only_group == static_cast<int>(g)
+                       ? payload
+                       : MakePayload(signal_, std::move(regroup.request(static_cast<int>(g))),
+                                     regroup.items(static_cast<int>(g)), payload->metadata);
+    if (p->items == 0 && p->bytes.empty()) continue;
+    Status s = consumers[g]->Consume(p);
+    if (s.ok()) {
+      SignalCounters::Add(counters.sent, p->items);
+    } else if (result.ok() || s.retryable()) {
+      result = s;  // a retryable refusal wins: the upstream retries the request
+    }
+  }
+  if (!result.ok()) SignalCounters::Add(counters.refused, payload->items);
+  return result;
+}
+
 Status RoutingConnector::Consume(const PayloadPtr& payload) {
+  if (has_item_routes_) return ConsumeItems(payload);
   SignalCounters& counters = (*telemetry_)[signal_];
   SignalCounters::Add(counters.accepted, payload->items);
   // Consumer -> (resource entries, items); whole: the payload goes as it is.
@@ -151,6 +344,7 @@ Status RoutingConnector::Consume(const PayloadPtr& payload) {
   Status failure;
   for (const Route& route : config_.table) {
     if (rest.empty()) break;
+    if (route.context == Route::Context::kItem) continue;  // another signal's items: matches nothing
     if (route.context == Route::Context::kRequest) {
       if (!MatchRequest(route, *payload)) continue;
       Out& o = out_for(route.consumer);

@@ -14,8 +14,11 @@ namespace otlpd::connectors::routing {
 
 // One `table` entry, compiled.
 struct Route {
-  enum class Context { kResource, kRequest } context = Context::kResource;
-  std::optional<ottl::Condition> condition;  // resource context; null: always (a statement without `where`)
+  enum class Context { kResource, kRequest, kItem } context = Context::kResource;
+  // kItem: the OTTL context of the route (span, metric, log); it applies to
+  // the connector of that context's signal and matches nothing elsewhere.
+  ottl::ContextKind item_context = ottl::ContextKind::kResource;
+  std::optional<ottl::Condition> condition;  // null: always (a statement without `where`)
   // request context: request["key"] == / != "value"
   std::string header;
   std::string value;
@@ -38,19 +41,32 @@ struct Config {
 // of a request goes to the pipelines of the first route whose condition it
 // matches, or to default_pipelines, or nowhere. A request-context route
 // matches the whole rest of the request on its client metadata (the
-// receiver's include_metadata). Requests are split on the wire: resource
-// entries are copied byte for byte into the request of their route, and a
-// request that goes whole to one route is passed on as the same payload.
+// receiver's include_metadata). Routes in an item context (span, metric,
+// log) decide per item instead: an item goes to the first route that matches
+// it, its own condition or its resource's. Requests are split on the wire:
+// resource entries (and items) are copied byte for byte into the request of
+// their route, a resource split between routes keeps its resource and scope
+// in each part, and a request that goes whole to one route is passed on as
+// the same payload.
 class RoutingConnector : public Connector {
  public:
   RoutingConnector(Signal signal, Config config, Consumer* default_consumer, ComponentTelemetry* telemetry)
-      : signal_(signal), config_(std::move(config)), default_(default_consumer), telemetry_(telemetry) {}
+      : signal_(signal), config_(std::move(config)), default_(default_consumer), telemetry_(telemetry) {
+    for (const Route& r : config_.table) has_item_routes_ = has_item_routes_ || AppliesToItems(r);
+  }
+
+  // Whether `r` is an item-context route of this connector's signal.
+  bool AppliesToItems(const Route& r) const;
 
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
 
  private:
+  // Per item, when a route of this signal's item context exists.
+  Status ConsumeItems(const PayloadPtr& payload);
+  bool has_item_routes_ = false;
+
   const Signal signal_;
   const Config config_;
   Consumer* const default_;  // null: no default pipelines

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <vector>
 
-#include "exporters/loadbalancing/wire_fields.h"
 #include "internal/xxhash64.h"
 #include "otlp/wire/otlp_levels.h"
 #include "otlp/wire/wire_format.h"
@@ -12,6 +11,11 @@
 
 namespace otlpd::exporters::loadbalancing {
 namespace {
+
+using wire::AppendHeader;
+using wire::AppendMessage;
+using wire::FirstLen;
+using wire::LastVarint;
 
 using wire::Field;
 using wire::Reader;

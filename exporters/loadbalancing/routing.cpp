@@ -6,14 +6,19 @@
 #include <unordered_map>
 
 #include "exporters/loadbalancing/identity.h"
-#include "exporters/loadbalancing/wire_fields.h"
 #include "internal/base64.h"
 #include "otlp/wire/any_value.h"
+#include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 
 namespace otlpd::exporters::loadbalancing {
 namespace {
+
+using wire::AppendHeader;
+using wire::AppendMessage;
+using wire::FirstLen;
+using wire::LastVarint;
 
 using wire::AnyValueAsString;
 using wire::AnyValueView;
@@ -25,7 +30,6 @@ using wire::ValueType;
 using wire::WireType;
 
 // Field numbers of the OTLP messages read here.
-constexpr std::uint32_t kContainerChild = 2;   // Resource*.scope_*, Scope*.spans/log_records/metrics
 constexpr std::uint32_t kResourceOfEntry = 1;  // Resource* .resource, Scope* .scope
 constexpr std::uint32_t kResourceAttributes = 1;
 constexpr std::uint32_t kScopeAttributes = 3;
@@ -93,91 +97,6 @@ std::string_view SpanKindName(std::uint64_t kind) {
   return "";
 }
 
-// Builds one request per group out of resources, scopes and items handed to
-// it in request order. Groups are small integers the caller assigns.
-class Builder {
- public:
-  void BeginResource(std::string_view resource_message) {
-    resource_header_.clear();
-    AppendHeader(resource_header_, resource_message, kContainerChild);
-  }
-  void BeginScope(std::string_view scope_message) {
-    scope_header_.clear();
-    AppendHeader(scope_header_, scope_message, kContainerChild);
-  }
-  // A whole resource entry (tag and length included) for `group`.
-  void AddResource(int group, std::string_view field, std::uint64_t items) {
-    Group& g = At(group);
-    g.request.append(field);
-    g.items += items;
-  }
-  // A whole scope entry (tag and length included) for `group`, between scopes.
-  void AddScope(int group, std::string_view field, std::uint64_t items) {
-    Group& g = At(group);
-    if (!g.in_resource) {
-      g.in_resource = true;
-      resource_touched_.push_back(group);
-    }
-    g.resource_body.append(field);
-    g.items += items;
-  }
-  // One item entry (tag and length included) for `group`.
-  void AddItem(int group, std::string_view field, std::uint64_t items) {
-    Group& g = At(group);
-    if (!g.in_scope) {
-      g.in_scope = true;
-      scope_touched_.push_back(group);
-    }
-    g.scope_body.append(field);
-    g.items += items;
-  }
-  void EndScope() {
-    for (int group : scope_touched_) {
-      Group& g = groups_[static_cast<std::size_t>(group)];
-      if (!g.in_resource) {
-        g.in_resource = true;
-        resource_touched_.push_back(group);
-      }
-      AppendMessage(g.resource_body, kContainerChild, scope_header_, g.scope_body);
-      g.scope_body.clear();
-      g.in_scope = false;
-    }
-    scope_touched_.clear();
-  }
-  void EndResource() {
-    for (int group : resource_touched_) {
-      Group& g = groups_[static_cast<std::size_t>(group)];
-      AppendMessage(g.request, 1, resource_header_, g.resource_body);
-      g.resource_body.clear();
-      g.in_resource = false;
-    }
-    resource_touched_.clear();
-  }
-
-  std::size_t size() const { return groups_.size(); }
-  std::string& request(int group) { return groups_[static_cast<std::size_t>(group)].request; }
-  std::uint64_t items(int group) const { return groups_[static_cast<std::size_t>(group)].items; }
-
- private:
-  struct Group {
-    std::string request;
-    std::string resource_body;
-    std::string scope_body;
-    std::uint64_t items = 0;
-    bool in_scope = false;
-    bool in_resource = false;
-  };
-  Group& At(int group) {
-    if (static_cast<std::size_t>(group) >= groups_.size())
-      groups_.resize(static_cast<std::size_t>(group) + 1);
-    return groups_[static_cast<std::size_t>(group)];
-  }
-
-  std::vector<Group> groups_;
-  std::string resource_header_, scope_header_;
-  std::vector<int> scope_touched_, resource_touched_;
-};
-
 // Destinations in first-met order, each with its part.
 class Parts {
  public:
@@ -200,7 +119,7 @@ class Parts {
   }
 
   // Takes each part's request out of `b` (null: the caller fills them).
-  RouteResult Finish(Builder* b, bool all_one_group, std::uint64_t dropped) {
+  RouteResult Finish(wire::Regrouper* b, bool all_one_group, std::uint64_t dropped) {
     RouteResult out;
     out.dropped_items = dropped;
     out.whole = all_one_group && destinations_.size() == 1 && dropped == 0;
@@ -227,7 +146,7 @@ template <class KeyOfResource>
 Result<RouteResult> RouteResources(Signal signal, std::string_view request, const Chooser& choose,
                                    KeyOfResource key_of) {
   Parts parts(choose);
-  Builder b;
+  wire::Regrouper b;
   std::uint64_t dropped = 0;
   for (const wire::Entry& r : wire::Resources(signal, request)) {
     std::optional<std::string> key = key_of(r.message);
@@ -245,7 +164,7 @@ template <class KeyOfItem>
 Result<RouteResult> RouteItems(Signal signal, std::string_view request, const Chooser& choose,
                                KeyOfItem key_of) {
   Parts parts(choose);
-  Builder b;
+  wire::Regrouper b;
   for (const wire::Entry& r : wire::Resources(signal, request)) {
     b.BeginResource(r.message);
     for (const wire::Entry& s : wire::Scopes(signal, r.message)) {
@@ -306,7 +225,7 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
   };
   std::unordered_map<std::string, int> batch_of;
   std::vector<Batch> batches;
-  Builder per_trace;
+  wire::Regrouper per_trace;
   for (const wire::Entry& r : wire::Resources(Signal::kTraces, request)) {
     per_trace.BeginResource(r.message);
     for (const wire::Entry& s : wire::Scopes(Signal::kTraces, r.message)) {
@@ -365,7 +284,7 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
                                       const std::vector<std::string>& attrs, const Chooser& choose) {
   constexpr std::uint32_t kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6;
   Parts parts(choose);
-  Builder b;
+  wire::Regrouper b;
   for (const wire::Entry& r : wire::Resources(signal, request)) {
     const std::string_view res = FirstLen(r.message, kResourceOfEntry);
     std::string base;

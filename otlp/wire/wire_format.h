@@ -189,4 +189,47 @@ inline void AppendLengthDelimited(std::string& dst, std::uint32_t number, std::s
   dst.append(payload);
 }
 
+// Small reads and writes of whole fields, for bytes a receiver validated
+// (malformed input ends a read early, never out of bounds).
+
+// The first length-delimited field `number` of a message (empty when absent).
+inline std::string_view FirstLen(std::string_view message, std::uint32_t number) {
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number == number && f.type == WireType::kLen) return f.payload;
+  }
+  return {};
+}
+
+// The last varint field `number` of a message (protobuf's rule for scalars), 0 when absent.
+inline std::uint64_t LastVarint(std::string_view message, std::uint32_t number) {
+  Reader r(message);
+  Field f;
+  std::uint64_t v = 0;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number == number && f.type == WireType::kVarint) v = f.value;
+  }
+  return v;
+}
+
+// Appends every field of `message` but those numbered `skip`: a container's
+// "header" (everything but its repeated child field).
+inline void AppendHeader(std::string& out, std::string_view message, std::uint32_t skip) {
+  Reader r(message);
+  Field f;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number != skip) out.append(f.raw);
+  }
+}
+
+// Appends field `number` holding the message `header` + `body`.
+inline void AppendMessage(std::string& out, std::uint32_t number, std::string_view header,
+                          std::string_view body) {
+  AppendTag(out, number, WireType::kLen);
+  AppendVarint(out, header.size() + body.size());
+  out.append(header);
+  out.append(body);
+}
+
 }  // namespace otlpd::wire

@@ -1,0 +1,107 @@
+// Regroups a request's items into several requests on the wire: the caller
+// walks the request (wire::Resources / Scopes / Items) and hands each resource,
+// scope and item, in request order, to the group it belongs to; each group's
+// request keeps the resource and scope headers (every field but the child
+// list: resource, scope, schema_url, unknown fields) around its items, each
+// resource and scope written once per group, and the item bytes copied as
+// received. Routing by key (loadbalancing, the routing connector) and
+// partitioning (by trace) share it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otlp/wire/wire_format.h"
+
+namespace otlpd::wire {
+
+// Groups are small integers the caller assigns (0, 1, ...).
+class Regrouper {
+ public:
+  // ResourceX.scope_x and ScopeX.spans / log_records / metrics: the child list.
+  static constexpr std::uint32_t kChildField = 2;
+
+  void BeginResource(std::string_view resource_message) {
+    resource_header_.clear();
+    AppendHeader(resource_header_, resource_message, kChildField);
+  }
+  void BeginScope(std::string_view scope_message) {
+    scope_header_.clear();
+    AppendHeader(scope_header_, scope_message, kChildField);
+  }
+  // A whole resource entry (tag and length included) for `group`.
+  void AddResource(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    g.request.append(field);
+    g.items += items;
+  }
+  // A whole scope entry (tag and length included) for `group`, between scopes.
+  void AddScope(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    if (!g.in_resource) {
+      g.in_resource = true;
+      resource_touched_.push_back(group);
+    }
+    g.resource_body.append(field);
+    g.items += items;
+  }
+  // One item entry (tag and length included) for `group`.
+  void AddItem(int group, std::string_view field, std::uint64_t items) {
+    Group& g = At(group);
+    if (!g.in_scope) {
+      g.in_scope = true;
+      scope_touched_.push_back(group);
+    }
+    g.scope_body.append(field);
+    g.items += items;
+  }
+  void EndScope() {
+    for (int group : scope_touched_) {
+      Group& g = groups_[static_cast<std::size_t>(group)];
+      if (!g.in_resource) {
+        g.in_resource = true;
+        resource_touched_.push_back(group);
+      }
+      AppendMessage(g.resource_body, kChildField, scope_header_, g.scope_body);
+      g.scope_body.clear();
+      g.in_scope = false;
+    }
+    scope_touched_.clear();
+  }
+  void EndResource() {
+    for (int group : resource_touched_) {
+      Group& g = groups_[static_cast<std::size_t>(group)];
+      AppendMessage(g.request, 1, resource_header_, g.resource_body);
+      g.resource_body.clear();
+      g.in_resource = false;
+    }
+    resource_touched_.clear();
+  }
+
+  std::size_t size() const { return groups_.size(); }
+  std::string& request(int group) { return groups_[static_cast<std::size_t>(group)].request; }
+  std::uint64_t items(int group) const { return groups_[static_cast<std::size_t>(group)].items; }
+
+ private:
+  struct Group {
+    std::string request;
+    std::string resource_body;
+    std::string scope_body;
+    std::uint64_t items = 0;
+    bool in_scope = false;
+    bool in_resource = false;
+  };
+  Group& At(int group) {
+    if (static_cast<std::size_t>(group) >= groups_.size())
+      groups_.resize(static_cast<std::size_t>(group) + 1);
+    return groups_[static_cast<std::size_t>(group)];
+  }
+
+  std::vector<Group> groups_;
+  std::string resource_header_, scope_header_;
+  std::vector<int> scope_touched_, resource_touched_;
+};
+
+}  // namespace otlpd::wire
