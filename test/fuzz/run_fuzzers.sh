@@ -14,7 +14,8 @@ mkdir -p "$work"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
 
 echo "fuzz: building wire_walker_fuzz"
-"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/otlp/wire/*.cpp -o "$work/wire_walker_fuzz"
+"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/otlp/wire/*.cpp \
+  "$src"/internal/{base64,go_format,json_string,text}.cpp -o "$work/wire_walker_fuzz"
 echo "fuzz: building otlp_json_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
   "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp "$src"/internal/base64.cpp \
@@ -28,7 +29,8 @@ echo "fuzz: building http_request_fuzz"
 
 echo "fuzz: building ottl_fuzz"
 "$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/ottl_fuzz.cpp \
-  "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp "$src"/internal/{go_format,text,base64,json_string}.cpp \
+  "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp \
+  "$src"/internal/{go_format,go_parse,text,base64,json_string}.cpp \
   "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lre2 -lcrypto -o "$work/ottl_fuzz"
 mkdir -p "$work/corpus-ottl_fuzz"
 # Seeds: a few real statements, so mutations start from valid syntax.
