@@ -14,6 +14,7 @@
 #include "otlp/wire/wire_walker.h"
 #include "ottl/config.h"
 #include "ottl/context.h"
+#include "ottl/walk.h"
 
 namespace otlpd::connectors::routing {
 namespace {
@@ -48,6 +49,21 @@ bool ParseResource(std::string_view message, opentelemetry::proto::resource::v1:
       continue;
     }
     if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) return false;
+  }
+}
+
+// Data point `i` of a decoded metric, as the OTTL datapoint context sees it.
+ottl::DataPointRef PointRef(ottl::metricspb::Metric& m, int i) {
+  using T = ottl::DataPointRef::Type;
+  namespace mp = ottl::metricspb;
+  switch (m.data_case()) {
+    case mp::Metric::kGauge: return {T::kNumber, m.mutable_gauge()->mutable_data_points(i)};
+    case mp::Metric::kSum: return {T::kNumber, m.mutable_sum()->mutable_data_points(i)};
+    case mp::Metric::kHistogram: return {T::kHistogram, m.mutable_histogram()->mutable_data_points(i)};
+    case mp::Metric::kExponentialHistogram:
+      return {T::kExponentialHistogram, m.mutable_exponential_histogram()->mutable_data_points(i)};
+    case mp::Metric::kSummary: return {T::kSummary, m.mutable_summary()->mutable_data_points(i)};
+    default: return {};
   }
 }
 
@@ -106,7 +122,8 @@ Config Config::Decode(config::MapDecoder& d) {
       for (char& ch : r.header) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
       r.equals = m[2].str() == "==";
       r.value = m[3].str();
-    } else if (context == "resource" || context == "span" || context == "metric" || context == "log") {
+    } else if (context == "resource" || context == "span" || context == "metric" || context == "datapoint" ||
+               context == "log") {
       const ottl::ContextKind kind = *ottl::ContextFromName(context);
       if (kind != ottl::ContextKind::kResource) {
         r.context = Route::Context::kItem;
@@ -125,10 +142,6 @@ Config Config::Decode(config::MapDecoder& d) {
         t.text = m[1].matched ? m[1].str() : "";
       }
       if (!t.text.empty()) r.condition = ottl::CompileConditionAt(t, kind);
-    } else if (context == "datapoint") {
-      e.Fail("context",
-             "context \"datapoint\" is not supported by otlpd yet (resource, span, metric, log and request "
-             "are)");
     } else {
       e.Fail("context", "invalid context: " + context);
     }
@@ -141,7 +154,8 @@ bool RoutingConnector::AppliesToItems(const Route& r) const {
   if (r.context != Route::Context::kItem) return false;
   switch (signal_) {
     case Signal::kTraces: return r.item_context == ottl::ContextKind::kSpan;
-    case Signal::kMetrics: return r.item_context == ottl::ContextKind::kMetric;
+    case Signal::kMetrics:
+      return r.item_context == ottl::ContextKind::kMetric || r.item_context == ottl::ContextKind::kDataPoint;
     case Signal::kLogs: return r.item_context == ottl::ContextKind::kLog;
   }
   return false;
@@ -176,6 +190,9 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     }
     return false;
   };
+  bool point_routes = false;
+  for (const Route& r : config_.table)
+    point_routes = point_routes || (AppliesToItems(r) && r.item_context == ottl::ContextKind::kDataPoint);
 
   google::protobuf::Arena arena;
   wire::Regrouper regroup;
@@ -185,6 +202,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     if (only_group == -2) only_group = g;
     if (g != only_group) one_group = false;
   };
+  constexpr int kSplitMetric = -3;  // a metric whose data points go different ways
   for (const wire::Entry& r : wire::Resources(signal_, payload->bytes)) {
     arena.Reset();
     auto* resource =
@@ -193,8 +211,10 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     std::string resource_schema(wire::FirstLen(r.message, 3));
     // Per route, the resource's verdict (resource routes), computed once.
     std::vector<int> resource_match(config_.table.size(), -1);
-    // Each item's destination group (-1: dropped), in walk order.
+    // Each item's destination group (-1: dropped), in walk order; the data
+    // points' of a metric cut between routes.
     std::vector<int> dest;
+    std::vector<std::vector<int>> point_dest;
     struct ScopeItems {
       std::string_view message;
       std::vector<wire::Entry> items;
@@ -217,65 +237,87 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
         ctx.resource_schema_url = &resource_schema;
         ctx.scope = scope;
         ctx.scope_schema_url = &scope_schema;
-        bool decoded = false;
-        int chosen = -1;
-        for (std::size_t k = 0; k < config_.table.size() && chosen < 0; ++k) {
-          const Route& route = config_.table[k];
-          bool match = false;
-          if (route.context == Route::Context::kRequest) {
-            if (request_match[k] < 0) request_match[k] = MatchRequest(route, *payload) ? 1 : 0;
-            match = request_match[k] == 1;
-          } else if (route.context == Route::Context::kResource) {
-            if (resource_match[k] < 0) {
-              ottl::EvalContext rctx;
-              rctx.resource = resource;
-              rctx.resource_schema_url = &resource_schema;
-              resource_match[k] = eval(route, rctx) ? 1 : 0;
-            }
-            match = resource_match[k] == 1;
-          } else if (AppliesToItems(route)) {
-            if (!decoded) {
-              decoded = true;
-              switch (signal_) {
-                case Signal::kTraces: {
-                  auto* m = google::protobuf::Arena::CreateMessage<ottl::tracepb::Span>(&arena);
-                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-                    return Status::InvalidArgument("routing: malformed span");
-                  ctx.span = m;
-                  break;
-                }
-                case Signal::kMetrics: {
-                  auto* m = google::protobuf::Arena::CreateMessage<ottl::metricspb::Metric>(&arena);
-                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-                    return Status::InvalidArgument("routing: malformed metric");
-                  ctx.metric = m;
-                  break;
-                }
-                case Signal::kLogs: {
-                  auto* m = google::protobuf::Arena::CreateMessage<ottl::logspb::LogRecord>(&arena);
-                  if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-                    return Status::InvalidArgument("routing: malformed log record");
-                  ctx.log = m;
-                  break;
-                }
-              }
-            }
-            match = eval(route, ctx);
+        switch (signal_) {
+          case Signal::kTraces: {
+            auto* m = google::protobuf::Arena::CreateMessage<ottl::tracepb::Span>(&arena);
+            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+              return Status::InvalidArgument("routing: malformed span");
+            ctx.span = m;
+            break;
           }
-          if (!failure.ok()) break;
-          if (match) chosen = group_of(route.consumer);
+          case Signal::kMetrics: {
+            auto* m = google::protobuf::Arena::CreateMessage<ottl::metricspb::Metric>(&arena);
+            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+              return Status::InvalidArgument("routing: malformed metric");
+            ctx.metric = m;
+            break;
+          }
+          case Signal::kLogs: {
+            auto* m = google::protobuf::Arena::CreateMessage<ottl::logspb::LogRecord>(&arena);
+            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
+              return Status::InvalidArgument("routing: malformed log record");
+            ctx.log = m;
+            break;
+          }
+        }
+        // Per route, the item's verdict where it does not depend on a data point.
+        std::vector<int> item_match(config_.table.size(), -1);
+        // The first route that takes the item (point < 0) or its data point `point`.
+        auto decide = [&](int point) -> int {
+          for (std::size_t k = 0; k < config_.table.size(); ++k) {
+            const Route& route = config_.table[k];
+            bool match = false;
+            if (route.context == Route::Context::kRequest) {
+              if (request_match[k] < 0) request_match[k] = MatchRequest(route, *payload) ? 1 : 0;
+              match = request_match[k] == 1;
+            } else if (route.context == Route::Context::kResource) {
+              if (resource_match[k] < 0) {
+                ottl::EvalContext rctx;
+                rctx.resource = resource;
+                rctx.resource_schema_url = &resource_schema;
+                resource_match[k] = eval(route, rctx) ? 1 : 0;
+              }
+              match = resource_match[k] == 1;
+            } else if (!AppliesToItems(route)) {
+              continue;  // another signal's items: matches nothing
+            } else if (route.item_context == ottl::ContextKind::kDataPoint) {
+              if (point < 0) continue;  // a metric without points has nothing for it
+              ctx.datapoint = PointRef(*ctx.metric, point);
+              match = eval(route, ctx);
+              ctx.datapoint = {};
+            } else {
+              if (item_match[k] < 0) item_match[k] = eval(route, ctx) ? 1 : 0;
+              match = item_match[k] == 1;
+            }
+            if (!failure.ok()) return -1;
+            if (match) return group_of(route.consumer);
+          }
+          return default_ != nullptr ? group_of(default_) : -1;
+        };
+        std::vector<int> pd;
+        if (point_routes) {
+          const int points = ottl::DataPointCount(*ctx.metric);
+          for (int i = 0; i < points && failure.ok(); ++i) pd.push_back(decide(i));
         }
         if (!failure.ok()) break;
-        if (chosen < 0 && default_ != nullptr) chosen = group_of(default_);
-        dest.push_back(chosen);
-        note_group(chosen);
+        bool same = true;
+        for (int d : pd) same = same && d == pd.front();
+        if (pd.empty() || same) {
+          const int chosen = pd.empty() ? decide(-1) : pd.front();
+          if (!failure.ok()) break;
+          dest.push_back(chosen);
+          point_dest.emplace_back();
+          note_group(chosen);
+          continue;
+        }
+        for (int d : pd) note_group(d);
+        dest.push_back(kSplitMetric);
+        point_dest.push_back(std::move(pd));
       }
       if (!failure.ok()) break;
     }
     if (!failure.ok()) break;
     // Hand the resource to the regrouper: whole when every item goes one way.
-    bool same = true;
-    for (int d : dest) same = same && d == dest.front();
     if (dest.empty()) {
       // A resource without items follows the default route, as contrib leaves it in the rest.
       const int g = default_ != nullptr ? group_of(default_) : -1;
@@ -283,7 +325,9 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
       if (g >= 0) regroup.AddResource(g, r.field, r.items);
       continue;
     }
-    if (same) {
+    bool same = true;
+    for (int d : dest) same = same && d == dest.front();
+    if (same && dest.front() != kSplitMetric) {
       if (dest.front() >= 0) regroup.AddResource(dest.front(), r.field, r.items);
       continue;
     }
@@ -292,8 +336,18 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     for (const ScopeItems& si : scopes) {
       regroup.BeginScope(si.message);
       for (const wire::Entry& item : si.items) {
+        const std::size_t i = at++;
         // An item without a destination (no route, no default) is not sent, as in contrib.
-        if (const int d = dest[at++]; d >= 0) regroup.AddItem(d, item.field, item.items);
+        if (dest[i] >= 0) regroup.AddItem(dest[i], item.field, item.items);
+        if (dest[i] != kSplitMetric) continue;
+        wire::MetricPoints mp;
+        if (!wire::SplitMetricPoints(item.message, mp) || mp.points.size() != point_dest[i].size())
+          return Status::InvalidArgument("routing: malformed metric");
+        regroup.BeginMetric(mp.header, mp.data_field, mp.data_header);
+        for (std::size_t p = 0; p < mp.points.size(); ++p) {
+          if (point_dest[i][p] >= 0) regroup.AddPoint(point_dest[i][p], mp.points[p]);
+        }
+        regroup.EndMetric();
       }
       regroup.EndScope();
     }

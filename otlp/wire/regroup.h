@@ -57,6 +57,41 @@ class Regrouper {
     g.scope_body.append(field);
     g.items += items;
   }
+  // Metrics only, between BeginScope and EndScope: a metric cut by data point.
+  // `metric_header` is the Metric's fields but its data member, `data_field`
+  // the data member's number (gauge 5, sum 7, histogram 9, exponential
+  // histogram 10, summary 11), `data_header` the data message's fields but
+  // data_points (temporality, monotonicity).
+  void BeginMetric(std::string_view metric_header, std::uint32_t data_field, std::string_view data_header) {
+    metric_header_.assign(metric_header);
+    data_header_.assign(data_header);
+    data_field_ = data_field;
+  }
+  // One data point entry (tag and length included) for `group`.
+  void AddPoint(int group, std::string_view field) {
+    Group& g = At(group);
+    if (!g.in_metric) {
+      g.in_metric = true;
+      metric_touched_.push_back(group);
+    }
+    g.metric_body.append(field);
+    g.items += 1;
+  }
+  void EndMetric() {
+    for (int group : metric_touched_) {
+      Group& g = groups_[static_cast<std::size_t>(group)];
+      if (!g.in_scope) {
+        g.in_scope = true;
+        scope_touched_.push_back(group);
+      }
+      std::string data;
+      AppendMessage(data, data_field_, data_header_, g.metric_body);
+      AppendMessage(g.scope_body, kChildField, metric_header_, data);
+      g.metric_body.clear();
+      g.in_metric = false;
+    }
+    metric_touched_.clear();
+  }
   void EndScope() {
     for (int group : scope_touched_) {
       Group& g = groups_[static_cast<std::size_t>(group)];
@@ -89,7 +124,9 @@ class Regrouper {
     std::string request;
     std::string resource_body;
     std::string scope_body;
+    std::string metric_body;
     std::uint64_t items = 0;
+    bool in_metric = false;
     bool in_scope = false;
     bool in_resource = false;
   };
@@ -101,7 +138,50 @@ class Regrouper {
 
   std::vector<Group> groups_;
   std::string resource_header_, scope_header_;
-  std::vector<int> scope_touched_, resource_touched_;
+  std::vector<int> metric_touched_, scope_touched_, resource_touched_;
+  std::string metric_header_, data_header_;
+  std::uint32_t data_field_ = 0;
 };
+
+// A Metric message taken apart for cutting by data point.
+struct MetricPoints {
+  std::string header;                    // the Metric's fields but its data member
+  std::uint32_t data_field = 0;          // the data member's field number; 0: none
+  std::string data_header;               // the data message's fields but data_points
+  std::vector<std::string_view> points;  // each data_points entry, tag and length included
+};
+
+// Follows protobuf's oneof merge: repeats of the data member concatenate
+// their points, another member replaces what came before. False when malformed.
+inline bool SplitMetricPoints(std::string_view metric, MetricPoints& out) {
+  out = MetricPoints{};
+  Reader r(metric);
+  Field f;
+  while (!r.AtEnd()) {
+    if (!r.ReadField(f)) return false;
+    const bool data = f.type == WireType::kLen &&
+                      (f.number == 5 || f.number == 7 || f.number == 9 || f.number == 10 || f.number == 11);
+    if (!data) {
+      out.header.append(f.raw);
+      continue;
+    }
+    if (f.number != out.data_field) {
+      out.data_field = f.number;
+      out.data_header.clear();
+      out.points.clear();
+    }
+    Reader d(f.payload);
+    Field p;
+    while (!d.AtEnd()) {
+      if (!d.ReadField(p)) return false;
+      if (p.number == 1 && p.type == WireType::kLen) {
+        out.points.push_back(p.raw);
+      } else {
+        out.data_header.append(p.raw);
+      }
+    }
+  }
+  return true;
+}
 
 }  // namespace otlpd::wire

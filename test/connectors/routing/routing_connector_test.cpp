@@ -74,8 +74,8 @@ TEST_CASE("routing config: contrib's errors, located") {
             .empty());
   CHECK_THAT(ErrorOf("table: [{context: log, condition: 'kind == SPAN_KIND_SERVER', pipelines: [logs/a]}]"),
              Catch::Contains("test.yaml:1:"));
-  CHECK_THAT(ErrorOf("table: [{context: datapoint, condition: 'true', pipelines: [metrics/a]}]"),
-             Catch::Contains("not supported by otlpd yet"));
+  CHECK(ErrorOf("table: [{context: datapoint, condition: 'attributes[\"a\"] == 1', pipelines: [metrics/a]}]")
+            .empty());
 }
 
 namespace {
@@ -292,6 +292,67 @@ TEST_CASE("routing: a downstream refusal goes back upstream") {
   RoutingConnector conn(Signal::kTraces, std::move(cfg), nullptr, telemetry.Register("connector", "routing"));
   Status s = conn.Consume(Request({"x"}));
   CHECK(s.retryable());
+}
+
+TEST_CASE("routing: datapoint context cuts a metric between routes, each part with the metric's header") {
+  test::Sink big, rest;
+  Config cfg = Decode(R"(
+default_pipelines: [metrics/rest]
+table:
+  - context: metric
+    condition: name == "whole"
+    pipelines: [metrics/rest]
+  - context: datapoint
+    condition: value_int > 10
+    pipelines: [metrics/big]
+)");
+  cfg.table[0].consumer = &rest;
+  cfg.table[1].consumer = &big;
+  Telemetry telemetry;
+  RoutingConnector conn(Signal::kMetrics, std::move(cfg), &rest, telemetry.Register("connector", "routing"));
+  ExportMetricsServiceRequest req;
+  auto* sm = req.add_resource_metrics()->add_scope_metrics();
+  sm->mutable_scope()->set_name("lib");
+  auto* cut = sm->add_metrics();
+  cut->set_name("requests");
+  cut->set_unit("1");
+  auto* sum = cut->mutable_sum();
+  sum->set_aggregation_temporality(opentelemetry::proto::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  sum->set_is_monotonic(true);
+  for (int v : {5, 50, 7, 70}) sum->add_data_points()->set_as_int(v);
+  auto* whole = sm->add_metrics();
+  whole->set_name("whole");
+  whole->mutable_gauge()->add_data_points()->set_as_int(99);  // its metric route comes first
+  REQUIRE(conn.Consume(MakePayload(Signal::kMetrics, req.SerializeAsString(), 5)).ok());
+
+  auto points = [](const test::Sink& sink) {
+    std::vector<std::string> out;
+    for (const auto& p : sink.payloads()) {
+      ExportMetricsServiceRequest r;
+      REQUIRE(r.ParseFromString(p->bytes));
+      for (const auto& rm : r.resource_metrics())
+        for (const auto& s : rm.scope_metrics()) {
+          CHECK(s.scope().name() == "lib");
+          for (const auto& m : s.metrics()) {
+            if (m.has_sum()) {
+              CHECK(m.unit() == "1");
+              CHECK(m.sum().is_monotonic());
+              CHECK(m.sum().aggregation_temporality() ==
+                    opentelemetry::proto::metrics::v1::AGGREGATION_TEMPORALITY_CUMULATIVE);
+              for (const auto& dp : m.sum().data_points())
+                out.push_back(m.name() + ":" + std::to_string(dp.as_int()));
+            }
+            for (const auto& dp : m.gauge().data_points())
+              out.push_back(m.name() + ":" + std::to_string(dp.as_int()));
+          }
+        }
+    }
+    return out;
+  };
+  CHECK(points(big) == std::vector<std::string>{"requests:50", "requests:70"});
+  CHECK(points(rest) == std::vector<std::string>{"requests:5", "requests:7", "whole:99"});
+  CHECK(big.items() == 2);
+  CHECK(rest.items() == 3);
 }
 
 }  // namespace
