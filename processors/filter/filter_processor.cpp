@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "ottl/config.h"
+#include "ottl/resource_pass.h"
 #include "ottl/walk.h"
 
 namespace otlpd::processors::filter {
@@ -130,6 +131,12 @@ Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGrou
   return out;
 }
 
+bool ResourceOnly(const std::vector<ConditionGroup>& groups) {
+  for (const ConditionGroup& g : groups)
+    if (g.context != ContextKind::kResource) return false;
+  return true;
+}
+
 }  // namespace
 
 Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
@@ -143,10 +150,50 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
 }
 
 Status FilterProcessor::Consume(const PayloadPtr& payload) {
-  if (config_->groups[SignalIndex(signal_)].empty()) return next_->Consume(payload);
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  if (groups.empty()) return next_->Consume(payload);
+  if (ResourceOnly(groups)) return ConsumeResources(payload);
   auto decoded = ottl::DecodedRequest::Decode(payload);
   if (!decoded.ok()) return decoded.status();
   return ConsumeDecoded(**decoded);
+}
+
+// Only resource conditions: the items are never decoded (ottl/resource_pass.h).
+Status FilterProcessor::ConsumeResources(const PayloadPtr& payload) {
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  Status error;
+  auto drop = [&](ottl::EvalContext& ctx) -> Result<ottl::EntryAction> {
+    for (const ConditionGroup& g : groups) {
+      for (const ottl::Condition& c : g.conditions) {
+        Result<bool> r = c.Eval(ctx);
+        if (!r.ok()) {
+          if (g.error_mode == ottl::ErrorMode::kPropagate) {
+            if (error.ok()) {
+              error = Status::InvalidArgument("failed to eval condition: " + c.text() + ", " +
+                                              r.status().message());
+            }
+            continue;
+          }
+          ottl::WarnIgnored(g.error_mode, "eval condition", c.text(), r.status());
+          continue;
+        }
+        if (*r) return ottl::EntryAction::kDrop;
+      }
+    }
+    return ottl::EntryAction::kKeep;
+  };
+  auto r = ottl::ResourcePass(signal_, payload->bytes, drop, NowNs(), /*drop_without_scopes=*/true);
+  if (!r.ok()) return r.status();
+  if (telemetry_ != nullptr) {
+    SignalCounters::Add((*telemetry_)[signal_].dropped, r->items_before - r->items_after);
+  }
+  if (!error.ok()) {
+    spdlog::error("failed processing {}: {}", SignalName(signal_), error.message());
+    return error;
+  }
+  if (r->empty) return Status::Ok();
+  if (!r->changed) return next_->Consume(payload);
+  return next_->Consume(MakePayload(signal_, std::move(r->bytes), r->items_after, payload->metadata));
 }
 
 Status FilterProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {

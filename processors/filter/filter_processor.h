@@ -44,6 +44,9 @@ class FilterProcessor : public Processor, public ottl::DecodedConsumer {
   Status ConsumeDecoded(ottl::DecodedRequest& request) override;
 
  private:
+  // Only resource conditions: entries are dropped on the wire, items never decoded.
+  Status ConsumeResources(const PayloadPtr& payload);
+
   const Signal signal_;
   const std::shared_ptr<const Config> config_;
   Consumer* next_;

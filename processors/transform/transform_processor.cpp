@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "ottl/config.h"
+#include "ottl/resource_pass.h"
 #include "ottl/walk.h"
 
 namespace otlpd::processors::transform {
@@ -86,7 +87,28 @@ Result<std::string> TransformRequest(Signal signal, std::string_view request,
 }
 
 Status TransformProcessor::Consume(const PayloadPtr& payload) {
-  if (config_->groups[SignalIndex(signal_)].empty()) return next_->Consume(payload);
+  const auto& groups = config_->groups[SignalIndex(signal_)];
+  if (groups.empty()) return next_->Consume(payload);
+  bool resource_only = true;
+  for (const StatementGroup& g : groups)
+    resource_only = resource_only && g.context == ottl::ContextKind::kResource;
+  if (resource_only) {
+    // Only resource statements: the items are never decoded (ottl/resource_pass.h).
+    auto run = [&](ottl::EvalContext& ctx) -> Result<ottl::EntryAction> {
+      for (const StatementGroup& g : groups) {
+        Result<bool> r = RunGroup(g, ctx);
+        if (!r.ok()) return r.status();
+      }
+      return ottl::EntryAction::kKeep;
+    };
+    auto r = ottl::ResourcePass(signal_, payload->bytes, run, NowNs(), /*drop_without_scopes=*/false);
+    if (!r.ok()) {
+      spdlog::error("failed processing {}: {}", SignalName(signal_), r.status().message());
+      return r.status();
+    }
+    if (!r->changed) return next_->Consume(payload);
+    return next_->Consume(MakePayload(signal_, std::move(r->bytes), payload->items, payload->metadata));
+  }
   auto decoded = ottl::DecodedRequest::Decode(payload);
   if (!decoded.ok()) {
     spdlog::error("failed processing {}: {}", SignalName(signal_), decoded.status().message());

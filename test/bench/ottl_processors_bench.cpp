@@ -35,6 +35,15 @@ trace_statements:
       - set(status.code, STATUS_CODE_ERROR) where attributes["http.response.status_code"] >= 500
 )";
 
+// A resource-only transform: what enriching or redacting the resource takes.
+const char* kResourceTransform = R"(
+trace_statements:
+  - context: resource
+    statements:
+      - set(attributes["deployment.environment"], "production")
+      - delete_key(attributes, "telemetry.sdk.version")
+)";
+
 template <class Config>
 std::shared_ptr<const Config> Decode(const char* yaml, const char* path) {
   config::Node node = config::ParseYaml(yaml, "bench.yaml");
@@ -56,7 +65,8 @@ class Discard : public Consumer {
 
 PayloadPtr Request() {
   static const PayloadPtr p = MakePayload(
-      Signal::kTraces, bench::RequestTemplate::Build(Signal::kTraces, kSpans).Instantiate(1, 1700000000000000000ull), kSpans);
+      Signal::kTraces,
+      bench::RequestTemplate::Build(Signal::kTraces, kSpans).Instantiate(1, 1700000000000000000ull), kSpans);
   return p;
 }
 
@@ -97,8 +107,8 @@ void BM_ProtobufDecode(benchmark::State& state) {
 
 void BM_Filter(benchmark::State& state) {
   Discard sink;
-  processors::filter::FilterProcessor f(Signal::kTraces, Decode<processors::filter::Config>(kFilter, "p.filter"),
-                                        &sink, nullptr);
+  processors::filter::FilterProcessor f(
+      Signal::kTraces, Decode<processors::filter::Config>(kFilter, "p.filter"), &sink, nullptr);
   Drive(state, f);
 }
 
@@ -109,13 +119,21 @@ void BM_Transform(benchmark::State& state) {
   Drive(state, t);
 }
 
+// Resource statements only: the spans are never decoded.
+void BM_TransformResourceOnly(benchmark::State& state) {
+  Discard sink;
+  processors::transform::TransformProcessor t(
+      Signal::kTraces, Decode<processors::transform::Config>(kResourceTransform, "p.transform"), &sink);
+  Drive(state, t);
+}
+
 // filter then transform: one decode, one encode.
 void BM_FilterThenTransform(benchmark::State& state) {
   Discard sink;
   processors::transform::TransformProcessor t(
       Signal::kTraces, Decode<processors::transform::Config>(kTransform, "p.transform"), &sink);
-  processors::filter::FilterProcessor f(Signal::kTraces, Decode<processors::filter::Config>(kFilter, "p.filter"),
-                                        &t, nullptr);
+  processors::filter::FilterProcessor f(Signal::kTraces,
+                                        Decode<processors::filter::Config>(kFilter, "p.filter"), &t, nullptr);
   Drive(state, f);
 }
 
@@ -123,6 +141,7 @@ BENCHMARK(BM_ProtobufRoundTrip);
 BENCHMARK(BM_ProtobufDecode);
 BENCHMARK(BM_Filter);
 BENCHMARK(BM_Transform);
+BENCHMARK(BM_TransformResourceOnly);
 BENCHMARK(BM_FilterThenTransform);
 
 }  // namespace

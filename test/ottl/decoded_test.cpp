@@ -48,7 +48,8 @@ PayloadPtr Spans(int n) {
 }
 
 const char* kFilter = "traces:\n  span:\n    - 'name == \"op-1\"'\n";
-const char* kTransform = "trace_statements:\n  - set(span.attributes[\"svc\"], resource.attributes[\"service.name\"])\n";
+const char* kTransform =
+    "trace_statements:\n  - set(span.attributes[\"svc\"], resource.attributes[\"service.name\"])\n";
 
 }  // namespace
 
@@ -77,10 +78,10 @@ TEST_CASE("filter then transform: one decode gives what each run alone gives") {
 
 TEST_CASE("a run that changes nothing passes the original payload on") {
   test::Sink sink;
-  processors::filter::FilterProcessor second(Signal::kTraces, Filter("traces:\n  span:\n    - 'name == \"x\"'\n"),
-                                             &sink, nullptr);
-  processors::filter::FilterProcessor first(Signal::kTraces, Filter("traces:\n  span:\n    - 'name == \"y\"'\n"),
-                                            &second, nullptr);
+  processors::filter::FilterProcessor second(
+      Signal::kTraces, Filter("traces:\n  span:\n    - 'name == \"x\"'\n"), &sink, nullptr);
+  processors::filter::FilterProcessor first(
+      Signal::kTraces, Filter("traces:\n  span:\n    - 'name == \"y\"'\n"), &second, nullptr);
   PayloadPtr in = Spans(3);
   REQUIRE(first.Consume(in).ok());
   REQUIRE(sink.payloads().size() == 1);
@@ -102,4 +103,56 @@ TEST_CASE("malformed bytes are refused before the run") {
   Status s = filter.Consume(MakePayload(Signal::kTraces, std::string("\x0a\xff", 2), 1));
   CHECK(s.code() == StatusCode::kInvalidArgument);
   CHECK(sink.payloads().empty());
+}
+
+TEST_CASE(
+    "resource-only filter and transform work on the wire: items untouched, scope-less resources pruned") {
+  ExportTraceServiceRequest req;
+  for (const char* svc : {"checkout", "health", "empty"}) {
+    auto* rs = req.add_resource_spans();
+    rs->set_schema_url("s");
+    auto* kv = rs->mutable_resource()->add_attributes();
+    kv->set_key("service.name");
+    kv->mutable_value()->set_string_value(svc);
+    if (std::string(svc) == "empty") continue;  // no scope entry: otelcol's filter prunes it
+    auto* ss = rs->add_scope_spans();
+    ss->add_spans()->set_name(std::string(svc) + "-op");
+    ss->add_spans()->set_name(std::string(svc) + "-op2");
+  }
+  PayloadPtr in = MakePayload(Signal::kTraces, req.SerializeAsString(), 4);
+
+  test::Sink sink;
+  processors::transform::TransformProcessor transform(
+      Signal::kTraces,
+      Transform(
+          "trace_statements:\n  - context: resource\n    statements:\n"
+          "      - set(attributes[\"env\"], \"prod\") where attributes[\"service.name\"] == \"checkout\"\n"),
+      &sink);
+  processors::filter::FilterProcessor filter(
+      Signal::kTraces, Filter("traces:\n  resource:\n    - attributes[\"service.name\"] == \"health\"\n"),
+      &transform, nullptr);
+  REQUIRE(filter.Consume(in).ok());
+  REQUIRE(sink.payloads().size() == 1);
+  PayloadPtr out = sink.payloads()[0];
+  CHECK(out->items == 2);
+  ExportTraceServiceRequest got;
+  REQUIRE(got.ParseFromString(out->bytes));
+  REQUIRE(got.resource_spans_size() == 1);
+  const auto& rs = got.resource_spans(0);
+  CHECK(rs.schema_url() == "s");
+  REQUIRE(rs.resource().attributes_size() == 2);
+  CHECK(rs.resource().attributes(1).key() == "env");
+  // The spans are the received bytes, unchanged.
+  CHECK(rs.scope_spans(0).SerializeAsString() == req.resource_spans(0).scope_spans(0).SerializeAsString());
+
+  // A resource statement that changes nothing passes the payload itself on.
+  test::Sink plain;
+  processors::transform::TransformProcessor noop(
+      Signal::kTraces,
+      Transform(
+          "trace_statements:\n  - context: resource\n    statements:\n"
+          "      - set(attributes[\"env\"], \"prod\") where attributes[\"service.name\"] == \"nobody\"\n"),
+      &plain);
+  REQUIRE(noop.Consume(in).ok());
+  CHECK(plain.payloads()[0] == in);
 }

@@ -265,6 +265,19 @@ std::string Key() { return Q(Pick(kKeys)); }
 std::string Num() { return std::to_string(Rand(120) - 20); }
 
 // Conditions for a context; `p` prefixes its own paths ("span." or "").
+// Resource context: what resources carry (service.name and the random attributes).
+std::string ResourceCondition() {
+  switch (Rand(6)) {
+    case 0:
+      return "attributes[\"service.name\"] == " + Q(Pick(std::vector<std::string>{"checkout", "cart", "x"}));
+    case 1: return "attributes[\"service.name\"] == nil";
+    case 2: return "IsMatch(attributes[\"service.name\"], \"^c\")";
+    case 3: return "attributes[" + Key() + "] != nil";
+    case 4: return "attributes[" + Key() + "] == " + Q(Pick(kWords));
+    default: return "Len(attributes) > 2";
+  }
+}
+
 std::string SpanCondition(const std::string& p) {
   switch (Rand(17)) {
     case 0: return p + "attributes[" + Key() + "] == " + Q(Pick(kWords));
@@ -451,7 +464,14 @@ Case RandomCase() {
   std::string body;
   if (c.processor == "filter") {
     const bool inferred = Rand(3) == 0;
-    if (c.signal == Signal::kTraces) {
+    if (Rand(5) == 0) {
+      // Resource conditions only: otlpd filters these without decoding the items.
+      auto conds = Several([] { return ResourceCondition(); });
+      body = "\"" + std::string(SignalName(c.signal)) + "\": {\"resource\": " + List(conds) + "}";
+      c.input = c.signal == Signal::kTraces    ? RandomTraces().SerializeAsString()
+                : c.signal == Signal::kMetrics ? RandomMetrics().SerializeAsString()
+                                               : RandomLogs().SerializeAsString();
+    } else if (c.signal == Signal::kTraces) {
       const bool events = Rand(4) == 0;
       auto conds = events ? Several([] {
         return std::string("name == ") + Q(Pick(std::vector<std::string>{"log", "retry"}));
@@ -752,6 +772,15 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
+// The one payload a processor passed on.
+struct Catcher : Consumer {
+  Status Consume(const PayloadPtr& p) override {
+    got = p;
+    return Status::Ok();
+  }
+  PayloadPtr got;
+};
+
 // otlpd's verdict, in the harness's vocabulary.
 struct Outcome {
   std::string kind;  // "err", "perr", "none", "out"
@@ -768,22 +797,24 @@ Outcome RunOtlpd(const Case& c) {
       if (!r.ok()) return {"perr", r.status().message()};
       return {"out", r->has_value() ? **r : c.input};
     }
+    // filter and transform run as the processors they are (their Consume: the
+    // resource-only wire pass or the decoded one, whichever the config takes).
+    Catcher sink;
+    std::unique_ptr<Consumer> processor;
     if (c.processor == "filter") {
       config::MapDecoder d(node, "processors.filter");
-      processors::filter::Config cfg = processors::filter::Config::Decode(d);
-      auto r = processors::filter::FilterRequest(c.signal, c.input, cfg.groups[SignalIndex(c.signal)]);
-      if (!r.ok()) return {"perr", r.status().message()};
-      if (!r->error.ok()) return {"perr", r->error.message()};
-      if (r->empty) return {"none", ""};
-      return {"out", r->bytes ? *r->bytes : c.input};
+      auto cfg = std::make_shared<const processors::filter::Config>(processors::filter::Config::Decode(d));
+      processor = std::make_unique<processors::filter::FilterProcessor>(c.signal, cfg, &sink, nullptr);
+    } else {
+      config::MapDecoder d(node, "processors.transform");
+      auto cfg =
+          std::make_shared<const processors::transform::Config>(processors::transform::Config::Decode(d));
+      processor = std::make_unique<processors::transform::TransformProcessor>(c.signal, cfg, &sink);
     }
-    config::MapDecoder d(node, "processors.transform");
-    processors::transform::Config cfg = processors::transform::Config::Decode(d);
-    const auto& groups = cfg.groups[SignalIndex(c.signal)];
-    if (groups.empty()) return {"out", c.input};
-    auto r = processors::transform::TransformRequest(c.signal, c.input, groups);
-    if (!r.ok()) return {"perr", r.status().message()};
-    return {"out", *r};
+    Status st = processor->Consume(MakePayload(c.signal, c.input, 0));
+    if (!st.ok()) return {"perr", st.message()};
+    if (!sink.got) return {"none", ""};
+    return {"out", sink.got->bytes};
   } catch (const config::Error& e) {
     return {"err", e.what()};
   }
