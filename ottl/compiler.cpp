@@ -1433,11 +1433,56 @@ Statement CompileStatement(std::string_view text, ContextKind context) {
   }
 }
 
+namespace {
+
+// A path whose value is a string field kept as received: the value's bytes
+// appear verbatim in the serialized item. One level only: deeper indexing
+// could fail (indexing a string), and a gated condition must not.
+bool RawStringPath(const ast::Path& p) {
+  if (p.fields.size() != 1) return false;
+  const ast::Field& f = p.fields[0];
+  if (f.name == "attributes") return f.keys.size() == 1;
+  if (!f.keys.empty()) return false;
+  return f.name == "name" || f.name == "body" || f.name == "severity_text" || f.name == "version" ||
+         f.name == "unit" || f.name == "description" || f.name == "schema_url";
+}
+
+std::optional<std::vector<std::string>> LiteralGate(const ast::BoolExpr& b) {
+  switch (b.kind) {
+    case ast::BoolExpr::Kind::kCompare: {
+      if (b.op != CompareOp::kEq || !b.lhs || !b.rhs) return std::nullopt;
+      const ast::Expr* lit = b.lhs->kind == ast::Expr::Kind::kString ? b.lhs.get() : b.rhs.get();
+      const ast::Expr* path = lit == b.lhs.get() ? b.rhs.get() : b.lhs.get();
+      if (lit->kind != ast::Expr::Kind::kString || lit->s.empty()) return std::nullopt;
+      if (path->kind != ast::Expr::Kind::kPath || !path->path || !RawStringPath(*path->path))
+        return std::nullopt;
+      return std::vector<std::string>{lit->s};
+    }
+    case ast::BoolExpr::Kind::kAnd:
+      // Evaluation stops at the first false operand, so the first one decides.
+      if (b.children.empty()) return std::nullopt;
+      return LiteralGate(b.children.front());
+    case ast::BoolExpr::Kind::kOr: {
+      std::vector<std::string> all;
+      for (const auto& child : b.children) {
+        auto g = LiteralGate(child);
+        if (!g) return std::nullopt;
+        all.insert(all.end(), g->begin(), g->end());
+      }
+      if (all.empty()) return std::nullopt;
+      return all;
+    }
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
 Condition CompileCondition(std::string_view text, ContextKind context) {
   ast::BoolExpr b = ParseCondition(text);
   Compiler c(text, context);
   try {
-    return Condition(std::string(text), c.CompileBool(b));
+    return Condition(std::string(text), c.CompileBool(b), LiteralGate(b));
   } catch (const SyntaxError& e) {
     throw Locate("condition", text, e);
   }

@@ -49,13 +49,24 @@ class Statement {
 
 class Condition {
  public:
-  Condition(std::string text, Predicate eval) : text_(std::move(text)), eval_(std::move(eval)) {}
+  Condition(std::string text, Predicate eval, std::optional<std::vector<std::string>> gate = std::nullopt)
+      : text_(std::move(text)), eval_(std::move(eval)), gate_(std::move(gate)) {}
   Result<bool> Eval(EvalContext& ctx) const { return eval_(ctx); }
   const std::string& text() const { return text_; }
+
+  // Strings one of which must occur, byte for byte, in an item's serialized
+  // form for the condition to be true, and without which it evaluates to
+  // false without an error: set for a path that holds a string as received
+  // (`name`, `attributes["k"]`, `body`, ...) compared `==` to a non-empty
+  // literal, `or` of such conditions, and `and` whose first operand is one
+  // (evaluation stops there). A request containing none of them cannot
+  // match, so it needs no decoding. Null when the condition has no such form.
+  const std::vector<std::string>* literal_gate() const { return gate_ ? &*gate_ : nullptr; }
 
  private:
   std::string text_;
   Predicate eval_;
+  std::optional<std::vector<std::string>> gate_;
 };
 
 // Both throw SyntaxError. Paths without a context prefix get `context`'s.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "otlp/wire/wire_walker.h"
 #include "ottl/config.h"
 #include "ottl/resource_pass.h"
 #include "ottl/walk.h"
@@ -131,6 +132,47 @@ Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGrou
   return out;
 }
 
+// True when no condition can match anything in `bytes`: every condition has
+// a literal gate (ottl::Condition::literal_gate) and none of the literals
+// occurs in the request. Such a condition evaluates to false without error.
+bool NoLiteralPresent(const std::vector<ConditionGroup>& groups, std::string_view bytes) {
+  for (const ConditionGroup& g : groups) {
+    for (const ottl::Condition& c : g.conditions) {
+      const std::vector<std::string>* gate = c.literal_gate();
+      if (gate == nullptr) return false;
+      for (const std::string& lit : *gate)
+        if (bytes.find(lit) != std::string_view::npos) return false;
+    }
+  }
+  return true;
+}
+
+// True when the request has nothing the filter would prune after dropping
+// nothing: every resource has a scope, and with item-level conditions every
+// scope has items (for data point conditions, every metric has points).
+bool NothingToPrune(Signal signal, std::string_view bytes, const std::vector<ConditionGroup>& groups) {
+  bool items = false;
+  bool points = false;
+  for (const ConditionGroup& g : groups) {
+    items = items || ItemLevel(g.context);
+    points = points || g.context == ContextKind::kDataPoint;
+  }
+  wire::EntryRange resources = wire::Resources(signal, bytes);
+  for (const wire::Entry& r : resources) {
+    bool any_scope = false;
+    for (const wire::Entry& s : wire::Scopes(signal, r.message)) {
+      any_scope = true;
+      if (items && s.items == 0) return false;
+      if (points) {
+        for (const wire::Entry& m : wire::Items(signal, s.message))
+          if (m.items == 0) return false;
+      }
+    }
+    if (!any_scope) return false;
+  }
+  return !resources.malformed();
+}
+
 bool ResourceOnly(const std::vector<ConditionGroup>& groups) {
   for (const ConditionGroup& g : groups)
     if (g.context != ContextKind::kResource) return false;
@@ -152,6 +194,12 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
 Status FilterProcessor::Consume(const PayloadPtr& payload) {
   const auto& groups = config_->groups[SignalIndex(signal_)];
   if (groups.empty()) return next_->Consume(payload);
+  // None of the literals the conditions compare to is in the request: nothing
+  // can be dropped, so nothing is decoded (a health-check filter on requests
+  // without health checks).
+  if (NoLiteralPresent(groups, payload->bytes) && NothingToPrune(signal_, payload->bytes, groups)) {
+    return next_->Consume(payload);
+  }
   if (ResourceOnly(groups)) return ConsumeResources(payload);
   auto decoded = ottl::DecodedRequest::Decode(payload);
   if (!decoded.ok()) return decoded.status();

@@ -35,6 +35,14 @@ trace_statements:
       - set(status.code, STATUS_CODE_ERROR) where attributes["http.response.status_code"] >= 500
 )";
 
+// A health-check filter on requests without health checks: the literal is
+// not in the request, so nothing is decoded.
+const char* kHealthFilter = R"(
+traces:
+  span:
+    - attributes["http.route"] == "/healthz"
+)";
+
 // A resource-only transform: what enriching or redacting the resource takes.
 const char* kResourceTransform = R"(
 trace_statements:
@@ -112,6 +120,13 @@ void BM_Filter(benchmark::State& state) {
   Drive(state, f);
 }
 
+void BM_FilterNothingToDrop(benchmark::State& state) {
+  Discard sink;
+  processors::filter::FilterProcessor f(
+      Signal::kTraces, Decode<processors::filter::Config>(kHealthFilter, "p.filter"), &sink, nullptr);
+  Drive(state, f);
+}
+
 void BM_Transform(benchmark::State& state) {
   Discard sink;
   processors::transform::TransformProcessor t(
@@ -140,6 +155,7 @@ void BM_FilterThenTransform(benchmark::State& state) {
 BENCHMARK(BM_ProtobufRoundTrip);
 BENCHMARK(BM_ProtobufDecode);
 BENCHMARK(BM_Filter);
+BENCHMARK(BM_FilterNothingToDrop);
 BENCHMARK(BM_Transform);
 BENCHMARK(BM_TransformResourceOnly);
 BENCHMARK(BM_FilterThenTransform);

@@ -156,3 +156,45 @@ TEST_CASE(
   REQUIRE(noop.Consume(in).ok());
   CHECK(plain.payloads()[0] == in);
 }
+
+TEST_CASE("filter: a request without any literal its conditions compare to passes undecoded") {
+  const char* health =
+      "traces:\n  span:\n    - attributes[\"http.route\"] == \"/healthz\"\n    - name == \"ping\"\n";
+  ExportTraceServiceRequest req;
+  auto* ss = req.add_resource_spans()->add_scope_spans();
+  auto* span = ss->add_spans();
+  span->set_name("GET /orders");
+  auto* kv = span->add_attributes();
+  kv->set_key("http.route");
+  kv->mutable_value()->set_string_value("/orders");
+  PayloadPtr without = MakePayload(Signal::kTraces, req.SerializeAsString(), 1);
+
+  test::Sink sink;
+  processors::filter::FilterProcessor filter(Signal::kTraces, Filter(health), &sink, nullptr);
+  REQUIRE(filter.Consume(without).ok());
+  CHECK(sink.payloads().back() == without);
+
+  // The literal present: the request is decoded and the span dropped.
+  auto* h = ss->add_spans();
+  h->set_name("ping");
+  PayloadPtr with = MakePayload(Signal::kTraces, req.SerializeAsString(), 2);
+  REQUIRE(filter.Consume(with).ok());
+  CHECK(sink.payloads().back()->items == 1);
+
+  // No literal, but an empty scope otelcol's filter would prune: decoded, pruned.
+  ExportTraceServiceRequest empty_scope;
+  auto* rs = empty_scope.add_resource_spans();
+  rs->add_scope_spans()->add_spans()->set_name("GET /orders");
+  rs->add_scope_spans();
+  REQUIRE(filter.Consume(MakePayload(Signal::kTraces, empty_scope.SerializeAsString(), 1)).ok());
+  ExportTraceServiceRequest got;
+  REQUIRE(got.ParseFromString(sink.payloads().back()->bytes));
+  CHECK(got.resource_spans(0).scope_spans_size() == 1);
+
+  // A condition without a literal gate always evaluates.
+  test::Sink all;
+  processors::filter::FilterProcessor regex(
+      Signal::kTraces, Filter("traces:\n  span:\n    - IsMatch(name, \"^GET\")\n"), &all, nullptr);
+  REQUIRE(regex.Consume(without).ok());
+  CHECK(all.payloads().empty());  // its one span matched and the request emptied
+}
