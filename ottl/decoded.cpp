@@ -44,14 +44,14 @@ PayloadPtr DecodedRequest::Encode() const {
   if (!changed_) return original_;
   return std::visit(
       [&](auto* req) {
-        return MakePayload(original_->signal, req->SerializeAsString(), CountItems(*req), original_->metadata);
+        return MakePayload(original_->signal, req->SerializeAsString(), CountItems(*req),
+                           original_->metadata);
       },
       message_);
 }
 
-Status ForwardDecoded(DecodedRequest& request, Consumer* next) {
-  if (auto* decoded = dynamic_cast<DecodedConsumer*>(next)) return decoded->ConsumeDecoded(request);
-  return next->Consume(request.Encode());
+std::uint64_t DecodedRequest::items() const {
+  return std::visit([](auto* req) { return CountItems(*req); }, message_);
 }
 
 }  // namespace otlpd::ottl

@@ -8,14 +8,14 @@
 
 #include <variant>
 
-#include "component/consumer.h"
+#include "component/decoded.h"
 #include "component/payload.h"
 #include "component/status.h"
 #include "ottl/walk.h"
 
 namespace otlpd::ottl {
 
-class DecodedRequest {
+class DecodedRequest : public DecodedPayload {
  public:
   using Message = std::variant<TracesRequest*, MetricsRequest*, LogsRequest*>;
 
@@ -34,7 +34,8 @@ class DecodedRequest {
   // The payload for a consumer that takes bytes: the original when nothing
   // changed, else the request serialized, its items counted again and the
   // sender's metadata kept.
-  PayloadPtr Encode() const;
+  PayloadPtr Encode() const override;
+  std::uint64_t items() const override;
 
  private:
   explicit DecodedRequest(PayloadPtr original) : original_(std::move(original)) {}
@@ -45,15 +46,8 @@ class DecodedRequest {
   bool changed_ = false;
 };
 
-// A processor that can also take a request already decoded by the one before it.
-class DecodedConsumer {
- public:
-  virtual ~DecodedConsumer() = default;
-  virtual Status ConsumeDecoded(DecodedRequest& request) = 0;
-};
-
-// Hands `request` on to `next`: still decoded when `next` takes it so, else
-// as bytes (Encode()).
-Status ForwardDecoded(DecodedRequest& request, Consumer* next);
+// The decoded request behind `p` when an OTTL processor made it; null for
+// another kind (the caller then decodes p.Encode()).
+inline DecodedRequest* AsDecodedRequest(DecodedPayload& p) { return dynamic_cast<DecodedRequest*>(&p); }
 
 }  // namespace otlpd::ottl

@@ -7,6 +7,7 @@
 #include "config/error.h"
 #include "config/service_config.h"
 #include "service/graph.h"
+#include "service/processor_counter.h"
 
 namespace otlpd {
 namespace {
@@ -275,8 +276,13 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
       CreateContext ctx = context("processors", p.processors[k]);
       ctx.pipeline = chain.pipeline.get();
       ctx.pipelines = &svc->pipelines_;
-      auto proc = it->second.first->create(ctx, *it->second.second.node, p.signal, next);
-      next = proc.get();
+      // Counted on both sides, as otelcol's processorhelper does.
+      SignalCounters& counts = (*svc->telemetry_.Register("processor", p.processors[k].ToString()))[p.signal];
+      chain.counters.push_back(std::make_unique<ProcessorCounter>(next, &counts.sent));
+      auto proc =
+          it->second.first->create(ctx, *it->second.second.node, p.signal, chain.counters.back().get());
+      chain.counters.push_back(std::make_unique<ProcessorCounter>(proc.get(), &counts.accepted));
+      next = chain.counters.back().get();
       reversed.push_back(std::move(proc));
     }
     std::reverse(reversed.begin(), reversed.end());

@@ -12,6 +12,7 @@
 #include "config/node.h"
 #include "service/graph.h"
 #include "service/pipeline.h"
+#include "service/processor_counter.h"
 
 namespace otlpd {
 
@@ -39,6 +40,9 @@ class Service {
 
  private:
   struct ProcessorChain {
+    // Around each processor; declared first so they outlive the processors
+    // (a batch processor's timer may still hand data on while it stops).
+    std::vector<std::unique_ptr<ProcessorCounter>> counters;
     std::vector<std::unique_ptr<Processor>> processors;  // in pipeline order
     std::unique_ptr<FanOut> fan_out;
     std::unique_ptr<Pipeline> pipeline;

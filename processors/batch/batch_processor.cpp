@@ -49,7 +49,6 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
     auto it = batches_.find(key);
     if (it == batches_.end()) {
       if (!config_.metadata_keys.empty() && batches_.size() >= config_.metadata_cardinality_limit) {
-        SignalCounters::Add((*telemetry_)[signal_].refused, payload->items);
         return Status::ResourceExhausted("processor " + id_ +
                                          ": too many batcher metadata-value combinations (limit " +
                                          std::to_string(config_.metadata_cardinality_limit) + ")");
@@ -61,7 +60,6 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
     bool was_empty = b.requests.empty();
     if (was_empty) b.deadline = Clock::now() + config_.timeout;
     b.requests.Append(payload->bytes, payload->items, limits_);
-    SignalCounters::Add((*telemetry_)[signal_].accepted, payload->items);
     if (config_.timeout.count() == 0) {
       Cut(b, true, out);
     } else if (b.requests.Ready(limits_)) {
@@ -79,9 +77,7 @@ Status BatchProcessor::Send(std::vector<Out>& out) {
     std::uint64_t items = o.items;
     telemetry_->batch_send_size.Record(items);  // otelcol_processor_batch_batch_send_size
     Status s = next_->Consume(MakePayload(signal_, std::move(o.bytes), items, std::move(o.metadata)));
-    if (s.ok()) {
-      SignalCounters::Add((*telemetry_)[signal_].sent, items);
-    } else {
+    if (!s.ok()) {
       SignalCounters::Add((*telemetry_)[signal_].dropped, items);
       result = s;
     }

@@ -244,9 +244,12 @@ Status FilterProcessor::ConsumeResources(const PayloadPtr& payload) {
   return next_->Consume(MakePayload(signal_, std::move(r->bytes), r->items_after, payload->metadata));
 }
 
-Status FilterProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {
+Status FilterProcessor::ConsumeDecoded(DecodedPayload& payload) {
+  ottl::DecodedRequest* decoded = ottl::AsDecodedRequest(payload);
+  if (decoded == nullptr) return Consume(payload.Encode());
+  ottl::DecodedRequest& request = *decoded;
   const auto& groups = config_->groups[SignalIndex(signal_)];
-  if (groups.empty()) return ottl::ForwardDecoded(request, next_);
+  if (groups.empty()) return ForwardDecoded(request, next_);
   bool changed = false;
   FilterResult r = std::visit([&](auto* req) { return Apply(*req, groups, changed); }, request.message());
   if (telemetry_ != nullptr) {
@@ -259,7 +262,7 @@ Status FilterProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {
   // otelcol's skip sentinel: nothing left, nothing sent, success reported.
   if (r.empty) return Status::Ok();
   if (changed) request.MarkChanged();
-  return ottl::ForwardDecoded(request, next_);
+  return ForwardDecoded(request, next_);
 }
 
 }  // namespace otlpd::processors::filter

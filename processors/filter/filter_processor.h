@@ -32,7 +32,7 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
 // points, log records or whole resources that OTTL conditions match.
 // A signal without conditions passes its bytes through untouched. Next to
 // another OTTL processor it shares one decode (ottl/decoded.h).
-class FilterProcessor : public Processor, public ottl::DecodedConsumer {
+class FilterProcessor : public Processor, public DecodedConsumer {
  public:
   FilterProcessor(Signal signal, std::shared_ptr<const Config> config, Consumer* next,
                   ComponentTelemetry* telemetry)
@@ -41,7 +41,7 @@ class FilterProcessor : public Processor, public ottl::DecodedConsumer {
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
-  Status ConsumeDecoded(ottl::DecodedRequest& request) override;
+  Status ConsumeDecoded(DecodedPayload& payload) override;
 
  private:
   // Only resource conditions: entries are dropped on the wire, items never decoded.

@@ -139,11 +139,9 @@ Status MemoryLimiterProcessor::Admit(const Payload& payload) {
 
 Status MemoryLimiterProcessor::Consume(const PayloadPtr& payload) {
   // Admitted data is already in memory: refusing it now would only drop it.
-  if (!gated_ && limiter_->refusing()) {
-    if (telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[signal_].refused, payload->items);
-    return Refusal();
-  }
-  if (telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[signal_].accepted, payload->items);
+  // Items in and out are counted by the service around every processor;
+  // `refused` counts only the admission refusals, which never reach Consume.
+  if (!gated_ && limiter_->refusing()) return Refusal();
   return next_->Consume(payload);
 }
 

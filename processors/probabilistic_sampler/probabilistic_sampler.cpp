@@ -272,7 +272,6 @@ Status ProbabilisticSamplerProcessor::Consume(const PayloadPtr& payload) {
   if (!s.ok()) return s;
   if (telemetry_ != nullptr) {
     SignalCounters& c = (*telemetry_)[signal_];
-    SignalCounters::Add(c.accepted, sampled.items);
     SignalCounters::Add(c.dropped, sampled.items - sampled.kept);
   }
   switch (sampled.outcome) {

@@ -401,7 +401,6 @@ TailSamplingProcessor::Shard& TailSamplingProcessor::ShardOf(const TraceId& id) 
 Status TailSamplingProcessor::Consume(const PayloadPtr& payload) {
   Result<std::vector<TraceFragment>> split = SplitByTrace(payload->bytes);
   if (!split.ok()) return split.status();
-  if (telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[Signal::kTraces].accepted, payload->items);
   if (stopped_.load()) {
     // Late data after Shutdown: nothing decides it any more.
     if (telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[Signal::kTraces].dropped, payload->items);
@@ -698,7 +697,6 @@ void TailSamplingProcessor::Erase(Shard& shard, const TraceId& id) {
 void TailSamplingProcessor::Forward(Output& out) {
   for (auto& [bytes, spans] : out.payloads) {
     if (bytes.empty()) continue;
-    if (telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[Signal::kTraces].sent, spans);
     Status s = next_->Consume(MakePayload(Signal::kTraces, std::move(bytes), spans));
     if (!s.ok()) spdlog::warn("tail_sampling: error sending spans to destination: {}", s.message());
   }

@@ -117,16 +117,19 @@ Status TransformProcessor::Consume(const PayloadPtr& payload) {
   return ConsumeDecoded(**decoded);
 }
 
-Status TransformProcessor::ConsumeDecoded(ottl::DecodedRequest& request) {
+Status TransformProcessor::ConsumeDecoded(DecodedPayload& payload) {
+  ottl::DecodedRequest* decoded = ottl::AsDecodedRequest(payload);
+  if (decoded == nullptr) return Consume(payload.Encode());
+  ottl::DecodedRequest& request = *decoded;
   const auto& groups = config_->groups[SignalIndex(signal_)];
-  if (groups.empty()) return ottl::ForwardDecoded(request, next_);
+  if (groups.empty()) return ForwardDecoded(request, next_);
   Status s = std::visit([&](auto* req) { return Apply(*req, groups); }, request.message());
   if (!s.ok()) {
     spdlog::error("failed processing {}: {}", SignalName(signal_), s.message());
     return s;
   }
   request.MarkChanged();
-  return ottl::ForwardDecoded(request, next_);
+  return ForwardDecoded(request, next_);
 }
 
 }  // namespace otlpd::processors::transform

@@ -21,7 +21,7 @@ Result<std::string> TransformRequest(Signal signal, std::string_view request,
 // and rewrite telemetry. A signal without statements passes its bytes through
 // untouched; otherwise the request is decoded and serialized once (once for
 // a whole run of adjacent OTTL processors: ottl/decoded.h).
-class TransformProcessor : public Processor, public ottl::DecodedConsumer {
+class TransformProcessor : public Processor, public DecodedConsumer {
  public:
   TransformProcessor(Signal signal, std::shared_ptr<const Config> config, Consumer* next)
       : signal_(signal), config_(std::move(config)), next_(next) {}
@@ -29,7 +29,7 @@ class TransformProcessor : public Processor, public ottl::DecodedConsumer {
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
-  Status ConsumeDecoded(ottl::DecodedRequest& request) override;
+  Status ConsumeDecoded(DecodedPayload& payload) override;
 
  private:
   const Signal signal_;

@@ -135,8 +135,10 @@ struct TempDir {
 // and shuts down.
 // `settled`, when given, is polled (up to 20 s) before the shutdown: output a
 // component emits on its own schedule.
+// `inspect`, when given, sees the service after its shutdown.
 void RunService(const std::string& yaml, Harness& h, const std::vector<Signal>& signals,
-                const std::function<bool()>& settled = nullptr) {
+                const std::function<bool()>& settled = nullptr,
+                const std::function<void(Service&)>& inspect = nullptr) {
   INFO(yaml);
   config::Node root = config::ParseYaml(yaml, "lifecycle.yaml");
   std::unique_ptr<Service> service;
@@ -160,6 +162,7 @@ void RunService(const std::string& yaml, Harness& h, const std::vector<Signal>& 
   if (h.sink != nullptr) h.delivered = h.sink->items();
   // Every component reports its telemetry under its own id.
   CHECK_FALSE(service->telemetry().All().empty());
+  if (inspect) inspect(*service);
 }
 
 std::string Pipelines(const std::vector<Signal>& signals, const std::string& receivers,
@@ -200,9 +203,25 @@ TEST_CASE("every processor starts, passes data on and shuts down") {
       const std::string yaml =
           "receivers:\n  hand: {}\nprocessors:\n  " + type + ": " + Minimal("processors", f.type, dir.path) +
           "\nexporters:\n  sink: {}\nservice:\n  pipelines:\n" + Pipelines(f.signals, "hand", type, "sink");
-      RunService(yaml, h, f.signals);
+      // Items in and out of the processor, as otelcol_processor_incoming_items /
+      // outgoing_items report them, whatever the processor (counted by the service).
+      std::map<Signal, std::pair<std::uint64_t, std::uint64_t>> counted;
+      RunService(yaml, h, f.signals, nullptr, [&](Service& service) {
+        for (const ComponentTelemetry* c : service.telemetry().All()) {
+          if (c->kind != "processor" || c->id != type) continue;
+          for (Signal s : f.signals) {
+            counted[s].first += c->signals[SignalIndex(s)].accepted.load();
+            counted[s].second += c->signals[SignalIndex(s)].sent.load();
+          }
+        }
+      });
       // A minimal config keeps everything: each signal's request arrives.
       CHECK(h.delivered == 2 * f.signals.size());
+      for (Signal s : f.signals) {
+        INFO(SignalName(s));
+        CHECK(counted[s].first == 2);
+        CHECK(counted[s].second == 2);
+      }
     }
   }
 }
