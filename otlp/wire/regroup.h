@@ -20,16 +20,23 @@ namespace otlpd::wire {
 // Groups are small integers the caller assigns (0, 1, ...).
 class Regrouper {
  public:
+  // What of a resource or scope entry each group's copy carries.
+  enum class Headers {
+    kAll,          // every field but the child list (schema_url and unknown fields too)
+    kMessageOnly,  // only the resource / scope message (field 1), as otelcol's tail sampler rebuilds them
+  };
+  explicit Regrouper(Headers headers = Headers::kAll) : headers_(headers) {}
+
   // ResourceX.scope_x and ScopeX.spans / log_records / metrics: the child list.
   static constexpr std::uint32_t kChildField = 2;
 
   void BeginResource(std::string_view resource_message) {
     resource_header_.clear();
-    AppendHeader(resource_header_, resource_message, kChildField);
+    Header(resource_header_, resource_message);
   }
   void BeginScope(std::string_view scope_message) {
     scope_header_.clear();
-    AppendHeader(scope_header_, scope_message, kChildField);
+    Header(scope_header_, scope_message);
   }
   // A whole resource entry (tag and length included) for `group`.
   void AddResource(int group, std::string_view field, std::uint64_t items) {
@@ -138,6 +145,16 @@ class Regrouper {
 
   std::vector<Group> groups_;
   std::string resource_header_, scope_header_;
+  void Header(std::string& out, std::string_view message) const {
+    if (headers_ == Headers::kAll) return AppendHeader(out, message, kChildField);
+    Reader r(message);
+    Field f;
+    while (!r.AtEnd() && r.ReadField(f)) {
+      if (f.number == 1 && f.type == WireType::kLen) out.append(f.raw);
+    }
+  }
+
+  Headers headers_;
   std::vector<int> metric_touched_, scope_touched_, resource_touched_;
   std::string metric_header_, data_header_;
   std::uint32_t data_field_ = 0;
