@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -205,6 +206,20 @@ struct Closer {
   }
 };
 
+// The OTLP/HTTP port a port-0 otlpd logged it bound ("... listening on 127.0.0.1:0 (port N)"),
+// so no other process can take it between choosing and binding; 0 if it never did.
+int LoggedHttpPort(const Otlpd& p) {
+  static const std::regex line(R"(OTLP/HTTP listening on \S+ \(port (\d+))");
+  int port = 0;
+  WaitFor([&] {
+    std::smatch m;
+    const std::string out = p.Output();
+    if (std::regex_search(out, m, line)) port = std::stoi(m[1]);
+    return port != 0;
+  });
+  return port;
+}
+
 }  // namespace
 
 TEST_CASE("e2e limits: a client sending a byte a second is cut off at read_header_timeout") {
@@ -253,9 +268,10 @@ TEST_CASE("e2e limits: a client sending a byte a second is cut off at read_heade
 
 TEST_CASE("e2e limits: with ulimit -n 64, a flood of idle connections still leaves a fresh client served") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", HttpConfig(port, ""));
+  WriteFile(dir / "c.yaml", HttpConfig(0, ""));
   Otlpd p({"--config", (dir / "c.yaml").string()}, dir / "out.log", 64);
+  const int port = LoggedHttpPort(p);
+  REQUIRE(port != 0);
   REQUIRE(WaitFor([&] { return PortOpen(port); }));
   Closer flood;
   for (int i = 0; i < 300; ++i) {
@@ -278,9 +294,10 @@ TEST_CASE("e2e limits: with ulimit -n 64, a flood of idle connections still leav
 
 TEST_CASE("e2e limits: otlpd raises its soft descriptor limit to the hard one, as Go does for otelcol") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", HttpConfig(port, ""));
+  WriteFile(dir / "c.yaml", HttpConfig(0, ""));
   Otlpd p({"--config", (dir / "c.yaml").string()}, dir / "out.log", 64, 512);
+  const int port = LoggedHttpPort(p);
+  REQUIRE(port != 0);
   REQUIRE(WaitFor([&] { return PortOpen(port); }));
   CHECK(p.SoftNofile() == 512);
 }
