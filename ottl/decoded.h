@@ -15,6 +15,14 @@
 
 namespace otlpd::ottl {
 
+// `bytes` parsed as a T allocated on `arena`; null when they do not parse.
+template <class T>
+T* ParseOnArena(google::protobuf::Arena& arena, std::string_view bytes) {
+  T* m = google::protobuf::Arena::CreateMessage<T>(&arena);
+  if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
+  return m;
+}
+
 class DecodedRequest : public DecodedPayload {
  public:
   using Message = std::variant<TracesRequest*, MetricsRequest*, LogsRequest*>;

@@ -12,17 +12,6 @@ namespace {
 constexpr std::uint32_t kEntryResource = 1;   // ResourceX.resource
 constexpr std::uint32_t kEntrySchemaUrl = 3;  // ResourceX.schema_url
 
-// The last schema_url occurrence, as protobuf keeps the last of a string.
-std::string_view LastSchemaUrl(std::string_view message) {
-  wire::Reader r(message);
-  wire::Field f;
-  std::string_view out;
-  while (!r.AtEnd() && r.ReadField(f)) {
-    if (f.number == kEntrySchemaUrl && f.type == wire::WireType::kLen) out = f.payload;
-  }
-  return out;
-}
-
 bool HasScope(Signal signal, std::string_view message) {
   for (const wire::Entry& s : wire::Scopes(signal, message)) {
     (void)s;
@@ -67,7 +56,7 @@ Result<ResourcePassResult> ResourcePass(Signal signal, std::string_view request,
     }
     resource.Clear();
     if (!ParseEntryResource(e.message, resource)) return Status::InvalidArgument("malformed resource");
-    const std::string_view schema_in = LastSchemaUrl(e.message);
+    const std::string_view schema_in = wire::LastLen(e.message, kEntrySchemaUrl);
     schema.assign(schema_in);
     before.clear();
     resource.SerializeToString(&before);

@@ -5,7 +5,6 @@
 #include <regex>
 
 #include <google/protobuf/arena.h>
-#include <google/protobuf/io/coded_stream.h>
 #include <spdlog/spdlog.h>
 
 #include "config/error.h"
@@ -14,6 +13,8 @@
 #include "otlp/wire/wire_walker.h"
 #include "ottl/config.h"
 #include "ottl/context.h"
+#include "ottl/decoded.h"
+#include "ottl/resource_pass.h"
 #include "ottl/walk.h"
 
 namespace otlpd::connectors::routing {
@@ -30,26 +31,6 @@ std::vector<config::ComponentId> DecodePipelineIds(config::MapDecoder& d, std::s
     out.push_back(*id);
   }
   return out;
-}
-
-// The Resource (field 1) of a ResourceSpans/-Metrics/-Logs message; the last
-// occurrence wins, as protobuf merges.
-bool ParseResource(std::string_view message, opentelemetry::proto::resource::v1::Resource& out) {
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(message.data()),
-                                            static_cast<int>(message.size()));
-  while (true) {
-    const std::uint32_t tag = in.ReadTag();
-    if (tag == 0) return true;
-    if (tag == ((1u << 3) | 2u)) {
-      std::uint32_t len = 0;
-      if (!in.ReadVarint32(&len)) return false;
-      auto limit = in.PushLimit(static_cast<int>(len));
-      if (!out.MergeFromCodedStream(&in) || !in.ConsumedEntireMessage()) return false;
-      in.PopLimit(limit);
-      continue;
-    }
-    if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) return false;
-  }
 }
 
 // Data point `i` of a decoded metric, as the OTTL datapoint context sees it.
@@ -150,6 +131,23 @@ Config Config::Decode(config::MapDecoder& d) {
   return c;
 }
 
+bool RoutingConnector::Matches(const Route& route, ottl::EvalContext& ctx, Status& failure) const {
+  if (!route.condition.has_value()) return true;
+  ottl::Attrs cache;
+  ctx.cache = &cache;
+  Result<bool> r = route.condition->Eval(ctx);
+  ctx.cache = nullptr;
+  if (r.ok()) return *r;
+  if (config_.error_mode == ottl::ErrorMode::kPropagate) {
+    if (failure.ok())
+      failure = Status::InvalidArgument("failed to eval condition: " + route.condition->text() + ", " +
+                                        r.status().message());
+  } else {
+    ottl::WarnIgnored(config_.error_mode, "eval condition", route.condition->text(), r.status());
+  }
+  return false;
+}
+
 bool RoutingConnector::AppliesToItems(const Route& r) const {
   if (r.context != Route::Context::kItem) return false;
   switch (signal_) {
@@ -175,24 +173,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
   };
   std::vector<int> request_match(config_.table.size(), -1);  // per route: -1 unknown, 0/1
   Status failure;
-  auto eval = [&](const Route& route, ottl::EvalContext& ctx) -> bool {
-    if (!route.condition.has_value()) return true;
-    ottl::Attrs cache;
-    ctx.cache = &cache;
-    Result<bool> r = route.condition->Eval(ctx);
-    if (r.ok()) return *r;
-    if (config_.error_mode == ottl::ErrorMode::kPropagate) {
-      if (failure.ok())
-        failure = Status::InvalidArgument("failed to eval condition: " + route.condition->text() + ", " +
-                                          r.status().message());
-    } else {
-      ottl::WarnIgnored(config_.error_mode, "eval condition", route.condition->text(), r.status());
-    }
-    return false;
-  };
-  bool point_routes = false;
-  for (const Route& r : config_.table)
-    point_routes = point_routes || (AppliesToItems(r) && r.item_context == ottl::ContextKind::kDataPoint);
+  auto eval = [&](const Route& route, ottl::EvalContext& ctx) { return Matches(route, ctx, failure); };
 
   google::protobuf::Arena arena;
   wire::Regrouper regroup;
@@ -207,8 +188,9 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     arena.Reset();
     auto* resource =
         google::protobuf::Arena::CreateMessage<opentelemetry::proto::resource::v1::Resource>(&arena);
-    if (!ParseResource(r.message, *resource)) return Status::InvalidArgument("routing: malformed resource");
-    std::string resource_schema(wire::FirstLen(r.message, 3));
+    if (!ottl::ParseEntryResource(r.message, *resource))
+      return Status::InvalidArgument("routing: malformed resource");
+    std::string resource_schema(wire::LastLen(r.message, 3));
     // Per route, the resource's verdict (resource routes), computed once.
     std::vector<int> resource_match(config_.table.size(), -1);
     // Each item's destination group (-1: dropped), in walk order; the data
@@ -221,13 +203,10 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     };
     std::vector<ScopeItems> scopes;
     for (const wire::Entry& s : wire::Scopes(signal_, r.message)) {
-      auto* scope =
-          google::protobuf::Arena::CreateMessage<opentelemetry::proto::common::v1::InstrumentationScope>(
-              &arena);
-      const std::string_view scope_bytes = wire::FirstLen(s.message, 1);
-      if (!scope->ParseFromArray(scope_bytes.data(), static_cast<int>(scope_bytes.size())))
-        return Status::InvalidArgument("routing: malformed scope");
-      std::string scope_schema(wire::FirstLen(s.message, 3));
+      auto* scope = ottl::ParseOnArena<opentelemetry::proto::common::v1::InstrumentationScope>(
+          arena, wire::FirstLen(s.message, 1));
+      if (scope == nullptr) return Status::InvalidArgument("routing: malformed scope");
+      std::string scope_schema(wire::LastLen(s.message, 3));
       ScopeItems& si = scopes.emplace_back();
       si.message = s.message;
       for (const wire::Entry& item : wire::Items(signal_, s.message)) {
@@ -237,28 +216,22 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
         ctx.resource_schema_url = &resource_schema;
         ctx.scope = scope;
         ctx.scope_schema_url = &scope_schema;
+        bool parsed = false;
         switch (signal_) {
-          case Signal::kTraces: {
-            auto* m = google::protobuf::Arena::CreateMessage<ottl::tracepb::Span>(&arena);
-            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-              return Status::InvalidArgument("routing: malformed span");
-            ctx.span = m;
+          case Signal::kTraces:
+            parsed = (ctx.span = ottl::ParseOnArena<ottl::tracepb::Span>(arena, item.message));
             break;
-          }
-          case Signal::kMetrics: {
-            auto* m = google::protobuf::Arena::CreateMessage<ottl::metricspb::Metric>(&arena);
-            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-              return Status::InvalidArgument("routing: malformed metric");
-            ctx.metric = m;
+          case Signal::kMetrics:
+            parsed = (ctx.metric = ottl::ParseOnArena<ottl::metricspb::Metric>(arena, item.message));
             break;
-          }
-          case Signal::kLogs: {
-            auto* m = google::protobuf::Arena::CreateMessage<ottl::logspb::LogRecord>(&arena);
-            if (!m->ParseFromArray(item.message.data(), static_cast<int>(item.message.size())))
-              return Status::InvalidArgument("routing: malformed log record");
-            ctx.log = m;
+          case Signal::kLogs:
+            parsed = (ctx.log = ottl::ParseOnArena<ottl::logspb::LogRecord>(arena, item.message));
             break;
-          }
+        }
+        if (!parsed) {
+          return Status::InvalidArgument(signal_ == Signal::kTraces    ? "routing: malformed span"
+                                         : signal_ == Signal::kMetrics ? "routing: malformed metric"
+                                                                       : "routing: malformed log record");
         }
         // Per route, the item's verdict where it does not depend on a data point.
         std::vector<int> item_match(config_.table.size(), -1);
@@ -295,7 +268,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
           return default_ != nullptr ? group_of(default_) : -1;
         };
         std::vector<int> pd;
-        if (point_routes) {
+        if (has_point_routes_) {
           const int points = ottl::DataPointCount(*ctx.metric);
           for (int i = 0; i < points && failure.ok(); ++i) pd.push_back(decide(i));
         }
@@ -415,20 +388,12 @@ Status RoutingConnector::Consume(const PayloadPtr& payload) {
       bool match = !route.condition.has_value();
       if (!match) {
         opentelemetry::proto::resource::v1::Resource resource;
-        if (!ParseResource(e.message, resource))
+        if (!ottl::ParseEntryResource(e.message, resource))
           return Status::InvalidArgument("routing: malformed resource");
         ottl::EvalContext ctx;
         ctx.resource = &resource;
-        Result<bool> r = route.condition->Eval(ctx);
-        if (!r.ok()) {
-          if (config_.error_mode == ottl::ErrorMode::kPropagate) {
-            failure = Status::InvalidArgument("failed to eval condition: " + route.condition->text() + ", " +
-                                              r.status().message());
-            break;
-          }
-          ottl::WarnIgnored(config_.error_mode, "eval condition", route.condition->text(), r.status());
-        }
-        match = r.ok() && *r;
+        match = Matches(route, ctx, failure);
+        if (!failure.ok()) break;
       }
       if (match) {
         Out& o = out_for(route.consumer);

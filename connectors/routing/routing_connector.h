@@ -52,7 +52,11 @@ class RoutingConnector : public Connector {
  public:
   RoutingConnector(Signal signal, Config config, Consumer* default_consumer, ComponentTelemetry* telemetry)
       : signal_(signal), config_(std::move(config)), default_(default_consumer), telemetry_(telemetry) {
-    for (const Route& r : config_.table) has_item_routes_ = has_item_routes_ || AppliesToItems(r);
+    for (const Route& r : config_.table) {
+      has_item_routes_ = has_item_routes_ || AppliesToItems(r);
+      has_point_routes_ =
+          has_point_routes_ || (AppliesToItems(r) && r.item_context == ottl::ContextKind::kDataPoint);
+    }
   }
 
   // Whether `r` is an item-context route of this connector's signal.
@@ -65,7 +69,12 @@ class RoutingConnector : public Connector {
  private:
   // Per item, when a route of this signal's item context exists.
   Status ConsumeItems(const PayloadPtr& payload);
+  // Whether `route`'s condition holds in `ctx` (true without one). An
+  // evaluation error is no match; under error_mode propagate the first one
+  // is kept in `failure`, otherwise it is logged.
+  bool Matches(const Route& route, ottl::EvalContext& ctx, Status& failure) const;
   bool has_item_routes_ = false;
+  bool has_point_routes_ = false;
 
   const Signal signal_;
   const Config config_;

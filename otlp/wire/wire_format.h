@@ -202,6 +202,18 @@ inline std::string_view FirstLen(std::string_view message, std::uint32_t number)
   return {};
 }
 
+// The last length-delimited field `number` of a message (empty when absent): a
+// string field's value as protobuf parses it (the last occurrence wins).
+inline std::string_view LastLen(std::string_view message, std::uint32_t number) {
+  Reader r(message);
+  Field f;
+  std::string_view out;
+  while (!r.AtEnd() && r.ReadField(f)) {
+    if (f.number == number && f.type == WireType::kLen) out = f.payload;
+  }
+  return out;
+}
+
 // The last varint field `number` of a message (protobuf's rule for scalars), 0 when absent.
 inline std::uint64_t LastVarint(std::string_view message, std::uint32_t number) {
   Reader r(message);

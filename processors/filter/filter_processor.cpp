@@ -122,10 +122,8 @@ FilterResult Apply(Request& req, const std::vector<ConditionGroup>& groups, bool
 template <class Request>
 Result<FilterResult> Run(std::string_view bytes, const std::vector<ConditionGroup>& groups) {
   google::protobuf::Arena arena;
-  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
-  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::InvalidArgument("malformed request");
-  }
+  Request* req = ottl::ParseOnArena<Request>(arena, bytes);
+  if (req == nullptr) return Status::InvalidArgument("malformed request");
   bool changed = false;
   FilterResult out = Apply(*req, groups, changed);
   if (changed && !out.empty) out.bytes = req->SerializeAsString();

@@ -65,10 +65,8 @@ Status Apply(Request& req, const std::vector<StatementGroup>& groups) {
 template <class Request>
 Result<std::string> Run(std::string_view bytes, const std::vector<StatementGroup>& groups) {
   google::protobuf::Arena arena;
-  Request* req = google::protobuf::Arena::CreateMessage<Request>(&arena);
-  if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::InvalidArgument("malformed request");
-  }
+  Request* req = ottl::ParseOnArena<Request>(arena, bytes);
+  if (req == nullptr) return Status::InvalidArgument("malformed request");
   Status s = Apply(*req, groups);
   if (!s.ok()) return s;
   return req->SerializeAsString();
