@@ -22,13 +22,25 @@ struct Payload {
   std::string bytes;
   std::uint64_t items = 0;                   // spans, metric data points or log records
   std::shared_ptr<const Metadata> metadata;  // null when not kept
+  // The sender's IP address as text ("10.1.2.3", "fd00::7"), as receivers
+  // saw the connection; empty when unknown (unix sockets, or merged data such
+  // as a batch). k8sattributes' `from: connection` reads it.
+  std::string client_address;
 };
 
 using PayloadPtr = std::shared_ptr<const Payload>;
 
 inline PayloadPtr MakePayload(Signal signal, std::string bytes, std::uint64_t items,
-                              std::shared_ptr<const Metadata> metadata = nullptr) {
-  return std::make_shared<const Payload>(Payload{signal, std::move(bytes), items, std::move(metadata)});
+                              std::shared_ptr<const Metadata> metadata = nullptr,
+                              std::string client_address = {}) {
+  return std::make_shared<const Payload>(
+      Payload{signal, std::move(bytes), items, std::move(metadata), std::move(client_address)});
+}
+
+// A payload with new bytes (and item count) from the same sender: metadata
+// and client address carry over, as otelcol keeps client.Info in the context.
+inline PayloadPtr DerivePayload(const Payload& from, std::string bytes, std::uint64_t items) {
+  return MakePayload(from.signal, std::move(bytes), items, from.metadata, from.client_address);
 }
 
 }  // namespace otlpd

@@ -37,4 +37,44 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
+bool Base64Decode(std::string_view text, std::string* out) {
+  out->clear();
+  std::uint32_t acc = 0;
+  int bits = 0;
+  int pad = 0;
+  std::size_t symbols = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    int v;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else if (c == '=') {
+      ++pad;
+      ++symbols;
+      continue;
+    } else
+      return false;
+    if (pad > 0) return false;  // data after padding
+    ++symbols;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (pad > 2) return false;
+  if (pad > 0 && symbols % 4 != 0) return false;
+  // A lone symbol in the last group carries fewer than 8 bits.
+  return (symbols - static_cast<std::size_t>(pad)) % 4 != 1;
+}
+
 }  // namespace otlpd

@@ -19,4 +19,9 @@ char* Base64Encode(const unsigned char* src, std::size_t n, char* dst);
 void AppendBase64(std::string& out, std::string_view bytes);
 std::string Base64(std::string_view bytes);
 
+// Standard base64 (RFC 4648 section 4, padded or not) as Go's
+// base64.StdEncoding reads it, ASCII whitespace skipped (PEM and kubeconfig
+// data wrap lines); false on any other character or a bad length.
+bool Base64Decode(std::string_view text, std::string* out);
+
 }  // namespace otlpd

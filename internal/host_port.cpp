@@ -1,5 +1,11 @@
 #include "internal/host_port.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/address.hpp>
+
 namespace otlpd {
 
 bool SplitHostPort(std::string_view address, std::string* host, std::string* port, std::string* error) {
@@ -47,6 +53,46 @@ bool ParsePort(std::string_view port, int* value, std::string* error) {
   }
   *value = v;
   return true;
+}
+
+}  // namespace otlpd
+
+namespace otlpd {
+
+std::string ClientIp(std::string_view peer) {
+  std::string text(peer);
+  if (text.rfind("ipv4:", 0) == 0 || text.rfind("ipv6:", 0) == 0) text.erase(0, 5);
+  // Newer gRPC percent-encodes the brackets of IPv6 peers.
+  for (std::size_t at;
+       (at = text.find("%5B")) != std::string::npos || (at = text.find("%5D")) != std::string::npos;)
+    text.replace(at, 3, text.compare(at, 3, "%5B") == 0 ? "[" : "]");
+  boost::system::error_code ec;
+  auto parse = [&](const std::string& s) { return boost::asio::ip::make_address(s, ec); };
+  boost::asio::ip::address ip = parse(text);
+  if (ec) {
+    std::string host, port, error;
+    if (!SplitHostPort(text, &host, &port, &error)) return "";
+    ip = parse(host);
+    if (ec) return "";
+  }
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6()).to_string();
+  return ip.to_string();
+}
+
+std::string PeerIp(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+  } else {
+    return "";
+  }
+  return ClientIp(text);
 }
 
 }  // namespace otlpd

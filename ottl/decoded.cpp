@@ -20,8 +20,7 @@ PayloadPtr DecodedRequest::Encode() const {
   if (!changed_) return original_;
   return std::visit(
       [&](auto* req) {
-        return MakePayload(original_->signal, req->SerializeAsString(), CountItems(*req),
-                           original_->metadata);
+        return DerivePayload(*original_, req->SerializeAsString(), CountItems(*req));
       },
       message_);
 }

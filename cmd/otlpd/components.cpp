@@ -13,6 +13,7 @@
 #include "processors/attributes/factory.h"
 #include "processors/batch/factory.h"
 #include "processors/filter/factory.h"
+#include "processors/k8sattributes/factory.h"
 #include "processors/memory_limiter/factory.h"
 #include "processors/probabilistic_sampler/factory.h"
 #include "processors/resource/factory.h"
@@ -31,6 +32,7 @@ Components BuiltinComponents() {
   c.processors.push_back(processors::probabilistic_sampler::ProbabilisticSamplerProcessorFactory());
   c.processors.push_back(processors::resource::ResourceProcessorFactory());
   c.processors.push_back(processors::resourcedetection::ResourceDetectionProcessorFactory());
+  c.processors.push_back(processors::k8sattributes::K8sAttributesProcessorFactory());
   c.processors.push_back(processors::filter::FilterProcessorFactory());
   c.processors.push_back(processors::transform::TransformProcessorFactory());
   c.processors.push_back(processors::attributes::AttributesProcessorFactory());

@@ -334,8 +334,8 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
   for (std::size_t g = 0; g < consumers.size(); ++g) {
     PayloadPtr p = one_group && only_group == static_cast<int>(g)
                        ? payload
-                       : MakePayload(signal_, std::move(regroup.request(static_cast<int>(g))),
-                                     regroup.items(static_cast<int>(g)), payload->metadata);
+                       : DerivePayload(*payload, std::move(regroup.request(static_cast<int>(g))),
+                                       regroup.items(static_cast<int>(g)));
     if (p->items == 0 && p->bytes.empty()) continue;
     Status s = consumers[g]->Consume(p);
     if (s.ok()) {
@@ -422,7 +422,7 @@ Status RoutingConnector::Consume(const PayloadPtr& payload) {
 
   Status result;
   for (auto& [consumer, o] : outs) {
-    PayloadPtr p = o.whole ? payload : MakePayload(signal_, std::move(o.bytes), o.items, payload->metadata);
+    PayloadPtr p = o.whole ? payload : DerivePayload(*payload, std::move(o.bytes), o.items);
     Status s = consumer->Consume(p);
     if (s.ok()) {
       SignalCounters::Add(counters.sent, p->items);

@@ -207,7 +207,7 @@ Status LoadBalancingExporter::Dispatch(const PayloadPtr& payload) {
   for (Part& part : routed->parts) {
     PayloadPtr share =
         routed->whole ? payload
-                      : MakePayload(payload->signal, std::move(part.bytes), part.items, payload->metadata);
+                      : DerivePayload(*payload, std::move(part.bytes), part.items);
     Backend& b = *state->backends[static_cast<std::size_t>(part.destination)];
     const Clock::time_point start = Clock::now();
     Status s = b.exporter->Consume(share);

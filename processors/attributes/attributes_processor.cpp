@@ -241,7 +241,7 @@ Status AttributesProcessor::Consume(const PayloadPtr& payload) {
       ProcessRequest(signal_, payload->bytes, *config_, payload->metadata.get());
   if (!out.ok()) return out.status();
   if (!out->has_value()) return next_->Consume(payload);
-  return next_->Consume(MakePayload(signal_, std::move(**out), payload->items, payload->metadata));
+  return next_->Consume(DerivePayload(*payload, std::move(**out), payload->items));
 }
 
 }  // namespace otlpd::processors::attributes

@@ -239,7 +239,7 @@ Status FilterProcessor::ConsumeResources(const PayloadPtr& payload) {
   }
   if (r->empty) return Status::Ok();
   if (!r->changed) return next_->Consume(payload);
-  return next_->Consume(MakePayload(signal_, std::move(r->bytes), r->items_after, payload->metadata));
+  return next_->Consume(DerivePayload(*payload, std::move(r->bytes), r->items_after));
 }
 
 Status FilterProcessor::ConsumeDecoded(DecodedPayload& payload) {

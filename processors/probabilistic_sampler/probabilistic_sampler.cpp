@@ -279,7 +279,7 @@ Status ProbabilisticSamplerProcessor::Consume(const PayloadPtr& payload) {
     case SampledRequest::Outcome::kEmpty: return Status::Ok();
     case SampledRequest::Outcome::kRebuilt: break;
   }
-  return next_->Consume(MakePayload(signal_, std::move(sampled.bytes), sampled.kept, payload->metadata));
+  return next_->Consume(DerivePayload(*payload, std::move(sampled.bytes), sampled.kept));
 }
 
 }  // namespace otlpd::processors::probabilistic_sampler

@@ -16,8 +16,7 @@ constexpr std::uint32_t kResourceEntryField = 1;
 // Rewrites one resource entry's message into `out` (as a complete field,
 // tag and length included) when the actions change its Resource. Returns
 // false when they do not, leaving `out` untouched.
-Result<bool> RewriteEntry(std::string_view message, const std::vector<Action>& actions,
-                          const Metadata* metadata, std::string& out) {
+Result<bool> RewriteEntry(std::string_view message, const ResourceMutator& mutate, std::string& out) {
   // Protobuf merges repeated occurrences of a message field; parsing their
   // concatenation does the same.
   std::string resource_bytes;
@@ -33,7 +32,7 @@ Result<bool> RewriteEntry(std::string_view message, const std::vector<Action>& a
   }
   opentelemetry::proto::resource::v1::Resource resource;
   if (!resource.ParseFromString(resource_bytes)) return Status::InvalidArgument("malformed resource");
-  if (!attraction::ApplyActions(actions, *resource.mutable_attributes(), metadata)) return false;
+  if (!mutate(resource)) return false;
 
   // Other fields keep their order; the resource goes where it first was
   // (first when it was absent, where serializers put it).
@@ -63,6 +62,13 @@ Result<bool> RewriteEntry(std::string_view message, const std::vector<Action>& a
 Result<std::optional<std::string>> RewriteResources(Signal signal, std::string_view request,
                                                     const std::vector<Action>& actions,
                                                     const Metadata* metadata) {
+  return RewriteResources(signal, request, [&](opentelemetry::proto::resource::v1::Resource& resource) {
+    return attraction::ApplyActions(actions, *resource.mutable_attributes(), metadata);
+  });
+}
+
+Result<std::optional<std::string>> RewriteResources(Signal signal, std::string_view request,
+                                                    const ResourceMutator& mutate) {
   std::optional<std::string> out;
   // Bytes between resource entries (other request fields) and unchanged
   // entries are copied lazily, so a request nobody changes costs no copy.
@@ -71,7 +77,7 @@ Result<std::optional<std::string>> RewriteResources(Signal signal, std::string_v
   wire::EntryRange entries = wire::Resources(signal, request);
   for (const wire::Entry& e : entries) {
     entry.clear();
-    Result<bool> changed = RewriteEntry(e.message, actions, metadata, entry);
+    Result<bool> changed = RewriteEntry(e.message, mutate, entry);
     if (!changed.ok()) return changed.status();
     if (!*changed) continue;
     if (!out) {
@@ -92,7 +98,7 @@ Status ResourceProcessor::Consume(const PayloadPtr& payload) {
       RewriteResources(signal_, payload->bytes, config_.attributes, payload->metadata.get());
   if (!rewritten.ok()) return rewritten.status();
   if (!rewritten->has_value()) return next_->Consume(payload);
-  return next_->Consume(MakePayload(signal_, std::move(**rewritten), payload->items, payload->metadata));
+  return next_->Consume(DerivePayload(*payload, std::move(**rewritten), payload->items));
 }
 
 }  // namespace otlpd::processors::resource

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "component/component.h"
+#include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "processors/resource/config.h"
 
 namespace otlpd::processors::resource {
@@ -19,6 +21,14 @@ namespace otlpd::processors::resource {
 Result<std::optional<std::string>> RewriteResources(Signal signal, std::string_view request,
                                                     const std::vector<Action>& actions,
                                                     const Metadata* metadata);
+
+// Changes a decoded Resource in place; true when it changed anything.
+using ResourceMutator = std::function<bool(opentelemetry::proto::resource::v1::Resource&)>;
+
+// The same walk with any change: `mutate` sees each entry's Resource in turn
+// (k8sattributes' per-resource pod lookup, ...).
+Result<std::optional<std::string>> RewriteResources(Signal signal, std::string_view request,
+                                                    const ResourceMutator& mutate);
 
 // otelcol's `resource` processor: upserts, deletes, hashes, ... resource
 // attributes, e.g. to stamp k8s.node.name from the downward API in a DaemonSet.

@@ -199,7 +199,7 @@ Status ResourceDetectionProcessor::Consume(const PayloadPtr& payload) {
     if (with_url->has_value()) *rewritten = std::move(*with_url);
   }
   if (!rewritten->has_value()) return next_->Consume(payload);
-  return next_->Consume(MakePayload(signal_, std::move(**rewritten), payload->items, payload->metadata));
+  return next_->Consume(DerivePayload(*payload, std::move(**rewritten), payload->items));
 }
 
 }  // namespace otlpd::processors::resourcedetection

@@ -105,7 +105,7 @@ Status TransformProcessor::Consume(const PayloadPtr& payload) {
       return r.status();
     }
     if (!r->changed) return next_->Consume(payload);
-    return next_->Consume(MakePayload(signal_, std::move(r->bytes), payload->items, payload->metadata));
+    return next_->Consume(DerivePayload(*payload, std::move(r->bytes), payload->items));
   }
   auto decoded = ottl::DecodedRequest::Decode(payload);
   if (!decoded.ok()) {

@@ -15,6 +15,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "internal/cpus.h"
+#include "internal/host_port.h"
 #include "internal/text.h"
 #include "otlp/wire/wire_walker.h"
 
@@ -177,7 +178,7 @@ class ExportCall {
     }
     std::uint64_t items = *count;
     Status s = (*state_.consumers)[SignalIndex(signal)]->Consume(
-        MakePayload(signal, std::move(bytes), items, std::move(metadata)));
+        MakePayload(signal, std::move(bytes), items, std::move(metadata), ClientIp(ctx_.peer())));
     SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
     return s;
   }

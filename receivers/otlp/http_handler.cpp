@@ -64,7 +64,8 @@ int HttpStatusFor(StatusCode code) {
 }
 
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
-                      std::shared_ptr<const Metadata> metadata, Consumer& next, SignalCounters& counters) {
+                      std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
+                      SignalCounters& counters) {
   if (format == BodyFormat::kJson) {
     auto decoded = json::DecodeRequest(signal, body);
     if (!decoded.ok()) {
@@ -84,7 +85,8 @@ HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                        format);
   }
   const std::uint64_t items = *count;
-  Status s = next.Consume(MakePayload(signal, std::move(body), items, std::move(metadata)));
+  Status s = next.Consume(
+      MakePayload(signal, std::move(body), items, std::move(metadata), std::move(client_address)));
   SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
   if (!s.ok()) {
     HttpAnswer a = ErrorAnswer(HttpStatusFor(s.code()), RpcCodeFor(s.code()), s.message(), format);

@@ -51,7 +51,9 @@ int HttpStatusFor(StatusCode code);
 // Decodes (JSON to protobuf), validates and counts an Export*ServiceRequest
 // body, hands it to `next` and says what to answer: 200 with an empty
 // Export*ServiceResponse, 400 for undecodable data, or the pipeline's refusal.
+// `client_address` is the sender's IP (Payload::client_address).
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
-                      std::shared_ptr<const Metadata> metadata, Consumer& next, SignalCounters& counters);
+                      std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
+                      SignalCounters& counters);
 
 }  // namespace otlpd::receivers::otlp

@@ -271,6 +271,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Run() {
     fd = beast::get_lowest_layer(stream_).socket().native_handle();
+    client_ip_ = PeerIp(fd);
     idle_since = NowNs();
     server_.Register(this, this->weak_from_this());
     if constexpr (kTls) {
@@ -542,7 +543,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     std::string body = decoder_->TakeBody();
     decoder_.reset();
     Consumer* next = server_.consumers[SignalIndex(signal_)];
-    Send(ExportBody(signal_, format_, std::move(body), std::move(metadata_), *next,
+    Send(ExportBody(signal_, format_, std::move(body), std::move(metadata_), client_ip_, *next,
                     (*server_.telemetry)[signal_]));
   }
 
@@ -655,6 +656,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   HttpAnswer pending_;
   HeaderList extra_headers_;
   std::shared_ptr<const Metadata> metadata_;
+  std::string client_ip_;  // the sender's IP, Payload::client_address
 };
 
 }  // namespace

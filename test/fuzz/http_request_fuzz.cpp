@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   CountingConsumer next;
   SignalCounters counters;
-  HttpAnswer a = ExportBody(signal, format, std::move(decoded), nullptr, next, counters);
+  HttpAnswer a = ExportBody(signal, format, std::move(decoded), nullptr, "", next, counters);
   if (a.status == 200) {
     if (next.calls != 1) Die("accepted without a hand-off");
   } else if (a.status == 400) {

@@ -1,5 +1,7 @@
 #include "internal/base64.h"
 
+#include <vector>
+
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -40,4 +42,24 @@ TEST_CASE("base64: AppendBase64 appends, Base64Encode writes exactly the compute
   char* end = Base64Encode(in, sizeof in, buf);
   CHECK(static_cast<std::size_t>(end - buf) == Base64EncodedSize(sizeof in));
   CHECK(std::string(buf, end) == "aGkhPw==");
+}
+
+TEST_CASE("Base64Decode reads padded, unpadded and wrapped base64") {
+  std::string out;
+  CHECK(Base64Decode("aGVsbG8=", &out));
+  CHECK(out == "hello");
+  CHECK(Base64Decode("aGVsbG8", &out));
+  CHECK(out == "hello");
+  CHECK(Base64Decode("aGVs\nbG8h", &out));
+  CHECK(out == "hello!");
+  CHECK(Base64Decode("", &out));
+  CHECK(out.empty());
+  CHECK_FALSE(Base64Decode("aGV*", &out));
+  CHECK_FALSE(Base64Decode("a", &out));
+  CHECK_FALSE(Base64Decode("aG==x", &out));
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    CHECK(Base64Decode(Base64(s), &out));
+    CHECK(out == s);
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+using otlpd::ClientIp;
 using otlpd::ParsePort;
 using otlpd::SplitHostPort;
 
@@ -47,4 +48,16 @@ TEST_CASE("ParsePort takes 0 to 65535 in decimal digits") {
     CHECK_FALSE(ParsePort(bad, &v, &why));
     CHECK(why == "invalid port \"" + std::string(bad) + "\"");
   }
+}
+
+TEST_CASE("ClientIp reads gRPC peers and addresses as Go prints IPs") {
+  CHECK(ClientIp("ipv4:10.1.2.3:5000") == "10.1.2.3");
+  CHECK(ClientIp("ipv6:[::1]:5000") == "::1");
+  CHECK(ClientIp("ipv6:%5Bfd00::7%5D:80") == "fd00::7");
+  CHECK(ClientIp("ipv6:[::ffff:10.0.0.9]:1") == "10.0.0.9");
+  CHECK(ClientIp("192.168.0.1") == "192.168.0.1");
+  CHECK(ClientIp("[2001:db8::1]:443") == "2001:db8::1");
+  CHECK(ClientIp("unix:/tmp/otlp.sock").empty());
+  CHECK(ClientIp("garbage").empty());
+  CHECK(ClientIp("").empty());
 }

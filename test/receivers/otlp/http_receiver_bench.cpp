@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     double elapsed = 0;
     do {
       for (int i = 0; i < 50; ++i) {
-        auto a = receivers::otlp::ExportBody(Signal::kTraces, format, c.wire, nullptr, sink, counters);
+        auto a = receivers::otlp::ExportBody(Signal::kTraces, format, c.wire, nullptr, "", sink, counters);
         if (a.status != 200) std::abort();
       }
       n += 50;
