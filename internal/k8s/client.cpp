@@ -182,7 +182,7 @@ Result<Response> Client::Stream(std::string_view target, std::chrono::millisecon
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
       lowest.expires_after(idle_timeout);
-      ec = impl_->Await([&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+      ec = impl_->Await([&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t got = chunk.size() - parser.get().body().size;
       if (r.status != 200) {
