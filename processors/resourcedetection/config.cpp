@@ -147,7 +147,8 @@ void DecodeAzure(config::MapDecoder d, AzureConfig& c) {
 }  // namespace
 
 const std::vector<std::string>& ImplementedDetectors() {
-  static const std::vector<std::string> kImplemented{"env", "system", "ec2", "gcp", "azure"};
+  static const std::vector<std::string> kImplemented{"env",   "system",  "ec2",    "gcp",
+                                                     "azure", "k8s_api", "k8snode"};
   return kImplemented;
 }
 
@@ -183,6 +184,12 @@ Config Config::Decode(config::MapDecoder& d) {
       DecodeGcp(d.Child(section), c.gcp);
     } else if (section == "azure") {
       DecodeAzure(d.Child(section), c.azure);
+    } else if (section == "k8s_api" || section == "k8snode") {
+      config::MapDecoder k = d.Child(section);
+      c.k8snode.api = k8s::ApiConfig::Decode(k);
+      k.Optional("node_from_env_var", c.k8snode.node_from_env_var);
+      c.k8snode.resource_attributes.Decode(k);
+      k.Finish();
     } else {
       d.Take(section);  // accepted, unused: otlpd does not run that detector
     }
@@ -195,11 +202,6 @@ Config Config::Decode(config::MapDecoder& d) {
     if (std::find(impl.begin(), impl.end(), name) != impl.end()) continue;
     const bool otelcol_has =
         std::find(kOtelcolDetectors.begin(), kOtelcolDetectors.end(), name) != kOtelcolDetectors.end();
-    if (name == "k8s_api" || name == "k8snode" || name == "eks" || name == "aks") {
-      d.Fail("detectors", "detector \"" + name +
-                              "\" needs a Kubernetes API client, which otlpd does not have; otlpd has: " +
-                              JoinImplemented());
-    }
     if (otelcol_has) {
       d.Fail("detectors",
              "detector \"" + name + "\" is not implemented in otlpd; otlpd has: " + JoinImplemented());

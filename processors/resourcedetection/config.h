@@ -6,6 +6,7 @@
 
 #include "config/decoder.h"
 #include "config/retry/retry_config.h"
+#include "internal/k8s/api_config.h"
 #include "processors/resourcedetection/detector.h"
 
 namespace otlpd::processors::resourcedetection {
@@ -93,6 +94,15 @@ struct AzureConfig {
                                         {"azure.resourcegroup.name", true}};
 };
 
+// `k8s_api:` / `k8snode:` (contrib internal/k8snode): the API config keys,
+// node_from_env_var (K8S_NODE_NAME when empty) and the attribute switches.
+struct K8sNodeConfig {
+  k8s::ApiConfig api;
+  std::string node_from_env_var;
+  AttributeSwitches resource_attributes{
+      {"k8s.node.name", true}, {"k8s.node.uid", true}, {"k8s.cluster.uid", true}};
+};
+
 // otelcol-contrib's `resourcedetection` processor options (v0.161.0).
 struct Config {
   std::vector<std::string> detectors{"env"};
@@ -105,6 +115,7 @@ struct Config {
   Ec2Config ec2;
   GcpConfig gcp;
   AzureConfig azure;
+  K8sNodeConfig k8snode;
 
   static config::RetryConfig DefaultRetry();
   // Decodes and validates; throws config::Error naming the key path.

@@ -9,6 +9,7 @@
 #include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/env_detector.h"
 #include "processors/resourcedetection/gcp_detector.h"
+#include "processors/resourcedetection/k8snode_detector.h"
 #include "processors/resourcedetection/system_detector.h"
 
 namespace otlpd::processors::resourcedetection {
@@ -39,6 +40,8 @@ std::vector<NamedDetector> MakeDetectors(const Config& config) {
     } else if (name == "azure") {
       d = std::make_unique<AzureDetector>(config.azure, MetadataEndpoint{"169.254.169.254", "80"},
                                           config.fail_on_missing_metadata);
+    } else if (name == "k8s_api" || name == "k8snode") {
+      d = std::make_unique<K8sNodeDetector>(config.k8snode);
     } else if (name == "gcp") {
       d = std::make_unique<GcpDetector>(config.gcp, Endpoint(GcpDetector::EndpointFromEnv()),
                                         config.fail_on_missing_metadata);

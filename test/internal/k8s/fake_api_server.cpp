@@ -66,7 +66,11 @@ std::string StatusJson(int code, const std::string& reason, const std::string& m
 }
 
 void Answer(int fd, int code, const std::string& body) {
-  const char* text = code == 200 ? "OK" : code == 401 ? "Unauthorized" : code == 410 ? "Gone" : "Error";
+  const char* text = code == 200   ? "OK"
+                     : code == 401 ? "Unauthorized"
+                     : code == 404 ? "Not Found"
+                     : code == 410 ? "Gone"
+                                   : "Error";
   SendAll(fd, "HTTP/1.1 " + std::to_string(code) + " " + text +
                   "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
                   std::to_string(body.size()) + "\r\n\r\n" + body);
@@ -269,18 +273,37 @@ void FakeApiServer::Serve(int fd) {
     query[kv.substr(0, eq)] = eq == std::string::npos ? "" : Unescape(kv.substr(eq + 1));
   }
   // /api/v1/namespaces/<ns>/<resource> is <resource> within one namespace.
-  std::string collection = path, ns;
+  // .../<resource>/<name> (and .../namespaces/<ns>/<resource>/<name>) is one object.
+  std::string collection = path, ns, single;
   {
     const auto parts = Split(path, '/');  // "", "api", "v1", ...
     const std::size_t base = parts.size() > 1 && parts[1] == "api" ? 3 : 4;
-    if (parts.size() == base + 3 && parts[base] == "namespaces") {
+    std::string prefix;
+    for (std::size_t i = 1; i < base && i < parts.size(); ++i) prefix += "/" + parts[i];
+    if (parts.size() >= base + 3 && parts[base] == "namespaces") {
       ns = parts[base + 1];
-      collection.clear();
-      for (std::size_t i = 1; i < base; ++i) collection += "/" + parts[i];
-      collection += "/" + parts[base + 2];
+      collection = prefix + "/" + parts[base + 2];
+      if (parts.size() == base + 4) single = parts[base + 3];
+    } else if (parts.size() == base + 2) {
+      collection = prefix + "/" + parts[base];
+      single = parts[base + 1];
     }
   }
   const std::string kind = KindOf(collection);
+  if (!single.empty()) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto& objects = collections_[collection];
+    auto it = objects.find(ns + "/" + single);
+    const std::string body = it == objects.end() ? std::string() : Render(it->second);
+    lock.unlock();
+    std::string resource = collection.substr(collection.rfind('/') + 1);
+    if (body.empty()) {
+      Answer(fd, 404, StatusJson(404, "NotFound", resource + " \\\"" + single + "\\\" not found"));
+    } else {
+      Answer(fd, 200, body);
+    }
+    return finish();
+  }
   if (query["watch"] != "true") {
     std::unique_lock<std::mutex> lock(mu_);
     const auto& objects = collections_[collection];

@@ -145,10 +145,15 @@ TEST_CASE("config defaults match otelcol") {
 TEST_CASE("config validation errors") {
   CHECK_THAT(DecodeError("detectors: [env, foo]"),
              Catch::Contains("invalid detector key: foo") &&
-                 Catch::Contains("otlpd has: env, system, ec2, gcp, azure"));
-  CHECK_THAT(DecodeError("detectors: [k8snode]"),
-             Catch::Contains("\"k8snode\" needs a Kubernetes API client") && Catch::Contains("detectors"));
-  CHECK_THAT(DecodeError("detectors: [k8s_api]"), Catch::Contains("needs a Kubernetes API client"));
+                 Catch::Contains("otlpd has: env, system, ec2, gcp, azure, k8s_api, k8snode"));
+  CHECK(DecodeError("detectors: [k8snode]") == "no error");
+  CHECK(DecodeError("detectors: [k8s_api]\nk8s_api: {auth_type: kubeConfig, node_from_env_var: N}") ==
+        "no error");
+  CHECK_THAT(DecodeError("k8s_api: {auth_type: magic}"),
+             Catch::Contains("invalid authType for kubernetes: magic"));
+  CHECK_THAT(DecodeError("k8s_api: {resource_attributes: {k8s.pod.name: {enabled: true}}}"),
+             Catch::Contains("k8s.pod.name"));
+  CHECK_THAT(DecodeError("detectors: [eks]"), Catch::Contains("\"eks\" is not implemented in otlpd"));
   CHECK_THAT(DecodeError("detectors: [heroku]"), Catch::Contains("\"heroku\" is not implemented in otlpd"));
   CHECK_THAT(DecodeError("timeout: 0s"),
              Catch::Contains("retry.enabled requires either timeout > 0 or retry.max_elapsed_time > 0"));
@@ -163,7 +168,7 @@ TEST_CASE("config validation errors") {
              Catch::Contains("extra"));
   CHECK_THAT(DecodeError("bogus: 1"), Catch::Contains("bogus"));
   // Sections of detectors otlpd does not run are accepted, as otelcol does.
-  CHECK(DecodeError("eks: {resource_attributes: {}}\nk8snode: {auth_type: serviceAccount}") == "no error");
+  CHECK(DecodeError("eks: {resource_attributes: {}}\naks: {}") == "no error");
   Config c = Decode("system: {resource_attributes: {host.id: {enabled: true}, os.type: {enabled: false}}}");
   CHECK(c.system.resource_attributes.enabled("host.id"));
   CHECK_FALSE(c.system.resource_attributes.enabled("os.type"));
