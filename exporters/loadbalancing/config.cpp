@@ -114,12 +114,6 @@ void DecodeResolvers(config::MapDecoder& d, Config& c) {
     r.Fail("k8s", "no service specified to resolve the backends");
   }
   if (count == 0) d.Fail("resolver", "no resolvers specified for the exporter");
-  if (c.k8s_resolver) {
-    r.Fail("k8s",
-           "the k8s resolver is not built in otlpd yet (it needs a Kubernetes API client); use the static or "
-           "dns "
-           "resolver (a headless Service's name with the dns resolver gives its pod IPs)");
-  }
 }
 
 }  // namespace

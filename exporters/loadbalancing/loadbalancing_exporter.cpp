@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "exporters/loadbalancing/k8s_resolver.h"
 #include "exporters/otlp/otlp_exporter.h"
 
 namespace otlpd::exporters::loadbalancing {
@@ -54,6 +55,9 @@ LoadBalancingExporter::LoadBalancingExporter(std::string id, Config config, Comp
     lb_telemetry_->resolver = "dns";
     resolver_ =
         std::make_unique<DnsResolver>(*config_.dns_resolver, lb_telemetry_.get(), options_.dns_servers);
+  } else if (config_.k8s_resolver) {
+    lb_telemetry_->resolver = "k8s";
+    resolver_ = std::make_unique<K8sResolver>(*config_.k8s_resolver, lb_telemetry_.get());
   }
   telemetry_->metrics = [t = lb_telemetry_] { return t->Collect(); };
   const exporterhelper::Config& h = config_.helper;
@@ -205,9 +209,7 @@ Status LoadBalancingExporter::Dispatch(const PayloadPtr& payload) {
   Status permanent;
   std::vector<PayloadPtr> refused;
   for (Part& part : routed->parts) {
-    PayloadPtr share =
-        routed->whole ? payload
-                      : DerivePayload(*payload, std::move(part.bytes), part.items);
+    PayloadPtr share = routed->whole ? payload : DerivePayload(*payload, std::move(part.bytes), part.items);
     Backend& b = *state->backends[static_cast<std::size_t>(part.destination)];
     const Clock::time_point start = Clock::now();
     Status s = b.exporter->Consume(share);

@@ -42,9 +42,14 @@ struct Client::Impl {
   // The stream of the call in progress, closed by Cancel (on the io thread).
   std::function<void()> close_current;
 
-  // Starts an async operation and runs the loop until it completes.
+  const std::atomic<bool>* cancelled = nullptr;
+
+  // Starts an async operation and runs the loop until it completes. After
+  // Cancel() none starts: its posted close may have run before this
+  // operation opened anything.
   template <class Start>
   beast::error_code Await(Start&& start) {
+    if (cancelled->load(std::memory_order_acquire)) return net::error::operation_aborted;
     beast::error_code result = net::error::would_block;
     bool done = false;
     start([&](beast::error_code ec, auto&&...) {
@@ -58,6 +63,7 @@ struct Client::Impl {
 };
 
 Client::Client(Endpoint endpoint) : endpoint_(std::move(endpoint)), impl_(std::make_unique<Impl>()) {
+  impl_->cancelled = &cancelled_;
   if (!endpoint_.tls) return;
   impl_->tls.emplace(ssl::context::tls_client);
   ssl::context& ctx = *impl_->tls;

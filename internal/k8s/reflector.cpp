@@ -86,6 +86,10 @@ std::string Reflector::Query(bool watch, const std::string& resource_version, co
     add("watch", "true");
     add("allowWatchBookmarks", "true");
     add("resourceVersion", resource_version);
+    if (options_.watch_timeout) {
+      add("timeoutSeconds", std::to_string(options_.watch_timeout->count()));
+      return q;
+    }
     thread_local std::mt19937 rng{std::random_device{}()};
     const auto min = options_.min_watch_timeout.count();
     add("timeoutSeconds",
@@ -206,7 +210,8 @@ Reflector::WatchEnd Reflector::Watch() {
     return true;
   };
   // Idle longer than the watch's own timeout means the server is gone.
-  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(options_.min_watch_timeout * 2) +
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        options_.watch_timeout ? *options_.watch_timeout : options_.min_watch_timeout * 2) +
                     std::chrono::seconds(30);
   Result<Response> r =
       client_.Stream(Query(true, resource_version_, "", false), idle, options_.max_event_bytes, on_line);

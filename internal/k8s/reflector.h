@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,8 @@ struct ReflectorOptions {
   // Watches ask the server to end them after a random time in [min, 2*min),
   // as client-go does, so that load balancers spread over API servers.
   std::chrono::seconds min_watch_timeout{300};
+  // When set, every watch asks for exactly this timeoutSeconds instead.
+  std::optional<std::chrono::seconds> watch_timeout;
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_max{30000};
   std::size_t max_event_bytes = 8 << 20;   // one watch event line

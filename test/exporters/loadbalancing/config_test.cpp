@@ -133,8 +133,7 @@ TEST_CASE("loadbalancing config: resolvers, contrib's messages") {
              Contains("no hostname specified to resolve the backends"));
   CHECK_THAT(Error("resolver:\n  k8s:\n    ports: [4317]\n"),
              Contains("no service specified to resolve the backends"));
-  CHECK_THAT(Error("resolver:\n  k8s:\n    service: gw.observability\n"),
-             Contains("resolver.k8s") && Contains("not built in otlpd yet"));
+  CHECK(Error("resolver:\n  k8s:\n    service: gw.observability\n    ports: [4317]\n") == "no error");
   CHECK_THAT(Error("resolver:\n  aws_cloud_map:\n    namespace: n\n"), Contains("aws_cloud_map"));
   CHECK_THAT(Error("resolver:\n  static:\n    hostnames: [a]\n    extra: 1\n"), Contains("extra"));
   // A resolver turned off is as if absent.
