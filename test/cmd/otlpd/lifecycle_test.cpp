@@ -79,6 +79,8 @@ const std::map<std::string, std::string>& MinimalConfigs() {
       {"processors/probabilistic_sampler", "{sampling_percentage: 100, fail_closed: false}"},
       {"processors/resource", "{attributes: [{key: k, value: v, action: upsert}]}"},
       {"processors/resourcedetection", "{detectors: [env, system], system: {hostname_sources: [os]}}"},
+      // passthrough needs no API server (the watches are tested against the stand-in one).
+      {"processors/k8sattributes", "{passthrough: true}"},
       {"processors/filter", "{}"},
       {"processors/transform", "{}"},
       {"processors/attributes", "{actions: [{key: k, value: v, action: upsert}]}"},
