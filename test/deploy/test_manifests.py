@@ -260,11 +260,42 @@ def check_daemonset(c, docs, configmaps):
         c.check("DaemonSet config: resource processor sets k8s.node.name from ${env:K8S_NODE_NAME}",
                 any(a.get("key") == "k8s.node.name" and a.get("value") == "${env:K8S_NODE_NAME}" for a in attrs))
         pipelines = cfg.get("service", {}).get("pipelines", {})
-        c.check("DaemonSet config: every pipeline runs memory_limiter, resource, batch",
-                all(p.get("processors", []) == ["memory_limiter", "resource", "batch"] for p in pipelines.values()) and
+        c.check("DaemonSet config: every pipeline runs memory_limiter, k8sattributes, resource, batch",
+                all(p.get("processors", []) == ["memory_limiter", "k8sattributes", "resource", "batch"]
+                    for p in pipelines.values()) and
                 set(pipelines) == {"traces", "metrics", "logs"})
+        k8s = cfg.get("processors", {}).get("k8sattributes", {})
+        c.check("DaemonSet config: k8sattributes watches only this node's pods (node_from_env_var K8S_NODE_NAME)",
+                k8s.get("filter", {}).get("node_from_env_var") == "K8S_NODE_NAME" and
+                (env_source(o, "K8S_NODE_NAME") or {}).get("valueFrom") == {"fieldRef": {"fieldPath": "spec.nodeName"}})
+        check_k8s_rbac(c, "DaemonSet", docs, spec)
         c.check("DaemonSet config: health_check enabled", "health_check" in cfg.get("service", {}).get("extensions", []))
     check_collector_configs(c, where, spec, o, configmaps)
+
+
+def check_k8s_rbac(c, where, docs, spec):
+    """k8sattributes needs get/list/watch on pods, namespaces, nodes and apps/replicasets, bound to the pod's
+    ServiceAccount, and the account's token mounted."""
+    sa = spec.get("serviceAccountName")
+    ns = [d["metadata"].get("namespace") for d in docs if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == sa]
+    roles = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ClusterRole"}
+    bound = set()
+    for b in (d for d in docs if d["kind"] == "ClusterRoleBinding"):
+        if any(s.get("kind") == "ServiceAccount" and s.get("name") == sa and s.get("namespace") in ns
+               for s in b.get("subjects", [])):
+            bound.add(b["roleRef"]["name"])
+    granted = set()
+    for name in bound:
+        for rule in roles.get(name, {}).get("rules", []):
+            for g in rule.get("apiGroups", []):
+                for r in rule.get("resources", []):
+                    if {"get", "list", "watch"} <= set(rule.get("verbs", [])):
+                        granted.add((g, r))
+    need = {("", "pods"), ("", "namespaces"), ("", "nodes"), ("apps", "replicasets")}
+    c.check(f"{where}: its ServiceAccount may get/list/watch pods, namespaces, nodes, apps/replicasets",
+            need <= granted, f"granted: {sorted(granted)}")
+    c.check(f"{where}: the ServiceAccount token is mounted (k8sattributes reads the API with it)",
+            spec.get("automountServiceAccountToken", True) is not False)
 
 
 def check_sidecar(c, docs, configmaps):
