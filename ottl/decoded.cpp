@@ -19,9 +19,7 @@ Result<std::unique_ptr<DecodedRequest>> DecodedRequest::Decode(const PayloadPtr&
 PayloadPtr DecodedRequest::Encode() const {
   if (!changed_) return original_;
   return std::visit(
-      [&](auto* req) {
-        return DerivePayload(*original_, req->SerializeAsString(), CountItems(*req));
-      },
+      [&](auto* req) { return DerivePayload(*original_, req->SerializeAsString(), CountItems(*req)); },
       message_);
 }
 

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     if (a == "--dir") dir = argv[i + 1];
   }
   otlpd::test::FakeApiServer server;
-  server.Upsert("/api/v1/namespaces", otlpd::test::NamespaceJson("shop", "ns-uid-shop", {{"team", "payments"}}));
+  server.Upsert("/api/v1/namespaces",
+                otlpd::test::NamespaceJson("shop", "ns-uid-shop", {{"team", "payments"}}));
   server.Upsert("/apis/apps/v1/replicasets",
                 otlpd::test::ReplicaSetJson("shop", "cart-7d9f8b6c5d", "rs-1", "cart", "dep-1"));
   for (int i = 0; i < pods; ++i) {

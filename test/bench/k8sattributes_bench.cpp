@@ -44,7 +44,8 @@ struct World {
 
   World() {
     std::filesystem::create_directories(dir);
-    server.Upsert("/apis/apps/v1/replicasets", test::ReplicaSetJson("shop", "cart-7d9f8b6c5d", "rs-1", "cart", "d-1"));
+    server.Upsert("/apis/apps/v1/replicasets",
+                  test::ReplicaSetJson("shop", "cart-7d9f8b6c5d", "rs-1", "cart", "d-1"));
     for (int i = 0; i < kPods; ++i) {
       test::FakePod p;
       p.name = "cart-7d9f8b6c5d-" + std::to_string(i);
@@ -57,9 +58,10 @@ struct World {
       p.owner_uid = "rs-1";
       server.Upsert("/api/v1/pods", p.Json());
     }
-    const std::string yaml = "auth_type: kubeConfig\nkube_config_path: " + server.WriteKubeConfig(dir.string()) +
-                             "\nwait_for_metadata: true\nextract:\n  labels:\n    - {tag_name: app, key: "
-                             "app.kubernetes.io/name}\n";
+    const std::string yaml =
+        "auth_type: kubeConfig\nkube_config_path: " + server.WriteKubeConfig(dir.string()) +
+        "\nwait_for_metadata: true\nextract:\n  labels:\n    - {tag_name: app, key: "
+        "app.kubernetes.io/name}\n";
     config::Node node = config::ParseYaml(yaml, "bench.yaml");
     config::MapDecoder d(node, "processors.k8sattributes");
     kube = std::make_shared<Kube>(Config::Decode(d), KubeOptions{});
@@ -90,8 +92,9 @@ void Run(benchmark::State& state, const std::string& client) {
     if (!w.processor->Consume(p).ok()) state.SkipWithError("consume failed");
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kSpans);
-  state.counters["us_per_span"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kSpans, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_span"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kSpans,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_KnownPodByConnection(benchmark::State& state) { Run(state, PodIp(617)); }
