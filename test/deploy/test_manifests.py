@@ -449,6 +449,14 @@ def check_helm(c):
     config_text = yaml.safe_dump(values["config"], sort_keys=False)
     c.validate("helm values.yaml config", [config_text], env)
     check_pipelines(c, "helm values.yaml config", config_text)
+    # daemonset mode with presets.kubernetesAttributes: the config the template renders.
+    ds = daemonset_config(chart, values)
+    if c.check("helm daemonset config: presets.kubernetesAttributes adds k8sattributes after memory_limiter",
+               ds is not None and all(p["processors"][:2] == ["memory_limiter", "k8sattributes"]
+                                      for p in ds["service"]["pipelines"].values())):
+        ds_text = yaml.safe_dump(ds, sort_keys=False)
+        c.validate("helm daemonset config with presets", [ds_text], env)
+        check_pipelines(c, "helm daemonset config with presets", ds_text)
     for var in sorted(set(ENV_REF.findall(config_text))):
         c.check(f"helm config: ${{env:{var}}} is set by the container template", var in env)
     hc = values["config"].get("extensions", {}).get("health_check", {}).get("endpoint", "")
@@ -468,6 +476,26 @@ def check_helm(c):
             if not path.startswith(".config"):
                 c.check(f"{name}: .Values{path} is in values.yaml", path in defined)
     render_helm(c, chart, values)
+
+
+def daemonset_config(chart, values):
+    """What templates/_helpers.tpl's otlpd.config renders in daemonset mode: the k8sattributes preset (its
+    config read from the otlpd.k8sattributesConfig define) after memory_limiter in every pipeline."""
+    if not values.get("presets", {}).get("kubernetesAttributes", {}).get("enabled"):
+        return None
+    helpers = open(os.path.join(chart, "templates/_helpers.tpl")).read()
+    m = re.search(r'\{\{- define "otlpd.k8sattributesConfig" -\}\}\n(.*?)\n\{\{- end \}\}', helpers, re.S)
+    if not m:
+        return None
+    cfg = json.loads(json.dumps(values["config"]))
+    cfg.setdefault("processors", {}).setdefault("k8sattributes", yaml.safe_load(m.group(1)))
+    for p in cfg["service"]["pipelines"].values():
+        procs = p.get("processors", [])
+        if "k8sattributes" in procs:
+            continue
+        i = procs.index("memory_limiter") + 1 if "memory_limiter" in procs else 0
+        p["processors"] = procs[:i] + ["k8sattributes"] + procs[i:]
+    return cfg
 
 
 def merge_values(base, over):
@@ -514,6 +542,13 @@ def render_helm(c, chart, values):
                 svc = [d for d in docs if d["kind"] == "Service"]
                 c.check(f"{where}: Service internalTrafficPolicy Local",
                         bool(svc) and svc[0]["spec"].get("internalTrafficPolicy") == "Local")
+                check_k8s_rbac(c, where, docs, spec)
+                cfg = yaml.safe_load(list(cms.values())[0]["config.yaml"])
+                c.check(f"{where}: k8sattributes in every pipeline",
+                        all("k8sattributes" in p.get("processors", []) for p in cfg["service"]["pipelines"].values()))
+            else:
+                c.check(f"helm {mode}: no ClusterRole (k8sattributes is the daemonset preset)",
+                        not any(d["kind"] == "ClusterRole" for d in docs))
     r = subprocess.run([helm, "template", "rel", chart, "--set", "mode=statefulset"], capture_output=True, text=True)
     c.check("helm template refuses an unknown mode", r.returncode != 0)
 

@@ -137,7 +137,8 @@ metadata:
     {{- end }}
 spec:
   serviceAccountName: {{ include "otlpd.serviceAccountName" . }}
-  automountServiceAccountToken: false
+  # The token k8sattributes reads the API server with; nothing else needs it.
+  automountServiceAccountToken: {{ include "otlpd.kubernetesAttributes" . | eq "true" }}
   terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
   {{- with .Values.imagePullSecrets }}
   imagePullSecrets:
@@ -165,4 +166,65 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+
+{{/* Whether k8sattributes (presets.kubernetesAttributes) is in force. */}}
+{{- define "otlpd.kubernetesAttributes" -}}
+{{- if and .Values.presets.kubernetesAttributes.enabled (eq .Values.mode "daemonset") }}true{{ end }}
+{{- end }}
+
+{{/* The k8sattributes processor presets.kubernetesAttributes adds. */}}
+{{- define "otlpd.k8sattributesConfig" -}}
+auth_type: serviceAccount
+passthrough: false
+filter:
+  node_from_env_var: K8S_NODE_NAME
+extract:
+  metadata:
+    - k8s.namespace.name
+    - k8s.pod.name
+    - k8s.pod.uid
+    - k8s.pod.start_time
+    - k8s.deployment.name
+    - k8s.node.name
+pod_association:
+  - sources:
+      - from: resource_attribute
+        name: k8s.pod.ip
+  - sources:
+      - from: resource_attribute
+        name: k8s.pod.uid
+  - sources:
+      - from: connection
+{{- end }}
+
+{{/* .Values.config with the presets in force applied. */}}
+{{- define "otlpd.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- if include "otlpd.kubernetesAttributes" . }}
+{{- $processors := $config.processors | default dict }}
+{{- if not (hasKey $processors "k8sattributes") }}
+{{- $_ := set $processors "k8sattributes" (include "otlpd.k8sattributesConfig" . | fromYaml) }}
+{{- end }}
+{{- $_ := set $config "processors" $processors }}
+{{- range $name, $pipeline := $config.service.pipelines }}
+{{- $old := $pipeline.processors | default list }}
+{{- if not (has "k8sattributes" $old) }}
+{{- $new := list }}
+{{- $placed := false }}
+{{- range $p := $old }}
+{{- $new = append $new $p }}
+{{- if and (eq $p "memory_limiter") (not $placed) }}
+{{- $new = append $new "k8sattributes" }}
+{{- $placed = true }}
+{{- end }}
+{{- end }}
+{{- if not $placed }}
+{{- $new = prepend $new "k8sattributes" }}
+{{- end }}
+{{- $_ := set $pipeline "processors" $new }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $config }}
 {{- end }}
