@@ -147,8 +147,8 @@ void DecodeAzure(config::MapDecoder d, AzureConfig& c) {
 }  // namespace
 
 const std::vector<std::string>& ImplementedDetectors() {
-  static const std::vector<std::string> kImplemented{"env",   "system",  "ec2",    "gcp",
-                                                     "azure", "k8s_api", "k8snode"};
+  static const std::vector<std::string> kImplemented{"env",   "system", "ec2",     "gcp",
+                                                     "azure", "docker", "k8s_api", "k8snode"};
   return kImplemented;
 }
 
@@ -184,6 +184,10 @@ Config Config::Decode(config::MapDecoder& d) {
       DecodeGcp(d.Child(section), c.gcp);
     } else if (section == "azure") {
       DecodeAzure(d.Child(section), c.azure);
+    } else if (section == "docker") {
+      config::MapDecoder k = d.Child(section);
+      c.docker.resource_attributes.Decode(k);
+      k.Finish();
     } else if (section == "k8s_api" || section == "k8snode") {
       config::MapDecoder k = d.Child(section);
       c.k8snode.api = k8s::ApiConfig::Decode(k);

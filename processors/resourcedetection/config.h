@@ -94,6 +94,12 @@ struct AzureConfig {
                                         {"azure.resourcegroup.name", true}};
 };
 
+// `docker:` (contrib internal/docker).
+struct DockerConfig {
+  AttributeSwitches resource_attributes{
+      {"host.name", true}, {"os.type", true}, {"container.name", false}, {"container.image.name", false}};
+};
+
 // `k8s_api:` / `k8snode:` (contrib internal/k8snode): the API config keys,
 // node_from_env_var (K8S_NODE_NAME when empty) and the attribute switches.
 struct K8sNodeConfig {
@@ -116,6 +122,7 @@ struct Config {
   GcpConfig gcp;
   AzureConfig azure;
   K8sNodeConfig k8snode;
+  DockerConfig docker;
 
   static config::RetryConfig DefaultRetry();
   // Decodes and validates; throws config::Error naming the key path.

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "processors/resourcedetection/azure_detector.h"
+#include "processors/resourcedetection/docker_detector.h"
 #include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/env_detector.h"
 #include "processors/resourcedetection/gcp_detector.h"
@@ -21,7 +22,7 @@ namespace {
 MetadataEndpoint Endpoint(Result<MetadataEndpoint> e) {
   if (e.ok()) return *e;
   spdlog::warn("resourcedetection: {}; using 169.254.169.254", e.status().message());
-  return MetadataEndpoint{"169.254.169.254", "80"};
+  return MetadataEndpoint{"169.254.169.254", "80", ""};
 }
 
 }  // namespace
@@ -38,8 +39,16 @@ std::vector<NamedDetector> MakeDetectors(const Config& config) {
       d = std::make_unique<Ec2Detector>(config.ec2, Endpoint(Ec2Detector::EndpointFromEnv()),
                                         config.fail_on_missing_metadata);
     } else if (name == "azure") {
-      d = std::make_unique<AzureDetector>(config.azure, MetadataEndpoint{"169.254.169.254", "80"},
+      d = std::make_unique<AzureDetector>(config.azure, MetadataEndpoint{"169.254.169.254", "80", ""},
                                           config.fail_on_missing_metadata);
+    } else if (name == "docker") {
+      Result<MetadataEndpoint> ep = DockerDetector::EndpointFromEnv();
+      if (!ep.ok())
+        spdlog::warn("resourcedetection: {}; using unix:///var/run/docker.sock", ep.status().message());
+      MetadataEndpoint fallback;
+      fallback.host = "docker";
+      fallback.unix_path = "/var/run/docker.sock";
+      d = std::make_unique<DockerDetector>(config.docker, ep.ok() ? *ep : fallback);
     } else if (name == "k8s_api" || name == "k8snode") {
       d = std::make_unique<K8sNodeDetector>(config.k8snode);
     } else if (name == "gcp") {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -63,6 +64,7 @@ Result<MetadataResponse> MetadataRequest(const MetadataEndpoint& endpoint, std::
   net::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
+  beast::basic_stream<net::local::stream_protocol> local(ioc);
   http::request<http::string_body> req;
   req.method_string(beast::string_view(method.data(), method.size()));
   req.target(beast::string_view(target.data(), target.size()));
@@ -83,27 +85,43 @@ Result<MetadataResponse> MetadataRequest(const MetadataEndpoint& endpoint, std::
     stage = where;
     done = true;
   };
-  resolver.async_resolve(
-      endpoint.host, endpoint.port, [&](beast::error_code ec, tcp::resolver::results_type results) {
-        if (ec) return fail("resolve", ec);
-        stream.expires_at(deadline);
-        stream.async_connect(results, [&](beast::error_code ec2, const tcp::endpoint&) {
-          if (ec2) return fail("connect", ec2);
-          http::async_write(stream, req, [&](beast::error_code ec3, std::size_t) {
-            if (ec3) return fail("write", ec3);
-            http::async_read(stream, buffer, parser, [&](beast::error_code ec4, std::size_t) {
-              if (ec4) return fail("read", ec4);
-              done = true;
-            });
-          });
-        });
+  // Connected: the same exchange on either kind of stream.
+  auto exchange = [&](auto& s) {
+    http::async_write(s, req, [&](beast::error_code ec3, std::size_t) {
+      if (ec3) return fail("write", ec3);
+      http::async_read(s, buffer, parser, [&](beast::error_code ec4, std::size_t) {
+        if (ec4) return fail("read", ec4);
+        done = true;
       });
+    });
+  };
+  if (!endpoint.unix_path.empty()) {
+    local.expires_at(deadline);
+    local.async_connect(net::local::stream_protocol::endpoint(endpoint.unix_path), [&](beast::error_code ec) {
+      if (ec) return fail("connect", ec);
+      exchange(local);
+    });
+  } else {
+    resolver.async_resolve(endpoint.host, endpoint.port,
+                           [&](beast::error_code ec, tcp::resolver::results_type results) {
+                             if (ec) return fail("resolve", ec);
+                             stream.expires_at(deadline);
+                             stream.async_connect(results, [&](beast::error_code ec2, const tcp::endpoint&) {
+                               if (ec2) return fail("connect", ec2);
+                               exchange(stream);
+                             });
+                           });
+  }
   ioc.run_until(deadline);
-  const std::string what = std::string(method) + " http://" + endpoint.ToString() + std::string(target);
+  const std::string what =
+      std::string(method) + " " +
+      (endpoint.unix_path.empty() ? "http://" + endpoint.ToString() : "unix:" + endpoint.unix_path) +
+      std::string(target);
   if (!done) {
     resolver.cancel();
     beast::error_code ignored;
     stream.socket().close(ignored);
+    local.socket().close(ignored);
     return Status::DeadlineExceeded(what + ": no answer before the deadline");
   }
   if (failure) {

@@ -15,6 +15,9 @@ namespace otlpd::processors::resourcedetection {
 struct MetadataEndpoint {
   std::string host;
   std::string port = "80";
+  // When set, the request goes over this Unix-domain socket instead (the
+  // Docker Engine API); `host` is then only the Host header.
+  std::string unix_path;
 
   // Parses any of the forms above; InvalidArgument for https or garbage.
   static Result<MetadataEndpoint> Parse(std::string_view text);

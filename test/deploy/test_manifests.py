@@ -508,8 +508,12 @@ def merge_values(base, over):
     return over
 
 
-def render_helm(c, chart, values):
-    helm = shutil.which("helm")
+# helm template's output per case, for test_chart_render.py's schema check.
+RENDERED = {}
+
+
+def render_helm(c, chart, values, helm=None):
+    helm = helm or shutil.which("helm")
     if helm is None:
         c.skip("helm lint / helm template: no helm binary on PATH (Debian 12 has none)")
         return
@@ -519,6 +523,7 @@ def render_helm(c, chart, values):
     for mode, kind in expected.items():
         r = subprocess.run([helm, "template", "rel", chart, "--namespace", "obs", "--set", f"mode={mode}"],
                            capture_output=True, text=True)
+        RENDERED[f"mode={mode}"] = r.stdout
         if not c.check(f"helm template mode={mode}", r.returncode == 0, r.stderr):
             continue
         docs = [d for d in yaml.safe_load_all(r.stdout) if d]

@@ -145,7 +145,7 @@ TEST_CASE("config defaults match otelcol") {
 TEST_CASE("config validation errors") {
   CHECK_THAT(DecodeError("detectors: [env, foo]"),
              Catch::Contains("invalid detector key: foo") &&
-                 Catch::Contains("otlpd has: env, system, ec2, gcp, azure, k8s_api, k8snode"));
+                 Catch::Contains("otlpd has: env, system, ec2, gcp, azure, docker, k8s_api, k8snode"));
   CHECK(DecodeError("detectors: [k8snode]") == "no error");
   CHECK(DecodeError("detectors: [k8s_api]\nk8s_api: {auth_type: kubeConfig, node_from_env_var: N}") ==
         "no error");
