@@ -293,9 +293,9 @@ bool K8sAttributesProcessor::Enrich(opentelemetry::proto::resource::v1::Resource
   KeyValues& attrs = *resource.mutable_attributes();
   const PodKey key = ExtractPodKey(attrs, client_ip, config.associations);
   bool changed = false;
-  if (key.first_from() == "connection" && !key.first_value().empty() &&
-      (config.passthrough || config.extract.metadata.pod_ip)) {
-    changed |= SetIfEmpty(attrs, "k8s.pod.ip", std::string(key.first_value()));
+  // otelcol: the first connection-sourced part of the identifier gives k8s.pod.ip.
+  if (!key.connection_value().empty() && (config.passthrough || config.extract.metadata.pod_ip)) {
+    changed |= SetIfEmpty(attrs, "k8s.pod.ip", std::string(key.connection_value()));
   }
   if (config.passthrough) return changed;
 

@@ -157,12 +157,8 @@ std::string CanonicalImageRef(std::string_view image_id) {
 }
 
 void PodKey::Add(std::string_view from, std::string_view name, std::string_view value) {
-  if (key_.empty()) {
-    first_from_ = std::string(from);
-    first_value_ = std::string(value);
-  } else {
-    sources_ += '+';
-  }
+  if (!key_.empty()) sources_ += '+';
+  if (from == "connection" && connection_value_.empty()) connection_value_ = std::string(value);
   key_.append(from).append(1, '\0').append(name).append(1, '\0').append(value).append(1, '\x01');
   sources_.append(from);
   if (!name.empty()) sources_.append(1, '/').append(name);

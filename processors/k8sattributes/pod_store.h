@@ -61,12 +61,12 @@ class PodKey {
   bool empty() const { return key_.empty(); }
   // "connection", "resource_attribute/k8s.pod.uid+...": which sources, no values.
   const std::string& sources() const { return sources_; }
-  std::string_view first_from() const { return first_from_; }
-  std::string_view first_value() const { return first_value_; }
+  // The value of the first `connection` source, "" when none.
+  std::string_view connection_value() const { return connection_value_; }
 
  private:
   std::string key_, sources_;
-  std::string first_from_, first_value_;
+  std::string connection_value_;
 };
 
 class PodStore {

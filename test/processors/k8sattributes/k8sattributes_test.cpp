@@ -310,6 +310,20 @@ pod_association:
   REQUIRE(pass.Consume(MakePayload(Signal::kTraces, Traces({{}}), 1, nullptr, "10.1.2.3")).ok());
   CHECK(ResourcesOf(sink.payloads().back())[0].at("k8s.pod.ip") == "10.1.2.3");
   pass.Shutdown(Clock::now());
+
+  // A rule whose connection source is not the first still gives k8s.pod.ip.
+  test::Sink sink2;
+  auto kube2 = std::make_shared<Kube>(
+      Decode("passthrough: true\npod_association:\n  - sources: [{from: resource_attribute, name: "
+             "service.name}, {from: connection}]\n"),
+      KubeOptions{});
+  K8sAttributesProcessor pass2(Signal::kTraces, kube2, &sink2);
+  REQUIRE(pass2.Start().ok());
+  REQUIRE(
+      pass2.Consume(MakePayload(Signal::kTraces, Traces({{{"service.name", "a"}}}), 1, nullptr, "10.1.2.4"))
+          .ok());
+  CHECK(ResourcesOf(sink2.payloads().back())[0].at("k8s.pod.ip") == "10.1.2.4");
+  pass2.Shutdown(Clock::now());
 }
 
 TEST_CASE("k8sattributes metrics and logs, and a failing start") {
