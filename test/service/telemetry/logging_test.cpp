@@ -84,7 +84,10 @@ TEST_CASE("an OTLP logs exporter holds at most max_queue_size records and drops 
   otlpd::selftelemetry::OtlpLogsProcessor p;
   p.schedule_delay = std::chrono::hours(1);  // nothing leaves before Stop
   p.max_queue_size = 3;
-  p.max_export_batch_size = 3;
+  // Above the queue size, so the exporter thread never wakes for a full batch:
+  // with 3 it could take a batch between two Enqueue calls and make room, and
+  // fewer than 7 records would be dropped (seen under ASan in CI).
+  p.max_export_batch_size = 512;
   p.export_timeout = std::chrono::milliseconds(200);
   p.exporter.protocol = "http/protobuf";
   p.exporter.endpoint = "http://127.0.0.1:1";
