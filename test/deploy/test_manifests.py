@@ -273,11 +273,13 @@ def check_daemonset(c, docs, configmaps):
     check_collector_configs(c, where, spec, o, configmaps)
 
 
-def check_k8s_rbac(c, where, docs, spec):
+def check_k8s_rbac(c, where, docs, spec, default_namespace=None):
     """k8sattributes needs get/list/watch on pods, namespaces, nodes and apps/replicasets, bound to the pod's
-    ServiceAccount, and the account's token mounted."""
+    ServiceAccount, and the account's token mounted. Objects without a namespace (helm template) are in
+    `default_namespace`."""
     sa = spec.get("serviceAccountName")
-    ns = [d["metadata"].get("namespace") for d in docs if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == sa]
+    ns = [d["metadata"].get("namespace", default_namespace) for d in docs
+          if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == sa]
     roles = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ClusterRole"}
     bound = set()
     for b in (d for d in docs if d["kind"] == "ClusterRoleBinding"):
@@ -547,7 +549,7 @@ def render_helm(c, chart, values, helm=None):
                 svc = [d for d in docs if d["kind"] == "Service"]
                 c.check(f"{where}: Service internalTrafficPolicy Local",
                         bool(svc) and svc[0]["spec"].get("internalTrafficPolicy") == "Local")
-                check_k8s_rbac(c, where, docs, spec)
+                check_k8s_rbac(c, where, docs, spec, "obs")
                 cfg = yaml.safe_load(list(cms.values())[0]["config.yaml"])
                 c.check(f"{where}: k8sattributes in every pipeline",
                         all("k8sattributes" in p.get("processors", []) for p in cfg["service"]["pipelines"].values()))
