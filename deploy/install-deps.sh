@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev libc-ares-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libboost-dev libboost-system-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libconcurrentqueue-dev catch2 zlib1g-dev libzstd-dev libsnappy-dev libdeflate-dev
-  libssl-dev libnghttp2-dev libre2-dev liblz4-dev openssl libsimdjson-dev libbenchmark-dev clang-format clang libclang-rt-14-dev zstd curl ca-certificates python3 python3-yaml
+  libssl-dev libnghttp2-dev libre2-dev liblz4-dev openssl libsimdjson-dev libbenchmark-dev clang-format clang libclang-rt-14-dev zstd curl ca-certificates python3 python3-yaml python3-pip
 )
 
 missing=()

@@ -21,6 +21,12 @@ if [ -z "$go" ]; then
   echo "SKIPPED: no Go toolchain to build helm and kubeconform" >&2
   exit 77
 fi
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+if ! "$py" -m pip --version > /dev/null 2>&1; then
+  echo "SKIPPED: no pip to fetch the Kubernetes schemas (Debian: python3-pip; deploy/install-deps.sh installs it)" >&2
+  exit 77
+fi
 mkdir -p "$cache/bin"
 export GOBIN=$cache/bin GOFLAGS=-mod=mod
 # A marker per version: `go install` builds carry no version string to check.
@@ -39,8 +45,8 @@ for v in $schema_versions; do
   if [ ! -f "$schemas/$v-local-strict/.complete" ]; then
     echo "fetching the Kubernetes $v JSON schemas ($schemas_wheel from PyPI)" >&2
     tmp=$(mktemp -d)
-    python3 -m pip download --quiet --no-deps "$schemas_wheel" -d "$tmp" >&2
-    python3 - "$tmp"/*.whl "$schemas" "$v" << 'PY'
+    "$py" -m pip download --quiet --no-deps "$schemas_wheel" -d "$tmp" >&2
+    "$py" - "$tmp"/*.whl "$schemas" "$v" << 'PY'
 import json, os, sys, zipfile
 wheel, out, version = sys.argv[1], sys.argv[2], sys.argv[3]
 prefix = f"kubernetes_validate/kubernetes-json-schema/{version}-local-strict/"
