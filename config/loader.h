@@ -31,7 +31,7 @@ struct LoadOptions {
   // Text used when config_uris is empty (otlpd's embedded default).
   std::string default_yaml;
   // --feature-gates: what the loaded config may use (profiles pipelines).
-  FeatureGates gates;
+  FeatureGates gates{};
 };
 
 // Loads, merges, applies --set and expands ${...} in every scalar. `$$` is a

@@ -42,8 +42,9 @@ PipelineConfig DecodePipeline(const Node::Entry& entry, const std::string& path)
   p.id = *id;
   std::optional<Signal> signal = ParseSignal(p.id.type);
   if (!signal) {
-    throw Error(entry.key_mark, path,
-                "unknown signal " + Quote(p.id.type) + " in pipeline id (must be traces, metrics or logs)");
+    throw Error(
+        entry.key_mark, path,
+        "unknown signal " + Quote(p.id.type) + " in pipeline id (must be traces, metrics, logs or profiles)");
   }
   p.signal = *signal;
 
