@@ -171,7 +171,7 @@ class ExportCall {
     Signal signal = *signal_;
     SignalCounters& counters = (*state_.telemetry)[signal];
     if (signal == Signal::kProfiles) {
-      // Checked before the request is read, as pdata's server does.
+      // Checked before the request is decoded, as pdata's server does.
       if (Status v = CheckProfilesMetadata(ctx_); !v.ok()) return v;
     }
     std::string bytes = FlattenByteBuffer(request_);
