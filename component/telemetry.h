@@ -92,7 +92,7 @@ struct ComponentTelemetry {
   std::string kind;       // "receiver", "processor", "exporter", "pipeline"
   std::string id;         // "otlp", "batch/2", "traces/main"
   std::string transport;  // receivers: "grpc" or "http"
-  std::array<SignalCounters, 3> signals;
+  std::array<SignalCounters, kSignalCount> signals;
   // Queue gauges, where the component has a queue.
   std::function<std::uint64_t()> queue_size;
   std::function<std::uint64_t()> queue_capacity;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/feature_gates.h"
 #include "config/node.h"
 
 namespace otlpd::config {
@@ -29,6 +30,8 @@ struct LoadOptions {
   EnvLookup env = ProcessEnv();
   // Text used when config_uris is empty (otlpd's embedded default).
   std::string default_yaml;
+  // --feature-gates: what the loaded config may use (profiles pipelines).
+  FeatureGates gates{};
 };
 
 // Loads, merges, applies --set and expands ${...} in every scalar. `$$` is a

@@ -40,14 +40,11 @@ PipelineConfig DecodePipeline(const Node::Entry& entry, const std::string& path)
   std::optional<ComponentId> id = ComponentId::Parse(entry.key, &why);
   if (!id) throw Error(entry.key_mark, path, why);
   p.id = *id;
-  if (p.id.type == "profiles") {
-    throw Error(entry.key_mark, path,
-                "profiles pipelines are not supported (signals: traces, metrics, logs)");
-  }
   std::optional<Signal> signal = ParseSignal(p.id.type);
   if (!signal) {
-    throw Error(entry.key_mark, path,
-                "unknown signal " + Quote(p.id.type) + " in pipeline id (must be traces, metrics or logs)");
+    throw Error(
+        entry.key_mark, path,
+        "unknown signal " + Quote(p.id.type) + " in pipeline id (must be traces, metrics, logs or profiles)");
   }
   p.signal = *signal;
 
@@ -190,6 +187,18 @@ ServiceConfig DecodeService(const Node& root) {
   DecodeTelemetry(telemetry, sc);
   service.Finish();
   return sc;
+}
+
+void CheckFeatureGates(const ServiceConfig& sc, const FeatureGates& gates) {
+  for (const PipelineConfig& p : sc.pipelines) {
+    if (p.signal == Signal::kProfiles && !gates.profiles_support) {
+      // otelcol's text (service/pipelines Config.Validate).
+      throw Error(p.mark, "service.pipelines." + p.id.ToString(),
+                  "pipeline " + Quote(p.id.ToString()) +
+                      ": profiling signal support is at alpha level, gated under the " +
+                      Quote(kProfilesSupportGate) + " feature gate");
+    }
+  }
 }
 
 void CheckTopLevel(const Node& root) {

@@ -5,6 +5,7 @@
 
 #include "component/signal.h"
 #include "config/component_id.h"
+#include "config/feature_gates.h"
 #include "config/node.h"
 
 namespace otlpd::config {
@@ -41,6 +42,10 @@ struct ServiceConfig {
 // top-level map). Checks shape and ids only; whether ids name defined
 // components is checked by the graph builder. Throws Error.
 ServiceConfig DecodeService(const Node& root);
+
+// Refuses, as otelcol does, a `profiles` pipeline when the
+// `service.profilesSupport` feature gate is off. Throws Error.
+void CheckFeatureGates(const ServiceConfig& sc, const FeatureGates& gates);
 
 // Checks the top level of a loaded config: only receivers, processors,
 // exporters, extensions, connectors and service are allowed; component

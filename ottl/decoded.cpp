@@ -9,6 +9,7 @@ Result<std::unique_ptr<DecodedRequest>> DecodedRequest::Decode(const PayloadPtr&
     case Signal::kTraces: d->message_ = ParseOnArena<TracesRequest>(d->arena_, bytes); break;
     case Signal::kMetrics: d->message_ = ParseOnArena<MetricsRequest>(d->arena_, bytes); break;
     case Signal::kLogs: d->message_ = ParseOnArena<LogsRequest>(d->arena_, bytes); break;
+    case Signal::kProfiles: return Status::InvalidArgument("OTTL has no profiles contexts in otlpd");
   }
   if (std::visit([](auto* m) { return m == nullptr; }, d->message_)) {
     return Status::InvalidArgument("malformed request");

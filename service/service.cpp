@@ -91,6 +91,19 @@ void CheckNotAmbiguous(const ComponentId& id, const config::Mark& mark, const R&
   }
 }
 
+// Why `kind` `id` cannot be in pipeline `p`. Profiles pipelines give otelcol's
+// graph-building text (core v0.165.0), the others otlpd's older wording.
+std::string NotSupported(std::string_view kind, const ComponentId& id, const config::PipelineConfig& p) {
+  const std::string q = "\"" + id.ToString() + "\"";
+  if (p.signal != Signal::kProfiles) {
+    return std::string(kind) + " " + q + " does not support " + std::string(SignalName(p.signal));
+  }
+  const std::string where = kind == "processor"
+                                ? ", in pipeline \"" + p.id.ToString() + "\""
+                                : " for data type \"" + std::string(SignalName(p.signal)) + "\"";
+  return "failed to create " + q + " " + std::string(kind) + where + ": telemetry type is not supported";
+}
+
 // Every id a pipeline lists names a defined component of a kind that supports
 // the pipeline's signal (connectors: checked by PlanGraph).
 template <class R, class P, class E, class C>
@@ -108,9 +121,7 @@ void CheckReferences(const config::ServiceConfig& sc, const R& receivers, const 
             "references " + std::string(kind) + " \"" + ids[i].ToString() + "\" which is not configured");
       }
       if (!SupportsSignal(*it->second.first, p.signal)) {
-        throw Error(marks[i], ListPath(p, list, i),
-                    std::string(kind) + " \"" + ids[i].ToString() + "\" does not support " +
-                        std::string(SignalName(p.signal)));
+        throw Error(marks[i], ListPath(p, list, i), NotSupported(kind, ids[i], p));
       }
     }
   };
@@ -124,10 +135,11 @@ void CheckReferences(const config::ServiceConfig& sc, const R& receivers, const 
 }  // namespace
 
 std::unique_ptr<Service> Service::Build(const config::Node& root, const Components& components,
-                                        PipelineOptions pipeline_options) {
+                                        PipelineOptions pipeline_options, const config::FeatureGates& gates) {
   config::CheckTopLevel(root);
   std::unique_ptr<Service> svc(new Service());
   config::ServiceConfig sc = config::DecodeService(root);
+  config::CheckFeatureGates(sc, gates);
 
   auto receivers = Resolve(ReadSection(root, "receivers"), components.receivers, "receivers", "receiver");
   auto processors =

@@ -9,6 +9,7 @@
 #include "component/factory.h"
 #include "component/telemetry.h"
 #include "config/component_id.h"
+#include "config/feature_gates.h"
 #include "config/node.h"
 #include "service/graph.h"
 #include "service/pipeline.h"
@@ -28,8 +29,10 @@ namespace otlpd {
 // it feeds stop, exporters send what they hold.
 class Service {
  public:
+  // `gates`: the --feature-gates in force (profiles pipelines need one).
   static std::unique_ptr<Service> Build(const config::Node& root, const Components& components,
-                                        PipelineOptions pipeline_options = {});
+                                        PipelineOptions pipeline_options = {},
+                                        const config::FeatureGates& gates = {});
   ~Service();
 
   Status Start();

@@ -20,6 +20,7 @@
 #include "cmd/otlpd/default_config.h"
 #include "config/decoder.h"
 #include "config/error.h"
+#include "config/feature_gates.h"
 #include "config/loader.h"
 #include "config/service_config.h"
 #include "service/collector.h"
@@ -48,6 +49,9 @@ flags:
   --config URI           config source; repeatable, later ones merge over earlier ones.
                          URI: a path, file:PATH, env:VAR or yaml:key::path: value
   --set KEY.PATH=VALUE   override one value; repeatable, applied last
+  --feature-gates LIST   otelcol feature gates, comma-separated, each optionally prefixed + or -;
+                         otlpd uses service.profilesSupport (allows profiles pipelines) and
+                         ignores the others
   --shutdown-timeout D   how long a shutdown (or the old config's drain on reload) may take
                          (Go duration, default 20s; keep it below terminationGracePeriodSeconds)
   --watch-config         reload when a --config file changes (checked every second);
@@ -98,7 +102,11 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
       }
       flags.shutdown_timeout = *d;
     } else if (value_of("--feature-gates", v)) {
-      spdlog::warn("--feature-gates is accepted for compatibility and ignored: {}", v);
+      std::vector<std::string> ignored;
+      if (!config::ApplyFeatureGates(v, flags.load.gates, ignored, error)) return false;
+      for (const std::string& gate : ignored) {
+        spdlog::warn("--feature-gates: {} is accepted for compatibility and ignored", gate);
+      }
     } else if (!error.empty()) {
       return false;
     } else if (arg == "--watch-config") {

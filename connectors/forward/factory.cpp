@@ -10,7 +10,7 @@ namespace otlpd::connectors::forward {
 ConnectorFactory ForwardConnectorFactory() {
   ConnectorFactory factory;
   factory.type = "forward";
-  for (Signal s : kAllSignals) factory.pairs.emplace_back(s, s);
+  for (Signal s : kSignalsWithProfiles) factory.pairs.emplace_back(s, s);
   factory.validate = [](const CreateContext& ctx, const config::Node& node) {
     config::MapDecoder decoder(node, ctx.path);
     decoder.Finish();

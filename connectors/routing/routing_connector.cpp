@@ -155,6 +155,7 @@ bool RoutingConnector::AppliesToItems(const Route& r) const {
     case Signal::kMetrics:
       return r.item_context == ottl::ContextKind::kMetric || r.item_context == ottl::ContextKind::kDataPoint;
     case Signal::kLogs: return r.item_context == ottl::ContextKind::kLog;
+    case Signal::kProfiles: break;  // not a signal of this connector
   }
   return false;
 }
@@ -227,6 +228,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
           case Signal::kLogs:
             parsed = (ctx.log = ottl::ParseOnArena<ottl::logspb::LogRecord>(arena, item.message));
             break;
+          case Signal::kProfiles: break;  // not a signal of this connector
         }
         if (!parsed) {
           return Status::InvalidArgument(signal_ == Signal::kTraces    ? "routing: malformed span"

@@ -12,7 +12,7 @@ namespace otlpd::exporters::debug {
 ExporterFactory DebugExporterFactory() {
   ExporterFactory factory;
   factory.type = "debug";
-  factory.signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs};
+  factory.signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles};
   factory.create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
     config::MapDecoder decoder(node, ctx.path);
     Config cfg = Config::Decode(decoder);

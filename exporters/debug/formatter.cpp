@@ -16,6 +16,7 @@
 #include "internal/text.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace otlpd::exporters::debug {
@@ -29,6 +30,8 @@ namespace logs = opentelemetry::proto::logs::v1;
 namespace collector_trace = opentelemetry::proto::collector::trace::v1;
 namespace collector_metrics = opentelemetry::proto::collector::metrics::v1;
 namespace collector_logs = opentelemetry::proto::collector::logs::v1;
+namespace profiles = opentelemetry::proto::profiles::v1development;
+namespace collector_profiles = opentelemetry::proto::collector::profiles::v1development;
 
 using KeyValues = google::protobuf::RepeatedPtrField<common::KeyValue>;
 
@@ -742,6 +745,103 @@ FormattedPayload FormatLogs(const collector_logs::ExportLogsServiceRequest& requ
 
 namespace {
 
+// A dictionary string by index; empty when out of range (pdata would panic).
+const std::string& DictString(const profiles::ProfilesDictionary& dict, std::int64_t i) {
+  static const std::string kEmpty;
+  return i >= 0 && i < dict.string_table_size() ? dict.string_table(static_cast<int>(i)) : kEmpty;
+}
+
+// "key=value" for each of a profile's attribute indices into the dictionary.
+std::vector<std::string> ProfileAttributePairs(const profiles::ProfilesDictionary& dict,
+                                               const profiles::Profile& profile) {
+  std::vector<std::string> pairs;
+  for (std::int32_t i : profile.attribute_indices()) {
+    if (i < 0 || i >= dict.attribute_table_size()) continue;
+    const profiles::KeyValueAndUnit& a = dict.attribute_table(i);
+    pairs.push_back(DictString(dict, a.key_strindex()) + "=" + ValueAsString(a.value()));
+  }
+  return pairs;
+}
+
+std::string JoinInts(const auto& values) {
+  std::string out = "[";
+  for (int i = 0; i < values.size(); ++i) out += (i > 0 ? " " : "") + std::to_string(values.Get(i));
+  return out + "]";
+}
+
+}  // namespace
+
+// Basic and normal follow otelcol's debug exporter (pushProfiles and the
+// normal marshaler); detailed is otlpd's own listing of the same fields, not
+// otelcol's otlptext layout byte for byte.
+FormattedPayload FormatProfiles(const collector_profiles::ExportProfilesServiceRequest& request,
+                                Verbosity verbosity) {
+  FormattedPayload out;
+  out.message = "Profiles";
+  std::uint64_t samples = 0;
+  for (const profiles::ResourceProfiles& rp : request.resource_profiles()) {
+    for (const profiles::ScopeProfiles& sp : rp.scope_profiles()) {
+      for (const profiles::Profile& p : sp.profiles()) samples += p.samples_size();
+    }
+  }
+  out.fields =
+      Count("resource profiles", request.resource_profiles_size()) + ", " + Count("sample records", samples);
+  const profiles::ProfilesDictionary& dict = request.dictionary();
+
+  if (verbosity == Verbosity::kNormal) {
+    for (int i = 0; i < request.resource_profiles_size(); ++i) {
+      const profiles::ResourceProfiles& rp = request.resource_profiles(i);
+      out.body += ResourceLine("ResourceProfiles", i, rp.resource(), rp.schema_url());
+      for (const profiles::ScopeProfiles& sp : rp.scope_profiles()) {
+        // otelcol numbers these with the resource's index too.
+        out.body += ScopeLine("ScopeProfiles", i, sp.scope(), sp.schema_url());
+        for (const profiles::Profile& p : sp.profiles()) {
+          out.body += FormatId(p.profile_id()) + " samples=" + std::to_string(p.samples_size());
+          std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
+          if (!pairs.empty()) out.body += " " + Join(pairs, " ");
+          out.body += "\n";
+        }
+      }
+    }
+  } else if (verbosity == Verbosity::kDetailed) {
+    DetailedText text;
+    for (int i = 0; i < request.resource_profiles_size(); ++i) {
+      const profiles::ResourceProfiles& rp = request.resource_profiles(i);
+      text.Line("ResourceProfiles #", std::to_string(i));
+      text.Resource(rp.resource(), rp.schema_url());
+      for (int j = 0; j < rp.scope_profiles_size(); ++j) {
+        const profiles::ScopeProfiles& sp = rp.scope_profiles(j);
+        text.Line("ScopeProfiles #", std::to_string(j));
+        text.Line("ScopeProfiles SchemaURL: ", sp.schema_url());
+        text.Scope(sp.scope());
+        for (int k = 0; k < sp.profiles_size(); ++k) {
+          const profiles::Profile& p = sp.profiles(k);
+          text.Line("Profile #", std::to_string(k));
+          text.Field("Profile ID", FormatId(p.profile_id()));
+          text.Field("Start time", FormatTimestamp(p.time_unix_nano()));
+          text.Field("Duration", std::to_string(p.duration_nano()));
+          text.Field("Dropped attributes count", std::to_string(p.dropped_attributes_count()));
+          std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
+          if (!pairs.empty()) text.Field("Attributes", Join(pairs, " "));
+          for (int l = 0; l < p.samples_size(); ++l) {
+            const profiles::Sample& sample = p.samples(l);
+            text.Line("    Sample #", std::to_string(l));
+            text.Line("        Stack index: ", std::to_string(sample.stack_index()));
+            text.Line("        Values: ", JoinInts(sample.values()));
+            if (sample.timestamps_unix_nano_size() > 0) {
+              text.Line("        Timestamps: ", JoinInts(sample.timestamps_unix_nano()));
+            }
+          }
+        }
+      }
+    }
+    out.body = text.Take();
+  }
+  return out;
+}
+
+namespace {
+
 template <class Request, class Render>
 Result<FormattedPayload> ParseAndFormat(std::string_view bytes, Verbosity verbosity, Render render) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
@@ -769,6 +869,9 @@ Result<FormattedPayload> FormatPayload(Signal signal, std::string_view bytes, Ve
     case Signal::kLogs:
       return ParseAndFormat<collector_logs::ExportLogsServiceRequest>(
           bytes, verbosity, [](const auto& r, Verbosity v) { return FormatLogs(r, v); });
+    case Signal::kProfiles:
+      return ParseAndFormat<collector_profiles::ExportProfilesServiceRequest>(
+          bytes, verbosity, [](const auto& r, Verbosity v) { return FormatProfiles(r, v); });
   }
   return Status::InvalidArgument("debug exporter: unknown signal");
 }

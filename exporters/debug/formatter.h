@@ -22,6 +22,9 @@ class ExportMetricsServiceRequest;
 namespace collector::logs::v1 {
 class ExportLogsServiceRequest;
 }
+namespace collector::profiles::v1development {
+class ExportProfilesServiceRequest;
+}
 }  // namespace opentelemetry::proto
 
 // Pure text rendering of OTLP payloads in the shapes otelcol's debug exporter
@@ -31,7 +34,7 @@ namespace otlpd::exporters::debug {
 // One payload rendered. The summary is what otelcol logs as a message with
 // fields: message "Traces", fields `"resource spans": 1, "spans": 2`.
 struct FormattedPayload {
-  std::string message;  // "Traces", "Metrics" or "Logs"
+  std::string message;  // "Traces", "Metrics", "Logs" or "Profiles"
   std::string fields;   // the counts as zap-style JSON members, without braces
   std::string body;     // normal/detailed text, every line ending in '\n'; empty for basic
 
@@ -53,6 +56,9 @@ FormattedPayload FormatMetrics(
     Verbosity verbosity);
 FormattedPayload FormatLogs(
     const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request, Verbosity verbosity);
+FormattedPayload FormatProfiles(
+    const opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest& request,
+    Verbosity verbosity);
 
 // The building blocks, exposed for tests and for other text outputs.
 

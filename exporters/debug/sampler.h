@@ -33,7 +33,7 @@ class Sampler {
   std::uint64_t initial_;
   std::uint64_t thereafter_;
   Clock::duration tick_;
-  std::array<Counter, kAllSignals.size()> counters_{};
+  std::array<Counter, kSignalCount> counters_{};
 };
 
 }  // namespace otlpd::exporters::debug

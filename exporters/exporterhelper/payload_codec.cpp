@@ -108,7 +108,8 @@ Result<PayloadPtr> DecodePayloadRecord(std::string_view record) {
         fmt::format("format version {} (this otlpd reads version {})", version, kPayloadRecordVersion));
   }
   if (!r.U8(signal) || !r.U8(flags) || !r.U8(padding)) return Bad("truncated header");
-  if (signal > static_cast<std::uint8_t>(Signal::kLogs)) return Bad(fmt::format("unknown signal {}", signal));
+  if (signal > static_cast<std::uint8_t>(Signal::kProfiles))
+    return Bad(fmt::format("unknown signal {}", signal));
   if ((flags & ~kHasMetadata) != 0 || padding != 0) return Bad(fmt::format("unknown flags {:#x}", flags));
   Payload p;
   p.signal = static_cast<Signal>(signal);

@@ -62,6 +62,17 @@ class QueueBatcher {
 
   // Adds one queued request; cuts its batch when it reached min_size.
   void Add(const Payload& payload, Entry entry, Clock::time_point now) {
+    if (payload.signal == Signal::kProfiles) {
+      // A profiles request's entries index its own dictionary: concatenating
+      // two would merge their dictionaries and break the indices, so each
+      // goes out alone, as it came.
+      auto tracked = std::make_shared<Tracked>();
+      tracked->entry = std::move(entry);
+      tracked->signal = payload.signal;
+      tracked->items = payload.items;
+      ready_.push_back(Output{std::make_shared<const Payload>(payload), {std::move(tracked)}});
+      return;
+    }
     std::shared_ptr<const Metadata> metadata;
     std::string key(1, static_cast<char>(payload.signal));
     key += wire::MetadataPartition(config_.partition.metadata_keys, payload, &metadata);
@@ -135,7 +146,7 @@ class QueueBatcher {
   // once). The batcher is empty afterwards.
   struct Leftover {
     std::vector<TrackedPtr> entries;
-    std::uint64_t items[3] = {0, 0, 0};  // per Signal: items not delivered
+    std::uint64_t items[kSignalCount] = {};  // per Signal: items not delivered
     std::uint64_t outputs = 0;
   };
   Leftover TakeLeftover() {

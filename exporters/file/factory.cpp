@@ -7,7 +7,7 @@ namespace otlpd::exporters::file {
 ExporterFactory FileExporterFactory() {
   return ExporterFactory{
       .type = "file",
-      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
         static Telemetry unused;

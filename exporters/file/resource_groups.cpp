@@ -106,6 +106,18 @@ Result<GroupedRequest> GroupByResourceAttribute(Signal signal, std::string_view 
     g.items += e.items;
   }
   if (entries.malformed()) return Status::InvalidArgument("malformed request");
+  if (signal == Signal::kProfiles) {
+    // Every group's entries index the request's one dictionary: each group
+    // gets the request's other fields (the dictionary) with its entries.
+    std::string rest;
+    wire::Reader reader(request);
+    wire::Field f;
+    while (!reader.AtEnd()) {
+      if (!reader.ReadField(f)) return Status::InvalidArgument("malformed request");
+      if (f.number != 1) rest.append(f.raw);
+    }
+    for (ResourceGroup& g : out.groups) g.request.append(rest);
+  }
   return out;
 }
 

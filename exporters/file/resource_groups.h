@@ -30,7 +30,8 @@ struct GroupedRequest {
 // so the entries of one value concatenated are a request of their own. The
 // attribute is read as pdata would after parsing: the first attribute with
 // that key, its value a string only if a string is the AnyValue member that
-// protobuf keeps (the last one on the wire). InvalidArgument on malformed bytes.
+// protobuf keeps (the last one on the wire). A profiles group also carries
+// the request's dictionary. InvalidArgument on malformed bytes.
 Result<GroupedRequest> GroupByResourceAttribute(Signal signal, std::string_view request,
                                                 std::string_view attribute);
 

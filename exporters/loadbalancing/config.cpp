@@ -189,6 +189,7 @@ std::optional<RoutingKey> Config::KeyFor(Signal signal, std::string* error) cons
       *error = "cannot configure loadbalancing metrics exporter: unsupported routing_key: \"" +
                routing_key_text + "\"";
       return std::nullopt;
+    case Signal::kProfiles: break;  // not a signal of this exporter
   }
   return std::nullopt;
 }

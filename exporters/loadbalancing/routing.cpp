@@ -439,6 +439,7 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       if (o.key == RoutingKey::kAttributes)
         return RouteByAttributes(Signal::kMetrics, request, o.attributes, choose);
       break;
+    case Signal::kProfiles: break;  // not a signal of this exporter
   }
   return Status::InvalidArgument("loadbalancing: routing_key not supported for " +
                                  std::string(SignalName(o.signal)));

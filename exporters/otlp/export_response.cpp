@@ -43,6 +43,8 @@ std::string_view ExportMethod(Signal signal) {
     case Signal::kTraces: return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     case Signal::kMetrics: return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     case Signal::kLogs: return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    case Signal::kProfiles:
+      return "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
   }
   return "";
 }

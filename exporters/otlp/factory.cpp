@@ -8,7 +8,7 @@ namespace {
 ExporterFactory MakeFactory(std::string_view type) {
   return ExporterFactory{
       .type = type,
-      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);

@@ -52,7 +52,7 @@ int Millis(std::chrono::nanoseconds d) {
 
 struct GrpcClient::Impl {
   Config config;
-  std::array<std::string, 3> methods;  // per signal, made once
+  std::array<std::string, kSignalCount> methods;  // per signal, made once
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
@@ -121,7 +121,7 @@ struct GrpcClient::Impl {
 
 GrpcClient::GrpcClient(const Config& config) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
-  for (Signal s : kAllSignals) impl_->methods[SignalIndex(s)] = std::string(ExportMethod(s));
+  for (Signal s : kSignalsWithProfiles) impl_->methods[SignalIndex(s)] = std::string(ExportMethod(s));
   for (const auto& [k, v] : config.headers) impl_->headers.emplace_back(k, v);
 }
 
@@ -152,6 +152,8 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
   }
   ctx.set_wait_for_ready(impl_->config.wait_for_ready);
   for (const auto& [k, v] : impl_->headers) ctx.AddMetadata(k, v);
+  // pdata's gRPC client declares the profiles format it sends.
+  if (payload->signal == Signal::kProfiles) ctx.AddMetadata("otlp-profiles-development-version", "1");
 
   // The request borrows the payload's bytes: the slice keeps the payload
   // alive for as long as gRPC holds it, and nothing is copied or re-encoded.

@@ -41,13 +41,20 @@ void DecodeUrl(config::MapDecoder& d, std::string_view key, std::string& out) {
   if (!Url::Parse(out, &why)) d.Fail(key, "must be a valid http:// or https:// URL: " + why);
 }
 
+// The path otelcol appends to `endpoint` for a signal: v1/<signal>, and
+// v1development/profiles while profiles are in development.
+std::string SignalPath(Signal signal) {
+  return std::string(signal == Signal::kProfiles ? "v1development/" : "v1/") +
+         std::string(SignalName(signal));
+}
+
 // otelcol's composeSignalURL: the signal's own key verbatim, else the base
-// URL with v1/<signal> appended after exactly one slash.
+// URL with the signal's path appended after exactly one slash.
 std::optional<Url> SignalUrl(const std::string& endpoint, const std::string& override_url, Signal signal) {
   std::string text = override_url;
   if (text.empty()) {
     if (endpoint.empty()) return std::nullopt;
-    text = endpoint + (endpoint.back() == '/' ? "" : "/") + "v1/" + std::string(SignalName(signal));
+    text = endpoint + (endpoint.back() == '/' ? "" : "/") + SignalPath(signal);
   }
   std::string why;
   return Url::Parse(text, &why);
@@ -163,22 +170,21 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
   DecodeUrl(d, "traces_endpoint", c.traces_endpoint);
   DecodeUrl(d, "metrics_endpoint", c.metrics_endpoint);
   DecodeUrl(d, "logs_endpoint", c.logs_endpoint);
-  // otlpd carries no profiles; the key is accepted so otelcol configs load.
-  std::string profiles_endpoint;
-  DecodeUrl(d, "profiles_endpoint", profiles_endpoint);
+  DecodeUrl(d, "profiles_endpoint", c.profiles_endpoint);
   if (c.endpoint.empty() && c.traces_endpoint.empty() && c.metrics_endpoint.empty() &&
-      c.logs_endpoint.empty()) {
+      c.logs_endpoint.empty() && c.profiles_endpoint.empty()) {
     d.Fail("endpoint",
            "at least one endpoint must be specified (endpoint, or traces_endpoint, metrics_endpoint, "
-           "logs_endpoint)");
+           "logs_endpoint, profiles_endpoint)");
   }
   c.urls[SignalIndex(Signal::kTraces)] = SignalUrl(c.endpoint, c.traces_endpoint, Signal::kTraces);
   c.urls[SignalIndex(Signal::kMetrics)] = SignalUrl(c.endpoint, c.metrics_endpoint, Signal::kMetrics);
   c.urls[SignalIndex(Signal::kLogs)] = SignalUrl(c.endpoint, c.logs_endpoint, Signal::kLogs);
-  for (Signal s : kAllSignals) {
+  c.urls[SignalIndex(Signal::kProfiles)] = SignalUrl(c.endpoint, c.profiles_endpoint, Signal::kProfiles);
+  for (Signal s : kSignalsWithProfiles) {
     // Appending to a valid base URL can still give a bad one ("http://h?q" + "/v1/...").
     if (!c.urls[SignalIndex(s)] && !c.endpoint.empty()) {
-      d.Fail("endpoint", "appending /v1/" + std::string(SignalName(s)) + " does not give a valid URL");
+      d.Fail("endpoint", "appending /" + SignalPath(s) + " does not give a valid URL");
     }
   }
 
@@ -226,7 +232,7 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
     if (!c.proxy) d.Fail("proxy_url", "must be a valid http:// URL: " + why);
     if (c.proxy->https) d.Fail("proxy_url", "https:// proxies are not supported yet (use an http:// proxy)");
   }
-  for (Signal s : kAllSignals) {
+  for (Signal s : kSignalsWithProfiles) {
     const std::optional<Url>& url = c.urls[SignalIndex(s)];
     if (!url) continue;
     if (c.proxy) {

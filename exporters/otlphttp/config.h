@@ -43,9 +43,10 @@ enum class Encoding { kProto, kJson };
 struct Config {
   std::string endpoint;                                          // base URL; /v1/<signal> is appended
   std::string traces_endpoint, metrics_endpoint, logs_endpoint;  // used verbatim
+  std::string profiles_endpoint;  // used verbatim; else endpoint + /v1development/profiles
   // Where each signal goes, by SignalIndex; empty when neither `endpoint` nor
   // the signal's own key gives one (such data is refused when it comes).
-  std::array<std::optional<Url>, 3> urls;
+  std::array<std::optional<Url>, kSignalCount> urls;
   Encoding encoding = Encoding::kProto;
   Compression compression = Compression::kGzip;
   int compression_level = 0;  // compression_params.level; 0: the algorithm's default
@@ -58,7 +59,7 @@ struct Config {
   std::optional<Url> proxy;  // proxy_url
   // The proxy each signal's requests go through, by SignalIndex: proxy_url,
   // or without it the environment's (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).
-  std::array<std::optional<Url>, 3> proxies;
+  std::array<std::optional<Url>, kSignalCount> proxies;
   int read_buffer_size = 0;  // initial size of each connection's read buffer; 0: Beast's default
   // Accepted with otelcol's default; unused: the request goes out in one
   // gathered write straight from the payload, with no buffer to size.

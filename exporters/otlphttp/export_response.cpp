@@ -119,6 +119,7 @@ std::optional<PartialSuccess> ParseJsonExportResponse(Signal signal, std::string
     case Signal::kTraces: camel = "rejectedSpans", snake = "rejected_spans"; break;
     case Signal::kMetrics: camel = "rejectedDataPoints", snake = "rejected_data_points"; break;
     case Signal::kLogs: camel = "rejectedLogRecords", snake = "rejected_log_records"; break;
+    case Signal::kProfiles: camel = "rejectedProfiles", snake = "rejected_profiles"; break;
   }
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object root;
@@ -220,9 +221,10 @@ SendResult ClassifyResponse(Signal signal, std::string_view url, const HttpRespo
       return SendResult::Failed(
           Status::Internal(where + ": the body is not a valid " +
                            (type == BodyType::kProtobuf ? "protobuf" : "JSON") + " Export" +
-                           (signal == Signal::kTraces    ? "Trace"
-                            : signal == Signal::kMetrics ? "Metrics"
-                                                         : "Logs") +
+                           (signal == Signal::kTraces     ? "Trace"
+                            : signal == Signal::kMetrics  ? "Metrics"
+                            : signal == Signal::kProfiles ? "Profiles"
+                                                          : "Logs") +
                            "ServiceResponse" + (response.body_truncated ? " (longer than 64 KiB)" : "") +
                            "; not retried, the data may have been delivered"));
     }

@@ -63,9 +63,10 @@ Status OtlpHttpExporter::Start() {
   client_ = std::move(*client);
 
   std::string urls;
-  for (Signal s : kAllSignals) {
+  for (Signal s : kSignalsWithProfiles) {
     const std::optional<Url>& url = config_.urls[SignalIndex(s)];
     const std::optional<Url>& proxy = config_.proxies[SignalIndex(s)];
+    if (s == Signal::kProfiles && !url) continue;  // profiles are alpha: named only when configured
     urls += std::string(urls.empty() ? "" : ", ") + std::string(SignalName(s)) + " " +
             (url ? url->display : std::string("(none)")) + (proxy ? " via proxy " + proxy->display : "");
   }

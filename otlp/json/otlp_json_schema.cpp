@@ -10,6 +10,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace otlpd::json::internal {
@@ -34,6 +35,7 @@ constexpr IdField kIdFields[] = {
     {"opentelemetry.proto.metrics.v1.Exemplar.span_id", 8},
     {"opentelemetry.proto.profiles.v1development.Link.trace_id", 16},
     {"opentelemetry.proto.profiles.v1development.Link.span_id", 8},
+    {"opentelemetry.proto.profiles.v1development.Profile.profile_id", 16},
 };
 
 constexpr std::string_view kOtlpPackagePrefix = "opentelemetry.proto.";
@@ -84,7 +86,9 @@ class Registry {
     for (const pb::Descriptor* root :
          {opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest::descriptor(),
           opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest::descriptor(),
-          opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest::descriptor()}) {
+          opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest::descriptor(),
+          opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest::
+              descriptor()}) {
       CollectFiles(root->file(), files);
     }
     // Two passes so that message fields can point at schemas of any type.
@@ -95,6 +99,8 @@ class Registry {
     traces_ = Find(opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest::descriptor());
     metrics_ = Find(opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest::descriptor());
     logs_ = Find(opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest::descriptor());
+    profiles_ = Find(
+        opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest::descriptor());
   }
 
   const MessageInfo* Find(const pb::Descriptor* descriptor) const {
@@ -109,6 +115,7 @@ class Registry {
     switch (signal) {
       case Signal::kMetrics: return *metrics_;
       case Signal::kLogs: return *logs_;
+      case Signal::kProfiles: return *profiles_;
       case Signal::kTraces: break;
     }
     return *traces_;
@@ -207,6 +214,7 @@ class Registry {
   const MessageInfo* traces_ = nullptr;
   const MessageInfo* metrics_ = nullptr;
   const MessageInfo* logs_ = nullptr;
+  const MessageInfo* profiles_ = nullptr;
 };
 
 const Registry& GetRegistry() {

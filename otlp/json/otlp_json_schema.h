@@ -145,7 +145,7 @@ struct MessageInfo {
   mutable std::atomic<std::uint8_t> length_width_hint{1};
 };
 
-// Schema of Export{Trace,Metrics,Logs}ServiceRequest.
+// Schema of Export{Trace,Metrics,Logs,Profiles}ServiceRequest.
 const MessageInfo& RequestSchema(Signal signal);
 
 // Schema of any message of the opentelemetry.proto packages, or nullptr.

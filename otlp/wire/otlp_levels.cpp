@@ -21,8 +21,23 @@ MetricData FindMetricData(std::string_view metric) {
   return data;
 }
 
+namespace {
+
+// A Profile's items: its samples (field 2).
+std::uint64_t CountSamples(std::string_view profile) {
+  std::uint64_t samples = 0;
+  Reader reader(profile);
+  Field field;
+  while (!reader.AtEnd() && reader.ReadField(field, kMaxNestingDepth)) {
+    if (field.number == 2 && field.type == WireType::kLen) ++samples;
+  }
+  return samples;
+}
+
+}  // namespace
+
 std::uint64_t CountItems(Signal signal, Level level, std::string_view message) {
-  if (level == Level::kLeaf) return 1;
+  if (level == Level::kLeaf) return signal == Signal::kProfiles ? CountSamples(message) : 1;
   std::uint32_t child_field = ChildField(level);
   if (level == Level::kMetric) {
     MetricData data = FindMetricData(message);
@@ -36,7 +51,9 @@ std::uint64_t CountItems(Signal signal, Level level, std::string_view message) {
   Field field;
   while (!reader.AtEnd() && reader.ReadField(field, kMaxNestingDepth)) {
     if (field.number != child_field || field.type != WireType::kLen) continue;
-    items += child_level == Level::kLeaf ? 1 : CountItems(signal, child_level, field.payload);
+    items += child_level == Level::kLeaf && signal != Signal::kProfiles
+                 ? 1
+                 : CountItems(signal, child_level, field.payload);
   }
   return items;
 }

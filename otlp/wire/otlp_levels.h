@@ -45,7 +45,8 @@ struct MetricData {
 };
 MetricData FindMetricData(std::string_view metric);
 
-// Items inside one message of `level` (a leaf is one item). Meant for
+// Items inside one message of `level` (a leaf is one item; a Profile holds
+// its samples). Meant for
 // validated bytes; stops counting at malformed input without reading past it.
 std::uint64_t CountItems(Signal signal, Level level, std::string_view message);
 

@@ -1,4 +1,5 @@
-// The OTLP v1.11.0 message schema as the wire walker needs it (internal to otlp/wire).
+// The OTLP v1.11.0 message schema (profiles: v1development as pdata v1.71.0 has it) as the
+// wire walker needs it (internal to otlp/wire).
 #pragma once
 
 #include <array>
@@ -50,6 +51,21 @@ enum class Msg : std::uint8_t {
   kResourceLogs,
   kScopeLogs,
   kLogRecord,
+  // profiles (v1development)
+  kProfilesRequest,
+  kResourceProfiles,
+  kScopeProfiles,
+  kProfile,
+  kProfilesDictionary,
+  kValueType,
+  kSample,
+  kMapping,
+  kLocation,
+  kLine,
+  kFunction,
+  kProfileLink,
+  kStack,
+  kKeyValueAndUnit,
   kCount,
 };
 
@@ -70,7 +86,7 @@ enum class Kind : std::uint8_t {
 
 enum FieldFlag : std::uint8_t {
   kRepeated = 1,   // error paths print an index
-  kItem = 2,       // each occurrence is one counted item (span, data point, log record)
+  kItem = 2,       // each occurrence is one counted item (span, data point, log record, sample)
   kOneofData = 4,  // Metric.data: only the last oneof member counts
 };
 
@@ -249,6 +265,64 @@ constexpr std::array<FieldTable, static_cast<std::size_t>(Msg::kCount)> BuildSch
   set(M::kLogRecord, 9, K::kTraceId, "trace_id");
   set(M::kLogRecord, 10, K::kSpanId, "span_id");
   set(M::kLogRecord, 12, K::kString, "event_name");
+
+  // A profiles request also holds the dictionary its resource entries index
+  // into; items are samples (pdata's SampleCount, what otelcol counts).
+  set(M::kProfilesRequest, 1, K::kMessage, "resource_profiles", M::kResourceProfiles, R);
+  set(M::kProfilesRequest, 2, K::kMessage, "dictionary", M::kProfilesDictionary);
+  set(M::kResourceProfiles, 1, K::kMessage, "resource", M::kResource);
+  set(M::kResourceProfiles, 2, K::kMessage, "scope_profiles", M::kScopeProfiles, R);
+  set(M::kResourceProfiles, 3, K::kString, "schema_url");
+  set(M::kScopeProfiles, 1, K::kMessage, "scope", M::kScope);
+  set(M::kScopeProfiles, 2, K::kMessage, "profiles", M::kProfile, R);
+  set(M::kScopeProfiles, 3, K::kString, "schema_url");
+  set(M::kProfile, 1, K::kMessage, "sample_type", M::kValueType);
+  set(M::kProfile, 2, K::kMessage, "samples", M::kSample, R | kItem);
+  set(M::kProfile, 3, K::kFixed64, "time_unix_nano");
+  set(M::kProfile, 4, K::kVarint, "duration_nano");
+  set(M::kProfile, 5, K::kMessage, "period_type", M::kValueType);
+  set(M::kProfile, 6, K::kVarint, "period");
+  set(M::kProfile, 7, K::kTraceId, "profile_id");  // 16 bytes or empty, as pdata's ProfileID
+  set(M::kProfile, 8, K::kVarint, "dropped_attributes_count");
+  set(M::kProfile, 9, K::kString, "original_payload_format");
+  set(M::kProfile, 10, K::kBytes, "original_payload");
+  set(M::kProfile, 11, K::kPackedVarint, "attribute_indices");
+  set(M::kProfilesDictionary, 1, K::kMessage, "mapping_table", M::kMapping, R);
+  set(M::kProfilesDictionary, 2, K::kMessage, "location_table", M::kLocation, R);
+  set(M::kProfilesDictionary, 3, K::kMessage, "function_table", M::kFunction, R);
+  set(M::kProfilesDictionary, 4, K::kMessage, "link_table", M::kProfileLink, R);
+  set(M::kProfilesDictionary, 5, K::kString, "string_table", M::kNone, R);
+  set(M::kProfilesDictionary, 6, K::kMessage, "attribute_table", M::kKeyValueAndUnit, R);
+  set(M::kProfilesDictionary, 7, K::kMessage, "stack_table", M::kStack, R);
+  set(M::kValueType, 1, K::kVarint, "type_strindex");
+  set(M::kValueType, 2, K::kVarint, "unit_strindex");
+  set(M::kSample, 1, K::kVarint, "stack_index");
+  set(M::kSample, 2, K::kPackedVarint, "values");
+  set(M::kSample, 3, K::kVarint, "link_index");
+  set(M::kSample, 4, K::kPackedVarint, "attribute_indices");
+  set(M::kSample, 5, K::kPackedFixed64, "timestamps_unix_nano");
+  set(M::kMapping, 1, K::kVarint, "memory_start");
+  set(M::kMapping, 2, K::kVarint, "memory_limit");
+  set(M::kMapping, 3, K::kVarint, "file_offset");
+  set(M::kMapping, 4, K::kVarint, "filename_strindex");
+  set(M::kMapping, 5, K::kPackedVarint, "attribute_indices");
+  set(M::kLocation, 1, K::kVarint, "mapping_index");
+  set(M::kLocation, 2, K::kVarint, "address");
+  set(M::kLocation, 3, K::kMessage, "lines", M::kLine, R);
+  set(M::kLocation, 4, K::kPackedVarint, "attribute_indices");
+  set(M::kLine, 1, K::kVarint, "function_index");
+  set(M::kLine, 2, K::kVarint, "line");
+  set(M::kLine, 3, K::kVarint, "column");
+  set(M::kFunction, 1, K::kVarint, "name_strindex");
+  set(M::kFunction, 2, K::kVarint, "system_name_strindex");
+  set(M::kFunction, 3, K::kVarint, "filename_strindex");
+  set(M::kFunction, 4, K::kVarint, "start_line");
+  set(M::kProfileLink, 1, K::kTraceId, "trace_id");
+  set(M::kProfileLink, 2, K::kSpanId, "span_id");
+  set(M::kStack, 1, K::kPackedVarint, "location_indices");
+  set(M::kKeyValueAndUnit, 1, K::kVarint, "key_strindex");
+  set(M::kKeyValueAndUnit, 2, K::kMessage, "value", M::kAnyValue);
+  set(M::kKeyValueAndUnit, 3, K::kVarint, "unit_strindex");
   return s;
 }
 
@@ -264,6 +338,7 @@ constexpr Msg RequestMsg(Signal signal) {
     case Signal::kTraces: return Msg::kTraceRequest;
     case Signal::kMetrics: return Msg::kMetricsRequest;
     case Signal::kLogs: return Msg::kLogsRequest;
+    case Signal::kProfiles: return Msg::kProfilesRequest;
   }
   return Msg::kNone;
 }

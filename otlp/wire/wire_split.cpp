@@ -197,7 +197,9 @@ Result<std::vector<Piece>> Split(Signal signal, std::string_view request, std::u
   Result<std::uint64_t> total = ValidateAndCount(signal, request);
   if (!total.ok()) return total.status();
   std::vector<Piece> pieces;
-  if (max_items == 0 || *total <= max_items) {
+  // A profiles request's resource entries index its one dictionary: cutting
+  // them apart would need the dictionary rebuilt per piece, so it goes whole.
+  if (max_items == 0 || *total <= max_items || signal == Signal::kProfiles) {
     pieces.push_back(Piece{std::string(request), *total});
     return pieces;
   }
@@ -211,7 +213,7 @@ Result<std::vector<Piece>> SplitBytes(Signal signal, std::string_view request, s
   Result<std::uint64_t> total = ValidateAndCount(signal, request);
   if (!total.ok()) return total.status();
   std::vector<Piece> pieces;
-  if (max_bytes == 0 || request.size() <= max_bytes) {
+  if (max_bytes == 0 || request.size() <= max_bytes || signal == Signal::kProfiles) {
     pieces.push_back(Piece{std::string(request), *total});
     return pieces;
   }

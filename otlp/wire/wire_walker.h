@@ -116,7 +116,8 @@ struct Piece {
 // resource, scope, schema_url, metric name/unit/temporality, unknown fields)
 // and fresh length prefixes. Entries without items go to the current piece.
 // max_items == 0 means no limit. Validates first: InvalidArgument as
-// ValidateAndCount. A request that fits is returned as a single piece.
+// ValidateAndCount. A request that fits is returned as a single piece, and so
+// is every profiles request (its entries share the request's dictionary).
 Result<std::vector<Piece>> Split(Signal signal, std::string_view request, std::uint64_t max_items,
                                  SplitPolicy policy = SplitPolicy::kFill);
 
@@ -132,7 +133,8 @@ Result<std::vector<Piece>> SplitBytes(Signal signal, std::string_view request, s
 
 // Batching is concatenation: repeated fields of serialized protobuf messages
 // concatenate, so `dst + src` is one valid request holding the resource entries
-// of both (same signal). Items add up.
+// of both (same signal). Items add up. Not for profiles: each request's
+// entries index its own dictionary, which concatenation would merge.
 inline void AppendRequest(std::string& dst, std::string_view src) { dst.append(src); }
 
 }  // namespace otlpd::wire

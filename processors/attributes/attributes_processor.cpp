@@ -232,6 +232,7 @@ Result<std::optional<std::string>> ProcessRequest(Signal signal, std::string_vie
         for (auto& e : *req.mutable_resource_logs()) changed = Logs(e, config, metadata) || changed;
         return changed;
       });
+    case Signal::kProfiles: break;  // not a signal of this processor
   }
   return Status::Internal("unknown signal");
 }

@@ -218,6 +218,7 @@ MatchProperties DecodeMatch(config::MapDecoder& d, Signal signal) {
         FailSection(d, "at least one of \"metric_names\" or \"resources\" field must be specified");
       }
       break;
+    case Signal::kProfiles: break;  // not a signal of this processor
   }
   return mp;
 }

@@ -28,6 +28,7 @@ bool ContextOfSignal(ContextKind k, Signal s) {
     case Signal::kTraces: return k == ContextKind::kSpan || k == ContextKind::kSpanEvent;
     case Signal::kMetrics: return k == ContextKind::kMetric || k == ContextKind::kDataPoint;
     case Signal::kLogs: return k == ContextKind::kLog;
+    case Signal::kProfiles: break;  // not a signal of this processor
   }
   return false;
 }

@@ -185,6 +185,7 @@ Result<FilterResult> FilterRequest(Signal signal, std::string_view request,
     case Signal::kTraces: return Run<ottl::TracesRequest>(request, groups);
     case Signal::kMetrics: return Run<ottl::MetricsRequest>(request, groups);
     case Signal::kLogs: return Run<ottl::LogsRequest>(request, groups);
+    case Signal::kProfiles: break;  // not a signal of this processor
   }
   return Status::Internal("unknown signal");
 }

@@ -10,7 +10,7 @@ namespace otlpd::processors::memory_limiter {
 ProcessorFactory MemoryLimiterProcessorFactory() {
   return ProcessorFactory{
       .type = "memory_limiter",
-      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);

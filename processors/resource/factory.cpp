@@ -7,7 +7,7 @@ namespace otlpd::processors::resource {
 ProcessorFactory ResourceProcessorFactory() {
   return ProcessorFactory{
       .type = "resource",
-      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);

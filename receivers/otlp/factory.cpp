@@ -7,7 +7,7 @@ namespace otlpd::receivers::otlp {
 ReceiverFactory OtlpReceiverFactory() {
   return ReceiverFactory{
       .type = "otlp",
-      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+      .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Receiver> {
         config::MapDecoder d(node, ctx.path);
         return std::make_unique<OtlpReceiver>(ctx.id.ToString(), Config::Decode(d), ctx.telemetry);

@@ -18,6 +18,7 @@
 #include "internal/host_port.h"
 #include "internal/text.h"
 #include "otlp/wire/wire_walker.h"
+#include "receivers/otlp/profiles_version.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -25,12 +26,24 @@ namespace {
 constexpr std::string_view kTracesMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 constexpr std::string_view kMetricsMethod = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 constexpr std::string_view kLogsMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+constexpr std::string_view kProfilesMethod =
+    "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
 
 std::optional<Signal> SignalForMethod(std::string_view method) {
   if (method == kTracesMethod) return Signal::kTraces;
   if (method == kMetricsMethod) return Signal::kMetrics;
   if (method == kLogsMethod) return Signal::kLogs;
+  if (method == kProfilesMethod) return Signal::kProfiles;
   return std::nullopt;
+}
+
+// The profiles development version the call's metadata declares (gRPC keys are lower-case).
+Status CheckProfilesMetadata(const grpc::GenericServerContext& ctx) {
+  std::vector<std::string_view> values;
+  auto [begin, end] = ctx.client_metadata().equal_range(
+      grpc::string_ref(kProfilesVersionKey.data(), kProfilesVersionKey.size()));
+  for (auto it = begin; it != end; ++it) values.emplace_back(it->second.data(), it->second.size());
+  return CheckProfilesVersion(values);
 }
 
 grpc::StatusCode ToGrpcCode(StatusCode code) {
@@ -62,7 +75,7 @@ grpc::Status ToGrpcStatus(const Status& s) {
 }
 
 struct ServerState {
-  std::array<Consumer*, 3>* consumers;
+  std::array<Consumer*, kSignalCount>* consumers;
   ComponentTelemetry* telemetry;
   bool include_metadata;
   std::chrono::nanoseconds receive_timeout;
@@ -158,6 +171,10 @@ class ExportCall {
   Status Handle() {
     Signal signal = *signal_;
     SignalCounters& counters = (*state_.telemetry)[signal];
+    if (signal == Signal::kProfiles) {
+      // Checked before the request is decoded, as pdata's server does.
+      if (Status v = CheckProfilesMetadata(ctx_); !v.ok()) return v;
+    }
     std::string bytes = FlattenByteBuffer(request_);
     request_.Clear();
     auto count = wire::ValidateAndCount(signal, bytes);
@@ -177,6 +194,8 @@ class ExportCall {
       metadata = std::move(md);
     }
     std::uint64_t items = *count;
+    // otelcol's profiles receiver acknowledges a request without samples and drops it.
+    if (signal == Signal::kProfiles && items == 0) return Status::Ok();
     Status s = (*state_.consumers)[SignalIndex(signal)]->Consume(
         MakePayload(signal, std::move(bytes), items, std::move(metadata), ClientIp(ctx_.peer())));
     SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);

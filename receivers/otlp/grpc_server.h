@@ -34,7 +34,7 @@ class GrpcServer {
   GrpcConfig config_;
   std::string receiver_id_;
   ComponentTelemetry* telemetry_;
-  std::array<Consumer*, 3> consumers_{};
+  std::array<Consumer*, kSignalCount> consumers_{};
   struct Serving;
   static void Drain(grpc::ServerCompletionQueue* cq);
 

@@ -85,8 +85,11 @@ HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                        format);
   }
   const std::uint64_t items = *count;
-  Status s = next.Consume(
-      MakePayload(signal, std::move(body), items, std::move(metadata), std::move(client_address)));
+  // otelcol's profiles receiver acknowledges a request without samples and drops it.
+  Status s = signal == Signal::kProfiles && items == 0
+                 ? Status::Ok()
+                 : next.Consume(MakePayload(signal, std::move(body), items, std::move(metadata),
+                                            std::move(client_address)));
   SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
   if (!s.ok()) {
     HttpAnswer a = ErrorAnswer(HttpStatusFor(s.code()), RpcCodeFor(s.code()), s.message(), format);

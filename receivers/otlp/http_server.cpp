@@ -34,6 +34,7 @@
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
 #include "receivers/otlp/http_handler.h"
+#include "receivers/otlp/profiles_version.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -205,7 +206,9 @@ int PortOf(const Protocol::endpoint& e) {
 struct HttpServer::Impl {
   Impl(HttpConfig c, std::string id, ComponentTelemetry* t)
       : config(std::move(c)), receiver_id(std::move(id)), telemetry(t) {
-    paths = {config.traces_url_path, config.metrics_url_path, config.logs_url_path};
+    // otelcol's profiles path has no config key.
+    paths = {config.traces_url_path, config.metrics_url_path, config.logs_url_path,
+             "/v1development/profiles"};
     if (config.cors) cors.emplace(*config.cors);
     for (const std::string& name : config.compression_algorithms) {
       if (auto e = ParseEncoding(name)) encodings_allowed[static_cast<std::size_t>(*e)] = true;
@@ -232,8 +235,8 @@ struct HttpServer::Impl {
   HttpConfig config;
   std::string receiver_id;
   ComponentTelemetry* telemetry;
-  std::array<Consumer*, 3> consumers{};
-  std::array<std::string, 3> paths;
+  std::array<Consumer*, kSignalCount> consumers{};
+  std::array<std::string, kSignalCount> paths;
   std::optional<Cors> cors;
   std::array<bool, 8> encodings_allowed{};
   std::unique_ptr<ssl::context> tls;
@@ -408,7 +411,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const std::string_view target = Sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
     std::optional<Signal> signal;
-    for (Signal s : kAllSignals) {
+    for (Signal s : kSignalsWithProfiles) {
       if (path == server_.paths[SignalIndex(s)] && server_.consumers[SignalIndex(s)] != nullptr) signal = s;
     }
     if (!signal) return Refuse(ErrorAnswer(404, kRpcNotFound, "404 page not found", error_format_));
@@ -430,6 +433,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!encoding || !server_.encodings_allowed[static_cast<std::size_t>(*encoding)]) {
       return Refuse(ErrorAnswer(400, kRpcInvalidArgument,
                                 "unsupported Content-Encoding: " + std::string(coding), error_format_));
+    }
+    if (*signal == Signal::kProfiles) {
+      std::vector<std::string_view> versions;
+      for (const auto& field : req) {
+        if (EqualsIgnoreCase(Sv(field.name_string()), kProfilesVersionKey))
+          versions.push_back(Sv(field.value()));
+      }
+      if (Status v = CheckProfilesVersion(versions); !v.ok()) {
+        return Refuse(ErrorAnswer(400, kRpcInvalidArgument, v.message(), error_format_));
+      }
     }
     const std::uint64_t limit = c.max_request_body_size;
     if (auto length = parser_->content_length(); length && *length > limit) {

@@ -22,6 +22,7 @@ const char* ExportMethod(Signal s) {
     case Signal::kTraces: return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     case Signal::kMetrics: return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     case Signal::kLogs: return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    case Signal::kProfiles: break;  // otlpd's own telemetry has no profiles
   }
   return "";
 }

@@ -92,7 +92,7 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.protocol = v;
     } else if (arg == "--endpoint") {
       o.endpoint = v;
-    } else if (arg == "--signal" && ParseSignal(v)) {
+    } else if (arg == "--signal" && ParseSignal(v) && *ParseSignal(v) != Signal::kProfiles) {
       o.signal = *ParseSignal(v);
     } else if (arg == "--rate") {
       o.rate = std::stod(v);
@@ -205,6 +205,7 @@ std::string_view GrpcMethod(Signal s) {
     case Signal::kTraces: return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     case Signal::kMetrics: return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     case Signal::kLogs: return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    case Signal::kProfiles: break;  // not generated (refused by --signal)
   }
   return "";
 }
@@ -300,6 +301,7 @@ std::string_view HttpPath(Signal s) {
     case Signal::kTraces: return "/v1/traces";
     case Signal::kMetrics: return "/v1/metrics";
     case Signal::kLogs: return "/v1/logs";
+    case Signal::kProfiles: break;  // not generated (refused by --signal)
   }
   return "/";
 }

@@ -113,6 +113,7 @@ class Counters {
             case Signal::kTraces: MarkSpanOrLog(item.message, 2, 7, marks); break;
             case Signal::kLogs: MarkSpanOrLog(item.message, 10, 1, marks); break;
             case Signal::kMetrics: MarkMetric(item.message, marks); break;
+            case Signal::kProfiles: break;  // the sink takes no profiles
           }
         }
       }

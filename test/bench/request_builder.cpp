@@ -238,6 +238,7 @@ RequestTemplate RequestTemplate::Build(Signal signal, std::uint32_t items) {
     case Signal::kTraces: t.bytes_ = BuildTraces(items); break;
     case Signal::kLogs: t.bytes_ = BuildLogs(items); break;
     case Signal::kMetrics: t.bytes_ = BuildMetrics(items); break;
+    case Signal::kProfiles: break;  // not generated (bench_loadgen refuses it)
   }
   auto fixed = [](MarkerKind kind, std::uint32_t i) {
     std::uint64_t v = FixedMarker(kind, i);

@@ -111,11 +111,7 @@ TEST_CASE("DecodeService pipeline errors", "[config][service]") {
         "svc.yaml:3:5: service.pipelines.traces: must have at least one receiver");
   CHECK(ServiceError("service:\n  pipelines:\n    spans:\n      receivers: [a]\n      exporters: [b]\n") ==
         "svc.yaml:3:5: service.pipelines.spans: unknown signal \"spans\" in pipeline id (must be traces, "
-        "metrics or "
-        "logs)");
-  CHECK_THAT(
-      ServiceError("service:\n  pipelines:\n    profiles:\n      receivers: [a]\n      exporters: [b]\n"),
-      Contains("svc.yaml:3:5: service.pipelines.profiles: profiles pipelines are not supported"));
+        "metrics, logs or profiles)");
   CHECK(
       ServiceError("service:\n"
                    "  pipelines:\n"
@@ -235,4 +231,41 @@ TEST_CASE("Config errors through the whole load path keep file:line:col", "[conf
 }
 
 }  // namespace
+}  // namespace otlpd::config
+
+namespace otlpd::config {
+
+TEST_CASE("Profiles pipelines need the service.profilesSupport feature gate", "[config][service]") {
+  const Node root = ParseYaml(
+      "service:\n  pipelines:\n    traces:\n      receivers: [a]\n      exporters: [b]\n"
+      "    profiles/x:\n      receivers: [a]\n      exporters: [b]\n",
+      "svc.yaml");
+  const ServiceConfig sc = DecodeService(root);
+  REQUIRE(sc.pipelines.size() == 2);
+  CHECK(sc.pipelines[1].signal == Signal::kProfiles);
+  FeatureGates gates;
+  CHECK_THROWS_WITH(
+      CheckFeatureGates(sc, gates),
+      "svc.yaml:6:5: service.pipelines.profiles/x: pipeline \"profiles/x\": profiling signal support "
+      "is at alpha level, gated under the \"service.profilesSupport\" feature gate");
+  gates.profiles_support = true;
+  CHECK_NOTHROW(CheckFeatureGates(sc, gates));
+}
+
+TEST_CASE("--feature-gates values are read as otelcol reads them", "[config]") {
+  FeatureGates gates;
+  std::vector<std::string> ignored;
+  std::string error;
+  CHECK(ApplyFeatureGates("service.profilesSupport", gates, ignored, error));
+  CHECK(gates.profiles_support);
+  CHECK(ApplyFeatureGates("-service.profilesSupport,+telemetry.newPipelineTelemetry", gates, ignored, error));
+  CHECK_FALSE(gates.profiles_support);
+  CHECK(ignored == std::vector<std::string>{"telemetry.newPipelineTelemetry"});
+  CHECK(ApplyFeatureGates("+service.profilesSupport", gates, ignored, error));
+  CHECK(gates.profiles_support);
+  CHECK(ApplyFeatureGates("", gates, ignored, error));
+  CHECK_FALSE(ApplyFeatureGates("a,,b", gates, ignored, error));
+  CHECK(error == "--feature-gates: empty feature gate id");
+}
+
 }  // namespace otlpd::config

@@ -9,7 +9,8 @@ when the reference collector cannot be built (no module proxy).
 A case is merged over base.yaml (`--config base.yaml --config case.yaml`, which
 both collectors support): it adds or overrides the components it is about.
 `${env:DIFF_TMP}` in a case is a scratch directory holding `dir/` (a directory)
-and `file` (a regular file).
+and `file` (a regular file). A case's `## flags:` line gives command-line
+flags both collectors get (e.g. --feature-gates=service.profilesSupport).
 """
 import argparse
 import concurrent.futures
@@ -33,14 +34,16 @@ def find_go():
 
 def load_cases(path):
     """Cases are separated by `## case: <name>` lines; `## expect: ok|error`,
-    `## why: ...` and optionally `## known: ...` lines follow, then the YAML."""
+    `## why: ...` and optionally `## known: ...` and `## flags: ...` lines
+    follow, then the YAML."""
     cases = []
     current = None
     with open(path, encoding="utf-8") as f:
         for line in f:
-            m = re.match(r"^## (case|expect|why|known): ?(.*)$", line.rstrip("\n"))
+            m = re.match(r"^## (case|expect|why|known|flags): ?(.*)$", line.rstrip("\n"))
             if m and m.group(1) == "case":
-                current = {"name": m.group(2).strip(), "expect": None, "why": "", "known": "", "yaml": ""}
+                current = {"name": m.group(2).strip(), "expect": None, "why": "", "known": "", "flags": "",
+                           "yaml": ""}
                 cases.append(current)
             elif m and current is not None and not current["yaml"]:
                 current[m.group(1)] = m.group(2).strip()
@@ -110,8 +113,9 @@ def main():
         path = os.path.join(scratch, f"case_{i:03d}.yaml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(case["yaml"])
-        ours = verdict([args.otlpd, "validate", "--config", base, "--config", path], env)
-        theirs = verdict([otelcol, "validate", "--config", base, "--config", path], env)
+        flags = case["flags"].split()
+        ours = verdict([args.otlpd, "validate", "--config", base, "--config", path] + flags, env)
+        theirs = verdict([otelcol, "validate", "--config", base, "--config", path] + flags, env)
         return case, ours, theirs
 
     disagreements = 0

@@ -671,6 +671,7 @@ std::string RandomMatch(Signal signal) {
           props.push_back(AttrMatchList("resources", regexp));
         }
         break;
+      case Signal::kProfiles: break;  // no profiles cases
     }
   }
   std::string out = std::string("{\"match_type\": \"") + (regexp ? "regexp" : "strict") + "\"";
@@ -885,6 +886,7 @@ int main(int argc, char** argv) {
         case Signal::kLogs:
           same = SameRequest<ExportLogsServiceRequest>(got.detail, want.detail, &diff);
           break;
+        case Signal::kProfiles: break;  // no profiles cases
       }
     }
     if (!same) {

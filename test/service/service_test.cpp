@@ -191,6 +191,25 @@ exporters:
         base + "service:\n  pipelines:\n    metrics:\n      receivers: [hand]\n      exporters: [sink]\n");
     CHECK_THAT(e, Contains("service.pipelines.metrics.receivers[0]") && Contains("does not support metrics"));
   }
+  SECTION("profiles pipeline without the feature gate, then a component without profiles") {
+    const std::string yaml =
+        base + "service:\n  pipelines:\n    profiles:\n      receivers: [hand]\n      exporters: [sink]\n";
+    CHECK_THAT(BuildError(yaml), Contains("test.yaml:8:5: service.pipelines.profiles: pipeline \"profiles\": "
+                                          "profiling signal support is at alpha level"));
+    Registry reg;
+    config::FeatureGates gates;
+    gates.profiles_support = true;
+    std::string e;
+    try {
+      Service::Build(config::ParseYaml(yaml, "test.yaml"), reg.components, {}, gates);
+    } catch (const config::Error& err) {
+      e = err.what();
+    }
+    CHECK(e ==
+          "test.yaml:9:19: service.pipelines.profiles.receivers[0]: failed to create \"hand\" receiver for "
+          "data "
+          "type \"profiles\": telemetry type is not supported");
+  }
   SECTION("unknown component type") {
     auto e = BuildError(base +
                         "processors:\n  frobnicate/x:\nservice:\n  pipelines:\n    traces:\n      receivers: "

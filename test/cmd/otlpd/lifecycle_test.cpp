@@ -15,6 +15,7 @@
 
 #include "cmd/otlpd/components.h"
 #include "config/loader.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "service/service.h"
 #include "test/receivers/otlp/requests.h"
 #include "test/support/sink.h"
@@ -44,18 +45,20 @@ struct Harness {
 
 Components WithTestParts(Harness& h) {
   Components c = BuiltinComponents();
-  c.receivers.push_back(
-      {"hand", {kAllSignals.begin(), kAllSignals.end()}, [&h](const CreateContext&, const config::Node&) {
-         auto r = std::make_unique<HandReceiver>();
-         h.hand = r.get();
-         return r;
-       }});
-  c.exporters.push_back(
-      {"sink", {kAllSignals.begin(), kAllSignals.end()}, [&h](const CreateContext&, const config::Node&) {
-         auto s = std::make_unique<test::Sink>();
-         h.sink = s.get();
-         return s;
-       }});
+  c.receivers.push_back({"hand",
+                         {kSignalsWithProfiles.begin(), kSignalsWithProfiles.end()},
+                         [&h](const CreateContext&, const config::Node&) {
+                           auto r = std::make_unique<HandReceiver>();
+                           h.hand = r.get();
+                           return r;
+                         }});
+  c.exporters.push_back({"sink",
+                         {kSignalsWithProfiles.begin(), kSignalsWithProfiles.end()},
+                         [&h](const CreateContext&, const config::Node&) {
+                           auto s = std::make_unique<test::Sink>();
+                           h.sink = s.get();
+                           return s;
+                         }});
   return c;
 }
 
@@ -64,6 +67,14 @@ PayloadPtr OneRequest(Signal s) {
     case Signal::kTraces: return MakePayload(s, test::TraceRequest(2).SerializeAsString(), 2);
     case Signal::kMetrics: return MakePayload(s, test::MetricsRequest(2).SerializeAsString(), 2);
     case Signal::kLogs: return MakePayload(s, test::LogsRequest(2).SerializeAsString(), 2);
+    case Signal::kProfiles: {
+      opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest req;
+      req.mutable_dictionary()->add_string_table("");
+      auto* profile = req.add_resource_profiles()->add_scope_profiles()->add_profiles();
+      profile->add_samples()->add_values(1);
+      profile->add_samples()->add_values(2);
+      return MakePayload(s, req.SerializeAsString(), 2);
+    }
   }
   return nullptr;
 }
@@ -144,7 +155,9 @@ void RunService(const std::string& yaml, Harness& h, const std::vector<Signal>& 
   INFO(yaml);
   config::Node root = config::ParseYaml(yaml, "lifecycle.yaml");
   std::unique_ptr<Service> service;
-  REQUIRE_NOTHROW(service = Service::Build(root, WithTestParts(h)));
+  config::FeatureGates gates;
+  gates.profiles_support = true;  // components that take profiles get them too
+  REQUIRE_NOTHROW(service = Service::Build(root, WithTestParts(h), {}, gates));
   Status started = service->Start();
   INFO(started.message());
   REQUIRE(started.ok());

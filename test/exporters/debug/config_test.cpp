@@ -129,7 +129,8 @@ TEST_CASE("output_paths goes with use_internal_logger false only", "[debug][conf
 TEST_CASE("the factory decodes config and builds the exporter", "[debug][factory]") {
   ExporterFactory factory = DebugExporterFactory();
   CHECK(factory.type == "debug");
-  CHECK(factory.signals == std::vector<Signal>{Signal::kTraces, Signal::kMetrics, Signal::kLogs});
+  CHECK(factory.signals ==
+        std::vector<Signal>{Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles});
 
   CreateContext ctx;
   ctx.id = config::ComponentId{"debug", "verbose"};

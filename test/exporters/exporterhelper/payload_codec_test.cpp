@@ -52,8 +52,8 @@ TEST_CASE("records that are not ours, or from another format version, are refuse
     CHECK_THAT(DecodePayloadRecord(record).status().message(), Contains("format version 2"));
   }
   SECTION("an unknown signal") {
-    record[5] = 3;
-    CHECK_THAT(DecodePayloadRecord(record).status().message(), Contains("unknown signal 3"));
+    record[5] = 4;  // 3 is profiles
+    CHECK_THAT(DecodePayloadRecord(record).status().message(), Contains("unknown signal 4"));
   }
   SECTION("unknown flags") {
     record[6] = 4;

@@ -168,7 +168,7 @@ TEST_CASE("the otlp exporter's factories are otlp and otlp_grpc") {
        {exporters::otlp::OtlpExporterFactory(), exporters::otlp::OtlpGrpcExporterFactory()}) {
     const ExporterFactory* f = &factory;
     const std::string_view type = f->type;
-    CHECK(f->signals.size() == 3);
+    CHECK(f->signals.size() == 4);  // profiles too
     config::Node node = config::ParseYaml("endpoint: localhost:4317\ntls: {insecure: true}", "t.yaml");
     CreateContext ctx{config::ComponentId{std::string(type), ""}, "exporters." + std::string(type), nullptr};
     auto exporter = f->create(ctx, node);

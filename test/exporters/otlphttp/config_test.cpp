@@ -270,7 +270,7 @@ TEST_CASE("the otlphttp exporter's factories are otlphttp and otlp_http") {
   CHECK(exporters::otlphttp::OtlpUnderscoreHttpExporterFactory().type == "otlp_http");
   for (const ExporterFactory& f : {exporters::otlphttp::OtlpHttpExporterFactory(),
                                    exporters::otlphttp::OtlpUnderscoreHttpExporterFactory()}) {
-    CHECK(f.signals.size() == 3);
+    CHECK(f.signals.size() == 4);  // profiles too
     config::Node node = config::ParseYaml("endpoint: http://localhost:4318", "t.yaml");
     CreateContext ctx{config::ComponentId{std::string(f.type), ""}, "exporters." + std::string(f.type),
                       nullptr};
