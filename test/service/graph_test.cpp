@@ -32,7 +32,7 @@ class HandReceiver : public Receiver {
 
  private:
   std::string id_;
-  std::array<Consumer*, 3> next_{};
+  std::array<Consumer*, kSignalCount> next_{};
 };
 
 class LoggedSink : public test::Sink {

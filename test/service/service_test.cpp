@@ -24,7 +24,7 @@ class HandReceiver : public Receiver {
   Consumer* next(Signal s) { return next_[SignalIndex(s)]; }
 
  private:
-  std::array<Consumer*, 3> next_{};
+  std::array<Consumer*, kSignalCount> next_{};
 };
 
 // Adds a marker byte so tests can see the order processors ran in.

@@ -34,7 +34,7 @@ class HandReceiver : public Receiver {
   Consumer* next(Signal s) { return next_[SignalIndex(s)]; }
 
  private:
-  std::array<Consumer*, 3> next_{};
+  std::array<Consumer*, kSignalCount> next_{};
 };
 
 struct Harness {
