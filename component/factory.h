@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "component/component.h"
+#include "component/receive_budget.h"
 #include "component/signal.h"
 #include "config/component_id.h"
 #include "config/node.h"
@@ -34,6 +35,11 @@ struct CreateContext {
   // setting a used signal lacks (otlphttp without a URL for it) is a config
   // error at start, as in otelcol, instead of a failure when data comes.
   std::vector<Signal> signals{};
+  // The bytes receivers may hold for requests not yet handed to a pipeline,
+  // shared by every receiver of the service; a memory gate (memory_limiter)
+  // adds itself here. Set by the service; a component built without one
+  // keeps a budget of its own.
+  ReceiveBudget* receive_budget = nullptr;
 };
 
 // Factories decode and validate their component's config in create() and

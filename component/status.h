@@ -30,8 +30,13 @@ class [[nodiscard]] Status {
     s.retry_after_ = retry_after;
     return s;
   }
-  static Status ResourceExhausted(std::string msg) {
-    return {StatusCode::kResourceExhausted, std::move(msg)};
+  // With retry_after: over a limit for now (receivers send it to the client as
+  // RESOURCE_EXHAUSTED with RetryInfo, or 429 with Retry-After); without: too
+  // large for good.
+  static Status ResourceExhausted(std::string msg, std::chrono::milliseconds retry_after = {}) {
+    Status s{StatusCode::kResourceExhausted, std::move(msg)};
+    s.retry_after_ = retry_after;
+    return s;
   }
   static Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }

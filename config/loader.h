@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,10 @@ struct LoadOptions {
   std::string default_yaml;
   // --feature-gates: what the loaded config may use (profiles pipelines).
   FeatureGates gates{};
+  // --receive-memory-mib in bytes: what the service's receivers may hold at
+  // once (ReceiveBudget); 0 sizes it from their request limits. Carried here
+  // so every build of the config (start, reload, validate) uses it.
+  std::uint64_t receive_memory_bytes = 0;
 };
 
 // Loads, merges, applies --set and expands ${...} in every scalar. `$$` is a

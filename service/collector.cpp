@@ -17,7 +17,7 @@ Loaded LoadConfig(const config::LoadOptions& options, const Components& componen
   std::vector<std::string> warnings;
   l.root = config::Load(options, &warnings);
   for (const auto& w : warnings) spdlog::warn("config: {}", w);
-  l.service = Service::Build(l.root, components, {}, options.gates);
+  l.service = Service::Build(l.root, components, {}, options.gates, options.receive_memory_bytes);
   l.telemetry = selftelemetry::DecodeTelemetryConfig(l.root);
   l.wiring = selftelemetry::Wiring::FromConfig(config::DecodeService(l.root));
   return l;
@@ -111,7 +111,8 @@ selftelemetry::Labels Collector::Resource(const Loaded& l) const {
 Loaded Collector::Rebuild(const config::Node& root) const {
   Loaded l;
   l.root = root;
-  l.service = Service::Build(root, settings_.components, {}, settings_.load.gates);
+  l.service = Service::Build(root, settings_.components, {}, settings_.load.gates,
+                             settings_.load.receive_memory_bytes);
   l.telemetry = selftelemetry::DecodeTelemetryConfig(root);
   l.wiring = selftelemetry::Wiring::FromConfig(config::DecodeService(root));
   return l;

@@ -135,9 +135,11 @@ void CheckReferences(const config::ServiceConfig& sc, const R& receivers, const 
 }  // namespace
 
 std::unique_ptr<Service> Service::Build(const config::Node& root, const Components& components,
-                                        PipelineOptions pipeline_options, const config::FeatureGates& gates) {
+                                        PipelineOptions pipeline_options, const config::FeatureGates& gates,
+                                        std::uint64_t receive_memory_bytes) {
   config::CheckTopLevel(root);
   std::unique_ptr<Service> svc(new Service());
+  svc->receive_budget_ = std::make_unique<ReceiveBudget>(receive_memory_bytes);
   config::ServiceConfig sc = config::DecodeService(root);
   config::CheckFeatureGates(sc, gates);
 
@@ -161,6 +163,7 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     c.path = std::string(section) + "." + id.ToString();
     c.telemetry = &svc->telemetry_;
     c.extension = find_extension;
+    c.receive_budget = svc->receive_budget_.get();
     return c;
   };
 

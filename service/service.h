@@ -30,9 +30,12 @@ namespace otlpd {
 class Service {
  public:
   // `gates`: the --feature-gates in force (profiles pipelines need one).
+  // `receive_memory_bytes`: the receivers' shared budget (--receive-memory-mib);
+  // 0 sizes it from the receivers' request limits (ReceiveBudget).
   static std::unique_ptr<Service> Build(const config::Node& root, const Components& components,
                                         PipelineOptions pipeline_options = {},
-                                        const config::FeatureGates& gates = {});
+                                        const config::FeatureGates& gates = {},
+                                        std::uint64_t receive_memory_bytes = 0);
   ~Service();
 
   Status Start();
@@ -40,6 +43,7 @@ class Service {
 
   Telemetry& telemetry() { return telemetry_; }
   std::size_t pipeline_count() const { return pipelines_.size(); }
+  const ReceiveBudget& receive_budget() const { return *receive_budget_; }
 
  private:
   struct ProcessorChain {
@@ -54,6 +58,8 @@ class Service {
   Service() = default;
 
   Telemetry telemetry_;
+  // Before every component: receivers and memory gates point at it.
+  std::unique_ptr<ReceiveBudget> receive_budget_;
   std::vector<std::pair<config::ComponentId, std::unique_ptr<Extension>>> extensions_;
   std::map<config::ComponentId, std::unique_ptr<Exporter>> exporters_;
   std::map<config::ComponentId, std::unique_ptr<Receiver>> receivers_;

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +55,10 @@ flags:
                          ignores the others
   --shutdown-timeout D   how long a shutdown (or the old config's drain on reload) may take
                          (Go duration, default 20s; keep it below terminationGracePeriodSeconds)
+  --receive-memory-mib N MiB all receivers together may hold for requests not yet in a pipeline
+                         (bodies, decompressed data, gRPC messages); past it clients get 429 /
+                         RESOURCE_EXHAUSTED with a retry hint. Default: the larger of 64 and twice
+                         the most one request may hold (80: a 20 MiB HTTP body and its copy)
   --watch-config         reload when a --config file changes (checked every second);
                          SIGHUP always reloads
   --version              print the version
@@ -101,6 +106,14 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
         return false;
       }
       flags.shutdown_timeout = *d;
+    } else if (value_of("--receive-memory-mib", v)) {
+      std::uint64_t mib = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), mib);
+      if (ec != std::errc() || end != v.data() + v.size() || mib == 0 || mib > (1u << 20)) {
+        error = "--receive-memory-mib: not a size in MiB from 1 to 1048576: " + v;
+        return false;
+      }
+      flags.load.receive_memory_bytes = mib << 20;
     } else if (value_of("--feature-gates", v)) {
       std::vector<std::string> ignored;
       if (!config::ApplyFeatureGates(v, flags.load.gates, ignored, error)) return false;

@@ -28,10 +28,14 @@ ProcessorFactory MemoryLimiterProcessorFactory() {
             return total;
           };
         }
+        if (ReceiveBudget* budget = ctx.receive_budget) {
+          hooks.received_bytes = [budget] { return budget->used(); };
+        }
         ComponentTelemetry* t =
             ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
         auto proc = std::make_unique<MemoryLimiterProcessor>(
             signal, std::make_unique<MemoryLimiter>(config, *limits, std::move(hooks)), next, t);
+        if (ctx.receive_budget != nullptr) ctx.receive_budget->AddGate(proc.get());
         if (ctx.pipeline != nullptr) {
           ctx.pipeline->admission().Add(proc.get());
           proc->SetGated(true);

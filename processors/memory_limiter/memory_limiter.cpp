@@ -75,6 +75,7 @@ void MemoryLimiter::CheckMemLimits() {
   // Queue growth is measured from here on; take it before reading memory so
   // bytes queued meanwhile are counted twice rather than not at all.
   std::uint64_t queued = hooks_.queued_bytes ? hooks_.queued_bytes() : 0;
+  std::uint64_t received = hooks_.received_bytes ? hooks_.received_bytes() : 0;
   Clock::time_point now = Clock::now();
   auto since_release = [&] { return last_release_ ? now - *last_release_ : Clock::duration::max(); };
   std::uint64_t usage = Read();
@@ -100,16 +101,24 @@ void MemoryLimiter::CheckMemLimits() {
   }
   last_usage_.store(usage, std::memory_order_relaxed);
   queued_at_check_.store(queued, std::memory_order_relaxed);
+  received_at_check_.store(received, std::memory_order_relaxed);
   refusing_.store(must_refuse, std::memory_order_release);
 }
 
 bool MemoryLimiter::ShouldRefuse(std::uint64_t incoming_bytes) const {
   if (refusing()) return true;
-  if (!hooks_.queued_bytes) return false;
-  std::uint64_t queued = hooks_.queued_bytes();
-  std::uint64_t at_check = queued_at_check_.load(std::memory_order_relaxed);
-  std::uint64_t growth = queued > at_check ? queued - at_check : 0;
-  return last_usage() + growth + incoming_bytes >= limits_.soft;
+  if (!hooks_.queued_bytes && !hooks_.received_bytes) return false;
+  // What the queues and the receivers hold beyond what they held at the last
+  // measurement is memory that measurement did not see. (A request moving
+  // from a receiver into a queue leaves the one and joins the other.)
+  auto growth = [](const std::function<std::uint64_t()>& now, const std::atomic<std::uint64_t>& then) {
+    if (!now) return std::uint64_t{0};
+    const std::uint64_t n = now(), t = then.load(std::memory_order_relaxed);
+    return n > t ? n - t : 0;
+  };
+  const std::uint64_t growth_total =
+      growth(hooks_.queued_bytes, queued_at_check_) + growth(hooks_.received_bytes, received_at_check_);
+  return last_usage() + growth_total + incoming_bytes >= limits_.soft;
 }
 
 MemoryLimiterProcessor::MemoryLimiterProcessor(Signal signal, std::unique_ptr<MemoryLimiter> limiter,

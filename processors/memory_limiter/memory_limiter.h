@@ -14,6 +14,7 @@
 #include "component/component.h"
 #include "component/telemetry.h"
 #include "processors/memory_limiter/config.h"
+#include "component/receive_budget.h"
 #include "service/admission.h"
 
 namespace otlpd::processors::memory_limiter {
@@ -41,6 +42,7 @@ class MemoryLimiter {
     std::function<std::uint64_t()> read_memory;   // bytes in use; default: RSS
     std::function<void()> release_memory;         // default: malloc_trim(0)
     std::function<std::uint64_t()> queued_bytes;  // bytes in pipeline queues; default: none
+    std::function<std::uint64_t()> received_bytes;  // bytes receivers hold (ReceiveBudget); default: none
   };
 
   MemoryLimiter(const Config& config, Limits limits, Hooks hooks = {});
@@ -75,6 +77,7 @@ class MemoryLimiter {
   std::atomic<bool> refusing_{false};
   std::atomic<std::uint64_t> last_usage_{0};
   std::atomic<std::uint64_t> queued_at_check_{0};
+  std::atomic<std::uint64_t> received_at_check_{0};
   std::optional<Clock::time_point> last_release_;  // checker thread only
 
   std::mutex mu_;
@@ -88,7 +91,11 @@ class MemoryLimiter {
 // before the payload is queued, so the client backs off and retries; data it
 // then sees in Consume was admitted and passes. Without a pipeline (tests,
 // other hosts) Consume refuses itself, as otelcol's processor does.
-class MemoryLimiterProcessor : public Processor, public AdmissionGate {
+//
+// It is also a MemoryGate of the receivers' ReceiveBudget: a request the
+// receivers would read while usage is past the soft limit is refused before
+// its body is read (429 / RESOURCE_EXHAUSTED with a retry hint).
+class MemoryLimiterProcessor : public Processor, public AdmissionGate, public MemoryGate {
  public:
   MemoryLimiterProcessor(Signal signal, std::unique_ptr<MemoryLimiter> limiter, Consumer* next,
                          ComponentTelemetry* telemetry);
@@ -97,6 +104,7 @@ class MemoryLimiterProcessor : public Processor, public AdmissionGate {
   void Shutdown(Clock::time_point deadline) override;
   Status Consume(const PayloadPtr& payload) override;
   Status Admit(const Payload& payload) override;
+  bool Refuses(std::uint64_t incoming) const override { return limiter_->ShouldRefuse(incoming); }
 
   void SetGated(bool gated) { gated_ = gated; }
   MemoryLimiter& limiter() { return *limiter_; }

@@ -137,6 +137,7 @@ class ZstdDecoder final : public BodyDecoder {
     if (ctx_ != nullptr) ZSTD_DCtx_setParameter(ctx_, ZSTD_d_windowLogMax, log);
   }
   ~ZstdDecoder() override { ZSTD_freeDCtx(ctx_); }
+  std::size_t StateBytes() const override { return ctx_ != nullptr ? ZSTD_sizeof_DCtx(ctx_) : 0; }
 
   DecodeOutcome DoFeed(std::string_view in) override {
     if (ctx_ == nullptr) return Fail(DecodeOutcome::kCorrupt, "out of memory");
@@ -248,6 +249,8 @@ class SnappyDecoder final : public BodyDecoder {
       return DoFeed(held);
     }
     if (mode_ == Mode::kBlock) {
+      // The whole compressed block is held until the body ends.
+      if (!Take(in.size())) return DecodeOutcome::kTooLarge;
       pending_.append(in);
       // The uncompressed length leads the block: refuse a bomb before it is
       // even fully read.
@@ -412,8 +415,41 @@ bool BodyDecoder::Fits(std::size_t n) {
   return false;
 }
 
-void BodyDecoder::Reserve(std::size_t n) {
-  if (blocks_.empty()) blocks_.emplace_back().reserve(std::min(n, limit_));
+bool BodyDecoder::Take(std::size_t n) {
+  if (lease_ == nullptr) return true;
+  switch (lease_->Grow(n)) {
+    case ReceiveBudget::Verdict::kOk: return true;
+    case ReceiveBudget::Verdict::kBusy:
+      budget_outcome_ = DecodeOutcome::kBusy;
+      error_ = ReceiveBudget::kBusyMessage;
+      return false;
+    case ReceiveBudget::Verdict::kTooLarge:
+      budget_outcome_ = DecodeOutcome::kTooLarge;
+      error_ = ReceiveBudget::kTooLargeMessage;
+      return false;
+  }
+  return false;
+}
+
+// A refusal by the budget inside Append/Extend surfaces as kTooLarge from the
+// decoders; the outcome it really was is kept in budget_outcome_.
+DecodeOutcome BodyDecoder::Counted(DecodeOutcome r) {
+  if (r == DecodeOutcome::kTooLarge && budget_outcome_ != DecodeOutcome::kOk) return budget_outcome_;
+  if (r != DecodeOutcome::kOk) return r;
+  const std::size_t state = StateBytes();
+  if (state > state_counted_) {
+    if (!Take(state - state_counted_)) return budget_outcome_;
+    state_counted_ = state;
+  }
+  return r;
+}
+
+DecodeOutcome BodyDecoder::Reserve(std::size_t n) {
+  if (!blocks_.empty()) return DecodeOutcome::kOk;
+  const std::size_t want = std::min(n, limit_);
+  if (!Take(want)) return budget_outcome_;
+  blocks_.emplace_back().reserve(want);
+  return DecodeOutcome::kOk;
 }
 
 bool BodyDecoder::Append(const char* data, std::size_t n) {
@@ -421,9 +457,16 @@ bool BodyDecoder::Append(const char* data, std::size_t n) {
   while (n > 0) {
     if (blocks_.empty() || blocks_.back().size() == blocks_.back().capacity()) {
       // Blocks grow from 64 KiB to 1 MiB: small bodies stay small, big ones
-      // come in few pieces.
+      // come in few pieces. Never past the limit: the budget is charged for
+      // the whole block.
       const std::size_t last = blocks_.empty() ? 0 : blocks_.back().capacity();
-      blocks_.emplace_back().reserve(std::clamp<std::size_t>(last * 2, kChunk, 1 << 20));
+      const std::size_t room = limit_ - size_;
+      std::size_t block = std::min(std::clamp<std::size_t>(last * 2, kChunk, 1 << 20), room);
+      // Nor past what the budget could ever give: a body that fits it must
+      // not be refused for a block's unused tail.
+      if (lease_ != nullptr) block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(lease_->headroom(), 1));
+      if (!Take(block)) return false;
+      blocks_.emplace_back().reserve(block);
     }
     std::string& b = blocks_.back();
     const std::size_t take = std::min(n, b.capacity() - b.size());
@@ -436,40 +479,46 @@ bool BodyDecoder::Append(const char* data, std::size_t n) {
 }
 
 char* BodyDecoder::Extend(std::size_t n) {
-  if (!Fits(n)) return nullptr;
+  if (!Fits(n) || !Take(n)) return nullptr;
   std::string& b = blocks_.emplace_back(n, '\0');
   size_ += n;
   return b.data();
 }
 
-std::string BodyDecoder::TakeBody() {
-  std::string body;
+DecodeOutcome BodyDecoder::TakeBody(std::string* body) {
   if (blocks_.size() == 1) {
-    body = std::move(blocks_.front());
+    *body = std::move(blocks_.front());
   } else {
-    body.reserve(size_);
+    // The joined copy is held beside the blocks until they go.
+    if (!Take(size_)) return budget_outcome_;
+    body->clear();
+    body->reserve(size_);
     for (std::string& b : blocks_) {
-      body += b;
+      *body += b;
       b = std::string();
     }
   }
   blocks_.clear();
   size_ = 0;
-  return body;
+  // What stays held: the body, and the decompressor's state until it goes.
+  if (lease_ != nullptr) lease_->ShrinkTo(body->capacity() + state_counted_);
+  return DecodeOutcome::kOk;
 }
 
-std::unique_ptr<BodyDecoder> BodyDecoder::Create(Encoding encoding, std::size_t limit) {
+std::unique_ptr<BodyDecoder> BodyDecoder::Create(Encoding encoding, std::size_t limit, BudgetLease* lease) {
+  std::unique_ptr<BodyDecoder> d;
   switch (encoding) {
-    case Encoding::kIdentity: return std::make_unique<IdentityDecoder>(limit);
+    case Encoding::kIdentity: d = std::make_unique<IdentityDecoder>(limit); break;
     case Encoding::kGzip:
     case Encoding::kZlib:
-    case Encoding::kDeflate: return std::make_unique<ZlibDecoder>(encoding, limit);
-    case Encoding::kZstd: return std::make_unique<ZstdDecoder>(limit);
-    case Encoding::kSnappy: return std::make_unique<SnappyDecoder>(false, limit);
-    case Encoding::kSnappyFramed: return std::make_unique<SnappyDecoder>(true, limit);
-    case Encoding::kLz4: return std::make_unique<Lz4Decoder>(limit);
+    case Encoding::kDeflate: d = std::make_unique<ZlibDecoder>(encoding, limit); break;
+    case Encoding::kZstd: d = std::make_unique<ZstdDecoder>(limit); break;
+    case Encoding::kSnappy: d = std::make_unique<SnappyDecoder>(false, limit); break;
+    case Encoding::kSnappyFramed: d = std::make_unique<SnappyDecoder>(true, limit); break;
+    case Encoding::kLz4: d = std::make_unique<Lz4Decoder>(limit); break;
   }
-  return nullptr;
+  if (d) d->lease_ = lease;
+  return d;
 }
 
 }  // namespace otlpd::receivers::otlp

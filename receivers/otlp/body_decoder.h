@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "component/receive_budget.h"
+
 namespace otlpd::receivers::otlp {
 
 // HTTP Content-Encodings of request bodies, named as in otelcol's
@@ -32,6 +34,7 @@ enum class DecodeOutcome {
   kOk,
   kTooLarge,  // the output would pass the limit: stop reading, answer 413
   kCorrupt,   // not a valid stream of the encoding: answer 400
+  kBusy,      // the receive budget has no room now: answer 429, retry later
 };
 
 // Decompresses a request body handed over in pieces as it arrives, so that a
@@ -45,27 +48,39 @@ enum class DecodeOutcome {
 class BodyDecoder {
  public:
   // `limit` is the most decompressed bytes accepted (max_request_body_size).
-  static std::unique_ptr<BodyDecoder> Create(Encoding encoding, std::size_t limit);
+  // `lease` (may be null) takes from the receive budget every block before it
+  // is allocated, and the decompressor's state as it grows; a budget that
+  // refuses ends the body with kBusy, or kTooLarge when the body alone would
+  // need more than the whole budget.
+  static std::unique_ptr<BodyDecoder> Create(Encoding encoding, std::size_t limit, BudgetLease* lease = nullptr);
   virtual ~BodyDecoder() = default;
 
   // The decoded size when it is known up front (an uncompressed body with a
-  // Content-Length): the body is then kept in one piece.
-  void Reserve(std::size_t n);
+  // Content-Length): the body is then kept in one piece, taken from the
+  // budget at once (so a request that cannot fit is refused before its body
+  // is read).
+  DecodeOutcome Reserve(std::size_t n);
   // Decodes the next piece of the body.
-  DecodeOutcome Feed(std::string_view in) { return DoFeed(in); }
+  DecodeOutcome Feed(std::string_view in) { return Counted(DoFeed(in)); }
   // The body ended: kCorrupt when the stream is incomplete.
-  DecodeOutcome Finish() { return DoFinish(); }
+  DecodeOutcome Finish() { return Counted(DoFinish()); }
   // The decoded body, after Finish returned kOk. One copy when the body came
-  // in more than one block, none otherwise.
-  std::string TakeBody();
+  // in more than one block (taken from the budget first: kBusy or kTooLarge
+  // when it has no room), none otherwise.
+  DecodeOutcome TakeBody(std::string* body);
   std::size_t size() const { return size_; }
-  // What was wrong, after kCorrupt or kTooLarge.
+  // What was wrong, after kCorrupt, kTooLarge or kBusy.
   const std::string& error() const { return error_; }
+  // Whether the receive budget, not max_request_body_size, ended the body.
+  bool budget_refused() const { return budget_outcome_ != DecodeOutcome::kOk; }
 
  protected:
   explicit BodyDecoder(std::size_t limit) : limit_(limit) {}
   virtual DecodeOutcome DoFeed(std::string_view in) = 0;
   virtual DecodeOutcome DoFinish() = 0;
+  // Bytes the decompressor allocated for its own state (a zstd window), which
+  // a frame header decides: counted after each piece.
+  virtual std::size_t StateBytes() const { return 0; }
 
   // Appends within the limit; false (and sets the error) when it does not fit.
   bool Append(const char* data, std::size_t n);
@@ -76,12 +91,20 @@ class BodyDecoder {
     error_ = std::move(error);
     return outcome;
   }
+  // Takes n bytes from the budget before they are allocated; false (the
+  // error set, and Feed/Finish report kBusy or kTooLarge) when it refuses.
+  bool Take(std::size_t n);
 
   std::size_t limit_;
   std::string error_;
 
  private:
   bool Fits(std::size_t n);
+  DecodeOutcome Counted(DecodeOutcome r);
+
+  BudgetLease* lease_ = nullptr;
+  std::size_t state_counted_ = 0;
+  DecodeOutcome budget_outcome_ = DecodeOutcome::kOk;  // why Take last failed
 
   std::vector<std::string> blocks_;  // each filled up to its capacity before the next
   std::size_t size_ = 0;

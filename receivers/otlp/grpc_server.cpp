@@ -62,7 +62,8 @@ grpc::StatusCode ToGrpcCode(StatusCode code) {
 // status details (grpc-status-details-bin), as the OTLP spec asks.
 grpc::Status ToGrpcStatus(const Status& s) {
   grpc::StatusCode code = ToGrpcCode(s.code());
-  if (!s.retryable() || s.retry_after().count() <= 0) return grpc::Status(code, s.message());
+  // A retry hint marks RESOURCE_EXHAUSTED as temporary too (the receive budget's refusal).
+  if (s.retry_after().count() <= 0) return grpc::Status(code, s.message());
   google::rpc::RetryInfo info;
   auto ms = s.retry_after().count();
   info.mutable_retry_delay()->set_seconds(ms / 1000);
@@ -79,6 +80,7 @@ struct ServerState {
   ComponentTelemetry* telemetry;
   bool include_metadata;
   std::chrono::nanoseconds receive_timeout;
+  ReceiveBudget* budget;
 };
 
 // One Export call on the async API: asked for (kRequested), its single
@@ -175,8 +177,18 @@ class ExportCall {
       // Checked before the request is decoded, as pdata's server does.
       if (Status v = CheckProfilesMetadata(ctx_); !v.ok()) return v;
     }
+    // gRPC assembled the message within its own memory quota; from here it is
+    // ours, and it is flattened into a second copy: both count on the budget.
+    BudgetLease lease(state_.budget);
+    const std::uint64_t size = request_.Length();
+    if (ReceiveBudget::Verdict v = lease.Grow(2 * size); v != ReceiveBudget::Verdict::kOk) {
+      request_.Clear();
+      if (v == ReceiveBudget::Verdict::kTooLarge) return Status::ResourceExhausted(ReceiveBudget::kTooLargeMessage);
+      return Status::ResourceExhausted(ReceiveBudget::kBusyMessage, std::chrono::seconds(1));
+    }
     std::string bytes = FlattenByteBuffer(request_);
     request_.Clear();
+    lease.ShrinkTo(bytes.capacity());
     auto count = wire::ValidateAndCount(signal, bytes);
     if (!count.ok()) {
       // Malformed data is the client's to fix; nothing of it is kept.
@@ -258,8 +270,12 @@ int Millis(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-GrpcServer::GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry)
-    : config_(std::move(config)), receiver_id_(std::move(receiver_id)), telemetry_(telemetry) {}
+GrpcServer::GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
+                       ReceiveBudget* budget)
+    : config_(std::move(config)), receiver_id_(std::move(receiver_id)), telemetry_(telemetry), budget_(budget) {
+  // A message and its flattened copy are held at once.
+  budget_->RequireRoomFor(2 * config_.MaxRecvBytes());
+}
 
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::steady_clock::now()); }
 
@@ -300,7 +316,7 @@ struct GrpcServer::Serving {
 Status GrpcServer::Start() {
   serving_ = std::make_unique<Serving>();
   serving_->state =
-      ServerState{&consumers_, telemetry_, config_.include_metadata, config_.request_receive_timeout};
+      ServerState{&consumers_, telemetry_, config_.include_metadata, config_.request_receive_timeout, budget_};
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (config_.tls) {
     // SslServerCredentials rather than experimental::TlsServerCredentials:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "component/consumer.h"
+#include "component/receive_budget.h"
 #include "component/status.h"
 #include "component/telemetry.h"
 #include "receivers/otlp/config.h"
@@ -22,7 +23,9 @@ namespace otlpd::receivers::otlp {
 // validated and counted by the wire walker and handed on as it came.
 class GrpcServer {
  public:
-  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry);
+  // `budget` (not null) outlives the server; it holds each request message
+  // from its arrival until the pipeline took it.
+  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry, ReceiveBudget* budget);
   ~GrpcServer();
 
   void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
@@ -34,6 +37,7 @@ class GrpcServer {
   GrpcConfig config_;
   std::string receiver_id_;
   ComponentTelemetry* telemetry_;
+  ReceiveBudget* budget_;
   std::array<Consumer*, kSignalCount> consumers_{};
   struct Serving;
   static void Drain(grpc::ServerCompletionQueue* cq);

@@ -25,6 +25,14 @@ int RpcCodeFor(StatusCode code) {
   return kRpcInternal;
 }
 
+// Takes n bytes for the request; false with the answer when the budget refuses.
+bool TakeFromBudget(BudgetLease& lease, std::uint64_t n, BodyFormat format, HttpAnswer* refused) {
+  const ReceiveBudget::Verdict v = lease.Grow(n);
+  if (v == ReceiveBudget::Verdict::kOk) return true;
+  *refused = BudgetRefusal(v, format);
+  return false;
+}
+
 }  // namespace
 
 std::optional<BodyFormat> ParseContentType(std::string_view header) {
@@ -51,6 +59,14 @@ HttpAnswer ErrorAnswer(int http_status, int rpc_code, std::string_view message, 
   return a;
 }
 
+HttpAnswer BudgetRefusal(ReceiveBudget::Verdict verdict, BodyFormat format) {
+  if (verdict == ReceiveBudget::Verdict::kTooLarge)
+    return ErrorAnswer(413, kRpcResourceExhausted, ReceiveBudget::kTooLargeMessage, format);
+  HttpAnswer a = ErrorAnswer(429, kRpcResourceExhausted, ReceiveBudget::kBusyMessage, format);
+  a.retry_after_seconds = 1;
+  return a;
+}
+
 int HttpStatusFor(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return 200;
@@ -65,8 +81,14 @@ int HttpStatusFor(StatusCode code) {
 
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                       std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
-                      SignalCounters& counters) {
+                      SignalCounters& counters, BudgetLease* lease) {
   if (format == BodyFormat::kJson) {
+    // The protobuf is rarely larger than its JSON: take the body's size for it
+    // before decoding, and settle on its real size after.
+    const std::uint64_t held = lease != nullptr ? lease->held() : 0;
+    if (HttpAnswer refused; lease != nullptr && !TakeFromBudget(*lease, body.size(), format, &refused)) {
+      return refused;
+    }
     auto decoded = json::DecodeRequest(signal, body);
     if (!decoded.ok()) {
       // Out of memory while decoding is ours, not the client's.
@@ -77,6 +99,12 @@ HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                          "invalid " + std::string(SignalName(signal)) + " request: " + s.message(), format);
     }
     body = std::move(*decoded);
+    if (lease != nullptr) {
+      const std::uint64_t need = held + body.capacity();
+      HttpAnswer refused;
+      if (need > lease->held() && !TakeFromBudget(*lease, need - lease->held(), format, &refused)) return refused;
+      lease->ShrinkTo(body.capacity());  // the JSON text is gone
+    }
   }
   auto count = wire::ValidateAndCount(signal, body);
   if (!count.ok()) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "component/consumer.h"
+#include "component/receive_budget.h"
 #include "component/telemetry.h"
 
 namespace otlpd::receivers::otlp {
@@ -42,6 +43,10 @@ enum RpcCode : int {
 // OTLP spec asks of every error body.
 HttpAnswer ErrorAnswer(int http_status, int rpc_code, std::string_view message, BodyFormat format);
 
+// The answer when the receive budget refuses a request: 429 with Retry-After
+// while others hold it, 413 when the request alone needs more than all of it.
+HttpAnswer BudgetRefusal(ReceiveBudget::Verdict verdict, BodyFormat format);
+
 // The HTTP status for a refusal from the pipeline, with otelcol's gRPC to
 // HTTP mapping: back-pressure (UNAVAILABLE, DEADLINE_EXCEEDED) is 503,
 // RESOURCE_EXHAUSTED 429, both with Retry-After; bad data 400; our own
@@ -51,9 +56,11 @@ int HttpStatusFor(StatusCode code);
 // Decodes (JSON to protobuf), validates and counts an Export*ServiceRequest
 // body, hands it to `next` and says what to answer: 200 with an empty
 // Export*ServiceResponse, 400 for undecodable data, or the pipeline's refusal.
-// `client_address` is the sender's IP (Payload::client_address).
+// `client_address` is the sender's IP (Payload::client_address). `lease`
+// (may be null) holds the body's bytes of the receive budget; the protobuf an
+// OTLP/JSON body becomes is taken from it too (429 when it has no room).
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                       std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
-                      SignalCounters& counters);
+                      SignalCounters& counters, BudgetLease* lease = nullptr);
 
 }  // namespace otlpd::receivers::otlp

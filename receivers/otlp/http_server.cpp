@@ -204,8 +204,10 @@ int PortOf(const Protocol::endpoint& e) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpConfig c, std::string id, ComponentTelemetry* t)
-      : config(std::move(c)), receiver_id(std::move(id)), telemetry(t) {
+  Impl(HttpConfig c, std::string id, ComponentTelemetry* t, ReceiveBudget* b)
+      : config(std::move(c)), receiver_id(std::move(id)), telemetry(t), budget(b) {
+    // A body in blocks and the one piece it is joined into are held at once.
+    budget->RequireRoomFor(2 * config.max_request_body_size);
     // otelcol's profiles path has no config key.
     paths = {config.traces_url_path, config.metrics_url_path, config.logs_url_path,
              "/v1development/profiles"};
@@ -235,6 +237,7 @@ struct HttpServer::Impl {
   HttpConfig config;
   std::string receiver_id;
   ComponentTelemetry* telemetry;
+  ReceiveBudget* budget;
   std::array<Consumer*, kSignalCount> consumers{};
   std::array<std::string, kSignalCount> paths;
   std::optional<Cors> cors;
@@ -454,9 +457,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     format_ = *format;
     raw_bytes_ = 0;
     discard_ = false;
-    decoder_ = BodyDecoder::Create(*encoding, limit);
+    lease_ = BudgetLease(server_.budget);
+    decoder_ = BodyDecoder::Create(*encoding, limit, &lease_);
     if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
-      decoder_->Reserve(*length);
+      // The whole body is taken from the budget before any of it is read.
+      if (DecodeOutcome r = decoder_->Reserve(*length); r != DecodeOutcome::kOk) {
+        HttpAnswer a = BudgetAnswer(r);
+        DropBody();
+        return Refuse(std::move(a));
+      }
     }
     metadata_.reset();
     if (c.include_metadata) {
@@ -553,11 +562,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (discard_) return Send(std::move(pending_));
     DecodeOutcome r = decoder_->Finish();
     if (r != DecodeOutcome::kOk) return FailDecode(r);
-    std::string body = decoder_->TakeBody();
+    std::string body;
+    if (r = decoder_->TakeBody(&body); r != DecodeOutcome::kOk) return FailDecode(r);
     decoder_.reset();
     Consumer* next = server_.consumers[SignalIndex(signal_)];
-    Send(ExportBody(signal_, format_, std::move(body), std::move(metadata_), client_ip_, *next,
-                    (*server_.telemetry)[signal_]));
+    HttpAnswer answer = ExportBody(signal_, format_, std::move(body), std::move(metadata_), client_ip_, *next,
+                                   (*server_.telemetry)[signal_], &lease_);
+    lease_.Reset();  // the pipeline holds the request now, or nobody does
+    Send(std::move(answer));
+  }
+
+  HttpAnswer BudgetAnswer(DecodeOutcome r) const {
+    return BudgetRefusal(r == DecodeOutcome::kBusy ? ReceiveBudget::Verdict::kBusy : ReceiveBudget::Verdict::kTooLarge,
+                         error_format_);
+  }
+
+  void DropBody() {
+    decoder_.reset();
+    lease_.Reset();
   }
 
   HttpAnswer TooLarge() const {
@@ -569,16 +591,22 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void FailTooLarge() {
     keep_alive_ = false;
-    decoder_.reset();
+    DropBody();
     Send(TooLarge());
   }
 
   void FailDecode(DecodeOutcome r) {
+    // The rest of the body is not read: the connection closes after the answer.
+    keep_alive_ = false;
+    if (r == DecodeOutcome::kBusy || (r == DecodeOutcome::kTooLarge && decoder_->budget_refused())) {
+      HttpAnswer a = BudgetAnswer(r);
+      DropBody();
+      return Send(std::move(a));
+    }
     if (r == DecodeOutcome::kTooLarge) return FailTooLarge();
     // The rest of a corrupt body is not worth reading.
-    keep_alive_ = false;
     std::string message = decoder_->error();
-    decoder_.reset();
+    DropBody();
     Send(ErrorAnswer(400, kRpcInvalidArgument, message, error_format_));
   }
 
@@ -663,6 +691,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Signal signal_ = Signal::kTraces;
   BodyFormat format_ = BodyFormat::kProtobuf;
   BodyFormat error_format_ = BodyFormat::kJson;
+  BudgetLease lease_;                     // what the request holds of the receive budget
   std::unique_ptr<BodyDecoder> decoder_;  // holds the body as it is read
   std::uint64_t raw_bytes_ = 0;
   bool discard_ = false;
@@ -758,8 +787,9 @@ void HttpServer::Impl::StopSessions() {
   for (auto& s : live) s->Stop();
 }
 
-HttpServer::HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(receiver_id), telemetry)) {}
+HttpServer::HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
+                       ReceiveBudget* budget)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(receiver_id), telemetry, budget)) {}
 
 HttpServer::~HttpServer() { Shutdown(std::chrono::steady_clock::now()); }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "component/consumer.h"
+#include "component/receive_budget.h"
 #include "component/status.h"
 #include "component/telemetry.h"
 #include "receivers/otlp/config.h"
@@ -19,7 +20,9 @@ namespace otlpd::receivers::otlp {
 // max_request_body_size of decoded data. Beast stays inside the .cpp.
 class HttpServer {
  public:
-  HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry);
+  // `budget` (not null) outlives the server; it holds each body as it is
+  // read, decompressed and decoded, until the pipeline took it.
+  HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry, ReceiveBudget* budget);
   ~HttpServer();
 
   // Before Start only.

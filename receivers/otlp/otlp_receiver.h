@@ -4,6 +4,7 @@
 #include <string>
 
 #include "component/component.h"
+#include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "receivers/otlp/config.h"
 
@@ -16,7 +17,9 @@ class HttpServer;
 // pipelines ask for on each configured protocol.
 class OtlpReceiver : public Receiver {
  public:
-  OtlpReceiver(std::string id, Config config, Telemetry* telemetry);
+  // `budget`: the service's shared ReceiveBudget; null gives the receiver a
+  // default-sized one of its own.
+  OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget = nullptr);
   ~OtlpReceiver() override;
 
   void SetConsumer(Signal signal, Consumer* next) override;
@@ -31,6 +34,7 @@ class OtlpReceiver : public Receiver {
  private:
   std::string id_;
   Config config_;
+  std::unique_ptr<ReceiveBudget> own_budget_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpServer> http_;
 };

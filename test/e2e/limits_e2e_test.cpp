@@ -402,3 +402,72 @@ TEST_CASE("e2e limits: a config alias bomb is a located error from otlpd validat
   CHECK_THAT(out, Contains((dir / "c.yaml").string() + ":5:") && Contains("32 MiB"));
   CHECK_THAT(out, !Contains("bad_alloc"));
 }
+
+TEST_CASE("e2e limits: clients stalling large bodies hold at most the receive budget; small ones are served") {
+  TempDir dir;
+  WriteFile(dir / "c.yaml", HttpConfig(0, ""));
+  Otlpd p({"--config", (dir / "c.yaml").string(), "--receive-memory-mib", "32"}, dir / "out.log");
+  const int port = LoggedHttpPort(p);
+  REQUIRE(port != 0);
+  REQUIRE(WaitFor([&] { return PortOpen(port); }));
+  REQUIRE(FreshPost(port) == 200);
+  const std::size_t rss_before = p.RssKib();
+
+  // 24 clients each send all but the last byte of a 5 MiB body, then stall.
+  // Large requests may fill three quarters of the 32 MiB budget: 4 of them fit.
+  constexpr int kClients = 24;
+  constexpr std::size_t kBody = 5u << 20;
+  const std::string head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                           "Content-Length: " +
+                           std::to_string(kBody) + "\r\n\r\n";
+  const std::string filler(kBody - 1, '\x0a');
+  Closer stalled;
+  for (int i = 0; i < kClients; ++i) {
+    const int fd = Connect(port);
+    REQUIRE(fd >= 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    stalled.fds.push_back(fd);
+    for (const std::string* part : {&head, &filler}) {
+      std::size_t off = 0;
+      while (off < part->size()) {
+        const ssize_t n = ::send(fd, part->data() + off, part->size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;  // refused and closed: fine
+        off += static_cast<std::size_t>(n);
+      }
+    }
+  }
+  // The refused ones have their answer waiting: 429 with Retry-After.
+  std::vector<std::string> answers(kClients);
+  auto refused = [&] {
+    int n = 0;
+    for (int i = 0; i < kClients; ++i) {
+      char buf[4096];
+      const ssize_t got = ::recv(stalled.fds[i], buf, sizeof buf, MSG_DONTWAIT);
+      if (got > 0) answers[i].append(buf, static_cast<std::size_t>(got));
+      n += answers[i].rfind("HTTP/1.1 429", 0) == 0 && answers[i].find("Retry-After: 1") != std::string::npos;
+    }
+    return n;
+  };
+  int refused_count = 0;
+  CHECK(WaitFor([&] { return (refused_count = refused()) == kClients - 4; }));
+  const std::size_t rss_held = p.RssKib();
+  // Small requests still fit beside the stalled ones.
+  int small_served = 0;
+  for (int i = 0; i < 10; ++i) small_served += FreshPost(port) == 200;
+  const double growth_mib = (static_cast<double>(rss_held) - static_cast<double>(rss_before)) / 1024.0;
+  std::printf(
+      "%d clients stalling 5 MiB bodies, --receive-memory-mib 32: %d refused with 429, RSS +%.1f MiB "
+      "(unbounded: +%zu MiB); small requests served %d/10\n",
+      kClients, refused_count, growth_mib, static_cast<std::size_t>(kClients) * 5, small_served);
+  CHECK(refused_count == kClients - 4);
+  CHECK(growth_mib < 40.0);
+  CHECK(small_served == 10);
+
+  // Once the stalled clients go, their share is free again.
+  for (int fd : stalled.fds) ::close(fd);
+  stalled.fds.clear();
+  CHECK(WaitFor([&] { return FreshPost(port) == 200; }));
+  INFO(p.Output());
+  CHECK(p.Stop(SIGTERM) == 0);
+}

@@ -73,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (decoder->error().empty()) Die("refusal without a reason");
     return 0;
   }
-  std::string decoded = decoder->TakeBody();
+  std::string decoded;
+  if (decoder->TakeBody(&decoded) != DecodeOutcome::kOk) Die("no budget, yet refused by it");
   if (encoding == Encoding::kIdentity && decoded != body) Die("identity changed the body");
 
   CountingConsumer next;

@@ -26,7 +26,9 @@ std::string DecodeAsReceiver(Compression c, std::string_view body) {
   }
   INFO(decoder->error());
   REQUIRE(decoder->Finish() == receivers::otlp::DecodeOutcome::kOk);
-  return decoder->TakeBody();
+  std::string out;
+  REQUIRE(decoder->TakeBody(&out) == receivers::otlp::DecodeOutcome::kOk);
+  return out;
 }
 
 std::string Sample(std::size_t n, bool random) {

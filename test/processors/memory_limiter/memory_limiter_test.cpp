@@ -43,6 +43,7 @@ struct FakeMemory {
   std::atomic<std::uint64_t> reclaimable{0};
   std::atomic<int> releases{0};
   std::atomic<std::uint64_t> queued{0};
+  std::atomic<std::uint64_t> received{0};
 
   MemoryLimiter::Hooks Hooks() {
     return MemoryLimiter::Hooks{
@@ -52,6 +53,7 @@ struct FakeMemory {
           used -= reclaimable.exchange(0);
         },
         [this] { return queued.load(); },
+        [this] { return received.load(); },
     };
   }
 };
@@ -249,6 +251,59 @@ TEST_CASE("between checks, bytes the queues gain count against the soft limit") 
   mem.queued = 1 * kMiB;  // drained below the level measured: no credit, no debt
   CHECK_FALSE(ml.ShouldRefuse(19 * kMiB));
   CHECK(ml.ShouldRefuse(20 * kMiB));
+}
+
+TEST_CASE("between checks, bytes the receivers came to hold count too, beside the queues'") {
+  FakeMemory mem;
+  Config cfg = Fixed(100, 20);
+  MemoryLimiter ml(cfg, *ComputeLimits(cfg, [] { return std::nullopt; }), mem.Hooks());
+  mem.used = 50 * kMiB;
+  mem.received = 4 * kMiB;  // seen by the measurement
+  ml.CheckMemLimits();
+  mem.received = 4 * kMiB + 20 * kMiB;
+  CHECK_FALSE(ml.ShouldRefuse(5 * kMiB));  // 50 + 20 + 5 = 75
+  mem.queued = 6 * kMiB;
+  CHECK(ml.ShouldRefuse(5 * kMiB));  // 50 + 20 + 6 + 5 = 81
+  mem.received = 0;                  // answered: what the receivers held is gone
+  mem.queued = 0;
+  CHECK_FALSE(ml.ShouldRefuse(29 * kMiB));
+}
+
+TEST_CASE("the processor is a memory gate of the receive budget: receivers take nothing past the soft limit") {
+  FakeMemory mem;
+  Config cfg = Fixed(100, 20);
+  test::Sink sink;
+  MemoryLimiterProcessor p(
+      Signal::kTraces,
+      std::make_unique<MemoryLimiter>(cfg, *ComputeLimits(cfg, [] { return std::nullopt; }), mem.Hooks()),
+      &sink, nullptr);
+  ReceiveBudget budget(64 * kMiB);
+  budget.AddGate(&p);
+  mem.used = 70 * kMiB;
+  p.limiter().CheckMemLimits();
+  CHECK(budget.Acquire(2 * kMiB) == ReceiveBudget::Verdict::kOk);      // 72 of the soft 80
+  CHECK(budget.Acquire(12 * kMiB) == ReceiveBudget::Verdict::kBusy);   // 82 would pass it
+  CHECK(budget.Acquire(100 * kMiB) == ReceiveBudget::Verdict::kTooLarge);
+  mem.used = 85 * kMiB;
+  p.limiter().CheckMemLimits();
+  CHECK(p.limiter().refusing());
+  CHECK(budget.Acquire(1024) == ReceiveBudget::Verdict::kBusy);
+  budget.Release(2 * kMiB);
+}
+
+TEST_CASE("the memory_limiter factory adds the processor to the service's receive budget") {
+  ReceiveBudget budget(64 * kMiB);
+  CreateContext ctx;
+  ctx.id = config::ComponentId{"memory_limiter", ""};
+  ctx.path = "processors.memory_limiter";
+  ctx.receive_budget = &budget;
+  test::Sink sink;
+  // A limit far below what this test process uses: refusing from the first check.
+  auto node = config::ParseYaml("check_interval: 1s\nlimit_mib: 1\nspike_limit_mib: 0\n", "ml.yaml");
+  auto proc = MemoryLimiterProcessorFactory().create(ctx, node, Signal::kTraces, &sink);
+  REQUIRE(proc->Start().ok());
+  CHECK(budget.Acquire(1024) == ReceiveBudget::Verdict::kBusy);
+  proc->Shutdown(Clock::now() + 1s);
 }
 
 TEST_CASE("the processor: gate refusals are retryable and counted; admitted data passes") {

@@ -19,7 +19,9 @@ std::pair<DecodeOutcome, std::string> Decode(Encoding e, const std::string& wire
     if (r != DecodeOutcome::kOk) return {r, ""};
   }
   DecodeOutcome r = d->Finish();
-  return {r, r == DecodeOutcome::kOk ? d->TakeBody() : ""};
+  std::string body;
+  if (r == DecodeOutcome::kOk) r = d->TakeBody(&body);
+  return {r, body};
 }
 
 std::string Sample() {
