@@ -9,6 +9,7 @@
 #include "component/component.h"
 #include "component/signal.h"
 #include "config/component_id.h"
+#include "config/feature_gates.h"
 #include "config/node.h"
 
 namespace otlpd {
@@ -34,6 +35,8 @@ struct CreateContext {
   // setting a used signal lacks (otlphttp without a URL for it) is a config
   // error at start, as in otelcol, instead of a failure when data comes.
   std::vector<Signal> signals{};
+  // --feature-gates, for the components whose config or behaviour a gate changes.
+  config::FeatureGates gates{};
 };
 
 // Factories decode and validate their component's config in create() and

@@ -161,6 +161,7 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     c.path = std::string(section) + "." + id.ToString();
     c.telemetry = &svc->telemetry_;
     c.extension = find_extension;
+    c.gates = gates;
     return c;
   };
 
