@@ -175,7 +175,7 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
   for (const auto& [name, value] : config_.headers) {
     if (!profiles || !EqualsIgnoreCase(name, kProfilesVersionKey)) request.headers.emplace_back(name, value);
   }
-  if (profiles) request.headers.emplace_back(std::string(kProfilesVersionKey), std::string(kProfilesVersion));
+  if (profiles) request.headers.emplace_back(kProfilesVersionKey, kProfilesVersion);
 
   if (config_.timeout.count() > 0) {
     const Clock::time_point now = Clock::now();
