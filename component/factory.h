@@ -10,6 +10,7 @@
 #include "component/receive_budget.h"
 #include "component/signal.h"
 #include "config/component_id.h"
+#include "config/feature_gates.h"
 #include "config/node.h"
 
 namespace otlpd {
@@ -40,6 +41,8 @@ struct CreateContext {
   // adds itself here. Set by the service; a component built without one
   // keeps a budget of its own.
   ReceiveBudget* receive_budget = nullptr;
+  // --feature-gates, for the components whose config or behaviour a gate changes.
+  config::FeatureGates gates{};
 };
 
 // Factories decode and validate their component's config in create() and

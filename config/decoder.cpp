@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "internal/go_format.h"
+
 namespace otlpd::config {
 namespace {
 
@@ -395,11 +397,85 @@ const Node& EmptyNode() {
 }
 }  // namespace
 
+namespace {
+thread_local DecodeRecording* current_recording = nullptr;
+}  // namespace
+
+const DecodedSection::Default* DecodedSection::Find(std::string_view key) const {
+  for (const Default& d : defaults) {
+    if (d.key == key) return &d;
+  }
+  return nullptr;
+}
+
+void DecodedSection::SetDefault(std::string_view key, Node value) {
+  for (Default& d : defaults) {
+    if (d.key == key) {
+      d.value = std::move(value);
+      return;
+    }
+  }
+  defaults.push_back(Default{std::string(key), std::move(value), nullptr});
+}
+
+DecodedSection& DecodedSection::Section(std::string_view key) {
+  for (Default& d : defaults) {
+    if (d.key != key) continue;
+    if (d.section == nullptr) d.section = std::make_unique<DecodedSection>();
+    return *d.section;
+  }
+  defaults.push_back(Default{std::string(key), std::nullopt, std::make_unique<DecodedSection>()});
+  return *defaults.back().section;
+}
+
+DecodeRecording::Scope::Scope(DecodeRecording& recording) : previous_(current_recording) {
+  current_recording = &recording;
+}
+
+DecodeRecording::Scope::~Scope() { current_recording = previous_; }
+
+const DecodedSection* DecodeRecording::Find(const Node* map) const {
+  auto it = sections_.find(map);
+  return it == sections_.end() ? nullptr : it->second.get();
+}
+
+DecodedSection& DecodeRecording::For(const Node* map) {
+  std::unique_ptr<DecodedSection>& s = sections_[map];
+  if (s == nullptr) s = std::make_unique<DecodedSection>();
+  return *s;
+}
+
+namespace {
+Node Plain(std::string text) { return Node::Scalar(std::move(text), Mark{}, false); }
+}  // namespace
+
+Node RenderValue(bool v) { return Plain(v ? "true" : "false"); }
+Node RenderValue(std::int64_t v) { return Plain(std::to_string(v)); }
+Node RenderValue(std::uint64_t v) { return Plain(std::to_string(v)); }
+Node RenderValue(int v) { return Plain(std::to_string(v)); }
+Node RenderValue(std::uint32_t v) { return Plain(std::to_string(v)); }
+Node RenderValue(double v) { return Plain(GoFloat(v)); }
+Node RenderValue(float v) { return Plain(GoFloat(static_cast<double>(v))); }
+Node RenderValue(const std::string& v) { return Node::Scalar(v, Mark{}, true); }
+Node RenderValue(std::chrono::nanoseconds v) { return Plain(GoDuration(v)); }
+Node RenderValue(const std::vector<std::string>& v) {
+  Node seq = Node::Sequence(Mark{});
+  for (const std::string& s : v) seq.items().push_back(RenderValue(s));
+  return seq;
+}
+Node RenderValue(const std::map<std::string, std::string>& v) {
+  Node map = Node::Map(Mark{});
+  for (const auto& [key, value] : v) map.Set(key, Mark{}, RenderValue(value));
+  return map;
+}
+
 MapDecoder::MapDecoder(const Node& node, std::string path)
     : node_(&node), path_(std::move(path)), mark_(node.mark()) {
   if (!node.IsMap() && !node.IsNull()) {
     throw Error(node.mark(), path_, "expected a map, got " + std::string(node.KindName()));
   }
+  // Child() of an absent key records into its parent's record instead.
+  if (current_recording != nullptr && &node != &EmptyNode()) record_ = &current_recording->For(&node);
 }
 
 bool MapDecoder::Has(std::string_view key) const { return node_->IsMap() && node_->Find(key) != nullptr; }
@@ -416,6 +492,7 @@ MapDecoder MapDecoder::Child(std::string_view key) {
   if (n == nullptr) {
     MapDecoder child(EmptyNode(), KeyPath(key));
     child.mark_ = mark_;
+    if (record_ != nullptr) child.record_ = &record_->Section(key);
     return child;
   }
   MapDecoder child(*n, KeyPath(key));
@@ -488,8 +565,10 @@ void MapDecoder::Finish() const {
 }
 
 bool MapDecoder::SectionEnabled() {
+  // Not recorded as a default: print-config shows a section that is on
+  // without an `enabled: true` otelcol would not show either.
   bool enabled = true;
-  Optional("enabled", enabled);
+  if (const Node* n = Take("enabled"); n != nullptr) DecodeValue(*n, KeyPath("enabled"), enabled);
   return enabled;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -40,6 +41,64 @@ std::optional<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 // beyond 32 bits. Callers check the permission bits they allow.
 std::optional<std::uint32_t> ParseOctal(std::string_view text);
 
+// What decoding read from one config map beyond the map itself, for
+// `otlpd print-config`: the keys left at their defaults, with the default's
+// value (a section read from nothing holds its own record), and the keys whose
+// values are secrets (otelcol's configopaque fields, printed "[REDACTED]").
+struct DecodedSection {
+  struct Default {
+    std::string key;
+    std::optional<Node> value;                // a value the decoder left at its default
+    std::unique_ptr<DecodedSection> section;  // a section decoded from nothing
+  };
+  std::vector<Default> defaults;  // in the order the decoder read them
+  std::set<std::string, std::less<>> opaque;
+
+  const Default* Find(std::string_view key) const;
+  void SetDefault(std::string_view key, Node value);
+  DecodedSection& Section(std::string_view key);
+};
+
+// The records of every config map decoded on one thread while a Scope lives:
+// print-config loads the config as a run would, inside a Scope, and so learns
+// every default and secret from the component's own decoder. There is no
+// second description of any component's options to drift from the first.
+class DecodeRecording {
+ public:
+  // Records the MapDecoders built on this thread while it lives (scopes nest).
+  class Scope {
+   public:
+    explicit Scope(DecodeRecording& recording);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    DecodeRecording* previous_;
+  };
+
+  // The record of `map`, a node of the decoded tree; null when none read it.
+  const DecodedSection* Find(const Node* map) const;
+  DecodedSection& For(const Node* map);
+
+ private:
+  std::map<const Node*, std::unique_ptr<DecodedSection>> sections_;
+};
+
+// A decoded value as print-config shows it: what DecodeValue of the same type
+// would read back ("5s" for a duration, an unquoted number, a quoted string).
+Node RenderValue(bool v);
+Node RenderValue(std::int64_t v);
+Node RenderValue(std::uint64_t v);
+Node RenderValue(int v);
+Node RenderValue(std::uint32_t v);
+Node RenderValue(double v);
+Node RenderValue(float v);
+Node RenderValue(const std::string& v);
+Node RenderValue(std::chrono::nanoseconds v);
+Node RenderValue(const std::vector<std::string>& v);
+Node RenderValue(const std::map<std::string, std::string>& v);
+
 // Reads one map-shaped config section (a component's config, or a block inside
 // it) and remembers which keys were read, so Finish() can reject unknown keys.
 // A null node (`otlp:` with nothing after it) decodes as an empty map: all
@@ -58,9 +117,17 @@ class MapDecoder {
   template <class T>
   bool Optional(std::string_view key, T& out) {
     const Node* n = Take(key);
+    if (n == nullptr || n->IsNull()) RecordDefault(key, out);
     if (n == nullptr) return false;
     DecodeValue(*n, KeyPath(key), out);
     return true;
+  }
+  // Optional() of a secret (otelcol's configopaque.String, or a map of them):
+  // print-config shows "[REDACTED]" in its place unless asked not to.
+  template <class T>
+  bool Opaque(std::string_view key, T& out) {
+    if (record_ != nullptr) record_->opaque.emplace(key);
+    return Optional(key, out);
   }
   // Same, but an absent key is an error, reported by Finish() after any
   // unknown key: a typo of a required key (`pathh:`) is named as the unknown
@@ -98,7 +165,15 @@ class MapDecoder {
   const Node* node_;
   std::string path_;
   std::set<std::string, std::less<>> read_;
-  std::string missing_;  // the first key Required() did not find
+  template <class T>
+  void RecordDefault(std::string_view key, const T& value) {
+    if constexpr (requires { RenderValue(value); }) {
+      if (record_ != nullptr) record_->SetDefault(key, RenderValue(value));
+    }
+  }
+
+  std::string missing_;               // the first key Required() did not find
+  DecodedSection* record_ = nullptr;  // print-config's record, while one is taken
   // Where errors about this map as a whole point: the node's own mark, or the
   // parent's when the map is absent (Child() of a missing key).
   Mark mark_;

@@ -11,15 +11,25 @@ struct FeatureGates {
   // `service.profilesSupport` (alpha, off by default): allows `profiles`
   // pipelines. Without it otelcol refuses them in config validation.
   bool profiles_support = false;
+  // `extension.healthcheck.useComponentStatus` (contrib, alpha, off): the
+  // health_check extension's v2 (component status) implementation and config.
+  bool health_check_component_status = false;
 };
 
 inline constexpr std::string_view kProfilesSupportGate = "service.profilesSupport";
+inline constexpr std::string_view kHealthCheckComponentStatusGate =
+    "extension.healthcheck.useComponentStatus";
 
 // Applies one --feature-gates value as otelcol reads it: comma-separated gate
 // ids, each optionally prefixed `+` (enable, as no prefix) or `-` (disable).
-// Gates otlpd has no use for are appended to `ignored` (otelcol's other gates
-// are accepted for compatibility). False with `error` set on an empty id.
+// As otelcol's registry, refuses (false, `error` set) an empty id, an id it
+// does not know ("no such feature gate"), disabling a stable gate and
+// enabling a deprecated one. Known gates that change nothing in otlpd are
+// appended to `ignored`.
 bool ApplyFeatureGates(std::string_view list, FeatureGates& gates, std::vector<std::string>& ignored,
                        std::string& error);
+
+// The ids otlpd accepts, sorted: otelcol's gates for the components otlpd has.
+std::vector<std::string> KnownFeatureGates();
 
 }  // namespace otlpd::config

@@ -80,7 +80,7 @@ std::string ChangeCase(std::string s, bool upper) {
 
 void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
   MapDecoder logs = telemetry.Child("logs");
-  std::string level;
+  std::string level = "info";
   if (logs.Optional("level", level)) {
     // zap accepts "debug" and "DEBUG" (and "" for info), not mixed case.
     static constexpr std::string_view kLevels[] = {"debug",  "info",  "warn", "error",

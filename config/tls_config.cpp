@@ -11,11 +11,11 @@ namespace {
 // ways otlpd cannot honour are refused rather than silently ignored.
 void DecodeShared(MapDecoder& d, TlsConfig& t) {
   d.Optional("ca_file", t.ca_file);
-  d.Optional("ca_pem", t.ca_pem);
+  d.Opaque("ca_pem", t.ca_pem);
   d.Optional("cert_file", t.cert_file);
-  d.Optional("cert_pem", t.cert_pem);
+  d.Opaque("cert_pem", t.cert_pem);
   d.Optional("key_file", t.key_file);
-  d.Optional("key_pem", t.key_pem);
+  d.Opaque("key_pem", t.key_pem);
   d.Optional("include_system_ca_certs_pool", t.include_system_ca_certs_pool);
   d.Optional("min_version", t.min_version);
   d.Optional("max_version", t.max_version);
@@ -113,6 +113,20 @@ Result<std::string> LoadPem(const std::string& inline_pem, const std::string& fi
   ss << in.rdbuf();
   if (!in || ss.str().empty()) return Status::InvalidArgument(key_path + ": cannot read " + file);
   return ss.str();
+}
+
+Result<TlsServerMaterial> LoadTlsServerMaterial(const TlsServerConfig& tls) {
+  TlsServerMaterial m;
+  auto cert = LoadPem(tls.cert_pem, tls.cert_file, "tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  auto key = LoadPem(tls.key_pem, tls.key_file, "tls.key_file");
+  if (!key.ok()) return key.status();
+  auto client_ca = LoadPem("", tls.client_ca_file, "tls.client_ca_file");
+  if (!client_ca.ok()) return client_ca.status();
+  m.cert_chain = std::move(*cert);
+  m.private_key = std::move(*key);
+  m.client_ca = std::move(*client_ca);
+  return m;
 }
 
 }  // namespace otlpd::config

@@ -50,6 +50,17 @@ struct TlsServerConfig : TlsConfig {
   static TlsServerConfig Decode(MapDecoder& d);
 };
 
+// The PEM text a TLS server needs, read from its files or taken inline.
+struct TlsServerMaterial {
+  std::string cert_chain;
+  std::string private_key;
+  std::string client_ca;  // empty: no client certificates asked for
+};
+
+// Loads the PEM blocks of a server's `tls` when it starts (a file is read
+// then, as otelcol does); InvalidArgument naming the file that cannot be read.
+Result<TlsServerMaterial> LoadTlsServerMaterial(const TlsServerConfig& tls);
+
 // The PEM text given inline, else read from `file`; empty when neither is
 // set. InvalidArgument "<key_path>: cannot read <file>" when the file cannot
 // be read or is empty.

@@ -164,6 +164,7 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     c.telemetry = &svc->telemetry_;
     c.extension = find_extension;
     c.receive_budget = svc->receive_budget_.get();
+    c.gates = gates;
     return c;
   };
 

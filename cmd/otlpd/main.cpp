@@ -23,7 +23,9 @@
 #include "config/error.h"
 #include "config/feature_gates.h"
 #include "config/loader.h"
+#include "config/print_config.h"
 #include "config/service_config.h"
+#include "internal/text.h"
 #include "service/collector.h"
 #include "service/service.h"
 #include "service/telemetry/config.h"
@@ -44,6 +46,9 @@ constexpr std::string_view kUsage = R"(usage: otlpd [command] [flags]
 commands:
   (none)       run the collector
   validate     load and check the config, then exit (0 = valid)
+  print-config print the config a run would use: --config files merged, --set
+               applied, ${...} expanded, every default filled in, secrets shown
+               as [REDACTED] (alias print-initial-config)
   components   list the compiled-in component types
 
 flags:
@@ -61,18 +66,54 @@ flags:
                          the most one request may hold (80: a 20 MiB HTTP body and its copy)
   --watch-config         reload when a --config file changes (checked every second);
                          SIGHUP always reloads
+  --mode MODE            print-config: redacted (default) or unredacted (shows secrets)
+  --format FORMAT        print-config: yaml (default) or json
+  --validate BOOL        print-config: accepted as otelcol's; otlpd always validates
   --version              print the version
   -h, --help             this text
 )";
 
 struct Flags {
-  std::string command;  // "", "validate", "components"
+  std::string command;  // "", "validate", "components", "print-config"
+  config::PrintOptions print;
+  bool print_flag_seen = false;  // --mode, --format or --validate, which only print-config takes
   config::LoadOptions load;
   std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(20);
   bool watch_config = false;
   bool version = false;
   bool help = false;
 };
+
+// print-config's --mode, case-insensitive as otelcol's.
+bool ParsePrintMode(std::string_view v, config::PrintOptions& print, std::string& error) {
+  const std::string mode = AsciiLower(v);
+  if (mode == "redacted" || mode == "unredacted") {
+    print.redact = mode == "redacted";
+    return true;
+  }
+  error = "invalid mode \"" + std::string(v) + "\": modes are: redacted, unredacted";
+  return false;
+}
+
+// print-config's --format, case-insensitive as otelcol's.
+bool ParsePrintFormat(std::string_view v, config::PrintOptions& print, std::string& error) {
+  const std::string format = AsciiLower(v);
+  if (format == "yaml" || format == "json") {
+    print.format = format == "json" ? config::PrintFormat::kJson : config::PrintFormat::kYaml;
+    return true;
+  }
+  error = "unrecognized print format: " + std::string(v);
+  return false;
+}
+
+// Go's strconv.ParseBool, as the flag package reads a bool flag's value.
+bool ParseBool(std::string_view v) {
+  for (std::string_view b :
+       {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}) {
+    if (v == b) return true;
+  }
+  return false;
+}
 
 // Accepts both "--flag value" and "--flag=value".
 bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
@@ -120,6 +161,21 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
       for (const std::string& gate : ignored) {
         spdlog::warn("--feature-gates: {} is accepted for compatibility and ignored", gate);
       }
+    } else if (value_of("--mode", v)) {
+      flags.print_flag_seen = true;
+      if (!ParsePrintMode(v, flags.print, error)) return false;
+    } else if (value_of("--format", v)) {
+      flags.print_flag_seen = true;
+      if (!ParsePrintFormat(v, flags.print, error)) return false;
+    } else if (arg == "--validate" || value_of("--validate", v)) {
+      // otelcol's --validate=false prints without validating; otlpd's
+      // decoders validate as they read, so it always validates (safer: an
+      // invalid config is never shown as if it were one).
+      flags.print_flag_seen = true;
+      if (arg != "--validate" && !ParseBool(v)) {
+        error = "--validate: not a boolean: " + v;
+        return false;
+      }
     } else if (!error.empty()) {
       return false;
     } else if (arg == "--watch-config") {
@@ -128,13 +184,19 @@ bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
       flags.version = true;
     } else if (arg == "-h" || arg == "--help") {
       flags.help = true;
-    } else if ((arg == "validate" || arg == "components") && flags.command.empty()) {
+    } else if ((arg == "validate" || arg == "components" || arg == "print-config") && flags.command.empty()) {
       flags.command = arg;
+    } else if (arg == "print-initial-config" && flags.command.empty()) {
+      flags.command = "print-config";
     } else {
       error = "unknown argument: " + arg;
       return false;
     }
     if (!error.empty()) return false;
+  }
+  if (flags.print_flag_seen && flags.command != "print-config") {
+    error = "--mode, --format and --validate are flags of print-config";
+    return false;
   }
   return true;
 }
@@ -151,6 +213,23 @@ int ListComponents() {
   print("exporters", c.exporters);
   print("extensions", c.extensions);
   print("connectors", c.connectors);
+  return 0;
+}
+
+// Loads the config exactly as a run would (every component decoded and
+// checked, nothing started) while recording what each decoder read, then
+// prints the result: what the run would use, defaults included.
+int PrintConfig(const Flags& flags) {
+  config::DecodeRecording recording;
+  Loaded loaded;
+  try {
+    config::DecodeRecording::Scope scope(recording);
+    loaded = LoadConfig(flags.load, BuiltinComponents());
+  } catch (const config::Error& e) {
+    std::cerr << "otlpd: invalid configuration: " << e.what() << "\n";
+    return 1;
+  }
+  std::cout << config::PrintConfig(loaded.root, recording, flags.print);
   return 0;
 }
 
@@ -254,6 +333,7 @@ int Run(int argc, char** argv) {
   if (flags.command == "components") return ListComponents();
 
   flags.load.default_yaml = std::string(kDefaultConfig);
+  if (flags.command == "print-config") return PrintConfig(flags);
   // The baseline is taken before loading, so a change made meanwhile is not missed.
   ConfigWatch watch(flags.load.config_uris);
   Loaded loaded;

@@ -13,17 +13,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "config/http/accept_backoff.h"
+#include "config/http/server_tls_context.h"
 
 namespace otlpd::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std::string* error) {
@@ -45,26 +49,58 @@ constexpr std::size_t kMaxConnections = 64;
 
 }  // namespace
 
-// One connection: read a request, answer it, repeat while the client keeps it alive.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, what Stop() closes.
+class Connection {
  public:
-  Session(tcp::socket socket, const Handler* handler) : stream_(std::move(socket)), handler_(handler) {}
-
-  void Run() { Read(); }
+  virtual ~Connection() = default;
   // Called on the io thread only.
-  void Close() {
+  virtual void Close() = 0;
+};
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: (with TLS, a handshake first) read a request, answer it,
+// repeat while the client keeps it alive.
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(tcp::socket socket, const Handler* handler) requires(!kTls)
+      : stream_(std::move(socket)), handler_(handler) {}
+  Session(tcp::socket socket, const Handler* handler, ssl::context& tls) requires(kTls)
+      : stream_(std::move(socket), tls), handler_(handler) {}
+
+  void Run() {
+    if constexpr (kTls) {
+      // A client that connects and never finishes the handshake is cut off
+      // like an idle one.
+      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
+  }
+
+  void Close() override {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(stream_).close();
   }
 
  private:
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxRequestBody);
-    stream_.expires_after(kIdleTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -92,14 +128,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = head ? std::string() : std::move(response.body);
     res->prepare_payload();
     if (head) res->content_length(response.body.size());
-    stream_.expires_after(kIdleTimeout);
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
-      if (wec || !res->keep_alive()) return self->Close();
-      self->Read();
-    });
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    bhttp::async_write(stream_, *res,
+                       [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
+                         if (wec || !res->keep_alive()) return self->Close();
+                         self->Read();
+                       });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const Handler* handler_;
@@ -115,8 +152,9 @@ struct SimpleHttpServer::Impl {
   AcceptBackoff backoff{"otlpd HTTP endpoint"};
   std::thread thread;
   std::atomic<int> port{0};
+  std::unique_ptr<ssl::context> tls;  // null: plain HTTP
   // Weak, so a finished connection frees itself; Stop() closes what is left.
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<Connection>> sessions;
   bool started = false;
 
   void Accept() {
@@ -134,14 +172,20 @@ struct SimpleHttpServer::Impl {
         return;
       }
       if (auto line = backoff.Succeeded(); !line.empty()) spdlog::info("{} on port {}", line, port.load());
-      sessions.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
+      sessions.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
       if (sessions.size() >= kMaxConnections) {
         if (auto oldest = sessions.front().lock()) oldest->Close();
         sessions.pop_front();
       }
-      auto session = std::make_shared<Session>(std::move(socket), &handler);
-      sessions.push_back(session);
-      session->Run();
+      if (tls) {
+        auto session = std::make_shared<Session<TlsStream>>(std::move(socket), &handler, *tls);
+        sessions.push_back(session);
+        session->Run();
+      } else {
+        auto session = std::make_shared<Session<PlainStream>>(std::move(socket), &handler);
+        sessions.push_back(session);
+        session->Run();
+      }
       Accept();
     });
   }
@@ -198,6 +242,15 @@ SimpleHttpServer::SimpleHttpServer(std::string host, int port, Handler handler)
 }
 
 SimpleHttpServer::~SimpleHttpServer() { Stop(); }
+
+Status SimpleHttpServer::EnableTls(const config::TlsServerConfig& tls) {
+  auto ctx = MakeServerSslContext(tls);
+  if (!ctx.ok()) return ctx.status();
+  impl_->tls = std::move(*ctx);
+  return Status::Ok();
+}
+
+bool SimpleHttpServer::tls() const { return impl_->tls != nullptr; }
 
 Status SimpleHttpServer::Start(std::chrono::milliseconds bind_retry) {
   Impl& s = *impl_;

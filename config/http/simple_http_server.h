@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "component/status.h"
+#include "config/tls_config.h"
 
 namespace otlpd::http {
 
@@ -32,7 +33,7 @@ bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std:
 
 // A small HTTP/1.1 server for otlpd's own endpoints (health_check, the
 // Prometheus /metrics page): one io thread, keep-alive, small request bodies,
-// nothing on the data path. Beast stays inside the .cpp so that including
+// optionally TLS, nothing on the data path. Beast stays inside the .cpp so that including
 // this header costs nothing.
 class SimpleHttpServer {
  public:
@@ -42,6 +43,12 @@ class SimpleHttpServer {
   ~SimpleHttpServer();
   SimpleHttpServer(const SimpleHttpServer&) = delete;
   SimpleHttpServer& operator=(const SimpleHttpServer&) = delete;
+
+  // Serves HTTPS with `tls` (otelcol's configtls.ServerConfig: versions,
+  // client_ca_file for mTLS); call before Start. Reads the certificate and
+  // key now: InvalidArgument naming what cannot be read or used.
+  Status EnableTls(const config::TlsServerConfig& tls);
+  bool tls() const;
 
   // Binds and starts serving. A port still held by the previous owner (a
   // reload) is retried until `bind_retry` has passed.

@@ -83,7 +83,7 @@ Config Config::Decode(config::MapDecoder& d) {
   {
     config::MapDecoder h = d.Child("histogram");
     h.Optional("disable", c.histogram_disable);
-    std::string unit;
+    std::string unit = "ms";
     if (h.Optional("unit", unit)) {
       const std::string lower = AsciiLower(unit);
       if (lower == "ms") {

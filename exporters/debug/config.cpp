@@ -24,7 +24,7 @@ std::optional<Verbosity> ParseVerbosity(std::string_view text) {
 Config Config::Decode(config::MapDecoder& decoder) {
   Config cfg;
 
-  std::string verbosity;
+  std::string verbosity = "basic";
   if (decoder.Optional("verbosity", verbosity)) {
     std::optional<Verbosity> parsed = ParseVerbosity(verbosity);
     if (!parsed) {

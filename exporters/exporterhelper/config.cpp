@@ -20,7 +20,7 @@ QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaul
   d.Optional("enabled", c.enabled);
   d.Optional("num_consumers", c.num_consumers);
   d.Optional("queue_size", c.queue_size);
-  std::string sizer;
+  std::string sizer = "requests";
   const bool sizer_set = d.Optional("sizer", sizer);
   if (sizer_set) {
     if (sizer == "requests") {

@@ -103,7 +103,7 @@ Config Config::Decode(config::MapDecoder& d) {
     c.tls = DecodeTls(t);
   }
   DecodeEndpoint(d, c);
-  if (d.Optional("headers", c.headers)) CheckHeaders(d, c.headers);
+  if (d.Opaque("headers", c.headers)) CheckHeaders(d, c.headers);
   std::string compression = "gzip";
   if (d.Optional("compression", compression)) {
     if (compression == "gzip") {

@@ -16,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include "exporters/otlp/export_response.h"
+#include "internal/text.h"
+#include "otlp/profiles_version.h"
 
 namespace otlpd::exporters::otlp {
 namespace {
@@ -151,9 +153,13 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
         std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now()));
   }
   ctx.set_wait_for_ready(impl_->config.wait_for_ready);
-  for (const auto& [k, v] : impl_->headers) ctx.AddMetadata(k, v);
-  // pdata's gRPC client declares the profiles format it sends.
-  if (payload->signal == Signal::kProfiles) ctx.AddMetadata("otlp-profiles-development-version", "1");
+  // pdata's gRPC client declares the profiles format it sends, in exactly one
+  // value: a configured one is overridden, as otelcol's exporter does.
+  const bool profiles = payload->signal == Signal::kProfiles;
+  for (const auto& [k, v] : impl_->headers) {
+    if (!profiles || !EqualsIgnoreCase(k, kProfilesVersionKey)) ctx.AddMetadata(k, v);
+  }
+  if (profiles) ctx.AddMetadata(std::string(kProfilesVersionKey), std::string(kProfilesVersion));
 
   // The request borrows the payload's bytes: the slice keeps the payload
   // alive for as long as gRPC holds it, and nothing is copied or re-encoded.

@@ -188,7 +188,7 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
     }
   }
 
-  std::string encoding;
+  std::string encoding = "proto";
   if (d.Optional("encoding", encoding)) {
     if (encoding == "proto") {
       c.encoding = Encoding::kProto;
@@ -198,7 +198,7 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
       d.Fail("encoding", "invalid encoding type \"" + encoding + "\" (use proto or json)");
     }
   }
-  std::string compression;
+  std::string compression = "gzip";
   if (d.Optional("compression", compression)) {
     auto parsed = ParseCompression(compression);
     if (!parsed) {
@@ -220,7 +220,7 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
                                : " (this compression takes no level)"));
     }
   }
-  if (d.Optional("headers", c.headers)) CheckHeaders(d, c.headers);
+  if (d.Opaque("headers", c.headers)) CheckHeaders(d, c.headers);
   {
     config::MapDecoder t = d.Child("tls");
     c.tls = config::TlsClientConfig::Decode(t);

@@ -11,6 +11,7 @@
 #include "exporters/otlphttp/http_client.h"
 #include "internal/text.h"
 #include "otlp/json/otlp_json.h"
+#include "otlp/profiles_version.h"
 
 #ifndef OTLPD_VERSION
 #define OTLPD_VERSION "0.0.0"
@@ -168,7 +169,13 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
   if (config_.compression != Compression::kNone) {
     request.headers.emplace_back("Content-Encoding", ContentEncoding(config_.compression));
   }
-  for (const auto& [name, value] : config_.headers) request.headers.emplace_back(name, value);
+  // A profiles request declares the one schema this build speaks, in exactly
+  // one header: a configured value is overridden, as otelcol's exporter does.
+  const bool profiles = signal == Signal::kProfiles;
+  for (const auto& [name, value] : config_.headers) {
+    if (!profiles || !EqualsIgnoreCase(name, kProfilesVersionKey)) request.headers.emplace_back(name, value);
+  }
+  if (profiles) request.headers.emplace_back(kProfilesVersionKey, kProfilesVersion);
 
   if (config_.timeout.count() > 0) {
     const Clock::time_point now = Clock::now();

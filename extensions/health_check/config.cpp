@@ -6,7 +6,7 @@
 
 namespace otlpd::extensions::health_check {
 
-Config Config::Decode(config::MapDecoder& d) {
+Config Config::Decode(config::MapDecoder& d, bool component_status_gate) {
   Config c;
   d.Optional("endpoint", c.endpoint);
   std::string host, why;
@@ -22,8 +22,9 @@ Config Config::Decode(config::MapDecoder& d) {
 
   config::MapDecoder pipeline = d.Child("check_collector_pipeline");
   bool enabled = false;
-  std::chrono::nanoseconds interval{};
-  int threshold = 0;
+  // Defaults and types as otelcol's (interval is a string there, never parsed).
+  std::string interval = "5m";
+  int threshold = 5;
   pipeline.Optional("enabled", enabled);
   pipeline.Optional("interval", interval);
   pipeline.Optional("exporter_failure_threshold", threshold);
@@ -33,23 +34,38 @@ Config Config::Decode(config::MapDecoder& d) {
         "{}: check_collector_pipeline is not supported and is ignored (as in recent otelcol-contrib)",
         d.KeyPath("check_collector_pipeline"));
   }
-  // Refused by name, each with its reason, rather than as unknown keys.
-  if (const config::Node* n = d.Take("tls"); n != nullptr && !n->IsNull()) {
-    d.Fail("tls",
-           "is not supported on the health_check endpoint yet: otlpd serves it with its small plain-HTTP "
-           "server (Kubernetes probes use plain HTTP unless told otherwise)");
+  if (d.Has("tls")) {
+    config::MapDecoder tls = d.Child("tls");
+    if (tls.SectionEnabled()) c.tls = config::TlsServerConfig::Decode(tls);
   }
-  for (std::string_view v2 : {"http", "grpc"}) {
-    if (d.Take(v2) != nullptr) {
-      d.Fail(v2,
-             "the v2 health check configuration needs otelcol's feature gate "
-             "extension.healthcheck.useComponentStatus, which otlpd does not have");
+  // otelcol's v2 health check (component status; `http` with status and
+  // config paths, a gRPC health service, `component_health`) runs only behind
+  // its feature gate; without the gate otelcol refuses its keys, with this reason.
+  bool use_v2 = false;
+  d.Optional("use_v2", use_v2);
+  const bool v2_keys = d.Has("http") || d.Has("grpc");
+  for (std::string_view key : {"http", "grpc", "component_health"}) {
+    if (d.Take(key) == nullptr) continue;
+    if (!component_status_gate && key == "component_health") {
+      spdlog::warn("{}: ignored without the v2 health check (otelcol's legacy health check ignores it too)",
+                   d.KeyPath(key));
+      continue;
+    }
+    if (!component_status_gate) {
+      d.Fail(key,
+             "v2 healthcheck configuration (http/grpc fields) detected but feature gate is disabled. Either "
+             "remove the v2 config fields or enable the feature gate with: "
+             "--feature-gates=+extension.healthcheck.useComponentStatus");
+    }
+    if (component_status_gate) {
+      d.Fail(key,
+             "otlpd does not implement the v2 health check (component status, the gRPC health service) "
+             "that --feature-gates=extension.healthcheck.useComponentStatus turns on; use the legacy keys "
+             "(endpoint, path, tls, response_body)");
     }
   }
-  bool use_v2 = false;
-  if (d.Optional("use_v2", use_v2) && use_v2) {
-    d.Fail("use_v2", "the v2 health check (component status) is not supported by otlpd");
-  }
+  if (use_v2 && !v2_keys) d.Fail("use_v2", "must specify at least one protocol");
+  if (use_v2) d.Fail("use_v2", "the v2 health check (component status) is not supported by otlpd");
   d.Finish();
   return c;
 }

@@ -9,7 +9,8 @@ ExtensionFactory HealthCheckExtensionFactory() {
       .type = "health_check",
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Extension> {
         config::MapDecoder d(node, ctx.path);
-        return std::make_unique<HealthCheckExtension>(ctx.id.ToString(), Config::Decode(d));
+        return std::make_unique<HealthCheckExtension>(
+            ctx.id.ToString(), Config::Decode(d, ctx.gates.health_check_component_status));
       },
   };
 }

@@ -84,12 +84,14 @@ Status HealthCheckExtension::Start() {
   }
   server_ = std::make_unique<http::SimpleHttpServer>(host, port,
                                                      [this](const http::Request& r) { return Answer(r); });
-  if (Status s = server_->Start(); !s.ok()) {
+  Status s = config_.tls ? server_->EnableTls(*config_.tls) : Status::Ok();
+  if (s.ok()) s = server_->Start();
+  if (!s.ok()) {
     server_.reset();
-    return s;
+    return Status::Internal("extension " + id_ + ": " + s.message());
   }
-  spdlog::info("extension {}: health check listening on {} (port {}), path {}", id_, config_.endpoint,
-               server_->port(), config_.path);
+  spdlog::info("extension {}: health check listening on {} (port {}, {}), path {}", id_, config_.endpoint,
+               server_->port(), config_.tls ? "HTTPS" : "HTTP", config_.path);
   return Status::Ok();
 }
 

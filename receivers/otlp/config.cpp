@@ -1,8 +1,6 @@
 #include "receivers/otlp/config.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -183,7 +181,7 @@ std::string UrlPath(std::string_view raw, std::string* why) {
 }
 
 void DecodeUrlPath(config::MapDecoder& d, std::string_view key, std::string& out) {
-  std::string raw;
+  std::string raw = out;  // the default, as print-config shows it
   if (!d.Optional(key, raw)) return;
   std::string why;
   out = UrlPath(raw, &why);
@@ -208,7 +206,7 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
     c.max_request_body_size = static_cast<std::uint64_t>(body_size);
   }
   d.Optional("include_metadata", c.include_metadata);
-  d.Optional("response_headers", c.response_headers);
+  d.Opaque("response_headers", c.response_headers);
   for (const auto& [name, value] : c.response_headers) {
     auto bad = [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; };
     if (name.empty() || std::any_of(name.begin(), name.end(), [](char ch) {
@@ -259,32 +257,7 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   return c;
 }
 
-Result<std::string> ReadPem(const std::string& file, const std::string& inline_pem, std::string_view what) {
-  if (file.empty()) return inline_pem;
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in || ss.str().empty()) {
-    return Status::InvalidArgument("cannot read tls " + std::string(what) + " \"" + file + "\"");
-  }
-  return ss.str();
-}
-
 }  // namespace
-
-Result<TlsMaterial> LoadTls(const TlsConfig& tls) {
-  TlsMaterial m;
-  auto cert = ReadPem(tls.cert_file, tls.cert_pem, "cert_file");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadPem(tls.key_file, tls.key_pem, "key_file");
-  if (!key.ok()) return key.status();
-  auto client_ca = ReadPem(tls.client_ca_file, "", "client_ca_file");
-  if (!client_ca.ok()) return client_ca.status();
-  m.cert_chain = std::move(*cert);
-  m.private_key = std::move(*key);
-  m.client_ca = std::move(*client_ca);
-  return m;
-}
 
 Config Config::Decode(config::MapDecoder& d) {
   Config c;

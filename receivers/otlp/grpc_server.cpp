@@ -17,8 +17,8 @@
 #include "internal/cpus.h"
 #include "internal/host_port.h"
 #include "internal/text.h"
+#include "otlp/profiles_version.h"
 #include "otlp/wire/wire_walker.h"
-#include "receivers/otlp/profiles_version.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -322,7 +322,7 @@ Status GrpcServer::Start() {
     // SslServerCredentials rather than experimental::TlsServerCredentials:
     // neither can set TLS versions (config.cpp rejects what cannot be
     // honoured), and this one is stable.
-    auto material = LoadTls(*config_.tls);
+    auto material = config::LoadTlsServerMaterial(*config_.tls);
     if (!material.ok()) return material.status();
     grpc::SslServerCredentialsOptions options(
         material->client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE

@@ -218,7 +218,7 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
 MetricsConfig DecodeMetrics(const config::Node& node) {
   MetricsConfig m;
   MapDecoder d(node, "service.telemetry.metrics");
-  std::string level;
+  std::string level = "normal";
   if (d.Optional("level", level)) {
     const std::string l = AsciiLower(level);
     if (l == "none")

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "config/error.h"
@@ -264,8 +266,34 @@ TEST_CASE("--feature-gates values are read as otelcol reads them", "[config]") {
   CHECK(ApplyFeatureGates("+service.profilesSupport", gates, ignored, error));
   CHECK(gates.profiles_support);
   CHECK(ApplyFeatureGates("", gates, ignored, error));
-  CHECK_FALSE(ApplyFeatureGates("a,,b", gates, ignored, error));
-  CHECK(error == "--feature-gates: empty feature gate id");
+  CHECK_FALSE(ApplyFeatureGates("service.profilesSupport,,service.profilesSupport", gates, ignored, error));
+  CHECK(error == "--feature-gates: empty feature gate identifier at index 1");
+  CHECK(ApplyFeatureGates("extension.healthcheck.useComponentStatus", gates, ignored, error));
+  CHECK(gates.health_check_component_status);
+}
+
+TEST_CASE("--feature-gates refuses what otelcol's registry refuses", "[config]") {
+  FeatureGates gates;
+  std::vector<std::string> ignored;
+  std::string error;
+  // An id otelcol does not register: refused, with the valid ones listed.
+  CHECK_FALSE(ApplyFeatureGates("service.profileSupport", gates, ignored, error));
+  CHECK_THAT(error,
+             Catch::StartsWith("--feature-gates: no such feature gate \"service.profileSupport\". valid "
+                               "gates: [confmap.enableMergeAppendOption ") &&
+                 Catch::Contains(" service.profilesSupport ") && Catch::EndsWith("]"));
+  CHECK_FALSE(ApplyFeatureGates("+", gates, ignored, error));
+  CHECK_THAT(error, Catch::Contains("no such feature gate \"\""));
+  // A stable gate is on for good.
+  CHECK(ApplyFeatureGates("pkg.confighttp.PrioritizeNewKeepalive", gates, ignored, error));
+  CHECK_FALSE(ApplyFeatureGates("-pkg.confighttp.PrioritizeNewKeepalive", gates, ignored, error));
+  CHECK(error ==
+        "--feature-gates: feature gate \"pkg.confighttp.PrioritizeNewKeepalive\" is stable, can not be "
+        "disabled");
+  // Listed as otelcol lists them: sorted, each once.
+  const std::vector<std::string> known = KnownFeatureGates();
+  CHECK(std::is_sorted(known.begin(), known.end()));
+  CHECK(std::adjacent_find(known.begin(), known.end()) == known.end());
 }
 
 }  // namespace otlpd::config

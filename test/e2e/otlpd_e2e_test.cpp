@@ -174,6 +174,65 @@ TEST_CASE("otlpd merges --config files and applies --set last") {
   CHECK(fixed.code == 0);
 }
 
+TEST_CASE("otlpd print-config prints the merged config with defaults, secrets redacted") {
+  ::setenv("OTLPD_E2E_TOKEN", "e2e-s3cret", 1);
+  TempDir dir;
+  WriteFile(dir / "a.yaml",
+            "receivers: {otlp: {protocols: {grpc: {endpoint: \"0.0.0.0:4317\"}}}}\n"
+            "processors: {batch: {}}\n"
+            "exporters:\n  otlp:\n    endpoint: backend:4317\n"
+            "    headers: {Authorization: \"Bearer ${env:OTLPD_E2E_TOKEN}\"}\n"
+            "service: {pipelines: {traces: {receivers: [otlp], processors: [batch], exporters: [otlp]}}}\n");
+  WriteFile(dir / "b.yaml", "processors: {batch: {send_batch_size: 100}}\n");
+  const std::vector<std::string> configs = {"print-config",
+                                            "--config",
+                                            (dir / "a.yaml").string(),
+                                            "--config",
+                                            (dir / "b.yaml").string(),
+                                            "--set",
+                                            "exporters.otlp.timeout=7s"};
+  auto redacted = Run(configs, dir);
+  CHECK(redacted.code == 0);
+  // Merged, --set applied, defaults filled in (otelcol's), sorted keys, 4-space indent as otelcol's.
+  CHECK_THAT(redacted.output, Contains("processors:\n    batch:\n") && Contains("send_batch_size: 100\n") &&
+                                  Contains("timeout: 200ms\n") && Contains("timeout: 7s\n") &&
+                                  Contains("queue_size: 1000\n") && Contains("initial_interval: 5s\n"));
+  CHECK_THAT(redacted.output, Contains("Authorization: \"[REDACTED]\""));
+  CHECK_THAT(redacted.output, !Contains("e2e-s3cret"));
+
+  auto args = configs;
+  args.insert(args.end(), {"--mode", "UNREDACTED", "--format=json"});
+  auto shown = Run(args, dir);
+  CHECK(shown.code == 0);
+  CHECK_THAT(shown.output,
+             Contains("\"Authorization\": \"Bearer e2e-s3cret\"") && Contains("\"send_batch_size\": 100,"));
+
+  // Alias, and the errors otelcol gives.
+  CHECK(Run({"print-initial-config", "--config", (dir / "a.yaml").string()}, dir).code == 0);
+  auto bad_mode = Run({"print-config", "--config", (dir / "a.yaml").string(), "--mode", "bogus"}, dir);
+  CHECK(bad_mode.code != 0);
+  CHECK_THAT(bad_mode.output, Contains("invalid mode \"bogus\": modes are: redacted, unredacted"));
+  auto bad_format = Run({"print-config", "--config", (dir / "a.yaml").string(), "--format", "xml"}, dir);
+  CHECK(bad_format.code != 0);
+  CHECK_THAT(bad_format.output, Contains("unrecognized print format: xml"));
+  CHECK(Run({"validate", "--config", (dir / "a.yaml").string(), "--mode", "redacted"}, dir).code != 0);
+  // An invalid config is an error, and nothing of it is printed.
+  WriteFile(dir / "bad.yaml", "processors: {batch: {timeout: soon}}\n");
+  auto invalid = Run(
+      {"print-config", "--config", (dir / "a.yaml").string(), "--config", (dir / "bad.yaml").string()}, dir);
+  CHECK(invalid.code == 1);
+  CHECK_THAT(invalid.output, Contains("processors.batch.timeout") && !Contains("e2e-s3cret"));
+}
+
+TEST_CASE("otlpd refuses --feature-gates it does not know, as otelcol does") {
+  TempDir dir;
+  auto unknown = Run({"validate", "--feature-gates=service.profileSupport"}, dir);
+  CHECK(unknown.code != 0);
+  CHECK_THAT(unknown.output, Contains("no such feature gate \"service.profileSupport\". valid gates: ["));
+  CHECK(Run({"validate", "--feature-gates=+service.profilesSupport,telemetry.newPipelineTelemetry"}, dir)
+            .code == 0);
+}
+
 TEST_CASE("SIGTERM under traffic loses nothing that was acknowledged") {
   TempDir dir;
   int port = FreePort();

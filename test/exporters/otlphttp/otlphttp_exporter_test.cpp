@@ -15,6 +15,7 @@
 #include "exporters/otlphttp/compressor.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/exporters/exporterhelper/manual_time_source.h"
@@ -100,7 +101,7 @@ struct ExporterFixture {
 // headers as metadata.
 struct ReceiverFixture {
   Telemetry telemetry;
-  test::Sink traces, metrics, logs;
+  test::Sink traces, metrics, logs, profiles;
   std::unique_ptr<receivers::otlp::OtlpReceiver> receiver;
 
   explicit ReceiverFixture(int port = 0) {
@@ -113,6 +114,7 @@ struct ReceiverFixture {
     receiver->SetConsumer(Signal::kTraces, &traces);
     receiver->SetConsumer(Signal::kMetrics, &metrics);
     receiver->SetConsumer(Signal::kLogs, &logs);
+    receiver->SetConsumer(Signal::kProfiles, &profiles);
     REQUIRE(receiver->Start().ok());
   }
   ~ReceiverFixture() { receiver->Shutdown(Clock::now() + 5s); }
@@ -259,6 +261,24 @@ TEST_CASE("the otlphttp exporter sends the configured headers as given") {
   CHECK(Header(got, "x-tenant") == "acme");
   CHECK(Header(got, "authorization") == "Bearer s3cret");
   CHECK(Header(got, "user-agent") == "my-agent/1");  // configured headers win, as in otelcol
+}
+
+TEST_CASE("profiles requests declare the development version once, over a configured value") {
+  ReceiverFixture backend;
+  ExporterFixture e("endpoint: " + backend.url() +
+                    "\nheaders: {OTLP-Profiles-Development-Version: \"2\", X-Tenant: acme}\n" + kNoRetry);
+  pb::collector::profiles::v1development::ExportProfilesServiceRequest req;
+  req.add_resource_profiles()->add_scope_profiles()->add_profiles()->add_samples()->add_values(1);
+  REQUIRE(e.exporter->Consume(MakePayload(Signal::kProfiles, req.SerializeAsString(), 1)).ok());
+  // Two values, or the configured "2", would be refused by the receiver (as by otelcol's).
+  REQUIRE(test::WaitFor([&] { return backend.profiles.items() == 1; }));
+  const PayloadPtr got = backend.profiles.payloads().at(0);
+  CHECK(Header(got, "otlp-profiles-development-version") == "1");
+  CHECK(Header(got, "x-tenant") == "acme");
+  // Other signals send the configured headers as given.
+  REQUIRE(e.exporter->Consume(Logs(1)).ok());
+  REQUIRE(test::WaitFor([&] { return backend.logs.items() == 1; }));
+  CHECK(Header(backend.logs.payloads().at(0), "otlp-profiles-development-version") == "2");
 }
 
 TEST_CASE("a Host header replaces the URL's host and signal URLs are used verbatim") {

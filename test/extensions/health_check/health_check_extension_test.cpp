@@ -6,9 +6,11 @@
 #include "config/loader.h"
 #include "extensions/health_check/factory.h"
 #include "service/service.h"
+#include "test/receivers/otlp/http_client.h"
 #include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
+#include "test/support/tls_certs.h"
 
 using namespace otlpd;
 using namespace otlpd::extensions::health_check;
@@ -17,15 +19,15 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-Config Decode(const std::string& yaml) {
+Config Decode(const std::string& yaml, bool component_status_gate = false) {
   config::Node node = config::ParseYaml(yaml, "c.yaml");
   config::MapDecoder d(node, "extensions.health_check");
-  return Config::Decode(d);
+  return Config::Decode(d, component_status_gate);
 }
 
-std::string DecodeError(const std::string& yaml) {
+std::string DecodeError(const std::string& yaml, bool component_status_gate = false) {
   try {
-    Decode(yaml);
+    Decode(yaml, component_status_gate);
   } catch (const config::Error& e) {
     return e.what();
   }
@@ -53,17 +55,31 @@ TEST_CASE("health_check config: otelcol's defaults and checks") {
   CHECK_THAT(DecodeError("endpoint: localhost\n"),
              Contains("extensions.health_check.endpoint") && Contains("missing port"));
   CHECK_THAT(DecodeError("endpoint: localhost:99999\n"), Contains("extensions.health_check.endpoint"));
-  CHECK_THAT(DecodeError("check_collector_pipeline:\n  interval: soon\n"),
-             Contains("extensions.health_check.check_collector_pipeline.interval"));
+  // A string otelcol never parses (the legacy check is ignored): any value goes.
+  CHECK(DecodeError("check_collector_pipeline:\n  interval: soon\n").empty());
+  CHECK_THAT(DecodeError("check_collector_pipeline:\n  exporter_failure_threshold: many\n"),
+             Contains("extensions.health_check.check_collector_pipeline.exporter_failure_threshold"));
   CHECK_THAT(DecodeError("response_body:\n  ok: yes\n"),
              Contains("extensions.health_check.response_body") && Contains("ok"));
-  CHECK_THAT(
-      DecodeError("tls: {}\n"),
-      Contains("c.yaml:1:6: extensions.health_check.tls: is not supported on the health_check endpoint"));
+  // tls is a server TLS block: a certificate and a key are required.
+  CHECK_THAT(DecodeError("tls: {}\n"),
+             Contains("extensions.health_check.tls.cert_file") && Contains("needs cert_file or cert_pem"));
+  CHECK_FALSE(Decode("tls: {enabled: false}\n").tls.has_value());
+  c = Decode("tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem, min_version: \"1.3\"}\n");
+  REQUIRE(c.tls.has_value());
+  CHECK(c.tls->client_ca_file == "/ca.pem");
+  CHECK(c.tls->min_version == "1.3");
+  // The v2 layout: otelcol's own refusal without its feature gate, otlpd's with it.
   CHECK_THAT(
       DecodeError("http:\n  endpoint: localhost:13133\n"),
-      Contains(
-          "extensions.health_check.http: the v2 health check configuration needs otelcol's feature gate"));
+      Contains("extensions.health_check.http: v2 healthcheck configuration (http/grpc fields) detected "
+               "but feature gate is disabled") &&
+          Contains("--feature-gates=+extension.healthcheck.useComponentStatus"));
+  CHECK_THAT(DecodeError("grpc: {}\n"), Contains("feature gate is disabled"));
+  CHECK_THAT(DecodeError("http: {}\n", true),
+             Contains("extensions.health_check.http: otlpd does not implement the v2 health check"));
+  CHECK(DecodeError("component_health: {include_permanent_errors: true}\n").empty());
+  CHECK_THAT(DecodeError("use_v2: true\n"), Contains("must specify at least one protocol"));
   CHECK_THAT(DecodeError("use_v2: true\n"), Contains("extensions.health_check.use_v2"));
   CHECK(DecodeError("use_v2: false\n").empty());
 }
@@ -113,6 +129,53 @@ TEST_CASE("health_check answers with the configured bodies") {
   r = test::HttpGet(ext.port(), "/");
   CHECK(r.status == 200);
   CHECK(r.body == "I'm OK");
+}
+
+TEST_CASE("health_check serves HTTPS with tls, and asks for client certificates with client_ca_file") {
+  const test::Certs& certs = test::TestCerts();
+  const std::string tls =
+      "endpoint: 127.0.0.1:0\npath: /health\ntls:\n  cert_file: " + (certs.dir / "server.pem").string() +
+      "\n  key_file: " + (certs.dir / "server.key").string() + "\n";
+  {
+    HealthCheckExtension ext("health_check", Decode(tls));
+    REQUIRE(ext.Start().ok());
+    ext.Ready();
+    test::HttpClient client(ext.port(), test::TlsClientOptions{certs.ca, "", "", 0});
+    auto r = client.Send({"GET", "/health", {}, ""});
+    CHECK(r.status == 200);
+    CHECK_THAT(r.body, StartsWith(R"({"status":"Server available")"));
+    // Plain HTTP gets no answer from a TLS endpoint.
+    CHECK(test::HttpGet(ext.port(), "/health").status != 200);
+    ext.Shutdown(Clock::now() + std::chrono::seconds(1));
+  }
+  {
+    HealthCheckExtension ext("health_check/mtls",
+                             Decode(tls + "  client_ca_file: " + (certs.dir / "ca.pem").string() + "\n"));
+    REQUIRE(ext.Start().ok());
+    ext.Ready();
+    test::HttpClient with_cert(ext.port(),
+                               test::TlsClientOptions{certs.ca, certs.client_cert, certs.client_key, 0});
+    CHECK(with_cert.Send({"GET", "/health", {}, ""}).status == 200);
+    // Without a client certificate the handshake (or the first read) fails.
+    bool refused = false;
+    try {
+      test::HttpClient without(ext.port(), test::TlsClientOptions{certs.ca, "", "", 0});
+      without.Send({"GET", "/health", {}, ""});
+    } catch (const boost::system::system_error&) {
+      refused = true;
+    }
+    CHECK(refused);
+    ext.Shutdown(Clock::now() + std::chrono::seconds(1));
+  }
+}
+
+TEST_CASE("health_check does not start with a certificate it cannot read") {
+  Config c =
+      Decode("endpoint: 127.0.0.1:0\ntls: {cert_file: /nonexistent/c.pem, key_file: /nonexistent/k.pem}\n");
+  HealthCheckExtension ext("health_check", c);
+  Status s = ext.Start();
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Contains("extension health_check") && Contains("/nonexistent/c.pem"));
 }
 
 TEST_CASE("health_check cannot take a port that is in use") {

@@ -161,7 +161,11 @@ TEST_CASE("profiles: OTLP receiver -> otlp (gRPC) exporter -> OTLP receiver keep
   test::Sink backend_sink;
   auto backend = StartReceiver(telemetry, &backend_sink);
   auto node = config::ParseYaml(
-      "endpoint: 127.0.0.1:" + std::to_string(backend->grpc_port()) + "\ntls: {insecure: true}\n", "t.yaml");
+      "endpoint: 127.0.0.1:" + std::to_string(backend->grpc_port()) +
+          "\ntls: {insecure: true}\n"
+          // Overridden, as otelcol's exporter does: sent as well, the receiver would refuse two values.
+          "headers: {otlp-profiles-development-version: \"2\"}\n",
+      "t.yaml");
   config::MapDecoder d(node, "exporters.otlp");
   ComponentTelemetry exporter_telemetry;
   exporters::otlp::OtlpExporter exporter("otlp", exporters::otlp::Config::Decode(d), &exporter_telemetry);

@@ -13,6 +13,7 @@
 #include "test/receivers/otlp/requests.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
+#include "test/support/tls_certs.h"
 
 using namespace otlpd;
 using receivers::otlp::Config;
@@ -20,66 +21,12 @@ using receivers::otlp::OtlpReceiver;
 
 namespace {
 
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A CA, a server certificate for localhost/127.0.0.1 and a client
-// certificate, made with the openssl CLI once per test run.
-struct Certs {
-  test::TempDir dir;
-  std::string ca, server_cert, server_key, client_cert, client_key;
-
-  Certs() {
-    const std::string d = dir.path().string();
-    const std::string script =
-        "set -e; cd '" + d +
-        "'\n"
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "
-        "/CN=otlpd-test-ca "
-        "-keyout ca.key -out ca.pem 2>/dev/null\n"
-        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext\n"
-        "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n"
-        "for who in server client; do\n"
-        "  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=$who -keyout "
-        "$who.key "
-        "-out $who.csr 2>/dev/null\n"
-        "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile $who.ext "
-        "-out $who.pem 2>/dev/null\n"
-        "done\n";
-    test::WriteFile(dir / "make.sh", script);
-    REQUIRE(std::system(("sh '" + (dir / "make.sh").string() + "'").c_str()) == 0);
-    ca = Slurp(dir / "ca.pem");
-    server_cert = Slurp(dir / "server.pem");
-    server_key = Slurp(dir / "server.key");
-    client_cert = Slurp(dir / "client.pem");
-    client_key = Slurp(dir / "client.key");
-    REQUIRE(!ca.empty());
-    REQUIRE(!client_key.empty());
-  }
-
-  std::string Tls(bool mtls, const std::string& extra = "") const {
-    std::string s = "    tls:\n      cert_file: " + (dir / "server.pem").string() +
-                    "\n      key_file: " + (dir / "server.key").string() + "\n";
-    if (mtls) s += "      client_ca_file: " + (dir / "ca.pem").string() + "\n";
-    return s + extra;
-  }
-};
-
-const Certs& TestCerts() {
-  static Certs certs;
-  return certs;
-}
-
 struct TlsFixture {
   test::Sink traces;
   std::unique_ptr<OtlpReceiver> receiver;
 
   TlsFixture(bool mtls, const std::string& extra = "") {
-    const Certs& c = TestCerts();
+    const test::Certs& c = test::TestCerts();
     const std::string yaml = "protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls) +
                              "  http:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls, extra);
     auto node = config::ParseYaml(yaml, "test");
@@ -101,7 +48,7 @@ struct TlsFixture {
   }
 
   grpc::Status GrpcExport(bool client_cert) {
-    const Certs& c = TestCerts();
+    const test::Certs& c = test::TestCerts();
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = c.ca;
     if (client_cert) {
@@ -124,7 +71,7 @@ struct TlsFixture {
 
 TEST_CASE("TLS: HTTPS and gRPC with a server certificate") {
   TlsFixture f(false);
-  const Certs& c = TestCerts();
+  const test::Certs& c = test::TestCerts();
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", 0}) == 200);
   grpc::Status s = f.GrpcExport(false);
   CHECK(s.ok());
@@ -137,7 +84,7 @@ TEST_CASE("TLS: HTTPS and gRPC with a server certificate") {
 
 TEST_CASE("mTLS: clients must present a certificate the client CA signed") {
   TlsFixture f(true);
-  const Certs& c = TestCerts();
+  const test::Certs& c = test::TestCerts();
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, c.client_cert, c.client_key, 0}) == 200);
   CHECK(f.GrpcExport(true).ok());
   CHECK(f.traces.items() == 5);
@@ -152,7 +99,7 @@ TEST_CASE("mTLS: clients must present a certificate the client CA signed") {
 
 TEST_CASE("TLS: min_version is enforced on HTTP") {
   TlsFixture f(false, "      min_version: \"1.3\"\n");
-  const Certs& c = TestCerts();
+  const test::Certs& c = test::TestCerts();
   CHECK_THROWS(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", TLS1_2_VERSION}));
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", 0}) == 200);
 }
@@ -172,7 +119,7 @@ TEST_CASE("TLS: an unreadable certificate fails Start with its name") {
 
 TEST_CASE("TLS: a client that stalls in the handshake is cut off, and others are served meanwhile") {
   TlsFixture f(false, "    read_header_timeout: 300ms\n");
-  const Certs& c = TestCerts();
+  const test::Certs& c = test::TestCerts();
   // Plain TCP: half a ClientHello, then nothing.
   test::HttpClient stalled(f.receiver->http_port());
   stalled.WriteRaw(std::string("\x16\x03\x01\x00\xa5\x01", 6));

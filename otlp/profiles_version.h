@@ -5,10 +5,12 @@
 
 #include "component/status.h"
 
-namespace otlpd::receivers::otlp {
+namespace otlpd {
 
 // The OTLP profiles development version a request declares, in gRPC metadata
-// or an HTTP header of this name (case-insensitive). pdata's rule: missing
+// or an HTTP header of this name (case-insensitive). otlpd's receiver checks
+// it; its otlp and otlphttp exporters send it with every profiles request, as
+// pdata's clients do. pdata's rule: missing
 // means "1"; exactly one value and exactly "1" is accepted (an exact match
 // also refuses empty, zero-padded or comma-joined values).
 inline constexpr std::string_view kProfilesVersionKey = "otlp-profiles-development-version";
@@ -25,4 +27,4 @@ inline Status CheckProfilesVersion(const std::vector<std::string_view>& values) 
   return Status::Ok();
 }
 
-}  // namespace otlpd::receivers::otlp
+}  // namespace otlpd
