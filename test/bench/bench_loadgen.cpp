@@ -62,6 +62,9 @@ constexpr std::string_view kUsage = R"(usage: bench_loadgen [flags]
                              HTTP/1.1 has one per connection)
   --compression none|gzip    request compression (default none)
   --first-id N               id of the first item (default 1)
+  --spans-per-trace N        consecutive span ids per trace id (default 10; logs too)
+  --trace-seed N             new trace ids for the same item ids (default 0)
+  --error-every N            traces: every Nth span of a request has status ERROR (default 0: none)
   --timeout S                per-call deadline (default 10)
 )";
 
@@ -76,6 +79,7 @@ struct Options {
   int window = 8;
   bool gzip = false;
   std::uint64_t first_id = 1;
+  TraceShape shape;
   double timeout_s = 10;
 };
 
@@ -108,6 +112,12 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.gzip = v == "gzip";
     } else if (arg == "--first-id") {
       o.first_id = std::stoull(v);
+    } else if (arg == "--spans-per-trace" && std::stoul(v) > 0) {
+      o.shape.spans_per_trace = static_cast<std::uint32_t>(std::stoul(v));
+    } else if (arg == "--trace-seed" && std::stoull(v) < (1u << 24)) {
+      o.shape.seed = std::stoull(v);
+    } else if (arg == "--error-every") {
+      o.shape.error_every = static_cast<std::uint32_t>(std::stoul(v));
     } else if (arg == "--timeout") {
       o.timeout_s = std::stod(v);
     } else {
@@ -439,7 +449,7 @@ int Run(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
-  RequestTemplate tmpl = RequestTemplate::Build(o.signal, o.items_per_request);
+  RequestTemplate tmpl = RequestTemplate::Build(o.signal, o.items_per_request, o.shape);
   o.items_per_request = tmpl.items();
 
   std::unique_ptr<Transport> transport;

@@ -1,5 +1,6 @@
 #include "test/bench/request_builder.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,7 +86,7 @@ void FillScope(common::InstrumentationScope* scope) {
   scope->set_version("0.63.0");
 }
 
-std::string BuildTraces(std::uint32_t items) {
+std::string BuildTraces(std::uint32_t items, std::uint32_t error_every) {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
   auto* rs = req.add_resource_spans();
   FillResource(rs->mutable_resource());
@@ -120,7 +121,9 @@ std::string BuildTraces(std::uint32_t items) {
       Str(event->mutable_attributes(), e == 0 ? "cache.key" : "db.query.text",
           e == 0 ? "order:" + std::to_string(100000 + i) : "SELECT * FROM orders WHERE id = $1");
     }
-    span->mutable_status()->set_code(trace::Status::STATUS_CODE_OK);
+    const bool error = error_every > 0 && i % error_every == error_every - 1;
+    span->mutable_status()->set_code(error ? trace::Status::STATUS_CODE_ERROR
+                                           : trace::Status::STATUS_CODE_OK);
   }
   return req.SerializeAsString();
 }
@@ -229,13 +232,21 @@ std::string BuildMetrics(std::uint32_t points) {
 
 }  // namespace
 
-RequestTemplate RequestTemplate::Build(Signal signal, std::uint32_t items) {
+std::pair<std::uint64_t, std::uint64_t> TraceIdOf(std::uint64_t id, const TraceShape& shape) {
+  // Trace numbers stay below 2^40, so the seed never folds two traces into one.
+  const std::uint64_t trace = id / std::max<std::uint32_t>(1, shape.spans_per_trace);
+  const std::uint64_t hi = Mix64(trace ^ (shape.seed << 40));
+  return {hi, Mix64(hi ^ 0x5bd1e995)};
+}
+
+RequestTemplate RequestTemplate::Build(Signal signal, std::uint32_t items, TraceShape shape) {
   RequestTemplate t;
   t.signal_ = signal;
+  t.shape_ = shape;
   if (signal == Signal::kMetrics)
     items = std::max<std::uint32_t>(kPointsPerMetric, items / kPointsPerMetric * kPointsPerMetric);
   switch (signal) {
-    case Signal::kTraces: t.bytes_ = BuildTraces(items); break;
+    case Signal::kTraces: t.bytes_ = BuildTraces(items, shape.error_every); break;
     case Signal::kLogs: t.bytes_ = BuildLogs(items); break;
     case Signal::kMetrics: t.bytes_ = BuildMetrics(items); break;
     case Signal::kProfiles: break;  // not generated (bench_loadgen refuses it)
@@ -270,8 +281,7 @@ std::string RequestTemplate::Instantiate(std::uint64_t first_id, std::uint64_t s
     if (s.id != kNone) WriteBigEndian64(p + s.id, id);
     if (s.id_fixed != kNone) std::memcpy(p + s.id_fixed, &id, 8);
     if (s.trace_id != kNone) {
-      // Ten items per trace, as a service's spans share their request's trace.
-      std::uint64_t hi = Mix64(id / 10), lo = Mix64(hi ^ 0x5bd1e995);
+      const auto [hi, lo] = TraceIdOf(id, shape_);
       WriteBigEndian64(p + s.trace_id, hi);
       WriteBigEndian64(p + s.trace_id + 8, lo);
     }

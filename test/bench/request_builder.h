@@ -6,17 +6,32 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "component/signal.h"
 
 namespace otlpd::bench {
 
+// How spans (and log records) group into traces. Item n (its id) belongs to
+// trace n / spans_per_trace, whose 16-byte id is derived from that number and
+// `seed`: runs with different seeds send the same item ids in new traces.
+struct TraceShape {
+  std::uint32_t spans_per_trace = 10;  // as a service's spans share their request's trace
+  std::uint64_t seed = 0;
+  // Spans at positions error_every - 1, 2 * error_every - 1, ... of every
+  // request have status ERROR (the others OK); 0: none.
+  std::uint32_t error_every = 0;
+};
+
+// The trace id of item `id` (hi, lo: the two big-endian halves).
+std::pair<std::uint64_t, std::uint64_t> TraceIdOf(std::uint64_t id, const TraceShape& shape);
+
 class RequestTemplate {
  public:
   // `items` spans, log records or metric data points; metrics carry 7 points
   // each, so their item count is rounded down to a multiple of 7 (at least 7).
-  static RequestTemplate Build(Signal signal, std::uint32_t items);
+  static RequestTemplate Build(Signal signal, std::uint32_t items, TraceShape shape = {});
 
   Signal signal() const { return signal_; }
   std::uint32_t items() const { return static_cast<std::uint32_t>(slots_.size()); }
@@ -38,6 +53,7 @@ class RequestTemplate {
   static constexpr std::uint32_t kNone = 0xFFFFFFFF;
 
   Signal signal_ = Signal::kTraces;
+  TraceShape shape_;
   std::string bytes_;
   std::vector<Slot> slots_;
 };

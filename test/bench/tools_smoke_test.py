@@ -32,6 +32,9 @@ def main():
                     cmd = [loadgen, "--protocol", protocol, "--endpoint", f"127.0.0.1:{port}", "--signal", signal,
                            "--rate", "2000", "--items-per-request", "50", "--duration", "0.5",
                            "--compression", compression, "--first-id", str(first_id), "--connections", "2"]
+                    if signal == "traces" and compression == "gzip":
+                        # The tail sampling scenarios' trace shape: ids still count once each.
+                        cmd += ["--spans-per-trace", "3", "--error-every", "7", "--trace-seed", "5"]
                     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
                     what = f"{signal} over {protocol} ({compression})"
                     if r.returncode != 0:
