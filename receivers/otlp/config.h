@@ -19,16 +19,6 @@ namespace otlpd::receivers::otlp {
 // verifies clients with client_ca_file.
 using TlsConfig = config::TlsServerConfig;
 
-// PEM text of a TlsConfig, read from files or taken inline.
-struct TlsMaterial {
-  std::string cert_chain;
-  std::string private_key;
-  std::string client_ca;  // empty: no client certificates asked for
-};
-
-// Loads the PEM blocks; InvalidArgument naming the file that cannot be read.
-Result<TlsMaterial> LoadTls(const TlsConfig& tls);
-
 // keepalive.server_parameters / enforcement_policy (configgrpc); zero = gRPC default.
 struct GrpcKeepalive {
   std::chrono::nanoseconds max_connection_idle{0};

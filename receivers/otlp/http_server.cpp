@@ -28,6 +28,7 @@
 
 #include "config/http/accept_backoff.h"
 #include "config/net/unix_socket.h"
+#include "config/tls_context.h"
 #include "internal/cpus.h"
 #include "internal/host_port.h"
 #include "internal/text.h"
@@ -128,42 +129,6 @@ Nanos FirstSet(Nanos a, Nanos b) { return a.count() > 0 ? a : b; }
 bool IsProtocolError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
-}
-
-int OpenSslVersion(const std::string& v) {
-  switch (TlsConfig::VersionNumber(v)) {
-    case 10: return TLS1_VERSION;
-    case 11: return TLS1_1_VERSION;
-    case 12: return TLS1_2_VERSION;
-    case 13: return TLS1_3_VERSION;
-  }
-  return 0;
-}
-
-Result<std::unique_ptr<ssl::context>> MakeTlsContext(const TlsConfig& config) {
-  auto material = LoadTls(config);
-  if (!material.ok()) return material.status();
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), OpenSslVersion(config.min_version));
-  if (!config.max_version.empty())
-    SSL_CTX_set_max_proto_version(ctx->native_handle(), OpenSslVersion(config.max_version));
-  beast::error_code ec;
-  ctx->use_certificate_chain(net::buffer(material->cert_chain), ec);
-  if (ec) return Status::InvalidArgument("tls certificate: " + ec.message());
-  ctx->use_private_key(net::buffer(material->private_key), ssl::context::pem, ec);
-  if (ec) return Status::InvalidArgument("tls key: " + ec.message());
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    return Status::InvalidArgument("tls key does not match the certificate");
-  }
-  if (!material->client_ca.empty()) {
-    ctx->add_certificate_authority(net::buffer(material->client_ca), ec);
-    if (ec) return Status::InvalidArgument("tls client_ca_file: " + ec.message());
-    // client_ca_file means mTLS: a client without a certificate the CA signed is refused.
-    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-  }
-  return ctx;
 }
 
 Result<Protocol::endpoint> UnixEndpoint(const std::string& path) {
@@ -771,7 +736,7 @@ Status HttpServer::Start() {
   Impl& s = *impl_;
   const HttpConfig& c = s.config;
   if (c.tls) {
-    auto ctx = MakeTlsContext(*c.tls);
+    auto ctx = config::MakeServerSslContext(*c.tls, "protocols.http.tls");
     if (!ctx.ok()) return ctx.status();
     s.tls = std::move(*ctx);
   }
