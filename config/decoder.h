@@ -145,6 +145,21 @@ class MapDecoder {
   // A decoder for the map under key; an absent or null key gives an empty map.
   MapDecoder Child(std::string_view key);
 
+  // For a list of maps under `key` (absent or null: an empty list): calls
+  // each(item) with a decoder for every map, whose path is "<key>[i]".
+  // Throws when `key` holds something else than a list.
+  template <class F>
+  void EachMap(std::string_view key, F&& each) {
+    const Node* list = Take(key);
+    if (list == nullptr || list->IsNull()) return;
+    const std::string path = KeyPath(key);
+    if (!list->IsSequence()) throw Error(list->mark(), path, "expected a list");
+    for (std::size_t i = 0; i < list->items().size(); ++i) {
+      MapDecoder item(list->items()[i], path + "[" + std::to_string(i) + "]");
+      each(item);
+    }
+  }
+
   // Throws Error located at key (or at this map when the key is absent).
   [[noreturn]] void Fail(std::string_view key, std::string_view message) const;
   // An absent required key, at once. Names an unread key of this map that

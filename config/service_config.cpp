@@ -5,6 +5,7 @@
 
 #include "config/decoder.h"
 #include "config/error.h"
+#include "internal/text.h"
 
 namespace otlpd::config {
 namespace {
@@ -70,14 +71,6 @@ PipelineConfig DecodePipeline(const Node::Entry& entry, const std::string& path)
   return p;
 }
 
-std::string ChangeCase(std::string s, bool upper) {
-  for (char& c : s) {
-    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
 void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
   MapDecoder logs = telemetry.Child("logs");
   std::string level = "info";
@@ -85,11 +78,11 @@ void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
     // zap accepts "debug" and "DEBUG" (and "" for info), not mixed case.
     static constexpr std::string_view kLevels[] = {"debug",  "info",  "warn", "error",
                                                    "dpanic", "panic", "fatal"};
-    const std::string lower = ChangeCase(level, false);
+    const std::string lower = AsciiLower(level);
     const bool known = std::find(std::begin(kLevels), std::end(kLevels), lower) != std::end(kLevels);
     if (level.empty()) {
       sc.logs.level = "info";
-    } else if (known && (level == lower || level == ChangeCase(lower, true))) {
+    } else if (known && (level == lower || level == AsciiUpper(lower))) {
       sc.logs.level = lower;
     } else {
       logs.Fail("level",

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 namespace otlpd::config {
@@ -105,6 +106,15 @@ TlsServerConfig TlsServerConfig::Decode(MapDecoder& d) {
   return t;
 }
 
+void RejectGrpcTlsVersions(const MapDecoder& tls, const TlsConfig& t) {
+  const std::string why =
+      "\" is not supported on gRPC: gRPC C++ 1.51 cannot set TLS versions and always allows 1.2 and 1.3";
+  if (TlsConfig::VersionNumber(t.min_version) > 12) tls.Fail("min_version", "\"" + t.min_version + why);
+  if (!t.max_version.empty() && TlsConfig::VersionNumber(t.max_version) < 13) {
+    tls.Fail("max_version", "\"" + t.max_version + why);
+  }
+}
+
 Result<std::string> LoadPem(const std::string& inline_pem, const std::string& file,
                             const std::string& key_path) {
   if (!inline_pem.empty() || file.empty()) return inline_pem;
@@ -115,18 +125,34 @@ Result<std::string> LoadPem(const std::string& inline_pem, const std::string& fi
   return ss.str();
 }
 
-Result<TlsServerMaterial> LoadTlsServerMaterial(const TlsServerConfig& tls) {
-  TlsServerMaterial m;
-  auto cert = LoadPem(tls.cert_pem, tls.cert_file, "tls.cert_file");
-  if (!cert.ok()) return cert.status();
-  auto key = LoadPem(tls.key_pem, tls.key_file, "tls.key_file");
-  if (!key.ok()) return key.status();
-  auto client_ca = LoadPem("", tls.client_ca_file, "tls.client_ca_file");
+std::string PemKeyPath(const std::string& path, std::string_view name, const std::string& inline_pem) {
+  return path + "." + std::string(name) + (inline_pem.empty() ? "_file" : "_pem");
+}
+
+Result<TlsPem> LoadTlsPem(const TlsClientConfig& t, const std::string& path) {
+  TlsPem pem;
+  for (auto [out, inline_pem, file, name] : {std::tuple{&pem.ca, &t.ca_pem, &t.ca_file, "ca"},
+                                             std::tuple{&pem.cert, &t.cert_pem, &t.cert_file, "cert"},
+                                             std::tuple{&pem.key, &t.key_pem, &t.key_file, "key"}}) {
+    auto text = LoadPem(*inline_pem, *file, PemKeyPath(path, name, *inline_pem));
+    if (!text.ok()) return text.status();
+    *out = std::move(*text);
+  }
+  return pem;
+}
+
+Result<TlsPem> LoadTlsPem(const TlsServerConfig& t, const std::string& path) {
+  TlsClientConfig identity;  // a server's own certificate and key load as a client's do
+  identity.cert_pem = t.cert_pem;
+  identity.cert_file = t.cert_file;
+  identity.key_pem = t.key_pem;
+  identity.key_file = t.key_file;
+  auto pem = LoadTlsPem(identity, path);
+  if (!pem.ok()) return pem.status();
+  auto client_ca = LoadPem("", t.client_ca_file, path + ".client_ca_file");
   if (!client_ca.ok()) return client_ca.status();
-  m.cert_chain = std::move(*cert);
-  m.private_key = std::move(*key);
-  m.client_ca = std::move(*client_ca);
-  return m;
+  pem->ca = std::move(*client_ca);
+  return pem;
 }
 
 }  // namespace otlpd::config

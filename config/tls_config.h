@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "component/status.h"
 #include "config/decoder.h"
@@ -50,21 +51,36 @@ struct TlsServerConfig : TlsConfig {
   static TlsServerConfig Decode(MapDecoder& d);
 };
 
-// The PEM text a TLS server needs, read from its files or taken inline.
-struct TlsServerMaterial {
-  std::string cert_chain;
-  std::string private_key;
-  std::string client_ca;  // empty: no client certificates asked for
-};
-
-// Loads the PEM blocks of a server's `tls` when it starts (a file is read
-// then, as otelcol does); InvalidArgument naming the file that cannot be read.
-Result<TlsServerMaterial> LoadTlsServerMaterial(const TlsServerConfig& tls);
+// The one rule for TLS versions on gRPC, receiver and exporter alike.
+// otelcol accepts min_version/max_version "1.0".."1.3" (default minimum 1.2).
+// gRPC C++ 1.51, which otlpd builds with, has no public way to set TLS
+// versions: it always speaks 1.2 and 1.3. A minimum up to 1.2 is met (1.2 is
+// as strict or stricter); a minimum of 1.3 or a maximum below 1.3 cannot be
+// honoured and must not be silently weakened, so `tls` (the decoder standing
+// on the tls map) fails naming the key.
+void RejectGrpcTlsVersions(const MapDecoder& tls, const TlsConfig& t);
 
 // The PEM text given inline, else read from `file`; empty when neither is
 // set. InvalidArgument "<key_path>: cannot read <file>" when the file cannot
-// be read or is empty.
+// be read or is empty. The one PEM loader: everything below goes through it.
 Result<std::string> LoadPem(const std::string& inline_pem, const std::string& file,
                             const std::string& key_path);
+
+// The PEM blocks a TLS block names, each read from its file or taken inline;
+// empty where not set.
+struct TlsPem {
+  std::string ca;    // client: the roots to trust; server: client_ca_file (mTLS)
+  std::string cert;  // certificate chain
+  std::string key;   // private key
+};
+
+// Which key of `path` (the tls map's key path) names a PEM block:
+// "<path>.<name>_pem" when given inline, else "<path>.<name>_file".
+std::string PemKeyPath(const std::string& path, std::string_view name, const std::string& inline_pem);
+
+// Loads every block of a client's or a server's `tls`; errors name the key
+// under `path`.
+Result<TlsPem> LoadTlsPem(const TlsClientConfig& t, const std::string& path);
+Result<TlsPem> LoadTlsPem(const TlsServerConfig& t, const std::string& path);
 
 }  // namespace otlpd::config

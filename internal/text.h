@@ -4,6 +4,7 @@
 // process locale. Bytes >= 0x80 pass through unchanged.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,22 @@ constexpr bool IsAsciiSpace(char c) {
 void AppendHexByte(std::string& out, unsigned char byte);
 void AppendHexLower(std::string& out, std::string_view bytes);
 std::string HexLower(std::string_view bytes);
+
+// Code point `r` as UTF-8 onto `out`, as Go's utf8.AppendRune: a surrogate
+// (U+D800..U+DFFF) or a value above U+10FFFF becomes U+FFFD.
+void AppendUtf8(std::string& out, std::uint32_t r);
+
+// The value of hexadecimal digit `c` (either case), -1 for anything else.
+constexpr int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Hexadecimal text (either case, an even number of digits) as bytes, as Go's
+// hex.DecodeString; false, with `out` unspecified, on anything else.
+bool DecodeHex(std::string_view hex, std::string& out);
 
 // `s` without leading and trailing space and tab (header values, list items).
 std::string_view TrimHttpSpace(std::string_view s);

@@ -350,18 +350,7 @@ Base IdPath(int size, bool as_string, G g, S s) {
       return Status::InvalidArgument("invalid length for " + std::string(size == 16 ? "TraceID" : "SpanID"));
     }
     std::string raw;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-      auto nib = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-        return -1;
-      };
-      const int hi = nib(hex[i]);
-      const int lo = nib(hex[i + 1]);
-      if (hi < 0 || lo < 0) return Status::InvalidArgument("encoding/hex: invalid byte in " + hex);
-      raw += static_cast<char>(hi * 16 + lo);
-    }
+    if (!DecodeHex(hex, raw)) return Status::InvalidArgument("encoding/hex: invalid byte in " + hex);
     s(c, raw);
     return Status::Ok();
   };

@@ -775,28 +775,26 @@ Getter MakeIsKind(Args& a, Value::Kind kind) {
   return Unary(a.Get(0), [kind](const Value& v) -> Result<Value> { return Value::Bool(v.kind() == kind); });
 }
 
-Getter MakeInt(Args& a) {
-  return Unary(a.Get(0), [](const Value& v) -> Result<Value> {
-    Result<std::optional<std::int64_t>> i = AsIntLike(v);
-    if (!i.ok()) return i.status();
-    return i->has_value() ? Value::Int(**i) : Value();
+// Int, Double, String: the argument in that form (`as`), nil when it has none.
+template <class As, class Make>
+Getter MakeConversion(Args& a, As as, Make make) {
+  return Unary(a.Get(0), [as, make](const Value& v) -> Result<Value> {
+    auto converted = as(v);
+    if (!converted.ok()) return converted.status();
+    return converted->has_value() ? make(**converted) : Value();
   });
+}
+
+Getter MakeInt(Args& a) {
+  return MakeConversion(a, AsIntLike, [](std::int64_t i) { return Value::Int(i); });
 }
 
 Getter MakeDouble(Args& a) {
-  return Unary(a.Get(0), [](const Value& v) -> Result<Value> {
-    Result<std::optional<double>> d = AsFloatLike(v);
-    if (!d.ok()) return d.status();
-    return d->has_value() ? Value::Double(**d) : Value();
-  });
+  return MakeConversion(a, AsFloatLike, [](double d) { return Value::Double(d); });
 }
 
 Getter MakeString(Args& a) {
-  return Unary(a.Get(0), [](const Value& v) -> Result<Value> {
-    Result<std::optional<std::string>> s = AsStringLike(v);
-    if (!s.ok()) return s.status();
-    return s->has_value() ? Value::String(**s) : Value();
-  });
+  return MakeConversion(a, AsStringLike, [](const std::string& s) { return Value::String(s); });
 }
 
 Getter MakeLen(Args& a) {
@@ -882,18 +880,8 @@ Getter MakeId(Args& a, int size) {
     }
     if (raw.size() == static_cast<std::size_t>(size) * 2) {
       std::string decoded;
-      for (std::size_t i = 0; i < raw.size(); i += 2) {
-        auto nib = [](char h) -> int {
-          if (h >= '0' && h <= '9') return h - '0';
-          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-          return -1;
-        };
-        const int hi = nib(raw[i]);
-        const int lo = nib(raw[i + 1]);
-        if (hi < 0 || lo < 0) return Status::InvalidArgument(name + ": could not decode ID: invalid hex");
-        decoded += static_cast<char>(hi * 16 + lo);
-      }
+      if (!DecodeHex(raw, decoded))
+        return Status::InvalidArgument(name + ": could not decode ID: invalid hex");
       raw = std::move(decoded);
     }
     if (raw.size() != static_cast<std::size_t>(size)) {

@@ -3,28 +3,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "internal/text.h"
+
 namespace otlpd::ottl {
 namespace {
 
 constexpr int kMaxDepth = 512;
-
-void AppendUtf8(std::string& out, std::uint32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
 
 class JsonParser {
  public:
@@ -132,6 +116,30 @@ class JsonParser {
     out.set_double_value(std::strtod(std::string(s_.substr(start, i_ - start)).c_str(), nullptr));
     return true;
   }
+  // After an opening bracket: element() for each element up to `close`,
+  // commas between them; false on anything else.
+  template <class Element>
+  bool Elements(char close, Element element) {
+    SkipWs();
+    if (i_ < s_.size() && s_[i_] == close) {
+      ++i_;
+      return true;
+    }
+    for (;;) {
+      if (!element()) return false;
+      SkipWs();
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (i_ < s_.size() && s_[i_] == close) {
+        ++i_;
+        return true;
+      }
+      return false;
+    }
+  }
+
   bool ParseValue(AnyValue& out, int depth) {
     if (depth > kMaxDepth) return false;
     SkipWs();
@@ -140,12 +148,7 @@ class JsonParser {
     if (c == '{') {
       ++i_;
       auto* m = out.mutable_kvlist_value()->mutable_values();
-      SkipWs();
-      if (i_ < s_.size() && s_[i_] == '}') {
-        ++i_;
-        return true;
-      }
-      for (;;) {
+      return Elements('}', [&] {
         SkipWs();
         std::string key;
         if (!String(key)) return false;
@@ -163,39 +166,13 @@ class JsonParser {
           slot->set_key(key);
         }
         *slot->mutable_value() = std::move(v);
-        SkipWs();
-        if (i_ < s_.size() && s_[i_] == ',') {
-          ++i_;
-          continue;
-        }
-        if (i_ < s_.size() && s_[i_] == '}') {
-          ++i_;
-          return true;
-        }
-        return false;
-      }
+        return true;
+      });
     }
     if (c == '[') {
       ++i_;
       auto* arr = out.mutable_array_value();
-      SkipWs();
-      if (i_ < s_.size() && s_[i_] == ']') {
-        ++i_;
-        return true;
-      }
-      for (;;) {
-        if (!ParseValue(*arr->add_values(), depth + 1)) return false;
-        SkipWs();
-        if (i_ < s_.size() && s_[i_] == ',') {
-          ++i_;
-          continue;
-        }
-        if (i_ < s_.size() && s_[i_] == ']') {
-          ++i_;
-          return true;
-        }
-        return false;
-      }
+      return Elements(']', [&] { return ParseValue(*arr->add_values(), depth + 1); });
     }
     if (c == '"') {
       std::string str;

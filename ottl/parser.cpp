@@ -48,25 +48,6 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool IsIdent(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-void AppendUtf8(std::string& out, std::uint32_t r) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
-
 // Go's strconv.Unquote for a double-quoted literal body (quotes removed).
 std::string Unquote(std::string_view body, int pos) {
   std::string out;
@@ -480,29 +461,23 @@ class Parser {
   }
 
   // mathExpr := term { (+|-) term }
-  ast::Expr MathExpr() {
-    ast::Expr lhs = Term();
-    while (Peek().kind == Tok::kAddSub) {
-      ast::Expr e;
-      e.kind = ast::Expr::Kind::kMath;
-      e.pos = lhs.pos;
-      e.op = Next().text == "+" ? MathOp::kAdd : MathOp::kSub;
-      e.lhs = std::make_unique<ast::Expr>(std::move(lhs));
-      e.rhs = std::make_unique<ast::Expr>(Term());
-      lhs = std::move(e);
-    }
-    return lhs;
-  }
+  ast::Expr MathExpr() { return MathLevel(Tok::kAddSub, "+", MathOp::kAdd, MathOp::kSub, &Parser::Term); }
 
-  ast::Expr Term() {
-    ast::Expr lhs = Factor();
-    while (Peek().kind == Tok::kMultDiv) {
+  // term := factor { (*|/) factor }
+  ast::Expr Term() { return MathLevel(Tok::kMultDiv, "*", MathOp::kMul, MathOp::kDiv, &Parser::Factor); }
+
+  // One left-associative level of math, operand { op operand }: an operator
+  // token of kind `kind` reading `first` is `first_op`, any other `second_op`.
+  ast::Expr MathLevel(Tok kind, std::string_view first, MathOp first_op, MathOp second_op,
+                      ast::Expr (Parser::*operand)()) {
+    ast::Expr lhs = (this->*operand)();
+    while (Peek().kind == kind) {
       ast::Expr e;
       e.kind = ast::Expr::Kind::kMath;
       e.pos = lhs.pos;
-      e.op = Next().text == "*" ? MathOp::kMul : MathOp::kDiv;
+      e.op = Next().text == first ? first_op : second_op;
       e.lhs = std::make_unique<ast::Expr>(std::move(lhs));
-      e.rhs = std::make_unique<ast::Expr>(Factor());
+      e.rhs = std::make_unique<ast::Expr>((this->*operand)());
       lhs = std::move(e);
     }
     return lhs;

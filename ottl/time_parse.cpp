@@ -39,6 +39,17 @@ std::optional<TimeLayout> CompileTimeFormat(const std::string& format, std::stri
     if (layout.items.empty() || layout.items.back().directive != 0) layout.items.push_back({});
     layout.items.back().literal += s;
   };
+  // A shorthand directive: its directives (even places of `spec`) with the
+  // separators between them (odd places), "H:M:S" for %T.
+  auto composite = [&](std::string_view spec) {
+    for (std::size_t k = 0; k < spec.size(); ++k) {
+      if (k % 2 == 0) {
+        layout.items.push_back({spec[k], ""});
+      } else {
+        literal(spec.substr(k, 1));
+      }
+    }
+  };
   for (std::size_t i = 0; i < format.size(); ++i) {
     if (format[i] != '%') {
       literal(std::string_view(&format[i], 1));
@@ -53,32 +64,10 @@ std::optional<TimeLayout> CompileTimeFormat(const std::string& format, std::stri
       case '%': literal("%"); continue;
       case 'n': literal("\n"); continue;
       case 't': literal("\t"); continue;
-      case 'T':
-        layout.items.push_back({'H', ""});
-        literal(":");
-        layout.items.push_back({'M', ""});
-        literal(":");
-        layout.items.push_back({'S', ""});
-        continue;
-      case 'F':
-        layout.items.push_back({'Y', ""});
-        literal("-");
-        layout.items.push_back({'m', ""});
-        literal("-");
-        layout.items.push_back({'d', ""});
-        continue;
-      case 'D':
-        layout.items.push_back({'m', ""});
-        literal("/");
-        layout.items.push_back({'d', ""});
-        literal("/");
-        layout.items.push_back({'y', ""});
-        continue;
-      case 'R':
-        layout.items.push_back({'H', ""});
-        literal(":");
-        layout.items.push_back({'M', ""});
-        continue;
+      case 'T': composite("H:M:S"); continue;
+      case 'F': composite("Y-m-d"); continue;
+      case 'D': composite("m/d/y"); continue;
+      case 'R': composite("H:M"); continue;
       default: break;
     }
     if (kSupported.find(d) == std::string_view::npos) {

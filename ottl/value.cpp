@@ -9,47 +9,16 @@
 #include "internal/go_format.h"
 #include "internal/json_string.h"
 #include "internal/text.h"
+#include "otlp/value/any_value_string.h"
 
 namespace otlpd::ottl {
 namespace {
 
-void AppendJsonAny(std::string& out, const AnyValue& v) {
-  switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return;
-    case AnyValue::kBoolValue: out += v.bool_value() ? "true" : "false"; return;
-    case AnyValue::kIntValue: out += std::to_string(v.int_value()); return;
-    case AnyValue::kDoubleValue: AppendGoJsonFloat(out, v.double_value()); return;
-    case AnyValue::kBytesValue: AppendGoJsonString(out, Base64(v.bytes_value()), JsonHtml::kKeep); return;
-    case AnyValue::kArrayValue: {
-      out += '[';
-      bool first = true;
-      for (const AnyValue& item : v.array_value().values()) {
-        if (!first) out += ',';
-        first = false;
-        AppendJsonAny(out, item);
-      }
-      out += ']';
-      return;
-    }
-    case AnyValue::kKvlistValue: {
-      // Go marshals a map with sorted keys; the last duplicate wins.
-      std::map<std::string_view, const AnyValue*> sorted;
-      for (const KeyValue& kv : v.kvlist_value().values()) sorted[kv.key()] = &kv.value();
-      out += '{';
-      bool first = true;
-      for (const auto& [key, value] : sorted) {
-        if (!first) out += ',';
-        first = false;
-        AppendGoJsonString(out, key, JsonHtml::kKeep);
-        out += ':';
-        AppendJsonAny(out, *value);
-      }
-      out += '}';
-      return;
-    }
-    default: out += "null"; return;
-  }
-}
+// OTTL prints a NaN or an infinity as Go's fmt does, bare, and keeps <, >, &.
+constexpr otlp::AnyValueTextOptions kTextOptions{JsonHtml::kKeep,
+                                                 otlp::AnyValueTextOptions::NonFinite::kBare};
+
+void AppendJsonAny(std::string& out, const AnyValue& v) { otlp::AppendAnyValueJson(out, v, kTextOptions); }
 
 template <class T>
 int Cmp3(const T& a, const T& b) {
@@ -137,22 +106,7 @@ std::string_view Value::TypeName() const {
   return "unknown";
 }
 
-std::string AnyAsString(const AnyValue& v) {
-  switch (v.value_case()) {
-    case AnyValue::kStringValue: return v.string_value();
-    case AnyValue::kBoolValue: return v.bool_value() ? "true" : "false";
-    case AnyValue::kIntValue: return std::to_string(v.int_value());
-    case AnyValue::kDoubleValue: return GoJsonFloat(v.double_value());
-    case AnyValue::kBytesValue: return Base64(v.bytes_value());
-    case AnyValue::kArrayValue:
-    case AnyValue::kKvlistValue: {
-      std::string out;
-      AppendJsonAny(out, v);
-      return out;
-    }
-    default: return "";
-  }
-}
+std::string AnyAsString(const AnyValue& v) { return otlp::AnyValueAsString(v, kTextOptions); }
 
 std::string JsonOf(const Value& v) {
   std::string out;

@@ -31,99 +31,99 @@ void WalkPoints(Runner& run, google::protobuf::RepeatedPtrField<DP>& points, Dat
   });
 }
 
+// The resource and scope levels every signal shares: sets the context's
+// resource and scope, calls fn at the level `context` names, and below that
+// hands each scope entry to `items`. `scopes` gives a resource entry's scope
+// entries.
+template <class Resources, class Scopes, class Items>
+void WalkResources(Runner& run, ContextKind context, Resources& resources, Scopes scopes, Items items) {
+  RemoveIf(resources, [&](auto& r) {
+    run.ctx.resource = r.mutable_resource();
+    run.ctx.resource_schema_url = r.mutable_schema_url();
+    if (context == ContextKind::kResource) return run.Call();
+    RemoveIf(*scopes(r), [&](auto& scope) {
+      run.ctx.scope = scope.mutable_scope();
+      run.ctx.scope_schema_url = scope.mutable_schema_url();
+      if (context == ContextKind::kScope) return run.Call();
+      items(scope);
+      return false;
+    });
+    return false;
+  });
+}
+
 }  // namespace
 
 Status Walk(TracesRequest& request, ContextKind context, const ItemFn& fn, std::int64_t now_ns) {
   Runner run{fn, {}, {}, Status::Ok()};
   run.ctx.now_ns = now_ns;
-  RemoveIf(*request.mutable_resource_spans(), [&](tracepb::ResourceSpans& rs) {
-    run.ctx.resource = rs.mutable_resource();
-    run.ctx.resource_schema_url = rs.mutable_schema_url();
-    if (context == ContextKind::kResource) return run.Call();
-    RemoveIf(*rs.mutable_scope_spans(), [&](tracepb::ScopeSpans& ss) {
-      run.ctx.scope = ss.mutable_scope();
-      run.ctx.scope_schema_url = ss.mutable_schema_url();
-      if (context == ContextKind::kScope) return run.Call();
-      RemoveIf(*ss.mutable_spans(), [&](tracepb::Span& span) {
-        run.ctx.span = &span;
-        if (context == ContextKind::kSpan) return run.Call();
-        std::int64_t index = 0;
-        RemoveIf(*span.mutable_events(), [&](tracepb::Span_Event& ev) {
-          run.ctx.event = &ev;
-          run.ctx.event_index = index++;
-          return run.Call();
+  WalkResources(
+      run, context, *request.mutable_resource_spans(),
+      [](tracepb::ResourceSpans& rs) { return rs.mutable_scope_spans(); },
+      [&](tracepb::ScopeSpans& ss) {
+        RemoveIf(*ss.mutable_spans(), [&](tracepb::Span& span) {
+          run.ctx.span = &span;
+          if (context == ContextKind::kSpan) return run.Call();
+          std::int64_t index = 0;
+          RemoveIf(*span.mutable_events(), [&](tracepb::Span_Event& ev) {
+            run.ctx.event = &ev;
+            run.ctx.event_index = index++;
+            return run.Call();
+          });
+          return false;
         });
-        return false;
       });
-      return false;
-    });
-    return false;
-  });
   return run.error;
 }
 
 Status Walk(MetricsRequest& request, ContextKind context, const ItemFn& fn, std::int64_t now_ns) {
   Runner run{fn, {}, {}, Status::Ok()};
   run.ctx.now_ns = now_ns;
-  RemoveIf(*request.mutable_resource_metrics(), [&](metricspb::ResourceMetrics& rm) {
-    run.ctx.resource = rm.mutable_resource();
-    run.ctx.resource_schema_url = rm.mutable_schema_url();
-    if (context == ContextKind::kResource) return run.Call();
-    RemoveIf(*rm.mutable_scope_metrics(), [&](metricspb::ScopeMetrics& sm) {
-      run.ctx.scope = sm.mutable_scope();
-      run.ctx.scope_schema_url = sm.mutable_schema_url();
-      if (context == ContextKind::kScope) return run.Call();
-      RemoveIf(*sm.mutable_metrics(), [&](metricspb::Metric& m) {
-        run.ctx.metric = &m;
-        if (context == ContextKind::kMetric) return run.Call();
-        using T = DataPointRef::Type;
-        switch (m.data_case()) {
-          case metricspb::Metric::kGauge:
-            WalkPoints(run, *m.mutable_gauge()->mutable_data_points(), T::kNumber);
-            break;
-          case metricspb::Metric::kSum:
-            WalkPoints(run, *m.mutable_sum()->mutable_data_points(), T::kNumber);
-            break;
-          case metricspb::Metric::kHistogram:
-            WalkPoints(run, *m.mutable_histogram()->mutable_data_points(), T::kHistogram);
-            break;
-          case metricspb::Metric::kExponentialHistogram:
-            WalkPoints(run, *m.mutable_exponential_histogram()->mutable_data_points(),
-                       T::kExponentialHistogram);
-            break;
-          case metricspb::Metric::kSummary:
-            WalkPoints(run, *m.mutable_summary()->mutable_data_points(), T::kSummary);
-            break;
-          default: break;
-        }
-        return false;
+  WalkResources(
+      run, context, *request.mutable_resource_metrics(),
+      [](metricspb::ResourceMetrics& rm) { return rm.mutable_scope_metrics(); },
+      [&](metricspb::ScopeMetrics& sm) {
+        RemoveIf(*sm.mutable_metrics(), [&](metricspb::Metric& m) {
+          run.ctx.metric = &m;
+          if (context == ContextKind::kMetric) return run.Call();
+          using T = DataPointRef::Type;
+          switch (m.data_case()) {
+            case metricspb::Metric::kGauge:
+              WalkPoints(run, *m.mutable_gauge()->mutable_data_points(), T::kNumber);
+              break;
+            case metricspb::Metric::kSum:
+              WalkPoints(run, *m.mutable_sum()->mutable_data_points(), T::kNumber);
+              break;
+            case metricspb::Metric::kHistogram:
+              WalkPoints(run, *m.mutable_histogram()->mutable_data_points(), T::kHistogram);
+              break;
+            case metricspb::Metric::kExponentialHistogram:
+              WalkPoints(run, *m.mutable_exponential_histogram()->mutable_data_points(),
+                         T::kExponentialHistogram);
+              break;
+            case metricspb::Metric::kSummary:
+              WalkPoints(run, *m.mutable_summary()->mutable_data_points(), T::kSummary);
+              break;
+            default: break;
+          }
+          return false;
+        });
       });
-      return false;
-    });
-    return false;
-  });
   return run.error;
 }
 
 Status Walk(LogsRequest& request, ContextKind context, const ItemFn& fn, std::int64_t now_ns) {
   Runner run{fn, {}, {}, Status::Ok()};
   run.ctx.now_ns = now_ns;
-  RemoveIf(*request.mutable_resource_logs(), [&](logspb::ResourceLogs& rl) {
-    run.ctx.resource = rl.mutable_resource();
-    run.ctx.resource_schema_url = rl.mutable_schema_url();
-    if (context == ContextKind::kResource) return run.Call();
-    RemoveIf(*rl.mutable_scope_logs(), [&](logspb::ScopeLogs& sl) {
-      run.ctx.scope = sl.mutable_scope();
-      run.ctx.scope_schema_url = sl.mutable_schema_url();
-      if (context == ContextKind::kScope) return run.Call();
-      RemoveIf(*sl.mutable_log_records(), [&](logspb::LogRecord& log) {
-        run.ctx.log = &log;
-        return run.Call();
+  WalkResources(
+      run, context, *request.mutable_resource_logs(),
+      [](logspb::ResourceLogs& rl) { return rl.mutable_scope_logs(); },
+      [&](logspb::ScopeLogs& sl) {
+        RemoveIf(*sl.mutable_log_records(), [&](logspb::LogRecord& log) {
+          run.ctx.log = &log;
+          return run.Call();
+        });
       });
-      return false;
-    });
-    return false;
-  });
   return run.error;
 }
 

@@ -20,7 +20,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "config/http/accept_backoff.h"
-#include "config/http/server_tls_context.h"
+#include "config/tls_context.h"
 
 namespace otlpd::http {
 
@@ -243,8 +243,8 @@ SimpleHttpServer::SimpleHttpServer(std::string host, int port, Handler handler)
 
 SimpleHttpServer::~SimpleHttpServer() { Stop(); }
 
-Status SimpleHttpServer::EnableTls(const config::TlsServerConfig& tls) {
-  auto ctx = MakeServerSslContext(tls);
+Status SimpleHttpServer::EnableTls(const config::TlsServerConfig& tls, const std::string& path) {
+  auto ctx = config::MakeServerSslContext(tls, path);
   if (!ctx.ok()) return ctx.status();
   impl_->tls = std::move(*ctx);
   return Status::Ok();

@@ -46,8 +46,9 @@ class SimpleHttpServer {
 
   // Serves HTTPS with `tls` (otelcol's configtls.ServerConfig: versions,
   // client_ca_file for mTLS); call before Start. Reads the certificate and
-  // key now: InvalidArgument naming what cannot be read or used.
-  Status EnableTls(const config::TlsServerConfig& tls);
+  // key now: InvalidArgument naming what cannot be read or used, under
+  // `path` (the tls map's key path).
+  Status EnableTls(const config::TlsServerConfig& tls, const std::string& path);
   bool tls() const;
 
   // Binds and starts serving. A port still held by the previous owner (a

@@ -62,6 +62,18 @@ bool MatchRequest(const Route& r, const Payload& p) {
   return r.equals ? equal : !equal;
 }
 
+// Hands `p` to one route: counted as sent, or kept in `result` when it is
+// the first refusal or a retryable one (a retryable refusal wins: the
+// upstream retries the request).
+void DeliverToRoute(Consumer& consumer, const PayloadPtr& p, SignalCounters& counters, Status& result) {
+  Status s = consumer.Consume(p);
+  if (s.ok()) {
+    SignalCounters::Add(counters.sent, p->items);
+  } else if (result.ok() || s.retryable()) {
+    result = s;
+  }
+}
+
 }  // namespace
 
 Config Config::Decode(config::MapDecoder& d) {
@@ -339,12 +351,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
                        : DerivePayload(*payload, std::move(regroup.request(static_cast<int>(g))),
                                        regroup.items(static_cast<int>(g)));
     if (p->items == 0 && p->bytes.empty()) continue;
-    Status s = consumers[g]->Consume(p);
-    if (s.ok()) {
-      SignalCounters::Add(counters.sent, p->items);
-    } else if (result.ok() || s.retryable()) {
-      result = s;  // a retryable refusal wins: the upstream retries the request
-    }
+    DeliverToRoute(*consumers[g], p, counters, result);
   }
   if (!result.ok()) SignalCounters::Add(counters.refused, payload->items);
   return result;
@@ -425,12 +432,7 @@ Status RoutingConnector::Consume(const PayloadPtr& payload) {
   Status result;
   for (auto& [consumer, o] : outs) {
     PayloadPtr p = o.whole ? payload : DerivePayload(*payload, std::move(o.bytes), o.items);
-    Status s = consumer->Consume(p);
-    if (s.ok()) {
-      SignalCounters::Add(counters.sent, p->items);
-    } else if (result.ok() || s.retryable()) {
-      result = s;  // a retryable refusal wins: the upstream retries the request
-    }
+    DeliverToRoute(*consumer, p, counters, result);
   }
   if (!result.ok()) SignalCounters::Add(counters.refused, payload->items);
   return result;

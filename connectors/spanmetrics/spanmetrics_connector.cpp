@@ -323,18 +323,18 @@ void SpanMetricsConnector::Aggregate(const ExportTraceServiceRequest& request) {
         const bool with_exemplar = config_.exemplars_enabled && !EmptyId(span.trace_id());
 
         bool limited = false;
-        Series& calls = GetOrCreate(
-            rm.calls, build_key(config_.calls_dimensions, resource_attrs),
-            [&] { return build_attributes(config_.calls_dimensions, resource_attrs); }, false, start_ns, now,
-            limited);
+        // The series of `table` for `dims` over `attrs`, made on first use.
+        auto series = [&](auto& table, const auto& dims, const auto& attrs, bool histogram) -> Series& {
+          return GetOrCreate(
+              table, build_key(dims, attrs), [&] { return build_attributes(dims, attrs); }, histogram,
+              start_ns, now, limited);
+        };
+        Series& calls = series(rm.calls, config_.calls_dimensions, resource_attrs, false);
         if (!limited && with_exemplar) AddExemplar(calls, span, duration);
         calls.count += adjusted;
 
         if (!config_.histogram_disable) {
-          Series& h = GetOrCreate(
-              rm.durations, build_key(config_.histogram_dimensions, resource_attrs),
-              [&] { return build_attributes(config_.histogram_dimensions, resource_attrs); }, true, start_ns,
-              now, limited);
+          Series& h = series(rm.durations, config_.histogram_dimensions, resource_attrs, true);
           if (!limited && with_exemplar) AddExemplar(h, span, duration);
           if (h.expo) {
             h.expo->Update(duration, adjusted);
@@ -350,10 +350,7 @@ void SpanMetricsConnector::Aggregate(const ExportTraceServiceRequest& request) {
           for (const auto& event : span.events()) {
             KeyValues merged = resource_attrs;
             for (const auto& kv : event.attributes()) Put(merged, kv.key(), kv.value());
-            Series& e = GetOrCreate(
-                rm.events, build_key(config_.event_dimensions, merged),
-                [&] { return build_attributes(config_.event_dimensions, merged); }, false, start_ns, now,
-                limited);
+            Series& e = series(rm.events, config_.event_dimensions, merged, false);
             if (!limited && with_exemplar) AddExemplar(e, span, duration);
             e.count += adjusted;
           }

@@ -18,6 +18,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "otlp/value/any_value_string.h"
 
 namespace otlpd::exporters::debug {
 namespace {
@@ -54,55 +55,11 @@ std::string GoFixed(double value) {
 // ---------------------------------------------------------------------------
 // Values as pdata renders them.
 
-void AppendJson(std::string& out, const common::AnyValue& value) {
-  switch (value.value_case()) {
-    case common::AnyValue::kStringValue:
-      AppendGoJsonString(out, value.string_value(), JsonHtml::kEscape);
-      return;
-    case common::AnyValue::kBoolValue: out += value.bool_value() ? "true" : "false"; return;
-    case common::AnyValue::kIntValue: out += std::to_string(value.int_value()); return;
-    case common::AnyValue::kDoubleValue:
-      // Go's json.Marshal fails on NaN/Inf and pdata then prints the whole map
-      // as nothing; a quoted "NaN" shows more.
-      if (std::isfinite(value.double_value())) {
-        out += GoJsonFloat(value.double_value());
-      } else {
-        AppendGoJsonString(out, NonFinite(value.double_value()), JsonHtml::kEscape);
-      }
-      return;
-    case common::AnyValue::kArrayValue: {
-      out += '[';
-      bool first = true;
-      for (const common::AnyValue& item : value.array_value().values()) {
-        if (!first) out += ',';
-        first = false;
-        AppendJson(out, item);
-      }
-      out += ']';
-      return;
-    }
-    case common::AnyValue::kKvlistValue: {
-      // A Go map: keys sorted bytewise, a repeated key keeps its last value.
-      std::map<std::string_view, const common::AnyValue*> sorted;
-      for (const common::KeyValue& kv : value.kvlist_value().values()) sorted[kv.key()] = &kv.value();
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : sorted) {
-        if (!first) out += ',';
-        first = false;
-        AppendGoJsonString(out, key, JsonHtml::kEscape);
-        out += ':';
-        AppendJson(out, *item);
-      }
-      out += '}';
-      return;
-    }
-    case common::AnyValue::kBytesValue:
-      AppendGoJsonString(out, Base64(value.bytes_value()), JsonHtml::kEscape);
-      return;
-    default: out += "null"; return;  // empty, or a profiling-only string index
-  }
-}
+// pdata's AsString as the debug exporter prints it: <, > and & escaped as Go's
+// json.Marshal does; json.Marshal fails on NaN/Inf and pdata then prints the
+// whole map as nothing, a quoted "NaN" shows more.
+constexpr otlp::AnyValueTextOptions kTextOptions{JsonHtml::kEscape,
+                                                 otlp::AnyValueTextOptions::NonFinite::kQuoted};
 
 std::string_view ValueTypeName(const common::AnyValue& value) {
   switch (value.value_case()) {
@@ -580,24 +537,7 @@ std::string FormatId(std::string_view id_bytes) {
 }
 
 std::string ValueAsString(const common::AnyValue& value) {
-  switch (value.value_case()) {
-    case common::AnyValue::kStringValue: return value.string_value();
-    case common::AnyValue::kBoolValue: return value.bool_value() ? "true" : "false";
-    case common::AnyValue::kIntValue: return std::to_string(value.int_value());
-    case common::AnyValue::kDoubleValue:
-      if (!std::isfinite(value.double_value())) {
-        return "json: unsupported value: " + NonFinite(value.double_value());
-      }
-      return GoJsonFloat(value.double_value());
-    case common::AnyValue::kBytesValue: return Base64(value.bytes_value());
-    case common::AnyValue::kArrayValue:
-    case common::AnyValue::kKvlistValue: {
-      std::string out;
-      AppendJson(out, value);
-      return out;
-    }
-    default: return {};
-  }
+  return otlp::AnyValueAsString(value, kTextOptions);
 }
 
 std::string TypedValue(const common::AnyValue& value) {

@@ -49,19 +49,8 @@ std::optional<BatchConfig> DecodeBatchConfig(config::MapDecoder& d, bool queue_s
   config::MapDecoder b(*n, d.KeyPath("batch"));
   validate = b.SectionEnabled() && validate;
   b.Optional("flush_timeout", c.flush_timeout);
-  std::string sizer;
-  const bool sizer_set = b.Optional("sizer", sizer);
-  if (sizer_set) {
-    if (sizer == "requests") {
-      c.sizer = Sizer::kRequests;
-    } else if (sizer == "items") {
-      c.sizer = Sizer::kItems;
-    } else if (sizer == "bytes") {
-      c.sizer = Sizer::kBytes;
-    } else {
-      b.Fail("sizer", "must be requests, items or bytes (got \"" + sizer + "\")");
-    }
-  } else if (queue_sizer_set) {
+  const bool sizer_set = DecodeSizer(b, c.sizer);
+  if (!sizer_set && queue_sizer_set) {
     c.sizer = queue_sizer;
   }
   b.Optional("min_size", c.min_size);

@@ -15,24 +15,27 @@ std::string_view SizerName(Sizer sizer) {
   return "unknown";
 }
 
+bool DecodeSizer(config::MapDecoder& d, Sizer& sizer) {
+  std::string name;
+  if (!d.Optional("sizer", name)) return false;
+  if (name == "requests") {
+    sizer = Sizer::kRequests;
+  } else if (name == "items") {
+    sizer = Sizer::kItems;
+  } else if (name == "bytes") {
+    sizer = Sizer::kBytes;
+  } else {
+    d.Fail("sizer", "must be requests, items or bytes (got \"" + name + "\")");
+  }
+  return true;
+}
+
 QueueConfig QueueConfig::Decode(config::MapDecoder& d, const QueueConfig& defaults) {
   QueueConfig c = defaults;
   d.Optional("enabled", c.enabled);
   d.Optional("num_consumers", c.num_consumers);
   d.Optional("queue_size", c.queue_size);
-  std::string sizer = "requests";
-  const bool sizer_set = d.Optional("sizer", sizer);
-  if (sizer_set) {
-    if (sizer == "requests") {
-      c.sizer = Sizer::kRequests;
-    } else if (sizer == "items") {
-      c.sizer = Sizer::kItems;
-    } else if (sizer == "bytes") {
-      c.sizer = Sizer::kBytes;
-    } else {
-      d.Fail("sizer", "must be requests, items or bytes (got \"" + sizer + "\")");
-    }
-  }
+  const bool sizer_set = DecodeSizer(d, c.sizer);
   d.Optional("block_on_overflow", c.block_on_overflow);
   d.Optional("wait_for_result", c.wait_for_result);
   if (const config::Node* n = d.Take("storage"); n != nullptr && !n->IsNull()) {

@@ -56,6 +56,11 @@ struct Config {
 
 std::string_view SizerName(Sizer sizer);
 
+// Reads `sizer` ("requests", "items" or "bytes") of the map `d` stands on
+// into `sizer`; false when the key is absent. Throws config::Error for
+// another value.
+bool DecodeSizer(config::MapDecoder& d, Sizer& sizer);
+
 // The storage extension `config.sending_queue.storage` names, or nullptr for
 // an in-memory queue. Throws config::Error located at the `storage` key when
 // the id is not an extension enabled in service.extensions, or not one that

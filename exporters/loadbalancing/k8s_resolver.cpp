@@ -106,19 +106,22 @@ void K8sResolver::BeginList() {
   listing_.clear();
 }
 
-void K8sResolver::Listed(simdjson::dom::element slice) {
+void K8sResolver::Store(simdjson::dom::element slice, bool listing) {
   bool ok;
   std::set<std::string> addrs = Addresses(slice, &ok);
   std::string_view name;
   if (slice["metadata"]["name"].get(name)) return;
-  std::lock_guard<std::mutex> lock(mu_);
   if (!ok) {
     telemetry_->resolutions_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("loadbalancing k8s resolver: Endpoints object missing hostnames");
     return;
   }
-  listing_[std::string(name)] = std::move(addrs);
+  std::lock_guard<std::mutex> lock(mu_);
+  (listing ? listing_ : slices_)[std::string(name)] = std::move(addrs);
+  if (!listing) Announce();
 }
+
+void K8sResolver::Listed(simdjson::dom::element slice) { Store(slice, true); }
 
 void K8sResolver::EndList() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -127,20 +130,7 @@ void K8sResolver::EndList() {
   Announce();
 }
 
-void K8sResolver::Upsert(simdjson::dom::element slice) {
-  bool ok;
-  std::set<std::string> addrs = Addresses(slice, &ok);
-  std::string_view name;
-  if (slice["metadata"]["name"].get(name)) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!ok) {
-    telemetry_->resolutions_failed.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("loadbalancing k8s resolver: Endpoints object missing hostnames");
-    return;
-  }
-  slices_[std::string(name)] = std::move(addrs);
-  Announce();
-}
+void K8sResolver::Upsert(simdjson::dom::element slice) { Store(slice, false); }
 
 void K8sResolver::Delete(simdjson::dom::element slice) {
   std::string_view name;
@@ -164,15 +154,10 @@ void K8sResolver::Announce() {
     for (std::int64_t port : config_.ports)
       backends.push_back((v6 ? "[" + a + "]" : a) + ":" + std::to_string(port));
   }
-  std::sort(backends.begin(), backends.end());
-  if (announced_ && backends == endpoints_) return;
-  announced_ = true;
-  endpoints_ = std::move(backends);
-  telemetry_->num_backends.store(endpoints_.size(), std::memory_order_relaxed);
-  telemetry_->backend_updates.fetch_add(1, std::memory_order_relaxed);
+  if (!backends_.Update(std::move(backends), *telemetry_)) return;
   spdlog::info("loadbalancing k8s resolver: service {}.{} has {} backend(s)", name_, namespace_,
-               endpoints_.size());
-  if (on_change_) on_change_(endpoints_);
+               backends_.list().size());
+  if (on_change_) on_change_(backends_.list());
 }
 
 }  // namespace otlpd::exporters::loadbalancing

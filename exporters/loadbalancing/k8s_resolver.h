@@ -47,6 +47,11 @@ class K8sResolver : public Resolver, private k8s::ObjectSink {
   void Delete(simdjson::dom::element slice) override;
 
   std::set<std::string> Addresses(simdjson::dom::element slice, bool* ok) const;
+  // Keeps an EndpointSlice's addresses by its name: in the list in progress
+  // (`listing`), else in the current set, announcing the change. A slice
+  // without a name is passed over; one with an address that has no hostname
+  // is counted as a failed resolution and logged.
+  void Store(simdjson::dom::element slice, bool listing);
   void Announce();  // under mu_
 
   const K8sResolverConfig config_;
@@ -57,8 +62,7 @@ class K8sResolver : public Resolver, private k8s::ObjectSink {
   std::mutex mu_;
   std::map<std::string, std::set<std::string>> slices_;  // slice name -> addresses
   std::map<std::string, std::set<std::string>> listing_;
-  std::vector<std::string> endpoints_;
-  bool announced_ = false;
+  AnnouncedBackends backends_;
   std::unique_ptr<k8s::Reflector> reflector_;
 };
 

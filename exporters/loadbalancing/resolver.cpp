@@ -11,6 +11,16 @@
 
 namespace otlpd::exporters::loadbalancing {
 
+bool AnnouncedBackends::Update(std::vector<std::string> backends, LbTelemetry& telemetry) {
+  std::sort(backends.begin(), backends.end());
+  if (announced_ && backends == list_) return false;
+  announced_ = true;
+  list_ = std::move(backends);
+  telemetry.num_backends.store(list_.size(), std::memory_order_relaxed);
+  telemetry.backend_updates.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 StaticResolver::StaticResolver(std::vector<std::string> hostnames, LbTelemetry* telemetry)
     : endpoints_(std::move(hostnames)), telemetry_(telemetry) {
   std::sort(endpoints_.begin(), endpoints_.end());
@@ -156,15 +166,10 @@ void DnsResolver::Resolve() {
   std::vector<std::string> backends;
   for (const std::string& ip : *addrs)
     backends.push_back(config_.port.empty() ? ip : ip + ":" + config_.port);
-  std::sort(backends.begin(), backends.end());
-  if (announced_ && backends == endpoints_) return;
-  announced_ = true;
-  endpoints_ = std::move(backends);
-  telemetry_->num_backends.store(endpoints_.size(), std::memory_order_relaxed);
-  telemetry_->backend_updates.fetch_add(1, std::memory_order_relaxed);
+  if (!backends_.Update(std::move(backends), *telemetry_)) return;
   spdlog::info("loadbalancing dns resolver: {} resolves to {} backend(s)", config_.hostname,
-               endpoints_.size());
-  on_change_(endpoints_);
+               backends_.list().size());
+  on_change_(backends_.list());
 }
 
 }  // namespace otlpd::exporters::loadbalancing

@@ -29,6 +29,20 @@ class Resolver {
   virtual void Shutdown() = 0;
 };
 
+// The backend list a dynamic resolver (dns, k8s) last announced.
+class AnnouncedBackends {
+ public:
+  // Sorts `backends`; when they differ from the list last announced (or none
+  // was), they become the list, the update is counted in `telemetry`, and
+  // the answer is true: the caller logs and announces list().
+  bool Update(std::vector<std::string> backends, LbTelemetry& telemetry);
+  const std::vector<std::string>& list() const { return list_; }
+
+ private:
+  std::vector<std::string> list_;
+  bool announced_ = false;
+};
+
 // `resolver.static`: the hostnames as written, sorted, announced once.
 class StaticResolver : public Resolver {
  public:
@@ -67,8 +81,7 @@ class DnsResolver : public Resolver {
   LbTelemetry* const telemetry_;
   const std::string servers_;
   OnChange on_change_;
-  std::vector<std::string> endpoints_;
-  bool announced_ = false;
+  AnnouncedBackends backends_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -53,16 +53,7 @@ void DecodeEndpoint(config::MapDecoder& d, Config& c) {
 
 TlsConfig DecodeTls(config::MapDecoder& d) {
   TlsConfig t = TlsConfig::Decode(d);
-  // gRPC C++ 1.51 always negotiates TLS 1.2 or 1.3 and offers no way to
-  // change that, so only the defaults can be honoured as written.
-  if (t.min_version != "1.2") {
-    d.Fail("min_version",
-           "\"" + t.min_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
-  }
-  if (!t.max_version.empty() && t.max_version != "1.3") {
-    d.Fail("max_version",
-           "\"" + t.max_version + "\" is not supported: gRPC C++ 1.51 always allows TLS 1.2 and 1.3");
-  }
+  config::RejectGrpcTlsVersions(d, t);
   // Its credentials take either the given roots or the system's, not both.
   if (t.include_system_ca_certs_pool && t.has_ca()) {
     d.Fail("include_system_ca_certs_pool",

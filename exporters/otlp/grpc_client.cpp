@@ -8,10 +8,8 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <array>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -29,21 +27,6 @@ using exporterhelper::SendResult;
 // exporter's retries would keep failing long after the backend is back. A
 // short cap costs one connect attempt per few seconds during an outage.
 constexpr int kMaxReconnectBackoffMs = 5000;
-
-Result<std::string> ReadFile(const std::string& path, const std::string& key_path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Internal(key_path + ": cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The PEM given inline or read from the file.
-Result<std::string> Pem(const std::string& pem, const std::string& file, const std::string& key_path) {
-  if (!pem.empty()) return pem;
-  if (file.empty()) return std::string();
-  return ReadFile(file, key_path);
-}
 
 int Millis(std::chrono::nanoseconds d) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -66,28 +49,24 @@ struct GrpcClient::Impl {
   Result<std::shared_ptr<grpc::ChannelCredentials>> Credentials() const {
     const TlsConfig& t = config.tls;
     if (!config.use_tls) return grpc::InsecureChannelCredentials();
-    auto ca = Pem(t.ca_pem, t.ca_file, config.path + ".tls.ca_file");
-    if (!ca.ok()) return ca.status();
-    auto cert = Pem(t.cert_pem, t.cert_file, config.path + ".tls.cert_file");
-    if (!cert.ok()) return cert.status();
-    auto key = Pem(t.key_pem, t.key_file, config.path + ".tls.key_file");
-    if (!key.ok()) return key.status();
+    auto pem = config::LoadTlsPem(t, config.path + ".tls");
+    if (!pem.ok()) return pem.status();
     if (!t.insecure_skip_verify) {
       grpc::SslCredentialsOptions o;
-      o.pem_root_certs = *ca;  // empty: the system roots
-      o.pem_private_key = *key;
-      o.pem_cert_chain = *cert;
+      o.pem_root_certs = pem->ca;  // empty: the system roots
+      o.pem_private_key = pem->key;
+      o.pem_cert_chain = pem->cert;
       return grpc::SslCredentials(o);
     }
     // Skipping verification needs the TLS credentials API, with a verifier
     // that accepts any certificate and no host name check.
     grpc::experimental::TlsChannelCredentialsOptions o;
     std::vector<grpc::experimental::IdentityKeyCertPair> identity;
-    if (!cert->empty()) identity.push_back({*key, *cert});
-    if (!ca->empty() || !identity.empty()) {
+    if (!pem->cert.empty()) identity.push_back({pem->key, pem->cert});
+    if (!pem->ca.empty() || !identity.empty()) {
       o.set_certificate_provider(
-          std::make_shared<grpc::experimental::StaticDataCertificateProvider>(*ca, identity));
-      if (!ca->empty()) o.watch_root_certs();
+          std::make_shared<grpc::experimental::StaticDataCertificateProvider>(pem->ca, identity));
+      if (!pem->ca.empty()) o.watch_root_certs();
       if (!identity.empty()) o.watch_identity_key_cert_pairs();
     }
     o.set_verify_server_certs(false);

@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "config/tls_context.h"
 #include "internal/base64.h"
 #include "internal/text.h"
 
@@ -47,69 +48,9 @@ bool IsIpLiteral(const std::string& host) {
   return !ec;
 }
 
-int OpenSslVersion(const std::string& v) {
-  switch (config::TlsConfig::VersionNumber(v)) {
-    case 10: return TLS1_VERSION;
-    case 11: return TLS1_1_VERSION;
-    case 12: return TLS1_2_VERSION;
-    case 13: return TLS1_3_VERSION;
-  }
-  return 0;
-}
-
 // host:port with the port always present, as CONNECT and pool keys want it.
 std::string HostPort(const Url& url) {
   return (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" + url.port;
-}
-
-Result<std::unique_ptr<ssl::context>> MakeTlsContext(const config::TlsClientConfig& t,
-                                                     const std::string& path) {
-  const std::string ca_key = path + (t.ca_pem.empty() ? ".ca_file" : ".ca_pem");
-  const std::string cert_key = path + (t.cert_pem.empty() ? ".cert_file" : ".cert_pem");
-  const std::string key_key = path + (t.key_pem.empty() ? ".key_file" : ".key_pem");
-  auto ca = config::LoadPem(t.ca_pem, t.ca_file, ca_key);
-  if (!ca.ok()) return ca.status();
-  auto cert = config::LoadPem(t.cert_pem, t.cert_file, cert_key);
-  if (!cert.ok()) return cert.status();
-  auto key = config::LoadPem(t.key_pem, t.key_file, key_key);
-  if (!key.ok()) return key.status();
-
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_compression);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), OpenSslVersion(t.min_version));
-  if (!t.max_version.empty())
-    SSL_CTX_set_max_proto_version(ctx->native_handle(), OpenSslVersion(t.max_version));
-  beast::error_code ec;
-  if (t.insecure_skip_verify) {
-    ctx->set_verify_mode(ssl::verify_none);
-  } else {
-    ctx->set_verify_mode(ssl::verify_peer);
-    // No CA of its own: the system's roots, as Go does.
-    if (ca->empty() || t.include_system_ca_certs_pool) {
-      ctx->set_default_verify_paths(ec);
-      if (ec)
-        return Status::InvalidArgument(path + ": cannot load the system's CA certificates: " + ec.message());
-    }
-    if (!ca->empty()) {
-      ctx->add_certificate_authority(net::buffer(*ca), ec);
-      if (ec) return Status::InvalidArgument(ca_key + ": not a PEM CA certificate: " + ec.message());
-    }
-  }
-  if (!cert->empty()) {
-    ctx->use_certificate_chain(net::buffer(*cert), ec);
-    if (ec) return Status::InvalidArgument(cert_key + ": not a PEM certificate: " + ec.message());
-    ctx->use_private_key(net::buffer(*key), ssl::context::pem, ec);
-    // OpenSSL checks the key against the certificate as it loads it.
-    if (ec && ec.message().find("mismatch") != std::string::npos) {
-      return Status::InvalidArgument(key_key + ": the key does not match the certificate");
-    }
-    if (ec) return Status::InvalidArgument(key_key + ": not a PEM private key: " + ec.message());
-    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-      return Status::InvalidArgument(key_key + ": the key does not match the certificate");
-    }
-  }
-  return ctx;
 }
 
 // One connection and the io_context that drives it. Only the thread that
@@ -127,6 +68,17 @@ struct Connection {
   bool reused = false;
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : plain; }
+
+  // Runs `op` on the stream requests go over: TLS when there is one.
+  template <class Op>
+  void OnStream(Op&& op) {
+    if (tls) {
+      op(*tls);
+    } else {
+      op(plain);
+    }
+  }
+
   void Expire(Clock::time_point deadline) {
     if (deadline == Clock::time_point::max()) {
       lowest().expires_never();
@@ -449,30 +401,23 @@ struct HttpClient::Impl {
 
     c.Expire(deadline);
     beast::error_code ec = Run(c, [&](auto&& handler) {
-      if (c.tls) {
-        http::async_write(*c.tls, req, std::forward<decltype(handler)>(handler));
-      } else {
-        http::async_write(c.plain, req, std::forward<decltype(handler)>(handler));
-      }
+      c.OnStream(
+          [&](auto& stream) { http::async_write(stream, req, std::forward<decltype(handler)>(handler)); });
     });
     if (ec) return Failure("write", url, ec);
 
     auto read = [&](auto& parser) {
       return Run(c, [&](auto&& handler) {
-        if (c.tls) {
-          http::async_read(*c.tls, c.buffer, parser, std::forward<decltype(handler)>(handler));
-        } else {
-          http::async_read(c.plain, c.buffer, parser, std::forward<decltype(handler)>(handler));
-        }
+        c.OnStream([&](auto& stream) {
+          http::async_read(stream, c.buffer, parser, std::forward<decltype(handler)>(handler));
+        });
       });
     };
     auto read_header = [&](auto& parser) {
       return Run(c, [&](auto&& handler) {
-        if (c.tls) {
-          http::async_read_header(*c.tls, c.buffer, parser, std::forward<decltype(handler)>(handler));
-        } else {
-          http::async_read_header(c.plain, c.buffer, parser, std::forward<decltype(handler)>(handler));
-        }
+        c.OnStream([&](auto& stream) {
+          http::async_read_header(stream, c.buffer, parser, std::forward<decltype(handler)>(handler));
+        });
       });
     };
 
@@ -522,7 +467,7 @@ HttpClient::~HttpClient() = default;
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options) {
   auto impl = std::make_unique<Impl>();
-  auto ctx = MakeTlsContext(options.tls, options.tls_path);
+  auto ctx = config::MakeClientSslContext(options.tls, options.tls_path);
   if (!ctx.ok()) return ctx.status();
   impl->tls_ctx = std::move(*ctx);
   if (options.max_idle_conns_per_host <= 0) options.max_idle_conns_per_host = 2;

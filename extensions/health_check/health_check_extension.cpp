@@ -84,7 +84,7 @@ Status HealthCheckExtension::Start() {
   }
   server_ = std::make_unique<http::SimpleHttpServer>(host, port,
                                                      [this](const http::Request& r) { return Answer(r); });
-  Status s = config_.tls ? server_->EnableTls(*config_.tls) : Status::Ok();
+  Status s = config_.tls ? server_->EnableTls(*config_.tls, "extensions." + id_ + ".tls") : Status::Ok();
   if (s.ok()) s = server_->Start();
   if (!s.ok()) {
     server_.reset();

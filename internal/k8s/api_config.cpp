@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/tls_config.h"
 #include "internal/base64.h"
 
 namespace otlpd::k8s {
@@ -68,7 +69,8 @@ Status ReadPem(const YAML::Node& n, const std::string& key, const std::string& f
     return Status::Ok();
   }
   if (const YAML::Node path = n[key]; path && path.IsScalar()) {
-    Result<std::string> pem = ReadFile(RelativeTo(file, path.as<std::string>()), key);
+    Result<std::string> pem =
+        config::LoadPem("", RelativeTo(file, path.as<std::string>()), "kubeconfig " + key);
     if (!pem.ok()) return pem.status();
     out = std::move(*pem);
   }
@@ -189,7 +191,7 @@ Result<Endpoint> Resolve(const ApiConfig& config, const InClusterPaths& paths) {
   switch (config.auth_type) {
     case AuthType::kNone: e.insecure_skip_verify = true; break;
     case AuthType::kServiceAccount: {
-      Result<std::string> ca = ReadFile(paths.ca, "service account CA");
+      Result<std::string> ca = config::LoadPem("", paths.ca, "service account CA");
       if (!ca.ok()) return ca.status();
       e.ca_pem = std::move(*ca);
       if (Result<std::string> t = ReadFile(paths.token, "service account token"); !t.ok()) return t.status();

@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "config/tls_context.h"
+
 namespace otlpd::k8s {
 
 namespace net = boost::asio;
@@ -38,7 +40,8 @@ bool IsIpLiteral(const std::string& host) {
 
 struct Client::Impl {
   net::io_context ioc;
-  std::optional<ssl::context> tls;
+  std::unique_ptr<ssl::context> tls;
+  Status tls_error;  // the endpoint's credentials could not be made into a context
   // The stream of the call in progress, closed by Cancel (on the io thread).
   std::function<void()> close_current;
 
@@ -65,19 +68,17 @@ struct Client::Impl {
 Client::Client(Endpoint endpoint) : endpoint_(std::move(endpoint)), impl_(std::make_unique<Impl>()) {
   impl_->cancelled = &cancelled_;
   if (!endpoint_.tls) return;
-  impl_->tls.emplace(ssl::context::tls_client);
-  ssl::context& ctx = *impl_->tls;
-  beast::error_code ec;
-  if (!endpoint_.ca_pem.empty()) {
-    ctx.add_certificate_authority(net::buffer(endpoint_.ca_pem), ec);
+  config::TlsClientConfig t;
+  t.ca_pem = endpoint_.ca_pem;
+  t.cert_pem = endpoint_.client_cert_pem;
+  t.key_pem = endpoint_.client_key_pem;
+  t.insecure_skip_verify = endpoint_.insecure_skip_verify;
+  auto ctx = config::MakeClientSslContext(t, "Kubernetes API " + endpoint_.Url() + " tls");
+  if (ctx.ok()) {
+    impl_->tls = std::move(*ctx);
   } else {
-    ctx.set_default_verify_paths(ec);
+    impl_->tls_error = ctx.status();
   }
-  ctx.set_verify_mode(endpoint_.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
-  if (!endpoint_.client_cert_pem.empty())
-    ctx.use_certificate_chain(net::buffer(endpoint_.client_cert_pem), ec);
-  if (!endpoint_.client_key_pem.empty())
-    ctx.use_private_key(net::buffer(endpoint_.client_key_pem), ssl::context::pem, ec);
 }
 
 Client::~Client() = default;
@@ -159,6 +160,7 @@ Result<Response> Client::Get(std::string_view target, std::chrono::milliseconds 
     return r;
   };
   if (endpoint_.tls) {
+    if (!impl_->tls) return impl_->tls_error;
     Tls stream(impl_->ioc, *impl_->tls);
     beast::get_lowest_layer(stream).expires_after(timeout);
     return Exchange(*impl_, stream, endpoint_, target, timeout, step);
@@ -221,6 +223,7 @@ Result<Response> Client::Stream(std::string_view target, std::chrono::millisecon
     return r;
   };
   if (endpoint_.tls) {
+    if (!impl_->tls) return impl_->tls_error;
     Tls stream(impl_->ioc, *impl_->tls);
     return Exchange(*impl_, stream, endpoint_, target, idle_timeout, step);
   }

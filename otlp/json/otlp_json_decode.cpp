@@ -39,6 +39,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "internal/text.h"
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
 #include "otlp/wire/nesting_limit.h"
@@ -50,6 +51,8 @@ using internal::FieldInfo;
 using internal::Kind;
 using internal::kMaxFields;
 using internal::MessageInfo;
+using internal::PathSegment;
+using internal::PathText;
 
 // The same nesting limit as the wire walker's, on the same count (the
 // request is depth 0), so JSON and protobuf accept the same data.
@@ -141,13 +144,6 @@ bool GetDouble(const Scalar& v, double& out) {
   if (s.empty() || s[0] == '+') return false;
   const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Standard and URL-safe alphabets, padding optional: what protobuf's JSON
@@ -291,7 +287,7 @@ class Lexer {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return Fail("lone surrogate in \\u escape");
           }
-          AppendUtf8(cp, scratch);
+          AppendUtf8(scratch, cp);
           break;
         }
         default: return Fail("bad escape in a string");
@@ -407,23 +403,6 @@ class Lexer {
     }
     return true;
   }
-  static void AppendUtf8(std::uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
 
   // JSON's number grammar; integers that fit int64 (or, when not negative,
   // uint64) stay integers, as in simdjson's DOM; other numbers are doubles,
@@ -518,11 +497,6 @@ class Decoder {
   Lexer& lexer() { return lex_; }
 
  private:
-  struct PathSegment {
-    const std::string* name;
-    std::int64_t index;
-  };
-
   // A schema error in a member, kept until the object ends: a later member
   // may replace the one that failed.
   struct PendingError {
@@ -615,12 +589,7 @@ class Decoder {
 };
 
 std::string Decoder::Error() const {
-  std::string text;
-  for (const PathSegment& s : error_path_) {
-    if (!text.empty()) text.push_back('.');
-    text += *s.name;
-    if (s.index >= 0) text += "[" + std::to_string(s.index) + "]";
-  }
+  std::string text = PathText(error_path_);
   if (!text.empty()) text += ": ";
   return text + error_;
 }
@@ -726,8 +695,8 @@ bool Decoder::Bytes(const FieldInfo& f, const Scalar& v, bool repeated) {
     char id[16];
     bool zero = true;
     for (std::size_t i = 0; i < f.id_bytes; ++i) {
-      const int hi = HexValue(s[2 * i]);
-      const int lo = HexValue(s[2 * i + 1]);
+      const int hi = HexDigitValue(s[2 * i]);
+      const int lo = HexDigitValue(s[2 * i + 1]);
       if (hi < 0 || lo < 0) return Fail("invalid id: not a hex string");
       id[i] = static_cast<char>(hi << 4 | lo);
       zero = zero && id[i] == 0;

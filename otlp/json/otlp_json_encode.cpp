@@ -39,6 +39,8 @@ using internal::FieldInfo;
 using internal::Kind;
 using internal::kMaxFields;
 using internal::MessageInfo;
+using internal::PathSegment;
+using internal::PathText;
 
 // The receivers' nesting limit on the same count (the request is depth 0):
 // anything a receiver took in can be written out.
@@ -339,11 +341,6 @@ class Encoder {
     std::uint32_t next;
     std::uint8_t wire_type;
   };
-  struct PathSegment {
-    const std::string* name;
-    std::int64_t index;
-  };
-
   bool Scan(const MessageInfo& info, Chunk chunk, std::uint32_t& present, std::uint32_t* head,
             std::uint32_t* tail, int depth);
   bool SkipGroup(std::uint64_t number, const std::uint8_t*& p, const std::uint8_t* end, int depth);
@@ -369,12 +366,7 @@ class Encoder {
 };
 
 std::string Encoder::Error() const {
-  std::string path;
-  for (const PathSegment& s : error_path_) {
-    if (!path.empty()) path.push_back('.');
-    path += *s.name;
-    if (s.index >= 0) path += "[" + std::to_string(s.index) + "]";
-  }
+  const std::string path = PathText(error_path_);
   return "invalid protobuf" + (path.empty() ? std::string() : " at " + path) + ": " + error_;
 }
 

@@ -231,4 +231,14 @@ const MessageInfo* FindSchema(const google::protobuf::Descriptor* descriptor) {
   return GetRegistry().Find(descriptor);
 }
 
+std::string PathText(const std::vector<PathSegment>& path) {
+  std::string text;
+  for (const PathSegment& s : path) {
+    if (!text.empty()) text.push_back('.');
+    text += *s.name;
+    if (s.index >= 0) text += "[" + std::to_string(s.index) + "]";
+  }
+  return text;
+}
+
 }  // namespace otlpd::json::internal

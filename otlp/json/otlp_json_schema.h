@@ -151,4 +151,14 @@ const MessageInfo& RequestSchema(Signal signal);
 // Schema of any message of the opentelemetry.proto packages, or nullptr.
 const MessageInfo* FindSchema(const google::protobuf::Descriptor* descriptor);
 
+// One step of the path to a field, for error messages: the field's JSON
+// name, and the element's index within a repeated field (-1: none).
+struct PathSegment {
+  const std::string* name;
+  std::int64_t index;
+};
+
+// "resourceSpans[0].scopeSpans[1].spans[0].traceId"; "" for an empty path.
+std::string PathText(const std::vector<PathSegment>& path);
+
 }  // namespace otlpd::json::internal

@@ -47,20 +47,14 @@ class Regrouper {
   // A whole scope entry (tag and length included) for `group`, between scopes.
   void AddScope(int group, std::string_view field, std::uint64_t items) {
     Group& g = At(group);
-    if (!g.in_resource) {
-      g.in_resource = true;
-      resource_touched_.push_back(group);
-    }
+    Open(group, g.in_resource, resource_touched_);
     g.resource_body.append(field);
     g.items += items;
   }
   // One item entry (tag and length included) for `group`.
   void AddItem(int group, std::string_view field, std::uint64_t items) {
     Group& g = At(group);
-    if (!g.in_scope) {
-      g.in_scope = true;
-      scope_touched_.push_back(group);
-    }
+    Open(group, g.in_scope, scope_touched_);
     g.scope_body.append(field);
     g.items += items;
   }
@@ -77,20 +71,14 @@ class Regrouper {
   // One data point entry (tag and length included) for `group`.
   void AddPoint(int group, std::string_view field) {
     Group& g = At(group);
-    if (!g.in_metric) {
-      g.in_metric = true;
-      metric_touched_.push_back(group);
-    }
+    Open(group, g.in_metric, metric_touched_);
     g.metric_body.append(field);
     g.items += 1;
   }
   void EndMetric() {
     for (int group : metric_touched_) {
       Group& g = groups_[static_cast<std::size_t>(group)];
-      if (!g.in_scope) {
-        g.in_scope = true;
-        scope_touched_.push_back(group);
-      }
+      Open(group, g.in_scope, scope_touched_);
       std::string data;
       AppendMessage(data, data_field_, data_header_, g.metric_body);
       AppendMessage(g.scope_body, kChildField, metric_header_, data);
@@ -102,10 +90,7 @@ class Regrouper {
   void EndScope() {
     for (int group : scope_touched_) {
       Group& g = groups_[static_cast<std::size_t>(group)];
-      if (!g.in_resource) {
-        g.in_resource = true;
-        resource_touched_.push_back(group);
-      }
+      Open(group, g.in_resource, resource_touched_);
       AppendMessage(g.resource_body, kChildField, scope_header_, g.scope_body);
       g.scope_body.clear();
       g.in_scope = false;
@@ -137,6 +122,13 @@ class Regrouper {
     bool in_scope = false;
     bool in_resource = false;
   };
+  // Notes that `group` has something in the container being cut (its
+  // resource, scope or metric) the first time it does.
+  static void Open(int group, bool& open, std::vector<int>& touched) {
+    if (open) return;
+    open = true;
+    touched.push_back(group);
+  }
   Group& At(int group) {
     if (static_cast<std::size_t>(group) >= groups_.size())
       groups_.resize(static_cast<std::size_t>(group) + 1);

@@ -46,12 +46,7 @@ const std::vector<std::string> kDefaultMetadata = {"k8s.namespace.name",  "k8s.p
 
 std::vector<FieldRule> DecodeRules(config::MapDecoder& parent, std::string_view key, std::string_view kind) {
   std::vector<FieldRule> rules;
-  const config::Node* list = parent.Take(key);
-  if (list == nullptr || list->IsNull()) return rules;
-  const std::string path = parent.KeyPath(key);
-  if (!list->IsSequence()) throw config::Error(list->mark(), path, "expected a list");
-  for (std::size_t i = 0; i < list->items().size(); ++i) {
-    config::MapDecoder d(list->items()[i], path + "[" + std::to_string(i) + "]");
+  parent.EachMap(key, [&](config::MapDecoder& d) {
     FieldRule r;
     std::string key_regex, from;
     d.Optional("tag_name", r.tag_name);
@@ -85,18 +80,13 @@ std::vector<FieldRule> DecodeRules(config::MapDecoder& parent, std::string_view 
       r.tag_name = "k8s." + std::string(object) + "." + std::string(kind) + "." + r.key;
     }
     rules.push_back(std::move(r));
-  }
+  });
   return rules;
 }
 
 std::vector<FieldFilter> DecodeFilters(config::MapDecoder& parent, std::string_view key, bool labels) {
   std::vector<FieldFilter> out;
-  const config::Node* list = parent.Take(key);
-  if (list == nullptr || list->IsNull()) return out;
-  const std::string path = parent.KeyPath(key);
-  if (!list->IsSequence()) throw config::Error(list->mark(), path, "expected a list");
-  for (std::size_t i = 0; i < list->items().size(); ++i) {
-    config::MapDecoder d(list->items()[i], path + "[" + std::to_string(i) + "]");
+  parent.EachMap(key, [&](config::MapDecoder& d) {
     FieldFilter f;
     std::string op;
     d.Optional("key", f.key);
@@ -111,7 +101,7 @@ std::vector<FieldFilter> DecodeFilters(config::MapDecoder& parent, std::string_v
     }
     if (!op.empty()) f.op = op;
     out.push_back(std::move(f));
-  }
+  });
   return out;
 }
 

@@ -474,51 +474,39 @@ void PodStore::EndPods() {
   listed_pods_.clear();
 }
 
+void PodStore::OnNamed(element o, int what, From from, NamedObjects& table,
+                       std::unordered_set<std::string>& listed) {
+  const std::string name = Str(o["metadata"], "name");
+  if (name.empty()) return;
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (what == kDelete) {
+    lock.lock();
+    table.erase(name);
+    return;
+  }
+  if (what == kListed) listed.insert(name);
+  auto object = std::make_shared<ObjectAttributes>();
+  object->uid = Str(o["metadata"], "uid");
+  object->attributes = ObjectAttrs(o, from);
+  lock.lock();
+  table[name] = std::move(object);
+}
+
+void PodStore::EndNamed(NamedObjects& table, std::unordered_set<std::string>& listed) {
+  std::unique_lock lock(mu_);
+  std::erase_if(table, [&](const auto& kv) { return !listed.count(kv.first); });
+  listed.clear();
+}
+
 void PodStore::OnNamespace(element o, int what) {
-  const std::string name = Str(o["metadata"], "name");
-  if (name.empty()) return;
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (what == kDelete) {
-    lock.lock();
-    namespaces_.erase(name);
-    return;
-  }
-  if (what == kListed) listed_other_.insert(name);
-  auto ns = std::make_shared<ObjectAttributes>();
-  ns->uid = Str(o["metadata"], "uid");
-  ns->attributes = ObjectAttrs(o, From::kNamespace);
-  lock.lock();
-  namespaces_[name] = std::move(ns);
+  OnNamed(o, what, From::kNamespace, namespaces_, listed_other_);
 }
 
-void PodStore::EndNamespaces() {
-  std::unique_lock lock(mu_);
-  std::erase_if(namespaces_, [&](const auto& kv) { return !listed_other_.count(kv.first); });
-  listed_other_.clear();
-}
+void PodStore::EndNamespaces() { EndNamed(namespaces_, listed_other_); }
 
-void PodStore::OnNode(element o, int what) {
-  const std::string name = Str(o["metadata"], "name");
-  if (name.empty()) return;
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (what == kDelete) {
-    lock.lock();
-    nodes_.erase(name);
-    return;
-  }
-  if (what == kListed) listed_other_nodes_.insert(name);
-  auto node = std::make_shared<ObjectAttributes>();
-  node->uid = Str(o["metadata"], "uid");
-  node->attributes = ObjectAttrs(o, From::kNode);
-  lock.lock();
-  nodes_[name] = std::move(node);
-}
+void PodStore::OnNode(element o, int what) { OnNamed(o, what, From::kNode, nodes_, listed_other_nodes_); }
 
-void PodStore::EndNodes() {
-  std::unique_lock lock(mu_);
-  std::erase_if(nodes_, [&](const auto& kv) { return !listed_other_nodes_.count(kv.first); });
-  listed_other_nodes_.clear();
-}
+void PodStore::EndNodes() { EndNamed(nodes_, listed_other_nodes_); }
 
 void PodStore::OnReplicaSet(element o, int what) {
   const std::string uid = Str(o["metadata"], "uid");

@@ -138,6 +138,12 @@ class PodStore {
   void AddOrUpdate(const std::shared_ptr<const Pod>& pod);
   void Forget(const Pod& pod);  // queue its identifiers for deletion
   Attributes ObjectAttrs(simdjson::dom::element o, From from) const;
+  // Namespaces and nodes alike: kept by name with their uid and attributes
+  // (`from`), in `table`; `listed` holds the names of the list in progress.
+  using NamedObjects = std::unordered_map<std::string, std::shared_ptr<const ObjectAttributes>>;
+  void OnNamed(simdjson::dom::element o, int what, From from, NamedObjects& table,
+               std::unordered_set<std::string>& listed);
+  void EndNamed(NamedObjects& table, std::unordered_set<std::string>& listed);
 
   const Config& config_;
   const Options options_;

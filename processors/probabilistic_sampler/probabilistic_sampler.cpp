@@ -88,24 +88,7 @@ class Plan {
 
   // Pass two.
   void Write(std::string_view request, std::string& out) {
-    std::uint32_t resource = 0;
-    Reader r(request);
-    Field f;
-    while (!r.AtEnd() && r.ReadField(f)) {
-      if (f.number != kResourceField || f.type != WireType::kLen) {
-        out.append(f.raw);
-        continue;
-      }
-      const ContainerPlan& p = resources_[resource++];
-      if (p.kept == 0) continue;
-      if (!p.changed) {
-        out.append(f.raw);
-        continue;
-      }
-      wire::AppendTag(out, kResourceField, WireType::kLen);
-      wire::AppendVarint(out, p.size);
-      WriteResource(f.payload, p.first_child, out);
-    }
+    WriteContainers(request, kResourceField, resources_, 0, out, &Plan::WriteResource);
   }
 
   bool malformed() const { return malformed_; }
@@ -122,18 +105,27 @@ class Plan {
     return false;
   }
 
-  ContainerPlan& DecideResource(std::string_view resource) {
-    std::size_t index = resources_.size();
-    resources_.push_back(
-        ContainerPlan{resource.size(), 0, false, static_cast<std::uint32_t>(scopes_.size())});
-    Reader r(resource);
+  // child(f) for every `field` entry of `message`, up to malformed bytes
+  // (which mark the request malformed).
+  template <class Child>
+  void EachChild(std::string_view message, std::uint32_t field, Child child) {
+    Reader r(message);
     Field f;
     while (!r.AtEnd()) {
       if (!r.ReadField(f)) {
         Malformed();
-        break;
+        return;
       }
-      if (f.number != kScopeField || f.type != WireType::kLen) continue;
+      if (f.number != field || f.type != WireType::kLen) continue;
+      child(f);
+    }
+  }
+
+  ContainerPlan& DecideResource(std::string_view resource) {
+    std::size_t index = resources_.size();
+    resources_.push_back(
+        ContainerPlan{resource.size(), 0, false, static_cast<std::uint32_t>(scopes_.size())});
+    EachChild(resource, kScopeField, [&](const Field& f) {
       ContainerPlan scope = DecideScope(f.payload);
       ContainerPlan& p = resources_[index];
       if (scope.kept == 0) {
@@ -144,20 +136,13 @@ class Plan {
         p.changed = true;
       }
       p.kept += scope.kept;
-    }
+    });
     return resources_[index];
   }
 
   ContainerPlan DecideScope(std::string_view scope) {
     ContainerPlan p{scope.size(), 0, false, static_cast<std::uint32_t>(items_.size())};
-    Reader r(scope);
-    Field f;
-    while (!r.AtEnd()) {
-      if (!r.ReadField(f)) {
-        Malformed();
-        break;
-      }
-      if (f.number != kItemField || f.type != WireType::kLen) continue;
+    EachChild(scope, kItemField, [&](const Field& f) {
       ++total_;
       ItemPlan item;
       auto before = static_cast<std::uint32_t>(rewritten_.size());
@@ -180,28 +165,38 @@ class Plan {
           break;
       }
       items_.push_back(item);
-    }
+    });
     scopes_.push_back(p);
     return p;
   }
 
   void WriteResource(std::string_view resource, std::uint32_t scope, std::string& out) {
-    Reader r(resource);
+    WriteContainers(resource, kScopeField, scopes_, scope, out, &Plan::WriteScope);
+  }
+
+  // Copies `message` with its `field` children (a request's resources, a
+  // resource's scopes) rewritten by their plans from plans[next] on: left
+  // out when they keep nothing, copied when unchanged, else written anew by
+  // `write_child` with their new size.
+  void WriteContainers(std::string_view message, std::uint32_t field, const std::vector<ContainerPlan>& plans,
+                       std::uint32_t next, std::string& out,
+                       void (Plan::*write_child)(std::string_view, std::uint32_t, std::string&)) {
+    Reader r(message);
     Field f;
     while (!r.AtEnd() && r.ReadField(f)) {
-      if (f.number != kScopeField || f.type != WireType::kLen) {
+      if (f.number != field || f.type != WireType::kLen) {
         out.append(f.raw);
         continue;
       }
-      const ContainerPlan& p = scopes_[scope++];
+      const ContainerPlan& p = plans[next++];
       if (p.kept == 0) continue;
       if (!p.changed) {
         out.append(f.raw);
         continue;
       }
-      wire::AppendTag(out, kScopeField, WireType::kLen);
+      wire::AppendTag(out, field, WireType::kLen);
       wire::AppendVarint(out, p.size);
-      WriteScope(f.payload, p.first_child, out);
+      (this->*write_child)(f.payload, p.first_child, out);
     }
   }
 

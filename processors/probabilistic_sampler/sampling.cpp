@@ -1,4 +1,5 @@
 #include "processors/probabilistic_sampler/sampling.h"
+#include "internal/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,20 +11,13 @@ namespace {
 std::uint64_t Shl(std::uint64_t x, int n) { return n >= 64 ? 0 : x << n; }
 std::uint64_t Shr(std::uint64_t x, int n) { return n >= 64 ? 0 : x >> n; }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // strconv.ParseUint(s, 16, 64) for at most 14 digits: digits only, no sign,
 // prefix or underscore.
 std::optional<std::uint64_t> ParseHex(std::string_view s) {
   if (s.empty()) return std::nullopt;
   std::uint64_t v = 0;
   for (char c : s) {
-    int d = HexDigit(c);
+    int d = HexDigitValue(c);
     if (d < 0) return std::nullopt;
     v = (v << 4) | static_cast<std::uint64_t>(d);
   }

@@ -1,4 +1,4 @@
-#include "processors/resourcedetection/azure_detector.h"
+#include "processors/resourcedetection/cloud_detectors.h"
 
 #include <memory>
 
@@ -11,18 +11,7 @@ namespace {
 
 constexpr char kComputePath[] = "/metadata/instance/compute?api-version=2020-09-01&format=json";
 
-std::string JsonString(simdjson::dom::element obj, const char* key) {
-  std::string_view v;
-  if (obj[key].get_string().get(v) != simdjson::SUCCESS) return "";
-  return std::string(v);
-}
-
 }  // namespace
-
-AzureDetector::AzureDetector(AzureConfig config, MetadataEndpoint endpoint, bool fail_on_missing_metadata)
-    : config_(std::move(config)),
-      endpoint_(std::move(endpoint)),
-      fail_on_missing_metadata_(fail_on_missing_metadata || config_.fail_on_missing_metadata) {}
 
 Result<Detected> AzureDetector::Detect(Clock::time_point deadline) {
   Result<MetadataResponse> r =

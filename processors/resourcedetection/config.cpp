@@ -11,72 +11,50 @@ namespace {
 
 using config::RetryConfig;
 
-// Every detector type otelcol-contrib v0.161.0 registers.
-constexpr std::array<std::string_view, 31> kOtelcolDetectors = {"env",
-                                                                "system",
-                                                                "docker",
-                                                                "ec2",
-                                                                "ecs",
-                                                                "eks",
-                                                                "elastic_beanstalk",
-                                                                "lambda",
-                                                                "azure",
-                                                                "aks",
-                                                                "azureappservice",
-                                                                "azurecontainerapps",
-                                                                "gcp",
-                                                                "consul",
-                                                                "digitalocean",
-                                                                "heroku",
-                                                                "hetzner",
-                                                                "ibmcloud_classic",
-                                                                "ibmcloud_vpc",
-                                                                "openshift",
-                                                                "nova",
-                                                                "oraclecloud",
-                                                                "k8s_api",
-                                                                "k8snode",
-                                                                "kubeadm",
-                                                                "dynatrace",
-                                                                "tencent_cvm",
-                                                                "upcloud",
-                                                                "vultr",
-                                                                "akamai",
-                                                                "scaleway"};
-
-// Per-detector sections otelcol accepts. otlpd decodes those of the
-// detectors it implements and passes over the others, so a config written
-// for otelcol with, say, an unused `eks:` block still loads.
-constexpr std::array<std::string_view, 30> kOtelcolSections = {"ec2",
-                                                               "ecs",
-                                                               "eks",
-                                                               "elasticbeanstalk",
-                                                               "lambda",
-                                                               "azure",
-                                                               "aks",
-                                                               "azureappservice",
-                                                               "azurecontainerapps",
-                                                               "consul",
-                                                               "digitalocean",
-                                                               "docker",
-                                                               "gcp",
-                                                               "heroku",
-                                                               "hetzner",
-                                                               "ibmcloud_classic",
-                                                               "ibmcloud_vpc",
-                                                               "system",
-                                                               "openshift",
-                                                               "nova",
-                                                               "oraclecloud",
-                                                               "k8s_api",
-                                                               "k8snode",
-                                                               "kubeadm",
-                                                               "akamai",
-                                                               "scaleway",
-                                                               "tencent_cvm",
-                                                               "upcloud",
-                                                               "vultr",
-                                                               "alibaba_ecs"};
+// Every detector type otelcol-contrib v0.161.0 registers, with the key of
+// its config section: none for env and dynatrace, another spelling for
+// elastic_beanstalk, and alibaba_ecs has a section but no detector yet.
+// otlpd decodes the sections of the detectors it implements and passes over
+// the others, so a config written for otelcol with, say, an unused `eks:`
+// block still loads.
+struct OtelcolDetector {
+  std::string_view type;     // "" for a section without a detector
+  std::string_view section;  // "" for a detector without options
+};
+constexpr std::array<OtelcolDetector, 32> kOtelcolDetectors = {{
+    {"env", ""},
+    {"system", "system"},
+    {"docker", "docker"},
+    {"ec2", "ec2"},
+    {"ecs", "ecs"},
+    {"eks", "eks"},
+    {"elastic_beanstalk", "elasticbeanstalk"},
+    {"lambda", "lambda"},
+    {"azure", "azure"},
+    {"aks", "aks"},
+    {"azureappservice", "azureappservice"},
+    {"azurecontainerapps", "azurecontainerapps"},
+    {"gcp", "gcp"},
+    {"consul", "consul"},
+    {"digitalocean", "digitalocean"},
+    {"heroku", "heroku"},
+    {"hetzner", "hetzner"},
+    {"ibmcloud_classic", "ibmcloud_classic"},
+    {"ibmcloud_vpc", "ibmcloud_vpc"},
+    {"openshift", "openshift"},
+    {"nova", "nova"},
+    {"oraclecloud", "oraclecloud"},
+    {"k8s_api", "k8s_api"},
+    {"k8snode", "k8snode"},
+    {"kubeadm", "kubeadm"},
+    {"dynatrace", ""},
+    {"tencent_cvm", "tencent_cvm"},
+    {"upcloud", "upcloud"},
+    {"vultr", "vultr"},
+    {"akamai", "akamai"},
+    {"scaleway", "scaleway"},
+    {"", "alibaba_ecs"},
+}};
 
 std::string JoinImplemented() {
   std::string out;
@@ -125,24 +103,26 @@ void DecodeEc2(config::MapDecoder d, Ec2Config& c) {
   if (c.max_backoff.count() < 0) d.Fail("max_backoff", "must be non-negative");
 }
 
-void DecodeGcp(config::MapDecoder d, GcpConfig& c) {
-  d.Optional("labels", c.labels);
+// The keys of a cloud-metadata section (gcp, azure): regexes under
+// `list_key`, fail_on_missing_metadata and resource_attributes.
+template <class Config>
+void DecodeMetadataSection(config::MapDecoder& d, Config& c, std::string_view list_key,
+                           std::vector<std::string>& list) {
+  d.Optional(list_key, list);
   d.Optional("fail_on_missing_metadata", c.fail_on_missing_metadata);
   c.resource_attributes.Decode(d);
   d.Finish();
-  CheckRegexes(d, "labels", c.labels);
+  CheckRegexes(d, list_key, list);
+}
+
+void DecodeGcp(config::MapDecoder d, GcpConfig& c) {
+  DecodeMetadataSection(d, c, "labels", c.labels);
   if (!c.labels.empty()) {
     d.Fail("labels", "reading instance labels (Compute Engine API) is not implemented in otlpd");
   }
 }
 
-void DecodeAzure(config::MapDecoder d, AzureConfig& c) {
-  d.Optional("tags", c.tags);
-  d.Optional("fail_on_missing_metadata", c.fail_on_missing_metadata);
-  c.resource_attributes.Decode(d);
-  d.Finish();
-  CheckRegexes(d, "tags", c.tags);
-}
+void DecodeAzure(config::MapDecoder d, AzureConfig& c) { DecodeMetadataSection(d, c, "tags", c.tags); }
 
 }  // namespace
 
@@ -174,8 +154,8 @@ Config Config::Decode(config::MapDecoder& d) {
     config::MapDecoder r = d.Child("retry");
     c.retry = RetryConfig::Decode(r, DefaultRetry());
   }
-  for (std::string_view section : kOtelcolSections) {
-    if (!d.Has(section)) continue;
+  for (const auto& [type, section] : kOtelcolDetectors) {
+    if (section.empty() || !d.Has(section)) continue;
     if (section == "system") {
       DecodeSystem(d.Child(section), c.system);
     } else if (section == "ec2") {
@@ -204,8 +184,8 @@ Config Config::Decode(config::MapDecoder& d) {
   for (const std::string& name : c.detectors) {
     const auto& impl = ImplementedDetectors();
     if (std::find(impl.begin(), impl.end(), name) != impl.end()) continue;
-    const bool otelcol_has =
-        std::find(kOtelcolDetectors.begin(), kOtelcolDetectors.end(), name) != kOtelcolDetectors.end();
+    const bool otelcol_has = std::any_of(kOtelcolDetectors.begin(), kOtelcolDetectors.end(),
+                                         [&](const OtelcolDetector& o) { return o.type == name; });
     if (otelcol_has) {
       d.Fail("detectors",
              "detector \"" + name + "\" is not implemented in otlpd; otlpd has: " + JoinImplemented());

@@ -1,4 +1,4 @@
-#include "processors/resourcedetection/ec2_detector.h"
+#include "processors/resourcedetection/cloud_detectors.h"
 
 #include <cstdlib>
 #include <thread>
@@ -15,23 +15,11 @@ namespace {
 constexpr char kTokenTtlHeader[] = "X-aws-ec2-metadata-token-ttl-seconds";
 constexpr char kTokenHeader[] = "X-aws-ec2-metadata-token";
 
-std::string JsonString(simdjson::dom::element doc, const char* key) {
-  std::string_view v;
-  if (doc[key].get_string().get(v) != simdjson::SUCCESS) return "";
-  return std::string(v);
-}
-
 }  // namespace
 
 Result<MetadataEndpoint> Ec2Detector::EndpointFromEnv() {
-  const char* env = std::getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-  return MetadataEndpoint::Parse(env != nullptr && *env != '\0' ? env : "http://169.254.169.254");
+  return MetadataEndpointFromEnv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254");
 }
-
-Ec2Detector::Ec2Detector(Ec2Config config, MetadataEndpoint endpoint, bool fail_on_missing_metadata)
-    : config_(std::move(config)),
-      endpoint_(std::move(endpoint)),
-      fail_on_missing_metadata_(fail_on_missing_metadata || config_.fail_on_missing_metadata) {}
 
 Result<MetadataResponse> Ec2Detector::WithAttempts(
     const char* method, const std::string& path,

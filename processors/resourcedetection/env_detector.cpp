@@ -31,13 +31,6 @@ std::string GoQuote(std::string_view s) {
   return out + "\"";
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Go's url.QueryUnescape: %XX decoded, '+' is a space; a bad escape is an
 // error naming it as Go does (`invalid URL escape "%zz"`).
 Result<std::string> QueryUnescape(std::string_view s) {
@@ -47,11 +40,11 @@ Result<std::string> QueryUnescape(std::string_view s) {
     if (s[i] == '+') {
       out += ' ';
     } else if (s[i] == '%') {
-      if (i + 2 >= s.size() || HexDigit(s[i + 1]) < 0 || HexDigit(s[i + 2]) < 0) {
+      if (i + 2 >= s.size() || HexDigitValue(s[i + 1]) < 0 || HexDigitValue(s[i + 2]) < 0) {
         std::string_view bad = s.substr(i, 3);
         return Status::InvalidArgument("invalid URL escape " + GoQuote(bad));
       }
-      out += static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2]));
+      out += static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2]));
       i += 2;
     } else {
       out += s[i];

@@ -5,11 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "processors/resourcedetection/azure_detector.h"
+#include "processors/resourcedetection/cloud_detectors.h"
 #include "processors/resourcedetection/docker_detector.h"
-#include "processors/resourcedetection/ec2_detector.h"
 #include "processors/resourcedetection/env_detector.h"
-#include "processors/resourcedetection/gcp_detector.h"
 #include "processors/resourcedetection/k8snode_detector.h"
 #include "processors/resourcedetection/system_detector.h"
 

@@ -1,4 +1,4 @@
-#include "processors/resourcedetection/gcp_detector.h"
+#include "processors/resourcedetection/cloud_detectors.h"
 
 #include <cstdlib>
 
@@ -24,14 +24,8 @@ std::string RegionOfZone(const std::string& zone) {
 }  // namespace
 
 Result<MetadataEndpoint> GcpDetector::EndpointFromEnv() {
-  const char* env = std::getenv("GCE_METADATA_HOST");
-  return MetadataEndpoint::Parse(env != nullptr && *env != '\0' ? env : "169.254.169.254");
+  return MetadataEndpointFromEnv("GCE_METADATA_HOST", "169.254.169.254");
 }
-
-GcpDetector::GcpDetector(GcpConfig config, MetadataEndpoint endpoint, bool fail_on_missing_metadata)
-    : config_(std::move(config)),
-      endpoint_(std::move(endpoint)),
-      fail_on_missing_metadata_(fail_on_missing_metadata || config_.fail_on_missing_metadata) {}
 
 Result<std::string> GcpDetector::Get(const std::string& path, Clock::time_point deadline) {
   Result<MetadataResponse> r = MetadataRequest(endpoint_, "GET", "/computeMetadata/v1/" + path,

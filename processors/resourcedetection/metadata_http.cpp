@@ -6,6 +6,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cstdlib>
+
+#include <simdjson.h>
+
 #include "internal/text.h"
 
 namespace otlpd::processors::resourcedetection {
@@ -136,6 +140,17 @@ Result<MetadataResponse> MetadataRequest(const MetadataEndpoint& endpoint, std::
   for (const auto& field : res)
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   return out;
+}
+
+Result<MetadataEndpoint> MetadataEndpointFromEnv(const char* env, std::string_view fallback) {
+  const char* value = std::getenv(env);
+  return MetadataEndpoint::Parse(value != nullptr && *value != '\0' ? std::string_view(value) : fallback);
+}
+
+std::string JsonString(const simdjson::dom::element& object, const char* key) {
+  std::string_view v;
+  if (object[key].get_string().get(v) != simdjson::SUCCESS) return "";
+  return std::string(v);
 }
 
 }  // namespace otlpd::processors::resourcedetection

@@ -8,6 +8,10 @@
 #include "component/component.h"
 #include "component/status.h"
 
+namespace simdjson::dom {
+class element;
+}  // namespace simdjson::dom
+
 namespace otlpd::processors::resourcedetection {
 
 // Where a cloud metadata service listens: "169.254.169.254", "host:port",
@@ -41,5 +45,12 @@ Result<MetadataResponse> MetadataRequest(const MetadataEndpoint& endpoint, std::
                                          std::string_view target,
                                          const std::vector<std::pair<std::string, std::string>>& headers,
                                          Clock::time_point deadline);
+
+// The endpoint named by the environment variable `env` (an SDK's override),
+// else `fallback`.
+Result<MetadataEndpoint> MetadataEndpointFromEnv(const char* env, std::string_view fallback);
+
+// The string member `key` of a JSON object; "" when absent or not a string.
+std::string JsonString(const simdjson::dom::element& object, const char* key);
 
 }  // namespace otlpd::processors::resourcedetection

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -33,33 +34,37 @@ std::string TrimDot(std::string s) {
   return s;
 }
 
-// The canonical name getaddrinfo gives `host` (after /etc/hosts and DNS).
-Result<std::string> CanonicalName(const std::string& host) {
+using AddrInfo = std::unique_ptr<addrinfo, decltype(&freeaddrinfo)>;
+
+// getaddrinfo for `host` (after /etc/hosts and DNS), any address family.
+Result<AddrInfo> Lookup(const std::string& host, int flags, int socktype) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_flags = AI_CANONNAME;
+  hints.ai_flags = flags;
+  hints.ai_socktype = socktype;
   addrinfo* res = nullptr;
   const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (rc != 0) return Status::Unavailable("lookup " + host + ": " + gai_strerror(rc));
-  std::string name = res->ai_canonname != nullptr ? res->ai_canonname : "";
-  freeaddrinfo(res);
+  return AddrInfo(res, &freeaddrinfo);
+}
+
+// The canonical name getaddrinfo gives `host`.
+Result<std::string> CanonicalName(const std::string& host) {
+  Result<AddrInfo> res = Lookup(host, AI_CANONNAME, 0);
+  if (!res.ok()) return res.status();
+  std::string name = (*res)->ai_canonname != nullptr ? (*res)->ai_canonname : "";
   if (name.empty()) return Status::Unavailable("lookup " + host + ": no canonical name");
   return name;
 }
 
 Result<std::string> ReverseLookup(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0) return Status::Unavailable("lookup " + host + ": " + gai_strerror(rc));
+  Result<AddrInfo> res = Lookup(host, 0, SOCK_STREAM);
+  if (!res.ok()) return res.status();
   std::string found;
-  for (addrinfo* a = res; a != nullptr && found.empty(); a = a->ai_next) {
+  for (addrinfo* a = res->get(); a != nullptr && found.empty(); a = a->ai_next) {
     char name[NI_MAXHOST] = {};
     if (getnameinfo(a->ai_addr, a->ai_addrlen, name, sizeof name, nullptr, 0, NI_NAMEREQD) == 0) found = name;
   }
-  freeaddrinfo(res);
   if (found.empty()) return Status::Unavailable("reverse lookup of " + host + " found no name");
   return TrimDot(found);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "otlp/wire/wire_walker.h"
 
@@ -563,36 +564,52 @@ bool TailSamplingProcessor::TickShard(Shard& shard, Output& out) {
   return more;
 }
 
+namespace {
+
+// What the policies see of trace `id`: its spans `bytes` parsed onto `arena`
+// (nullopt when they do not parse), counted as `span_count`.
+std::optional<TraceData> ParseTrace(const TraceId& id, const std::string& bytes, std::int64_t span_count,
+                                    google::protobuf::Arena& arena) {
+  auto* req = google::protobuf::Arena::CreateMessage<TracesRequest>(&arena);
+  if (!req->ParseFromString(bytes)) return std::nullopt;
+  TraceData td;
+  td.id = id;
+  td.spans = req;
+  td.span_count = span_count;
+  td.request_bytes = bytes.size();
+  return td;
+}
+
+}  // namespace
+
+Result<Decision> TailSamplingProcessor::Evaluate(Policy& p, TraceData& td, const PolicyClock& clock) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<Decision> d = p.evaluator->Evaluate(td, clock);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  p.stats->executions.fetch_add(1, std::memory_order_relaxed);
+  p.stats->execution_us.fetch_add(static_cast<std::uint64_t>(us.count()), std::memory_order_relaxed);
+  if (!d.ok()) {
+    stats_->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("tail_sampling: sampling policy {} error: {}", p.name, d.status().message());
+    return d;
+  }
+  p.stats->traces[static_cast<std::size_t>(DecisionIndex(*d))].fetch_add(1, std::memory_order_relaxed);
+  return d;
+}
+
 Decision TailSamplingProcessor::Decide(Shard& shard, const TraceId& id, Entry& entry) {
   google::protobuf::Arena arena;
-  auto* req = google::protobuf::Arena::CreateMessage<TracesRequest>(&arena);
-  if (!req->ParseFromString(entry.bytes)) {
+  std::optional<TraceData> parsed = ParseTrace(id, entry.bytes, entry.span_count, arena);
+  if (!parsed) {
     // Cannot happen for bytes the receiver validated; decided NotSampled.
     spdlog::warn("tail_sampling: held spans of a trace do not parse; not sampled");
     return Decision::kNotSampled;
   }
-  TraceData td;
-  td.id = id;
-  td.spans = req;
-  td.span_count = entry.span_count;
-  td.request_bytes = entry.bytes.size();
+  TraceData& td = *parsed;
   const PolicyClock clock = Now();
 
-  auto run = [&](Policy& p) -> Result<Decision> {
-    const auto t0 = std::chrono::steady_clock::now();
-    Result<Decision> d = p.evaluator->Evaluate(td, clock);
-    const auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
-    p.stats->executions.fetch_add(1, std::memory_order_relaxed);
-    p.stats->execution_us.fetch_add(static_cast<std::uint64_t>(us.count()), std::memory_order_relaxed);
-    if (!d.ok()) {
-      stats_->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("tail_sampling: sampling policy {} error: {}", p.name, d.status().message());
-      return d;
-    }
-    p.stats->traces[static_cast<std::size_t>(DecisionIndex(*d))].fetch_add(1, std::memory_order_relaxed);
-    return d;
-  };
+  auto run = [&](Policy& p) { return Evaluate(p, td, clock); };
 
   // Drop policies first: any Dropped ends it.
   std::size_t i = 0;
@@ -622,13 +639,9 @@ Decision TailSamplingProcessor::DecideOnIngest(Shard& shard, const TraceId& id, 
                                                const TraceFragment& frag) {
   const auto start = options_.now();
   google::protobuf::Arena arena;
-  auto* req = google::protobuf::Arena::CreateMessage<TracesRequest>(&arena);
-  if (!req->ParseFromString(frag.bytes)) return Decision::kPending;
-  TraceData td;
-  td.id = id;
-  td.spans = req;
-  td.span_count = entry.span_count;
-  td.request_bytes = frag.bytes.size();
+  std::optional<TraceData> parsed = ParseTrace(id, frag.bytes, entry.span_count, arena);
+  if (!parsed) return Decision::kPending;
+  TraceData& td = *parsed;
   const PolicyClock clock = Now();
   Decision result = Decision::kPending;
   // processor.go makeDecisionOnSpanIngest: once a drop policy did not drop,
@@ -636,17 +649,8 @@ Decision TailSamplingProcessor::DecideOnIngest(Shard& shard, const TraceId& id, 
   bool drop_pending = false;
   for (Policy& p : shard.policies) {
     if (!p.drop && drop_pending) break;
-    const auto t0 = std::chrono::steady_clock::now();
-    Result<Decision> d = p.evaluator->Evaluate(td, clock);
-    const auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
-    p.stats->executions.fetch_add(1, std::memory_order_relaxed);
-    p.stats->execution_us.fetch_add(static_cast<std::uint64_t>(us.count()), std::memory_order_relaxed);
-    if (!d.ok()) {
-      stats_->evaluation_errors.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    p.stats->traces[static_cast<std::size_t>(DecisionIndex(*d))].fetch_add(1, std::memory_order_relaxed);
+    Result<Decision> d = Evaluate(p, td, clock);
+    if (!d.ok()) continue;
     if (*d == Decision::kDropped) {
       result = Decision::kDropped;
       break;

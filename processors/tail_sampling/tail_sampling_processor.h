@@ -189,6 +189,9 @@ class TailSamplingProcessor : public Processor {
   // span-ingest: the new spans alone, drop policies first, the first Sampled
   // wins; kPending when nothing decided.
   Decision DecideOnIngest(Shard& shard, const TraceId& id, const Entry& entry, const TraceFragment& frag);
+  // One policy on one trace, timed and counted (executions, time, the
+  // decision, or an evaluation error).
+  Result<Decision> Evaluate(Policy& p, TraceData& td, const PolicyClock& clock);
   void Release(Shard& shard, const TraceId& id, Entry& entry, Decision decision, Output& out);
   void Erase(Shard& shard, const TraceId& id);
   void Forward(Output& out);

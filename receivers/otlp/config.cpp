@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "internal/text.h"
+
 namespace otlpd::receivers::otlp {
 namespace {
 
@@ -27,12 +29,16 @@ void DecodeTransport(config::MapDecoder& d, std::string& transport, const std::s
   }
 }
 
-std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent) {
+enum class Transport { kHttp, kGrpc };
+
+std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent, Transport transport) {
   const config::Node* node = parent.Take("tls");
   // `tls:` with nothing after it is no TLS, like an absent key.
   if (node == nullptr || node->IsNull()) return std::nullopt;
   config::MapDecoder d(*node, parent.KeyPath("tls"));
-  return TlsConfig::Decode(d);
+  TlsConfig t = TlsConfig::Decode(d);
+  if (transport == Transport::kGrpc) config::RejectGrpcTlsVersions(d, t);
+  return t;
 }
 
 GrpcConfig DecodeGrpc(config::MapDecoder& d) {
@@ -74,21 +80,7 @@ GrpcConfig DecodeGrpc(config::MapDecoder& d) {
     ep.Finish();
     k.Finish();
   }
-  c.tls = DecodeTls(d);
-  if (c.tls) {
-    // gRPC C++ 1.51 has no public way to set TLS versions: its servers speak
-    // 1.2 and 1.3. A lower minimum is met (1.2 is stricter); anything that
-    // would need a higher minimum or a lower maximum cannot be honoured and
-    // must not be silently weakened.
-    if (TlsConfig::VersionNumber(c.tls->min_version) > 12) {
-      d.Fail("tls",
-             "min_version above 1.2 is not supported on the gRPC protocol yet (gRPC C++ 1.51 cannot set it)");
-    }
-    if (!c.tls->max_version.empty() && TlsConfig::VersionNumber(c.tls->max_version) < 13) {
-      d.Fail("tls",
-             "max_version below 1.3 is not supported on the gRPC protocol yet (gRPC C++ 1.51 cannot set it)");
-    }
-  }
+  c.tls = DecodeTls(d, Transport::kGrpc);
   RejectUnsupported(d, "auth", "auth");
   RejectMiddlewares(d);
   d.Finish();
@@ -158,22 +150,16 @@ std::string UrlPath(std::string_view raw, std::string* why) {
     const std::size_t slash = rest.find('/');
     rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   }
-  auto hex = [](char ch) -> int {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-  };
   for (std::size_t i = 0; i < rest.size(); ++i) {
     if (rest[i] != '%') {
       path.push_back(rest[i]);
       continue;
     }
-    if (i + 2 >= rest.size() || hex(rest[i + 1]) < 0 || hex(rest[i + 2]) < 0) {
+    if (i + 2 >= rest.size() || HexDigitValue(rest[i + 1]) < 0 || HexDigitValue(rest[i + 2]) < 0) {
       *why = "invalid URL escape \"" + std::string(rest.substr(i, 3)) + "\"";
       return "";
     }
-    path.push_back(static_cast<char>(hex(rest[i + 1]) * 16 + hex(rest[i + 2])));
+    path.push_back(static_cast<char>(HexDigitValue(rest[i + 1]) * 16 + HexDigitValue(rest[i + 2])));
     i += 2;
   }
   if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
@@ -194,7 +180,7 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   HttpConfig c;
   d.Optional("endpoint", c.endpoint);
   DecodeTransport(d, c.transport, c.endpoint);
-  c.tls = DecodeTls(d);
+  c.tls = DecodeTls(d, Transport::kHttp);
   if (d.Has("cors")) {
     config::MapDecoder cors = d.Child("cors");
     CorsConfig decoded = DecodeCors(cors);

@@ -322,13 +322,13 @@ Status GrpcServer::Start() {
     // SslServerCredentials rather than experimental::TlsServerCredentials:
     // neither can set TLS versions (config.cpp rejects what cannot be
     // honoured), and this one is stable.
-    auto material = config::LoadTlsServerMaterial(*config_.tls);
-    if (!material.ok()) return material.status();
+    auto pem = config::LoadTlsPem(*config_.tls, "protocols.grpc.tls");
+    if (!pem.ok()) return pem.status();
     grpc::SslServerCredentialsOptions options(
-        material->client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                    : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    options.pem_root_certs = material->client_ca;
-    options.pem_key_cert_pairs.push_back({material->private_key, material->cert_chain});
+        pem->ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                        : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    options.pem_root_certs = pem->ca;
+    options.pem_key_cert_pairs.push_back({pem->key, pem->cert});
     credentials = grpc::SslServerCredentials(options);
   }
   const bool unix_socket = config_.transport == "unix";

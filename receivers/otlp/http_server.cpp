@@ -27,8 +27,8 @@
 #include <unordered_map>
 
 #include "config/http/accept_backoff.h"
-#include "config/http/server_tls_context.h"
 #include "config/net/unix_socket.h"
+#include "config/tls_context.h"
 #include "internal/cpus.h"
 #include "internal/host_port.h"
 #include "internal/text.h"
@@ -766,7 +766,7 @@ Status HttpServer::Start() {
   Impl& s = *impl_;
   const HttpConfig& c = s.config;
   if (c.tls) {
-    auto ctx = ::otlpd::http::MakeServerSslContext(*c.tls);
+    auto ctx = config::MakeServerSslContext(*c.tls, "protocols.http.tls");
     if (!ctx.ok()) return ctx.status();
     s.tls = std::move(*ctx);
   }

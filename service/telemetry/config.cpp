@@ -160,6 +160,22 @@ OtlpPushTarget DecodeOtlpExporter(MapDecoder& d, bool metrics) {
   return r;
 }
 
+// The `exporter` map of a periodic or pull reader, which must name `only`;
+// the other exporters otelcol knows there are refused by name.
+MapDecoder ReaderExporter(MapDecoder& reader, std::string_view only,
+                          std::initializer_list<std::string_view> others, std::string_view kind) {
+  MapDecoder exporter = reader.Child("exporter");
+  if (!reader.Has("exporter")) reader.FailMissing("exporter");
+  for (const std::string_view other : others) {
+    if (exporter.Has(other)) {
+      exporter.Fail(other, "only the " + std::string(only) + " exporter is supported for " +
+                               std::string(kind) + " readers");
+    }
+  }
+  if (!exporter.Has(only)) exporter.FailMissing(only);
+  return exporter;
+}
+
 void DecodeReader(const config::Node& node, const std::string& path, MetricsConfig& m) {
   MapDecoder reader(node, path);
   if (reader.Has("periodic")) {
@@ -170,14 +186,8 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
     DecodeMillis(periodic, "timeout", timeout);
     if (interval.count() == 0) interval = std::chrono::milliseconds(60000);
     if (timeout.count() == 0) timeout = std::chrono::milliseconds(30000);
-    MapDecoder exporter = periodic.Child("exporter");
-    if (!periodic.Has("exporter")) periodic.FailMissing("exporter");
-    for (const std::string_view other : {"console", "otlp_file/development", "otlp/development"}) {
-      if (exporter.Has(other)) {
-        exporter.Fail(other, "only the otlp exporter is supported for periodic readers");
-      }
-    }
-    if (!exporter.Has("otlp")) exporter.FailMissing("otlp");
+    MapDecoder exporter = ReaderExporter(
+        periodic, "otlp", {"console", "otlp_file/development", "otlp/development"}, "periodic");
     MapDecoder otlp = exporter.Child("otlp");
     r = DecodeOtlpExporter(otlp, true);
     exporter.Finish();
@@ -196,14 +206,8 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
   }
   MapDecoder pull = reader.Child("pull");
   if (!reader.Has("pull")) reader.FailMissing("pull");
-  MapDecoder exporter = pull.Child("exporter");
-  if (!pull.Has("exporter")) pull.FailMissing("exporter");
-  for (const std::string_view other : {"otlp", "console", "prometheus/development"}) {
-    if (exporter.Has(other)) {
-      exporter.Fail(other, "only the prometheus exporter is supported for pull readers");
-    }
-  }
-  if (!exporter.Has("prometheus")) exporter.FailMissing("prometheus");
+  MapDecoder exporter =
+      ReaderExporter(pull, "prometheus", {"otlp", "console", "prometheus/development"}, "pull");
   MapDecoder prometheus = exporter.Child("prometheus");
   PrometheusReader r = DecodePrometheus(prometheus);
   exporter.Finish();

@@ -42,13 +42,8 @@ const char* SeverityText(spdlog::level::level_enum l) {
 std::string EncodeOwnLogs(const std::vector<OwnLogRecord>& records, const Attributes& resource) {
   pb::collector::logs::v1::ExportLogsServiceRequest req;
   auto* rl = req.add_resource_logs();
-  for (const auto& [k, v] : resource) {
-    auto* kv = rl->mutable_resource()->add_attributes();
-    kv->set_key(k);
-    kv->mutable_value()->set_string_value(v);
-  }
   auto* sl = rl->add_scope_logs();
-  sl->mutable_scope()->set_name("otlpd");
+  SetOwnOrigin(*rl->mutable_resource(), *sl->mutable_scope(), resource);
   for (const OwnLogRecord& r : records) {
     auto* lr = sl->add_log_records();
     lr->set_time_unix_nano(r.time_unix_nano);

@@ -40,18 +40,10 @@ bool IsDouble(const Family& f) { return f.unit == "s" || f.name.find("seconds") 
 
 }  // namespace
 
-Attributes ResourceAttributes(const std::map<std::string, std::optional<std::string>>& resource,
-                              std::string_view version, std::string_view instance_id) {
-  std::map<std::string, std::string> attrs = {{"service.name", "otlpd"},
-                                              {"service.instance.id", std::string(instance_id)},
-                                              {"service.version", std::string(version)}};
-  for (const auto& [k, v] : resource) {
-    if (v)
-      attrs[k] = *v;
-    else
-      attrs.erase(k);
-  }
-  return Attributes(attrs.begin(), attrs.end());
+void SetOwnOrigin(pb::resource::v1::Resource& resource_out, pb::common::v1::InstrumentationScope& scope_out,
+                  const Attributes& resource) {
+  SetAttributes(resource_out.mutable_attributes(), resource);
+  scope_out.set_name("otlpd");
 }
 
 OtlpMetricsEncoder::OtlpMetricsEncoder(OtlpPushTarget::Temporality temporality,
@@ -76,9 +68,8 @@ std::string OtlpMetricsEncoder::Encode(const std::vector<Family>& families, cons
   };
   MetricsRequest req;
   auto* rm = req.add_resource_metrics();
-  SetAttributes(rm->mutable_resource()->mutable_attributes(), Labels(resource.begin(), resource.end()));
   auto* sm = rm->add_scope_metrics();
-  sm->mutable_scope()->set_name("otlpd");
+  SetOwnOrigin(*rm->mutable_resource(), *sm->mutable_scope(), resource);
   for (const Family& f : families) {
     auto* m = sm->add_metrics();
     m->set_name(f.name);

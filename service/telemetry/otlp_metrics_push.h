@@ -15,16 +15,25 @@
 #include "service/telemetry/config.h"
 #include "service/telemetry/otlp_sender.h"
 #include "service/telemetry/prometheus_text.h"
+#include "service/telemetry/resource.h"
+
+namespace opentelemetry::proto::resource::v1 {
+class Resource;
+}  // namespace opentelemetry::proto::resource::v1
+namespace opentelemetry::proto::common::v1 {
+class InstrumentationScope;
+}  // namespace opentelemetry::proto::common::v1
 
 namespace otlpd::selftelemetry {
 
 using Attributes = std::vector<std::pair<std::string, std::string>>;
 
-// The resource of otlpd's own telemetry with OTel attribute names
-// (service.name, service.instance.id, service.version, then
-// service.telemetry.resource), for OTLP; ResourceLabels is its Prometheus form.
-Attributes ResourceAttributes(const std::map<std::string, std::optional<std::string>>& resource,
-                              std::string_view version, std::string_view instance_id);
+// Where every OTLP request of otlpd's own telemetry (metrics and logs) comes
+// from: `resource` as the string attributes of its Resource, and the scope
+// "otlpd".
+void SetOwnOrigin(opentelemetry::proto::resource::v1::Resource& resource_out,
+                  opentelemetry::proto::common::v1::InstrumentationScope& scope_out,
+                  const Attributes& resource);
 
 // Turns collected families (otelcol's metric names, the Prometheus model of
 // prometheus_text.h) into one OTLP ExportMetricsServiceRequest: counters as

@@ -74,6 +74,11 @@ class Families {
     }
     return it->second;
   }
+  // A counter's or gauge's one sample with `labels`, in the family `name`.
+  void Add(const std::string& name, std::string_view help, MetricType type, std::string_view unit,
+           const Labels& labels, double value) {
+    Get(name, help, type, unit).samples.push_back({"", labels, value});
+  }
   std::vector<Family> Take() {
     std::vector<Family> out;
     for (auto& [name, f] : by_name_) out.push_back(std::move(f));
@@ -88,51 +93,54 @@ std::string Unit(Signal s) { return "{" + std::string(ItemNoun(s)) + "}"; }
 
 std::string Type(const std::string& id) { return id.substr(0, id.find('/')); }
 
+// otelcol's per-signal item counters of a receiver or an exporter:
+// "otelcol_<kind>_<what>_<noun>", its help text around the noun, and which
+// of a component's counters it reads.
+struct ItemCounter {
+  std::string_view what;
+  std::string_view help_after_noun;
+  int counter;
+};
+constexpr ItemCounter kReceiverCounters[] = {
+    {"accepted", " successfully pushed into the pipeline. [alpha]", kAccepted},
+    {"refused", " that could not be pushed into the pipeline. [alpha]", kRefused},
+};
+constexpr ItemCounter kExporterCounters[] = {
+    {"sent", " successfully sent to destination. [alpha]", kSent},
+    {"send_failed", " in failed attempts to send to destination. [alpha]", kSendFailed},
+    {"enqueue_failed", " failed to be added to the sending queue. [alpha]", kEnqueueFailed},
+};
+
+template <std::size_t N>
+void AddItemCounters(Families& f, std::string_view kind, const ItemCounter (&counters)[N], const Totals& t,
+                     Signal s, const Labels& labels) {
+  const std::string noun(ItemNoun(s));
+  const auto& c = t.counters[SignalIndex(s)];
+  for (const ItemCounter& counter : counters) {
+    f.Add("otelcol_" + std::string(kind) + "_" + std::string(counter.what) + "_" + noun,
+          "Number of " + noun + std::string(counter.help_after_noun), MetricType::kCounter, Unit(s), labels,
+          static_cast<double>(c[counter.counter]));
+  }
+}
+
 void AddReceiver(Families& f, const std::string& id, const std::string& transport, const Totals& t,
                  const std::set<Signal>& signals) {
-  for (Signal s : signals) {
-    const std::string noun(ItemNoun(s));
-    Labels labels = {{"receiver", id}};
-    if (!transport.empty()) labels.emplace_back("transport", transport);
-    const auto& c = t.counters[SignalIndex(s)];
-    f.Get("otelcol_receiver_accepted_" + noun,
-          "Number of " + noun + " successfully pushed into the pipeline. [alpha]", MetricType::kCounter,
-          Unit(s))
-        .samples.push_back({"", labels, static_cast<double>(c[kAccepted])});
-    f.Get("otelcol_receiver_refused_" + noun,
-          "Number of " + noun + " that could not be pushed into the pipeline. [alpha]", MetricType::kCounter,
-          Unit(s))
-        .samples.push_back({"", labels, static_cast<double>(c[kRefused])});
-  }
+  Labels labels = {{"receiver", id}};
+  if (!transport.empty()) labels.emplace_back("transport", transport);
+  for (Signal s : signals) AddItemCounters(f, "receiver", kReceiverCounters, t, s, labels);
 }
 
 void AddExporter(Families& f, const std::string& id, const Totals& t, const std::set<Signal>& signals,
                  const std::set<Signal>& wired) {
   const Labels labels = {{"exporter", id}};
-  for (Signal s : signals) {
-    const std::string noun(ItemNoun(s));
-    const auto& c = t.counters[SignalIndex(s)];
-    f.Get("otelcol_exporter_sent_" + noun, "Number of " + noun + " successfully sent to destination. [alpha]",
-          MetricType::kCounter, Unit(s))
-        .samples.push_back({"", labels, static_cast<double>(c[kSent])});
-    f.Get("otelcol_exporter_send_failed_" + noun,
-          "Number of " + noun + " in failed attempts to send to destination. [alpha]", MetricType::kCounter,
-          Unit(s))
-        .samples.push_back({"", labels, static_cast<double>(c[kSendFailed])});
-    f.Get("otelcol_exporter_enqueue_failed_" + noun,
-          "Number of " + noun + " failed to be added to the sending queue. [alpha]", MetricType::kCounter,
-          Unit(s))
-        .samples.push_back({"", labels, static_cast<double>(c[kEnqueueFailed])});
-  }
+  for (Signal s : signals) AddItemCounters(f, "exporter", kExporterCounters, t, s, labels);
   if (!t.has_queue) return;
   Labels queue_labels = labels;
   if (wired.size() == 1) queue_labels.emplace_back("data_type", std::string(SignalName(*wired.begin())));
-  f.Get("otelcol_exporter_queue_size", "Current size of the retry queue (in batches). [alpha]",
-        MetricType::kGauge, "{batches}")
-      .samples.push_back({"", queue_labels, static_cast<double>(t.queue_size)});
-  f.Get("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches). [alpha]",
-        MetricType::kGauge, "{batches}")
-      .samples.push_back({"", queue_labels, static_cast<double>(t.queue_capacity)});
+  f.Add("otelcol_exporter_queue_size", "Current size of the retry queue (in batches). [alpha]",
+        MetricType::kGauge, "{batches}", queue_labels, static_cast<double>(t.queue_size));
+  f.Add("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches). [alpha]",
+        MetricType::kGauge, "{batches}", queue_labels, static_cast<double>(t.queue_capacity));
 }
 
 // otelcol's connector metrics (core v0.165 service/internal/metadata:
@@ -142,15 +150,14 @@ void AddConnector(Families& f, const std::string& id, const Totals& t, const std
                   const std::set<Signal>& outputs) {
   for (Signal s : inputs) {
     const Labels labels = {{"connector", id}, {"otel.signal", std::string(SignalName(s))}};
-    f.Get("otelcol_connector_consumed_items", "Number of items passed to the connector. [Development]",
-          MetricType::kCounter, "{items}")
-        .samples.push_back({"", labels, static_cast<double>(t.counters[SignalIndex(s)][kAccepted])});
+    f.Add("otelcol_connector_consumed_items", "Number of items passed to the connector. [Development]",
+          MetricType::kCounter, "{items}", labels,
+          static_cast<double>(t.counters[SignalIndex(s)][kAccepted]));
   }
   for (Signal s : outputs) {
     const Labels labels = {{"connector", id}, {"otel.signal", std::string(SignalName(s))}};
-    f.Get("otelcol_connector_produced_items", "Number of items emitted from the connector. [Development]",
-          MetricType::kCounter, "{items}")
-        .samples.push_back({"", labels, static_cast<double>(t.counters[SignalIndex(s)][kSent])});
+    f.Add("otelcol_connector_produced_items", "Number of items emitted from the connector. [Development]",
+          MetricType::kCounter, "{items}", labels, static_cast<double>(t.counters[SignalIndex(s)][kSent]));
   }
 }
 
@@ -160,12 +167,10 @@ void AddProcessor(Families& f, const std::string& id, const Totals& t, const std
     const Labels labels = {{"otel.signal", std::string(SignalName(s))}, {"processor", id}};
     const auto& c = t.counters[SignalIndex(s)];
     // otelcol counts what was handed to the processor, refused or not.
-    f.Get("otelcol_processor_incoming_items", "Number of items passed to the processor. [alpha]",
-          MetricType::kCounter, "{items}")
-        .samples.push_back({"", labels, static_cast<double>(c[kAccepted] + c[kRefused])});
-    f.Get("otelcol_processor_outgoing_items", "Number of items emitted from the processor. [alpha]",
-          MetricType::kCounter, "{items}")
-        .samples.push_back({"", labels, static_cast<double>(c[kSent])});
+    f.Add("otelcol_processor_incoming_items", "Number of items passed to the processor. [alpha]",
+          MetricType::kCounter, "{items}", labels, static_cast<double>(c[kAccepted] + c[kRefused]));
+    f.Add("otelcol_processor_outgoing_items", "Number of items emitted from the processor. [alpha]",
+          MetricType::kCounter, "{items}", labels, static_cast<double>(c[kSent]));
   }
   std::uint64_t recorded = 0;
   for (std::uint64_t b : t.buckets) recorded += b;
@@ -197,33 +202,25 @@ std::string FormatValue(double v) {
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
-std::string EscapeLabelValue(std::string_view v) {
+// The text format's escapes: backslash and newline everywhere, and the
+// double quote in label values (HELP text leaves it alone).
+std::string EscapeText(std::string_view v, bool quote) {
   std::string out;
   for (char c : v) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
     else if (c == '\n')
       out += "\\n";
+    else if (c == '"' && quote)
+      out += "\\\"";
     else
       out += c;
   }
   return out;
 }
 
-std::string EscapeHelp(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string EscapeLabelValue(std::string_view v) { return EscapeText(v, true); }
+std::string EscapeHelp(std::string_view v) { return EscapeText(v, false); }
 
 // The OTel Prometheus exporter's unit words; annotations ("{spans}") add none.
 std::string UnitWord(std::string_view unit) {

@@ -21,8 +21,8 @@ std::string NewInstanceId() {
   return out;
 }
 
-Labels ResourceLabels(const std::map<std::string, std::optional<std::string>>& resource,
-                      std::string_view version, std::string_view instance_id) {
+Labels ResourceAttributes(const std::map<std::string, std::optional<std::string>>& resource,
+                          std::string_view version, std::string_view instance_id) {
   std::map<std::string, std::string> attrs = {{"service.name", "otlpd"},
                                               {"service.instance.id", std::string(instance_id)},
                                               {"service.version", std::string(version)}};
@@ -32,8 +32,13 @@ Labels ResourceLabels(const std::map<std::string, std::optional<std::string>>& r
     else
       attrs.erase(k);
   }
-  Labels out;
-  for (const auto& [k, v] : attrs) out.emplace_back(SanitizeLabelName(k), v);
+  return Labels(attrs.begin(), attrs.end());
+}
+
+Labels ResourceLabels(const std::map<std::string, std::optional<std::string>>& resource,
+                      std::string_view version, std::string_view instance_id) {
+  Labels out = ResourceAttributes(resource, version, instance_id);
+  for (auto& [k, v] : out) k = SanitizeLabelName(k);
   return out;
 }
 

@@ -130,4 +130,58 @@ TEST_CASE("LoadPem takes the inline text or reads the file") {
   CHECK_FALSE(LoadPem("", (dir / "empty.pem").string(), "k").ok());
 }
 
+TEST_CASE("LoadTlsPem loads every block of a client's or a server's tls") {
+  test::TempDir dir;
+  test::WriteFile(dir / "ca.pem", "CA");
+  test::WriteFile(dir / "cert.pem", "CERT");
+  const std::string ca = (dir / "ca.pem").string(), cert = (dir / "cert.pem").string();
+  auto client = LoadTlsPem(
+      Decode<TlsClientConfig>("ca_file: " + ca + "\ncert_file: " + cert + "\nkey_pem: KEY"), "x.tls");
+  REQUIRE(client.ok());
+  CHECK(client->ca == "CA");
+  CHECK(client->cert == "CERT");
+  CHECK(client->key == "KEY");
+  // A server's `ca` is its client_ca_file; ca_file does not make it ask clients for certificates.
+  auto server = LoadTlsPem(Decode<TlsServerConfig>("ca_file: " + ca + "\ncert_file: " + cert +
+                                                   "\nkey_pem: KEY\nclient_ca_file: " + cert),
+                           "x.tls");
+  REQUIRE(server.ok());
+  CHECK(server->ca == "CERT");
+  CHECK(server->cert == "CERT");
+  auto plain = LoadTlsPem(Decode<TlsServerConfig>("cert_pem: C\nkey_pem: K"), "x.tls");
+  REQUIRE(plain.ok());
+  CHECK(plain->ca.empty());
+  auto missing = LoadTlsPem(Decode<TlsServerConfig>("cert_pem: C\nkey_file: /nonexistent/k.pem"), "x.tls");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message() == "x.tls.key_file: cannot read /nonexistent/k.pem");
+  missing = LoadTlsPem(Decode<TlsServerConfig>("cert_pem: C\nkey_pem: K\nclient_ca_file: /nonexistent/ca"),
+                       "x.tls");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message() == "x.tls.client_ca_file: cannot read /nonexistent/ca");
+  CHECK(PemKeyPath("x.tls", "ca", "") == "x.tls.ca_file");
+  CHECK(PemKeyPath("x.tls", "ca", "inline") == "x.tls.ca_pem");
+}
+
+TEST_CASE("gRPC takes otelcol's TLS versions it can honour, on both sides") {
+  auto grpc = [](const std::string& yaml) {
+    try {
+      Node node = ParseYaml(yaml, "t.yaml");
+      MapDecoder d(node, "x.tls");
+      RejectGrpcTlsVersions(d, TlsClientConfig::Decode(d));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("ok");
+  };
+  // gRPC C++ 1.51 always allows 1.2 and 1.3: any minimum up to 1.2 is met.
+  for (const char* v : {"1.0", "1.1", "1.2"}) {
+    CHECK(grpc(std::string("min_version: \"") + v + "\"") == "ok");
+  }
+  CHECK(grpc("max_version: \"1.3\"") == "ok");
+  CHECK(grpc("{}") == "ok");
+  CHECK_THAT(grpc("min_version: \"1.3\""), Contains("x.tls.min_version: \"1.3\" is not supported on gRPC"));
+  CHECK_THAT(grpc("min_version: \"1.0\"\nmax_version: \"1.2\""),
+             Contains("x.tls.max_version: \"1.2\" is not supported on gRPC"));
+}
+
 }  // namespace otlpd::config

@@ -46,3 +46,27 @@ TEST_CASE("text: trimming") {
   CHECK(TrimAsciiSpace("a \n b") == "a \n b");
   CHECK(TrimAsciiSpace("\xC2\xA0x") == "\xC2\xA0x");  // no Unicode spaces
 }
+
+TEST_CASE("text: AppendUtf8 writes a code point as Go's utf8.AppendRune") {
+  std::string out;
+  for (std::uint32_t r : {0x41u, 0xE9u, 0x20ACu, 0x1F600u}) AppendUtf8(out, r);
+  CHECK(out == "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+  out.clear();
+  AppendUtf8(out, 0xD800);    // a surrogate
+  AppendUtf8(out, 0x110000);  // past the last code point
+  CHECK(out == "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_CASE("text: hexadecimal digits and DecodeHex") {
+  CHECK(HexDigitValue('0') == 0);
+  CHECK(HexDigitValue('a') == 10);
+  CHECK(HexDigitValue('F') == 15);
+  CHECK(HexDigitValue('g') == -1);
+  std::string out;
+  CHECK(DecodeHex("00fFa1", out));
+  CHECK(out == std::string("\x00\xff\xa1", 3));
+  CHECK(DecodeHex("", out));
+  CHECK(out.empty());
+  CHECK_FALSE(DecodeHex("abc", out));  // odd length
+  CHECK_FALSE(DecodeHex("zz", out));
+}

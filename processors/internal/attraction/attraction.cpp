@@ -15,6 +15,7 @@
 #include "internal/go_format.h"
 #include "internal/json_string.h"
 #include "internal/text.h"
+#include "otlp/value/any_value_string.h"
 
 namespace otlpd::processors::attraction {
 namespace {
@@ -149,60 +150,10 @@ void AppendLittleEndian(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-// pcommon's AsString for a double: encoding/json's form, and json.Marshal's
-// error text for the values JSON has none for.
-std::string FormatDouble(double d) {
-  if (!std::isfinite(d)) return "json: unsupported value: " + GoFloat(d);
-  return GoJsonFloat(d);
-}
-
-// False when the value has no JSON form (NaN, Inf): Go's json.Marshal fails
-// then, and pcommon returns "".
-bool AppendJson(std::string& out, const AnyValue& v) {
-  switch (v.value_case()) {
-    case AnyValue::kStringValue: AppendGoJsonString(out, v.string_value(), JsonHtml::kKeep); return true;
-    case AnyValue::kBytesValue:
-      AppendGoJsonString(out, Base64(v.bytes_value()), JsonHtml::kKeep);
-      return true;
-    case AnyValue::kBoolValue:
-    case AnyValue::kIntValue: out += ValueAsString(v); return true;
-    case AnyValue::kDoubleValue:
-      if (!std::isfinite(v.double_value())) return false;
-      out += FormatDouble(v.double_value());
-      return true;
-    case AnyValue::kArrayValue: {
-      out += '[';
-      bool first = true;
-      for (const AnyValue& item : v.array_value().values()) {
-        if (!first) out += ',';
-        first = false;
-        if (!AppendJson(out, item)) return false;
-      }
-      out += ']';
-      return true;
-    }
-    case AnyValue::kKvlistValue: {
-      // Go marshals a map with sorted keys; the last duplicate wins.
-      std::map<std::string_view, const AnyValue*> sorted;
-      for (const KeyValue& kv : v.kvlist_value().values()) sorted[kv.key()] = &kv.value();
-      out += '{';
-      bool first = true;
-      for (const auto& [key, value] : sorted) {
-        if (!first) out += ',';
-        first = false;
-        AppendGoJsonString(out, key, JsonHtml::kKeep);
-        out += ':';
-        if (!AppendJson(out, *value)) return false;
-      }
-      out += '}';
-      return true;
-    }
-    // string_value_strindex only means something inside profiles.
-    case AnyValue::kStringValueStrindex:
-    case AnyValue::VALUE_NOT_SET: out += "null"; return true;
-  }
-  return false;
-}
+// pcommon's AsString as the attributes and resource processors use it: a
+// map or slice holding a NaN or an infinity renders as "" (json.Marshal fails).
+constexpr otlp::AnyValueTextOptions kTextOptions{JsonHtml::kKeep,
+                                                 otlp::AnyValueTextOptions::NonFinite::kFail};
 
 // strconv.ParseInt(s, 10, 64): optional sign, decimal digits, nothing else.
 std::optional<std::int64_t> ParseInt(std::string_view s) {
@@ -297,22 +248,6 @@ void ConvertValue(AnyValue& value, ConvertedType to) {
   }
 }
 
-std::string ValueAsString(const AnyValue& value) {
-  switch (value.value_case()) {
-    case AnyValue::kStringValue: return value.string_value();
-    case AnyValue::kBoolValue: return value.bool_value() ? "true" : "false";
-    case AnyValue::kIntValue: return std::to_string(value.int_value());
-    case AnyValue::kDoubleValue: return FormatDouble(value.double_value());
-    case AnyValue::kBytesValue: return Base64(value.bytes_value());
-    case AnyValue::kArrayValue:
-    case AnyValue::kKvlistValue: {
-      std::string out;
-      return AppendJson(out, value) ? out : std::string();
-    }
-    case AnyValue::kStringValueStrindex:
-    case AnyValue::VALUE_NOT_SET: return "";
-  }
-  return "";
-}
+std::string ValueAsString(const AnyValue& value) { return otlp::AnyValueAsString(value, kTextOptions); }
 
 }  // namespace otlpd::processors::attraction

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <string_view>
+#include <utility>
 
 #include "config/error.h"
 #include "internal/text.h"
@@ -91,23 +94,16 @@ Action DecodeAction(const config::Node& node, const std::string& path, std::size
   } else if (a.key.empty()) {
     d.Fail("key", "error creating AttrProc due to missing required field \"key\" at the " + at);
   }
-  if (name == "insert") {
-    a.type = ActionType::kInsert;
-  } else if (name == "update") {
-    a.type = ActionType::kUpdate;
-  } else if (name == "upsert") {
-    a.type = ActionType::kUpsert;
-  } else if (name == "delete") {
-    a.type = ActionType::kDelete;
-  } else if (name == "hash") {
-    a.type = ActionType::kHash;
-  } else if (name == "extract") {
-    a.type = ActionType::kExtract;
-  } else if (name == "convert") {
-    a.type = ActionType::kConvert;
-  } else {
+  static constexpr std::pair<std::string_view, ActionType> kActions[] = {
+      {"insert", ActionType::kInsert},  {"update", ActionType::kUpdate}, {"upsert", ActionType::kUpsert},
+      {"delete", ActionType::kDelete},  {"hash", ActionType::kHash},     {"extract", ActionType::kExtract},
+      {"convert", ActionType::kConvert}};
+  const auto* known =
+      std::find_if(std::begin(kActions), std::end(kActions), [&](const auto& k) { return k.first == name; });
+  if (known == std::end(kActions)) {
     d.Fail("action", with + "error creating AttrProc due to unsupported action " + Quote(name));
   }
+  a.type = known->second;
 
   const int sources =
       (a.value ? 1 : 0) + (a.from_attribute.empty() ? 0 : 1) + (a.from_context.empty() ? 0 : 1);

@@ -141,6 +141,8 @@ TEST_CASE("otlp exporter config errors name the key path") {
              Contains("exporters.otlp/backend.balancer_name: must be round_robin or pick_first"));
   CHECK_THAT(Error("endpoint: a:1\ntls: {min_version: \"1.3\"}"),
              Contains("exporters.otlp/backend.tls.min_version: \"1.3\" is not supported"));
+  // As the receiver's gRPC side: a minimum below the 1.2 gRPC always asks for is met.
+  CHECK(Decode("endpoint: a:1\ntls: {min_version: \"1.1\"}").tls.min_version == "1.1");
   CHECK_THAT(Error("endpoint: a:1\ntls: {cert_file: c.pem}"),
              Contains("exporters.otlp/backend.tls.cert_file: a client certificate needs both"));
   CHECK_THAT(Error("endpoint: a:1\ntls: {ca_file: a.pem, ca_pem: x}"),

@@ -10,7 +10,7 @@
 #include "test/service/telemetry/http_get.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
-#include "test/support/tls_certs.h"
+#include "test/support/test_certs.h"
 
 using namespace otlpd;
 using namespace otlpd::extensions::health_check;
@@ -132,7 +132,7 @@ TEST_CASE("health_check answers with the configured bodies") {
 }
 
 TEST_CASE("health_check serves HTTPS with tls, and asks for client certificates with client_ca_file") {
-  const test::Certs& certs = test::TestCerts();
+  const test::TestCerts& certs = test::SharedTestCerts();
   const std::string tls =
       "endpoint: 127.0.0.1:0\npath: /health\ntls:\n  cert_file: " + (certs.dir / "server.pem").string() +
       "\n  key_file: " + (certs.dir / "server.key").string() + "\n";

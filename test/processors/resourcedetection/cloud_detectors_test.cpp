@@ -9,10 +9,8 @@
 
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "processors/resourcedetection/azure_detector.h"
-#include "processors/resourcedetection/ec2_detector.h"
+#include "processors/resourcedetection/cloud_detectors.h"
 #include "processors/resourcedetection/factory.h"
-#include "processors/resourcedetection/gcp_detector.h"
 #include "test/processors/resourcedetection/metadata_server.h"
 #include "test/support/sink.h"
 

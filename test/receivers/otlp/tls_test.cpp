@@ -13,7 +13,7 @@
 #include "test/receivers/otlp/requests.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
-#include "test/support/tls_certs.h"
+#include "test/support/test_certs.h"
 
 using namespace otlpd;
 using receivers::otlp::Config;
@@ -26,7 +26,7 @@ struct TlsFixture {
   std::unique_ptr<OtlpReceiver> receiver;
 
   TlsFixture(bool mtls, const std::string& extra = "") {
-    const test::Certs& c = test::TestCerts();
+    const test::TestCerts& c = test::SharedTestCerts();
     const std::string yaml = "protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls) +
                              "  http:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls, extra);
     auto node = config::ParseYaml(yaml, "test");
@@ -48,7 +48,7 @@ struct TlsFixture {
   }
 
   grpc::Status GrpcExport(bool client_cert) {
-    const test::Certs& c = test::TestCerts();
+    const test::TestCerts& c = test::SharedTestCerts();
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = c.ca;
     if (client_cert) {
@@ -71,7 +71,7 @@ struct TlsFixture {
 
 TEST_CASE("TLS: HTTPS and gRPC with a server certificate") {
   TlsFixture f(false);
-  const test::Certs& c = test::TestCerts();
+  const test::TestCerts& c = test::SharedTestCerts();
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", 0}) == 200);
   grpc::Status s = f.GrpcExport(false);
   CHECK(s.ok());
@@ -84,7 +84,7 @@ TEST_CASE("TLS: HTTPS and gRPC with a server certificate") {
 
 TEST_CASE("mTLS: clients must present a certificate the client CA signed") {
   TlsFixture f(true);
-  const test::Certs& c = test::TestCerts();
+  const test::TestCerts& c = test::SharedTestCerts();
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, c.client_cert, c.client_key, 0}) == 200);
   CHECK(f.GrpcExport(true).ok());
   CHECK(f.traces.items() == 5);
@@ -99,7 +99,7 @@ TEST_CASE("mTLS: clients must present a certificate the client CA signed") {
 
 TEST_CASE("TLS: min_version is enforced on HTTP") {
   TlsFixture f(false, "      min_version: \"1.3\"\n");
-  const test::Certs& c = test::TestCerts();
+  const test::TestCerts& c = test::SharedTestCerts();
   CHECK_THROWS(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", TLS1_2_VERSION}));
   CHECK(f.HttpsPost(test::TlsClientOptions{c.ca, "", "", 0}) == 200);
 }
@@ -119,7 +119,7 @@ TEST_CASE("TLS: an unreadable certificate fails Start with its name") {
 
 TEST_CASE("TLS: a client that stalls in the handshake is cut off, and others are served meanwhile") {
   TlsFixture f(false, "    read_header_timeout: 300ms\n");
-  const test::Certs& c = test::TestCerts();
+  const test::TestCerts& c = test::SharedTestCerts();
   // Plain TCP: half a ClientHello, then nothing.
   test::HttpClient stalled(f.receiver->http_port());
   stalled.WriteRaw(std::string("\x16\x03\x01\x00\xa5\x01", 6));
