@@ -106,29 +106,15 @@ void DecodeInteger(const Node& node, std::string_view path, T& out, std::string_
 
 bool IsYamlFloat(std::string_view s) {
   // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ as Go's YAML decoder uses.
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - start;
-  };
-  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
+  AsciiScanner t{s};
+  t.TakeAny("-+");
+  if (t.TakeAny(".")) {
+    if (t.Digits() == 0) return false;
   } else {
-    if (digits() == 0) return false;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      digits();
-    }
+    if (t.Digits() == 0) return false;
+    if (t.TakeAny(".")) t.Digits();
   }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
+  return t.OptionalExponent() && t.AtEnd();
 }
 
 std::optional<double> ParseDouble(std::string_view s) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "internal/json_string.h"
+#include "internal/text.h"
 
 namespace otlpd::config {
 namespace {
@@ -104,26 +105,13 @@ bool IsBoolText(std::string_view s) {
 
 // A JSON number literal: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?
 bool IsJsonNumber(std::string_view s) {
-  std::size_t i = 0;
-  auto digits = [&] {
-    const std::size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - start;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  const std::size_t int_start = i;
-  const std::size_t n = digits();
+  AsciiScanner t{s};
+  t.TakeAny("-");
+  const std::size_t int_start = t.i;
+  const std::size_t n = t.Digits();
   if (n == 0 || (n > 1 && s[int_start] == '0')) return false;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
+  if (t.TakeAny(".") && t.Digits() == 0) return false;
+  return t.OptionalExponent() && t.AtEnd();
 }
 
 // Whether a plain scalar with this text reads back as something other than a
@@ -138,6 +126,20 @@ bool ReadsAsNonString(std::string_view s) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
 }
 
+// A sequence or a map: `[]` or `{}` when empty, else block style around what
+// `members` emits.
+template <class Members>
+void EmitContainer(YAML::Emitter& out, YAML::EMITTER_MANIP begin, YAML::EMITTER_MANIP end, bool empty,
+                   Members members) {
+  if (empty) {
+    out << YAML::Flow << begin << end;
+    return;
+  }
+  out << begin;
+  members();
+  out << end;
+}
+
 void Emit(YAML::Emitter& out, const Node& n) {
   switch (n.kind()) {
     case Node::Kind::kNull: out << YAML::Null; break;
@@ -149,32 +151,44 @@ void Emit(YAML::Emitter& out, const Node& n) {
       }
       break;
     case Node::Kind::kSequence:
-      if (n.items().empty()) {
-        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-        break;
-      }
-      out << YAML::BeginSeq;
-      for (const Node& item : n.items()) Emit(out, item);
-      out << YAML::EndSeq;
+      EmitContainer(out, YAML::BeginSeq, YAML::EndSeq, n.items().empty(), [&] {
+        for (const Node& item : n.items()) Emit(out, item);
+      });
       break;
     case Node::Kind::kMap:
-      if (n.entries().empty()) {
-        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-        break;
-      }
-      out << YAML::BeginMap;
-      for (const Node::Entry& e : n.entries()) {
-        out << YAML::Key << e.key << YAML::Value;
-        Emit(out, e.value);
-      }
-      out << YAML::EndMap;
+      EmitContainer(out, YAML::BeginMap, YAML::EndMap, n.entries().empty(), [&] {
+        for (const Node::Entry& e : n.entries()) {
+          out << YAML::Key << e.key << YAML::Value;
+          Emit(out, e.value);
+        }
+      });
       break;
   }
 }
 
-void AppendJson(std::string& out, const Node& n, int depth) {
+// `open`, then each of the `count` members (written by `member(i)`) on a line
+// of its own indented one level below `depth`, then `close`; "[]" or "{}"
+// when empty, as Go's json.MarshalIndent with two spaces.
+template <class Member>
+void AppendJsonContainer(std::string& out, char open, char close, std::size_t count, int depth,
+                         Member member) {
+  out += open;
+  if (count == 0) {
+    out += close;
+    return;
+  }
+  out += '\n';
   const std::string indent(static_cast<std::size_t>(depth + 1) * 2, ' ');
-  const std::string closing(static_cast<std::size_t>(depth) * 2, ' ');
+  for (std::size_t i = 0; i < count; ++i) {
+    out += indent;
+    member(i);
+    out += i + 1 < count ? ",\n" : "\n";
+  }
+  out.append(static_cast<std::size_t>(depth) * 2, ' ');
+  out += close;
+}
+
+void AppendJson(std::string& out, const Node& n, int depth) {
   switch (n.kind()) {
     case Node::Kind::kNull: out += "null"; break;
     case Node::Kind::kScalar: {
@@ -191,32 +205,15 @@ void AppendJson(std::string& out, const Node& n, int depth) {
       break;
     }
     case Node::Kind::kSequence:
-      if (n.items().empty()) {
-        out += "[]";
-        break;
-      }
-      out += "[\n";
-      for (std::size_t i = 0; i < n.items().size(); ++i) {
-        out += indent;
-        AppendJson(out, n.items()[i], depth + 1);
-        out += i + 1 < n.items().size() ? ",\n" : "\n";
-      }
-      out += closing + "]";
+      AppendJsonContainer(out, '[', ']', n.items().size(), depth,
+                          [&](std::size_t i) { AppendJson(out, n.items()[i], depth + 1); });
       break;
     case Node::Kind::kMap:
-      if (n.entries().empty()) {
-        out += "{}";
-        break;
-      }
-      out += "{\n";
-      for (std::size_t i = 0; i < n.entries().size(); ++i) {
-        out += indent;
+      AppendJsonContainer(out, '{', '}', n.entries().size(), depth, [&](std::size_t i) {
         AppendGoJsonString(out, n.entries()[i].key, JsonHtml::kEscape);
         out += ": ";
         AppendJson(out, n.entries()[i].value, depth + 1);
-        out += i + 1 < n.entries().size() ? ",\n" : "\n";
-      }
-      out += closing + "}";
+      });
       break;
   }
 }

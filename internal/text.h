@@ -37,6 +37,20 @@ std::string HexLower(std::string_view bytes);
 // (U+D800..U+DFFF) or a value above U+10FFFF becomes U+FFFD.
 void AppendUtf8(std::string& out, std::uint32_t r);
 
+// The length of the valid UTF-8 sequence that `s` starts with (its first byte
+// >= 0x80), 0 when it is invalid: overlong forms, surrogates and code points
+// past U+10FFFF are invalid, as in Go's utf8.DecodeRuneInString.
+std::size_t Utf8SequenceLength(std::string_view s);
+
+// The width a UTF-8 lead byte announces (1 to 4), without checking what
+// follows: how far a loop over runes steps when it need not validate.
+constexpr std::size_t Utf8LeadWidth(unsigned char lead) {
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  if (lead >= 0xC0) return 2;
+  return 1;
+}
+
 // The value of hexadecimal digit `c` (either case), -1 for anything else.
 constexpr int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -44,6 +58,35 @@ constexpr int HexDigitValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+// A cursor over ASCII text, for hand-written number grammars (YAML floats,
+// JSON numbers).
+struct AsciiScanner {
+  std::string_view s;
+  std::size_t i = 0;
+
+  bool AtEnd() const { return i == s.size(); }
+  // Steps over the next character when it is one of `set`.
+  bool TakeAny(std::string_view set) {
+    if (i < s.size() && set.find(s[i]) != std::string_view::npos) {
+      ++i;
+      return true;
+    }
+    return false;
+  }
+  // Steps over a run of [0-9]; returns its length.
+  std::size_t Digits() {
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  }
+  // ([eE][-+]?[0-9]+)?: false when an exponent starts but has no digits.
+  bool OptionalExponent() {
+    if (!TakeAny("eE")) return true;
+    TakeAny("-+");
+    return Digits() != 0;
+  }
+};
 
 // Hexadecimal text (either case, an even number of digits) as bytes, as Go's
 // hex.DecodeString; false, with `out` unspecified, on anything else.

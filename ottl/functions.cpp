@@ -166,15 +166,8 @@ void ForEachMatch(const RE2& re, std::string_view src, F f) {
     if (a1 > last_end || a0 == 0 || first) f(a0, a1, groups);
     first = false;
     last_end = a1;
-    std::size_t width = 1;
-    const auto c = static_cast<unsigned char>(search < src.size() ? src[search] : 0);
-    if (c >= 0xF0) {
-      width = 4;
-    } else if (c >= 0xE0) {
-      width = 3;
-    } else if (c >= 0xC0) {
-      width = 2;
-    }
+    const std::size_t width =
+        Utf8LeadWidth(static_cast<unsigned char>(search < src.size() ? src[search] : 0));
     if (search + width > a1) {
       search += width;
     } else if (search + 1 > a1) {
@@ -693,15 +686,7 @@ Getter MakeSplit(Args& a) {
     auto* arr = any.mutable_array_value();
     if (delim.empty()) {
       for (std::size_t i = 0; i < s->size();) {
-        std::size_t n = 1;
-        const auto ch = static_cast<unsigned char>((*s)[i]);
-        if (ch >= 0xF0) {
-          n = 4;
-        } else if (ch >= 0xE0) {
-          n = 3;
-        } else if (ch >= 0xC0) {
-          n = 2;
-        }
+        const std::size_t n = Utf8LeadWidth(static_cast<unsigned char>((*s)[i]));
         arr->add_values()->set_string_value(s->substr(i, n));
         i += n;
       }

@@ -282,30 +282,22 @@ class Parser {
   }
 
   // boolExpr := term { or term }
-  ast::BoolExpr Or() {
-    ast::BoolExpr first = And();
-    if (Peek().kind != Tok::kOr) return first;
-    ast::BoolExpr e;
-    e.kind = ast::BoolExpr::Kind::kOr;
-    e.pos = first.pos;
-    e.children.push_back(std::move(first));
-    while (Peek().kind == Tok::kOr) {
-      Next();
-      e.children.push_back(And());
-    }
-    return e;
-  }
+  ast::BoolExpr Or() { return Chain(Tok::kOr, ast::BoolExpr::Kind::kOr, &Parser::And); }
 
-  ast::BoolExpr And() {
-    ast::BoolExpr first = BoolValue();
-    if (Peek().kind != Tok::kAnd) return first;
+  // term := boolValue { and boolValue }
+  ast::BoolExpr And() { return Chain(Tok::kAnd, ast::BoolExpr::Kind::kAnd, &Parser::BoolValue); }
+
+  // operand { op operand }: the operand alone, or one node of `kind` holding them all.
+  ast::BoolExpr Chain(Tok op, ast::BoolExpr::Kind kind, ast::BoolExpr (Parser::*operand)()) {
+    ast::BoolExpr first = (this->*operand)();
+    if (Peek().kind != op) return first;
     ast::BoolExpr e;
-    e.kind = ast::BoolExpr::Kind::kAnd;
+    e.kind = kind;
     e.pos = first.pos;
     e.children.push_back(std::move(first));
-    while (Peek().kind == Tok::kAnd) {
+    while (Peek().kind == op) {
       Next();
-      e.children.push_back(BoolValue());
+      e.children.push_back((this->*operand)());
     }
     return e;
   }

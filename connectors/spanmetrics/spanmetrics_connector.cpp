@@ -396,26 +396,33 @@ PayloadPtr SpanMetricsConnector::Flush() {
     *rm->mutable_resource()->mutable_attributes() = r.attributes;
     auto* sm = rm->add_scope_metrics();
     sm->mutable_scope()->set_name("spanmetricsconnector");
+    // A point of `data` per series of `map`: its times, `values(s, dp)`, its
+    // exemplars and attributes.
+    auto add_points = [&](auto* data, SeriesMap& map, auto values) {
+      data->set_aggregation_temporality(temporality);
+      for (auto& [key, s] : map.items) {
+        auto* dp = data->add_data_points();
+        dp->set_start_time_unix_nano(start_time(key, s.start_ns, touched));
+        dp->set_time_unix_nano(ts);
+        values(s, dp);
+        fill_exemplars(s, dp);
+        *dp->mutable_attributes() = s.attributes;
+        ++points;
+      }
+    };
     auto add_sum = [&](SeriesMap& map, const std::string& name) {
       auto* m = sm->add_metrics();
       m->set_name(prefix + name);
       auto* sum = m->mutable_sum();
       sum->set_is_monotonic(true);
-      sum->set_aggregation_temporality(temporality);
-      for (auto& [key, s] : map.items) {
-        auto* dp = sum->add_data_points();
-        dp->set_start_time_unix_nano(start_time(key, s.start_ns, touched));
-        dp->set_time_unix_nano(ts);
+      add_points(sum, map, [&](Series& s, auto* dp) {
         if (!delta && s.first) {
           dp->set_as_int(0);
           s.first = false;
         } else {
           dp->set_as_int(static_cast<std::int64_t>(s.count));
         }
-        fill_exemplars(s, dp);
-        *dp->mutable_attributes() = s.attributes;
-        ++points;
-      }
+      });
     };
     add_sum(r.calls, "calls");
     if (!config_.histogram_disable) {
@@ -423,12 +430,7 @@ PayloadPtr SpanMetricsConnector::Flush() {
       m->set_name(prefix + "duration");
       m->set_unit(config_.unit == Unit::kSeconds ? "s" : "ms");
       if (config_.exponential_present) {
-        auto* h = m->mutable_exponential_histogram();
-        h->set_aggregation_temporality(temporality);
-        for (auto& [key, s] : r.durations.items) {
-          auto* dp = h->add_data_points();
-          dp->set_start_time_unix_nano(start_time(key, s.start_ns, touched));
-          dp->set_time_unix_nano(ts);
+        add_points(m->mutable_exponential_histogram(), r.durations, [&](Series& s, auto* dp) {
           const ExponentialHistogram& e = *s.expo;
           dp->set_count(e.count());
           dp->set_sum(e.sum());
@@ -441,25 +443,14 @@ PayloadPtr SpanMetricsConnector::Flush() {
           dp->mutable_positive()->set_offset(e.offset());
           for (std::uint64_t c : e.positive()) dp->mutable_positive()->add_bucket_counts(c);
           dp->mutable_negative()->set_offset(0);
-          fill_exemplars(s, dp);
-          *dp->mutable_attributes() = s.attributes;
-          ++points;
-        }
+        });
       } else {
-        auto* h = m->mutable_histogram();
-        h->set_aggregation_temporality(temporality);
-        for (auto& [key, s] : r.durations.items) {
-          auto* dp = h->add_data_points();
-          dp->set_start_time_unix_nano(start_time(key, s.start_ns, touched));
-          dp->set_time_unix_nano(ts);
+        add_points(m->mutable_histogram(), r.durations, [&](Series& s, auto* dp) {
           for (double b : bounds_) dp->add_explicit_bounds(b);
           for (std::uint64_t c : s.bucket_counts) dp->add_bucket_counts(c);
           dp->set_count(s.count);
           dp->set_sum(s.sum);
-          fill_exemplars(s, dp);
-          *dp->mutable_attributes() = s.attributes;
-          ++points;
-        }
+        });
       }
     }
     if (config_.events_enabled) add_sum(r.events, "events");

@@ -548,6 +548,100 @@ std::string TypedValue(const common::AnyValue& value) {
   return out;
 }
 
+namespace {
+
+// A signal's words in its text: normal's resource and scope lines, detailed's
+// resource, scope and item headers.
+struct TextNames {
+  std::string_view normal_resource, normal_scope, resource, scope, item;
+  bool scope_line_has_resource_index = false;  // otelcol's numbering of profiles' normal scope lines
+};
+
+// What the text of one signal needs: its names, the request -> resource ->
+// scope -> item nesting, and how an item reads. FormatBody lays out any of
+// them the same way.
+struct TraceText {
+  static constexpr TextNames kNames{"ResourceTraces", "ScopeTraces", "ResourceSpans", "ScopeSpans", "Span"};
+  static const auto& Resources(const collector_trace::ExportTraceServiceRequest& r) {
+    return r.resource_spans();
+  }
+  static const auto& Scopes(const trace::ResourceSpans& rs) { return rs.scope_spans(); }
+  static const auto& Items(const trace::ScopeSpans& ss) { return ss.spans(); }
+  static void Normal(std::string& body, const trace::Span& span) {
+    body += span.name() + " " + FormatId(span.trace_id()) + " " + FormatId(span.span_id()) +
+            AttributesSuffix(span.attributes()) + "\n";
+  }
+  static void Detailed(DetailedText& text, const trace::Span& span) { text.Span(span); }
+};
+
+struct MetricText {
+  static constexpr TextNames kNames{"ResourceMetrics", "ScopeMetrics", "ResourceMetrics", "ScopeMetrics",
+                                    "Metric"};
+  static const auto& Resources(const collector_metrics::ExportMetricsServiceRequest& r) {
+    return r.resource_metrics();
+  }
+  static const auto& Scopes(const metrics::ResourceMetrics& rm) { return rm.scope_metrics(); }
+  static const auto& Items(const metrics::ScopeMetrics& sm) { return sm.metrics(); }
+  static void Normal(std::string& body, const metrics::Metric& m) { NormalMetricPoints(body, m); }
+  static void Detailed(DetailedText& text, const metrics::Metric& m) { text.Metric(m); }
+};
+
+struct LogText {
+  static constexpr TextNames kNames{"ResourceLog", "ScopeLog", "ResourceLog", "ScopeLogs", "LogRecord"};
+  static const auto& Resources(const collector_logs::ExportLogsServiceRequest& r) {
+    return r.resource_logs();
+  }
+  static const auto& Scopes(const logs::ResourceLogs& rl) { return rl.scope_logs(); }
+  static const auto& Items(const logs::ScopeLogs& sl) { return sl.log_records(); }
+  static void Normal(std::string& body, const logs::LogRecord& record) {
+    body += ValueAsString(record.body()) + AttributesSuffix(record.attributes()) + "\n";
+  }
+  static void Detailed(DetailedText& text, const logs::LogRecord& record) { text.LogRecord(record); }
+};
+
+// The body of a request's text: a line per resource, scope and item
+// (normal), or otlptext's blocks (detailed); nothing at basic.
+template <class Text, class Request>
+std::string FormatBody(const Text& t, const Request& request, Verbosity verbosity) {
+  if (verbosity == Verbosity::kNormal) {
+    std::string body;
+    int i = 0;
+    for (const auto& r : t.Resources(request)) {
+      body += ResourceLine(Text::kNames.normal_resource, i, r.resource(), r.schema_url());
+      int j = 0;
+      for (const auto& s : t.Scopes(r)) {
+        body += ScopeLine(Text::kNames.normal_scope, Text::kNames.scope_line_has_resource_index ? i : j,
+                          s.scope(), s.schema_url());
+        ++j;
+        for (const auto& item : t.Items(s)) t.Normal(body, item);
+      }
+      ++i;
+    }
+    return body;
+  }
+  if (verbosity != Verbosity::kDetailed) return {};
+  DetailedText text;
+  int i = 0;
+  for (const auto& r : t.Resources(request)) {
+    text.Line(Text::kNames.resource, " #", std::to_string(i++));
+    text.Resource(r.resource(), r.schema_url());
+    int j = 0;
+    for (const auto& s : t.Scopes(r)) {
+      text.Line(Text::kNames.scope, " #", std::to_string(j++));
+      text.Line(Text::kNames.scope, " SchemaURL: ", s.schema_url());
+      text.Scope(s.scope());
+      int k = 0;
+      for (const auto& item : t.Items(s)) {
+        text.Line(Text::kNames.item, " #", std::to_string(k++));
+        t.Detailed(text, item);
+      }
+    }
+  }
+  return text.Take();
+}
+
+}  // namespace
+
 FormattedPayload FormatTraces(const collector_trace::ExportTraceServiceRequest& request,
                               Verbosity verbosity) {
   FormattedPayload out;
@@ -557,39 +651,7 @@ FormattedPayload FormatTraces(const collector_trace::ExportTraceServiceRequest& 
     for (const trace::ScopeSpans& ss : rs.scope_spans()) spans += ss.spans_size();
   }
   out.fields = Count("resource spans", request.resource_spans_size()) + ", " + Count("spans", spans);
-
-  if (verbosity == Verbosity::kNormal) {
-    for (int i = 0; i < request.resource_spans_size(); ++i) {
-      const trace::ResourceSpans& rs = request.resource_spans(i);
-      out.body += ResourceLine("ResourceTraces", i, rs.resource(), rs.schema_url());
-      for (int j = 0; j < rs.scope_spans_size(); ++j) {
-        const trace::ScopeSpans& ss = rs.scope_spans(j);
-        out.body += ScopeLine("ScopeTraces", j, ss.scope(), ss.schema_url());
-        for (const trace::Span& span : ss.spans()) {
-          out.body += span.name() + " " + FormatId(span.trace_id()) + " " + FormatId(span.span_id()) +
-                      AttributesSuffix(span.attributes()) + "\n";
-        }
-      }
-    }
-  } else if (verbosity == Verbosity::kDetailed) {
-    DetailedText text;
-    for (int i = 0; i < request.resource_spans_size(); ++i) {
-      const trace::ResourceSpans& rs = request.resource_spans(i);
-      text.Line("ResourceSpans #", std::to_string(i));
-      text.Resource(rs.resource(), rs.schema_url());
-      for (int j = 0; j < rs.scope_spans_size(); ++j) {
-        const trace::ScopeSpans& ss = rs.scope_spans(j);
-        text.Line("ScopeSpans #", std::to_string(j));
-        text.Line("ScopeSpans SchemaURL: ", ss.schema_url());
-        text.Scope(ss.scope());
-        for (int k = 0; k < ss.spans_size(); ++k) {
-          text.Line("Span #", std::to_string(k));
-          text.Span(ss.spans(k));
-        }
-      }
-    }
-    out.body = text.Take();
-  }
+  out.body = FormatBody(TraceText{}, request, verbosity);
   return out;
 }
 
@@ -607,36 +669,7 @@ FormattedPayload FormatMetrics(const collector_metrics::ExportMetricsServiceRequ
   }
   out.fields = Count("resource metrics", request.resource_metrics_size()) + ", " +
                Count("metrics", metric_count) + ", " + Count("data points", points);
-
-  if (verbosity == Verbosity::kNormal) {
-    for (int i = 0; i < request.resource_metrics_size(); ++i) {
-      const metrics::ResourceMetrics& rm = request.resource_metrics(i);
-      out.body += ResourceLine("ResourceMetrics", i, rm.resource(), rm.schema_url());
-      for (int j = 0; j < rm.scope_metrics_size(); ++j) {
-        const metrics::ScopeMetrics& sm = rm.scope_metrics(j);
-        out.body += ScopeLine("ScopeMetrics", j, sm.scope(), sm.schema_url());
-        for (const metrics::Metric& m : sm.metrics()) NormalMetricPoints(out.body, m);
-      }
-    }
-  } else if (verbosity == Verbosity::kDetailed) {
-    DetailedText text;
-    for (int i = 0; i < request.resource_metrics_size(); ++i) {
-      const metrics::ResourceMetrics& rm = request.resource_metrics(i);
-      text.Line("ResourceMetrics #", std::to_string(i));
-      text.Resource(rm.resource(), rm.schema_url());
-      for (int j = 0; j < rm.scope_metrics_size(); ++j) {
-        const metrics::ScopeMetrics& sm = rm.scope_metrics(j);
-        text.Line("ScopeMetrics #", std::to_string(j));
-        text.Line("ScopeMetrics SchemaURL: ", sm.schema_url());
-        text.Scope(sm.scope());
-        for (int k = 0; k < sm.metrics_size(); ++k) {
-          text.Line("Metric #", std::to_string(k));
-          text.Metric(sm.metrics(k));
-        }
-      }
-    }
-    out.body = text.Take();
-  }
+  out.body = FormatBody(MetricText{}, request, verbosity);
   return out;
 }
 
@@ -648,38 +681,7 @@ FormattedPayload FormatLogs(const collector_logs::ExportLogsServiceRequest& requ
     for (const logs::ScopeLogs& sl : rl.scope_logs()) records += sl.log_records_size();
   }
   out.fields = Count("resource logs", request.resource_logs_size()) + ", " + Count("log records", records);
-
-  if (verbosity == Verbosity::kNormal) {
-    for (int i = 0; i < request.resource_logs_size(); ++i) {
-      const logs::ResourceLogs& rl = request.resource_logs(i);
-      out.body += ResourceLine("ResourceLog", i, rl.resource(), rl.schema_url());
-      for (int j = 0; j < rl.scope_logs_size(); ++j) {
-        const logs::ScopeLogs& sl = rl.scope_logs(j);
-        out.body += ScopeLine("ScopeLog", j, sl.scope(), sl.schema_url());
-        for (const logs::LogRecord& record : sl.log_records()) {
-          out.body += ValueAsString(record.body()) + AttributesSuffix(record.attributes()) + "\n";
-        }
-      }
-    }
-  } else if (verbosity == Verbosity::kDetailed) {
-    DetailedText text;
-    for (int i = 0; i < request.resource_logs_size(); ++i) {
-      const logs::ResourceLogs& rl = request.resource_logs(i);
-      text.Line("ResourceLog #", std::to_string(i));
-      text.Resource(rl.resource(), rl.schema_url());
-      for (int j = 0; j < rl.scope_logs_size(); ++j) {
-        const logs::ScopeLogs& sl = rl.scope_logs(j);
-        text.Line("ScopeLogs #", std::to_string(j));
-        text.Line("ScopeLogs SchemaURL: ", sl.schema_url());
-        text.Scope(sl.scope());
-        for (int k = 0; k < sl.log_records_size(); ++k) {
-          text.Line("LogRecord #", std::to_string(k));
-          text.LogRecord(sl.log_records(k));
-        }
-      }
-    }
-    out.body = text.Take();
-  }
+  out.body = FormatBody(LogText{}, request, verbosity);
   return out;
 }
 
@@ -709,6 +711,43 @@ std::string JoinInts(const auto& values) {
   return out + "]";
 }
 
+struct ProfileText {
+  // otelcol numbers the normal scope lines with the resource's index too.
+  static constexpr TextNames kNames{"ResourceProfiles", "ScopeProfiles", "ResourceProfiles",
+                                    "ScopeProfiles",    "Profile",       true};
+  static const auto& Resources(const collector_profiles::ExportProfilesServiceRequest& r) {
+    return r.resource_profiles();
+  }
+  static const auto& Scopes(const profiles::ResourceProfiles& rp) { return rp.scope_profiles(); }
+  static const auto& Items(const profiles::ScopeProfiles& sp) { return sp.profiles(); }
+
+  void Normal(std::string& body, const profiles::Profile& p) const {
+    body += FormatId(p.profile_id()) + " samples=" + std::to_string(p.samples_size());
+    std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
+    if (!pairs.empty()) body += " " + Join(pairs, " ");
+    body += "\n";
+  }
+  void Detailed(DetailedText& text, const profiles::Profile& p) const {
+    text.Field("Profile ID", FormatId(p.profile_id()));
+    text.Field("Start time", FormatTimestamp(p.time_unix_nano()));
+    text.Field("Duration", std::to_string(p.duration_nano()));
+    text.Field("Dropped attributes count", std::to_string(p.dropped_attributes_count()));
+    std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
+    if (!pairs.empty()) text.Field("Attributes", Join(pairs, " "));
+    for (int l = 0; l < p.samples_size(); ++l) {
+      const profiles::Sample& sample = p.samples(l);
+      text.Line("    Sample #", std::to_string(l));
+      text.Line("        Stack index: ", std::to_string(sample.stack_index()));
+      text.Line("        Values: ", JoinInts(sample.values()));
+      if (sample.timestamps_unix_nano_size() > 0) {
+        text.Line("        Timestamps: ", JoinInts(sample.timestamps_unix_nano()));
+      }
+    }
+  }
+
+  const profiles::ProfilesDictionary& dict;
+};
+
 }  // namespace
 
 // Basic and normal follow otelcol's debug exporter (pushProfiles and the
@@ -726,57 +765,7 @@ FormattedPayload FormatProfiles(const collector_profiles::ExportProfilesServiceR
   }
   out.fields =
       Count("resource profiles", request.resource_profiles_size()) + ", " + Count("sample records", samples);
-  const profiles::ProfilesDictionary& dict = request.dictionary();
-
-  if (verbosity == Verbosity::kNormal) {
-    for (int i = 0; i < request.resource_profiles_size(); ++i) {
-      const profiles::ResourceProfiles& rp = request.resource_profiles(i);
-      out.body += ResourceLine("ResourceProfiles", i, rp.resource(), rp.schema_url());
-      for (const profiles::ScopeProfiles& sp : rp.scope_profiles()) {
-        // otelcol numbers these with the resource's index too.
-        out.body += ScopeLine("ScopeProfiles", i, sp.scope(), sp.schema_url());
-        for (const profiles::Profile& p : sp.profiles()) {
-          out.body += FormatId(p.profile_id()) + " samples=" + std::to_string(p.samples_size());
-          std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
-          if (!pairs.empty()) out.body += " " + Join(pairs, " ");
-          out.body += "\n";
-        }
-      }
-    }
-  } else if (verbosity == Verbosity::kDetailed) {
-    DetailedText text;
-    for (int i = 0; i < request.resource_profiles_size(); ++i) {
-      const profiles::ResourceProfiles& rp = request.resource_profiles(i);
-      text.Line("ResourceProfiles #", std::to_string(i));
-      text.Resource(rp.resource(), rp.schema_url());
-      for (int j = 0; j < rp.scope_profiles_size(); ++j) {
-        const profiles::ScopeProfiles& sp = rp.scope_profiles(j);
-        text.Line("ScopeProfiles #", std::to_string(j));
-        text.Line("ScopeProfiles SchemaURL: ", sp.schema_url());
-        text.Scope(sp.scope());
-        for (int k = 0; k < sp.profiles_size(); ++k) {
-          const profiles::Profile& p = sp.profiles(k);
-          text.Line("Profile #", std::to_string(k));
-          text.Field("Profile ID", FormatId(p.profile_id()));
-          text.Field("Start time", FormatTimestamp(p.time_unix_nano()));
-          text.Field("Duration", std::to_string(p.duration_nano()));
-          text.Field("Dropped attributes count", std::to_string(p.dropped_attributes_count()));
-          std::vector<std::string> pairs = ProfileAttributePairs(dict, p);
-          if (!pairs.empty()) text.Field("Attributes", Join(pairs, " "));
-          for (int l = 0; l < p.samples_size(); ++l) {
-            const profiles::Sample& sample = p.samples(l);
-            text.Line("    Sample #", std::to_string(l));
-            text.Line("        Stack index: ", std::to_string(sample.stack_index()));
-            text.Line("        Values: ", JoinInts(sample.values()));
-            if (sample.timestamps_unix_nano_size() > 0) {
-              text.Line("        Timestamps: ", JoinInts(sample.timestamps_unix_nano()));
-            }
-          }
-        }
-      }
-    }
-    out.body = text.Take();
-  }
+  out.body = FormatBody(ProfileText{request.dictionary()}, request, verbosity);
   return out;
 }
 

@@ -39,65 +39,57 @@ const config::Node* ResolverSection(config::MapDecoder& r, std::string_view key)
   return n;
 }
 
+// One resolver section: `decode` reads (and checks) its keys; unless it says
+// `enabled: false`, the result is kept in `out` and counted.
+template <class T, class Decode>
+void DecodeResolver(config::MapDecoder& r, std::string_view key, std::optional<T>& out, int& count,
+                    Decode decode) {
+  const config::Node* n = ResolverSection(r, key);
+  if (n == nullptr) return;
+  config::MapDecoder s(*n, r.KeyPath(key));
+  const bool on = s.SectionEnabled();
+  T resolver;
+  decode(s, resolver);
+  if (on) {
+    out = std::move(resolver);
+    ++count;
+  }
+}
+
 void DecodeResolvers(config::MapDecoder& d, Config& c) {
   config::MapDecoder r = d.Child("resolver");
   int count = 0;
-  if (const config::Node* n = ResolverSection(r, "static"); n != nullptr) {
-    config::MapDecoder s(*n, r.KeyPath("static"));
-    const bool on = s.SectionEnabled();
-    StaticResolverConfig sc;
+  DecodeResolver(r, "static", c.static_resolver, count, [](config::MapDecoder& s, StaticResolverConfig& sc) {
     s.Optional("hostnames", sc.hostnames);
     s.Finish();
-    if (on) {
-      c.static_resolver = std::move(sc);
-      ++count;
-    }
-  }
-  if (const config::Node* n = ResolverSection(r, "dns"); n != nullptr) {
-    config::MapDecoder s(*n, r.KeyPath("dns"));
-    const bool on = s.SectionEnabled();
-    {
-      DnsResolverConfig dc;
-      s.Optional("hostname", dc.hostname);
-      s.Optional("port", dc.port);
-      s.Optional("interval", dc.interval);
-      s.Optional("timeout", dc.timeout);
-      s.Finish();
-      // contrib: zero means the default.
-      if (dc.interval.count() == 0) dc.interval = std::chrono::seconds(5);
-      if (dc.timeout.count() == 0) dc.timeout = std::chrono::seconds(1);
-      if (dc.interval.count() < 0) s.Fail("interval", "must be positive");
-      if (dc.timeout.count() < 0) s.Fail("timeout", "must be positive");
-      if (on) {
-        c.dns_resolver = std::move(dc);
-        ++count;
+  });
+  DecodeResolver(r, "dns", c.dns_resolver, count, [](config::MapDecoder& s, DnsResolverConfig& dc) {
+    s.Optional("hostname", dc.hostname);
+    s.Optional("port", dc.port);
+    s.Optional("interval", dc.interval);
+    s.Optional("timeout", dc.timeout);
+    s.Finish();
+    // contrib: zero means the default.
+    if (dc.interval.count() == 0) dc.interval = std::chrono::seconds(5);
+    if (dc.timeout.count() == 0) dc.timeout = std::chrono::seconds(1);
+    if (dc.interval.count() < 0) s.Fail("interval", "must be positive");
+    if (dc.timeout.count() < 0) s.Fail("timeout", "must be positive");
+  });
+  DecodeResolver(r, "k8s", c.k8s_resolver, count, [](config::MapDecoder& s, K8sResolverConfig& kc) {
+    s.Optional("service", kc.service);
+    if (const config::Node* p = s.Take("ports"); p != nullptr && !p->IsNull()) {
+      if (!p->IsSequence()) s.Fail("ports", "must be a list of ports");
+      for (std::size_t i = 0; i < p->items().size(); ++i) {
+        std::int64_t port = 0;
+        config::DecodeValue(p->items()[i], s.KeyPath("ports") + "[" + std::to_string(i) + "]", port);
+        if (port < INT32_MIN || port > INT32_MAX) s.Fail("ports", "a port does not fit an int32");
+        kc.ports.push_back(port);
       }
     }
-  }
-  if (const config::Node* n = ResolverSection(r, "k8s"); n != nullptr) {
-    config::MapDecoder s(*n, r.KeyPath("k8s"));
-    const bool on = s.SectionEnabled();
-    {
-      K8sResolverConfig kc;
-      s.Optional("service", kc.service);
-      if (const config::Node* p = s.Take("ports"); p != nullptr && !p->IsNull()) {
-        if (!p->IsSequence()) s.Fail("ports", "must be a list of ports");
-        for (std::size_t i = 0; i < p->items().size(); ++i) {
-          std::int64_t port = 0;
-          config::DecodeValue(p->items()[i], s.KeyPath("ports") + "[" + std::to_string(i) + "]", port);
-          if (port < INT32_MIN || port > INT32_MAX) s.Fail("ports", "a port does not fit an int32");
-          kc.ports.push_back(port);
-        }
-      }
-      s.Optional("timeout", kc.timeout);
-      s.Optional("return_hostnames", kc.return_hostnames);
-      s.Finish();
-      if (on) {
-        c.k8s_resolver = std::move(kc);
-        ++count;
-      }
-    }
-  }
+    s.Optional("timeout", kc.timeout);
+    s.Optional("return_hostnames", kc.return_hostnames);
+    s.Finish();
+  });
   if (const config::Node* n = ResolverSection(r, "aws_cloud_map"); n != nullptr) {
     r.Fail("aws_cloud_map", "the aws_cloud_map resolver is not supported by otlpd (use static, dns or k8s)");
   }

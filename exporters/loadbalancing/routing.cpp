@@ -366,6 +366,18 @@ std::string RandomTraceHex(const std::function<std::uint32_t()>& random) {
   return Hex(id);
 }
 
+// The service.name of a Resource* entry's resource, if it has one.
+std::optional<std::string> ServiceNameOf(std::string_view entry) {
+  auto v = FindAttribute(FirstLen(entry, kResourceOfEntry), kResourceAttributes, "service.name");
+  if (!v) return std::nullopt;
+  return std::string(Str(*v));
+}
+
+// "resource/<hex>" of a Resource* entry's resource.
+std::optional<std::string> ResourceIdentityOf(std::string_view entry) {
+  return ResourceIdentity(FirstLen(entry, kResourceOfEntry));
+}
+
 }  // namespace
 
 std::string AttributeKey(std::string_view name, std::string_view value) {
@@ -392,11 +404,10 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       break;
     case Signal::kLogs:
       if (o.key == RoutingKey::kService) {
+        // contrib's logs exporter routes a resource without service.name by "".
         return RouteResources(
-            Signal::kLogs, request, choose, [](std::string_view r) -> std::optional<std::string> {
-              auto v = FindAttribute(FirstLen(r, kResourceOfEntry), kResourceAttributes, "service.name");
-              return std::string(v ? Str(*v) : std::string_view());
-            });
+            Signal::kLogs, request, choose,
+            [](std::string_view r) -> std::optional<std::string> { return ServiceNameOf(r).value_or(""); });
       }
       if (o.key == RoutingKey::kTraceId) {
         return RouteItems(Signal::kLogs, request, choose,
@@ -407,27 +418,14 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       }
       if (o.key == RoutingKey::kAttributes)
         return RouteByAttributes(Signal::kLogs, request, o.attributes, choose);
-      if (o.key == RoutingKey::kResource) {
-        return RouteResources(Signal::kLogs, request, choose,
-                              [](std::string_view r) -> std::optional<std::string> {
-                                return ResourceIdentity(FirstLen(r, kResourceOfEntry));
-                              });
-      }
+      if (o.key == RoutingKey::kResource)
+        return RouteResources(Signal::kLogs, request, choose, ResourceIdentityOf);
       break;
     case Signal::kMetrics:
-      if (o.key == RoutingKey::kService) {
-        return RouteResources(
-            Signal::kMetrics, request, choose, [](std::string_view r) -> std::optional<std::string> {
-              auto v = FindAttribute(FirstLen(r, kResourceOfEntry), kResourceAttributes, "service.name");
-              if (!v) return std::nullopt;
-              return std::string(Str(*v));
-            });
-      }
+      if (o.key == RoutingKey::kService)
+        return RouteResources(Signal::kMetrics, request, choose, ServiceNameOf);
       if (o.key == RoutingKey::kResource) {
-        return RouteResources(Signal::kMetrics, request, choose,
-                              [](std::string_view r) -> std::optional<std::string> {
-                                return ResourceIdentity(FirstLen(r, kResourceOfEntry));
-                              });
+        return RouteResources(Signal::kMetrics, request, choose, ResourceIdentityOf);
       }
       if (o.key == RoutingKey::kMetric) {
         return RouteItems(Signal::kMetrics, request, choose,

@@ -43,6 +43,7 @@
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
 #include "otlp/wire/nesting_limit.h"
+#include "otlp/wire/wire_format.h"
 
 namespace otlpd::json {
 namespace {
@@ -515,16 +516,7 @@ class Decoder {
     return false;
   }
 
-  void Varint(std::uint64_t v) {
-    char buf[10];
-    int n = 0;
-    while (v >= 0x80) {
-      buf[n++] = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    buf[n++] = static_cast<char>(v);
-    out_.append(buf, n);
-  }
+  void Varint(std::uint64_t v) { wire::AppendVarint(out_, v); }
   void Tag(std::uint32_t number, internal::WireType wire_type) {
     Varint((std::uint64_t{number} << 3) | wire_type);
   }
@@ -551,14 +543,8 @@ class Decoder {
     return {out_.size(), reserved};
   }
   int EndLen(LenMark mark) {
-    std::uint64_t len = out_.size() - mark.start;
     char buf[10];
-    int n = 0;
-    while (len >= 0x80) {
-      buf[n++] = static_cast<char>(len | 0x80);
-      len >>= 7;
-    }
-    buf[n++] = static_cast<char>(len);
+    const int n = static_cast<int>(wire::EncodeVarint(buf, out_.size() - mark.start));
     const std::size_t prefix = mark.start - static_cast<std::size_t>(mark.reserved);
     if (n > mark.reserved) {
       out_.insert(mark.start, static_cast<std::size_t>(n - mark.reserved), '\0');

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "internal/base64.h"
+#include "internal/text.h"
 #include "otlp/json/otlp_json.h"
 #include "otlp/json/otlp_json_schema.h"
 #include "otlp/wire/nesting_limit.h"
@@ -181,22 +182,6 @@ void AppendFloat(Out& out, Float v) {
   }
 }
 
-// Length of the valid UTF-8 sequence at s (first byte >= 0x80), 0 if invalid.
-std::size_t Utf8SequenceLength(const std::uint8_t* s, std::size_t n) {
-  const std::uint8_t c = s[0];
-  auto cont = [&](std::size_t i, std::uint8_t lo = 0x80, std::uint8_t hi = 0xbf) {
-    return i < n && s[i] >= lo && s[i] <= hi;
-  };
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;  // no UTF-16 surrogates
-  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
 // Escapes like jsoniter with EscapeHTML off: \" \\ \n \r \t, other control
 // characters as \u00xx, everything else (including valid UTF-8) as is.
 void AppendString(Out& out, const std::uint8_t* s, std::size_t n) {
@@ -210,7 +195,9 @@ void AppendString(Out& out, const std::uint8_t* s, std::size_t n) {
       continue;
     }
     if (c >= 0x80) {
-      if (const std::size_t len = Utf8SequenceLength(s + i, n - i); len != 0) {
+      if (const std::size_t len =
+              Utf8SequenceLength(std::string_view(reinterpret_cast<const char*>(s + i), n - i));
+          len != 0) {
         i += len;
         continue;
       }

@@ -158,15 +158,21 @@ inline bool Reader::ReadValue(std::uint32_t number, WireType type, Field& field,
 }
 
 // Writing side, for code that re-frames messages (Split, processors).
-inline void AppendVarint(std::string& dst, std::uint64_t value) {
-  char buf[10];
+
+// Writes `value` as a varint into `buf`; returns how many bytes it took (1 to 10).
+inline std::size_t EncodeVarint(char (&buf)[10], std::uint64_t value) {
   std::size_t n = 0;
   while (value >= 0x80) {
     buf[n++] = static_cast<char>(value | 0x80);
     value >>= 7;
   }
   buf[n++] = static_cast<char>(value);
-  dst.append(buf, n);
+  return n;
+}
+
+inline void AppendVarint(std::string& dst, std::uint64_t value) {
+  char buf[10];
+  dst.append(buf, EncodeVarint(buf, value));
 }
 
 inline void AppendTag(std::string& dst, std::uint32_t number, WireType type) {

@@ -155,53 +155,38 @@ Config Config::Decode(config::MapDecoder& d) {
     c.filter.node = v;
   }
 
-  if (const config::Node* list = d.Take("pod_association"); list != nullptr && !list->IsNull()) {
-    const std::string path = d.KeyPath("pod_association");
-    if (!list->IsSequence()) throw config::Error(list->mark(), path, "expected a list");
-    for (std::size_t i = 0; i < list->items().size(); ++i) {
-      config::MapDecoder rule(list->items()[i], path + "[" + std::to_string(i) + "]");
-      Association a;
-      if (const config::Node* sources = rule.Take("sources"); sources != nullptr && !sources->IsNull()) {
-        const std::string spath = rule.KeyPath("sources");
-        if (!sources->IsSequence()) throw config::Error(sources->mark(), spath, "expected a list");
-        for (std::size_t j = 0; j < sources->items().size(); ++j) {
-          config::MapDecoder s(sources->items()[j], spath + "[" + std::to_string(j) + "]");
-          AssociationSource src;
-          s.Optional("from", src.from);
-          s.Optional("name", src.name);
-          s.Finish();
-          if (src.from != "connection" && src.from != "resource_attribute") {
-            s.Fail("from", "\"" + src.from +
-                               "\" is not a valid pod association source; use connection or "
-                               "resource_attribute");
-          }
-          if (src.from == "connection") src.name.clear();
-          a.push_back(std::move(src));
-        }
+  d.EachMap("pod_association", [&](config::MapDecoder& rule) {
+    Association a;
+    rule.EachMap("sources", [&](config::MapDecoder& s) {
+      AssociationSource src;
+      s.Optional("from", src.from);
+      s.Optional("name", src.name);
+      s.Finish();
+      if (src.from != "connection" && src.from != "resource_attribute") {
+        s.Fail("from", "\"" + src.from +
+                           "\" is not a valid pod association source; use connection or "
+                           "resource_attribute");
       }
-      rule.Finish();
-      if (a.size() > kMaxAssociationSources) {
-        rule.Fail("sources",
-                  "too many association sources. limit is " + std::to_string(kMaxAssociationSources));
-      }
-      c.associations.push_back(std::move(a));
+      if (src.from == "connection") src.name.clear();
+      a.push_back(std::move(src));
+    });
+    rule.Finish();
+    if (a.size() > kMaxAssociationSources) {
+      rule.Fail("sources",
+                "too many association sources. limit is " + std::to_string(kMaxAssociationSources));
     }
-  }
+    c.associations.push_back(std::move(a));
+  });
 
   std::vector<std::string> exclude_names;
   {
     config::MapDecoder exclude = d.Child("exclude");
-    if (const config::Node* pods = exclude.Take("pods"); pods != nullptr && !pods->IsNull()) {
-      const std::string path = exclude.KeyPath("pods");
-      if (!pods->IsSequence()) throw config::Error(pods->mark(), path, "expected a list");
-      for (std::size_t i = 0; i < pods->items().size(); ++i) {
-        config::MapDecoder p(pods->items()[i], path + "[" + std::to_string(i) + "]");
-        std::string name;
-        p.Optional("name", name);
-        p.Finish();
-        exclude_names.push_back(name);
-      }
-    }
+    exclude.EachMap("pods", [&](config::MapDecoder& p) {
+      std::string name;
+      p.Optional("name", name);
+      p.Finish();
+      exclude_names.push_back(name);
+    });
     exclude.Finish();
     if (exclude_names.empty()) exclude_names = {"jaeger-agent", "jaeger-collector"};
     for (const std::string& name : exclude_names) {

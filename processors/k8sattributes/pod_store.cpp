@@ -474,73 +474,70 @@ void PodStore::EndPods() {
   listed_pods_.clear();
 }
 
-void PodStore::OnNamed(element o, int what, From from, NamedObjects& table,
-                       std::unordered_set<std::string>& listed) {
-  const std::string name = Str(o["metadata"], "name");
-  if (name.empty()) return;
+template <class Table, class Make>
+void PodStore::Apply(Table& table, const std::string& key, int what, std::unordered_set<std::string>& listed,
+                     Make make) {
+  if (key.empty()) return;
   std::unique_lock lock(mu_, std::defer_lock);
   if (what == kDelete) {
     lock.lock();
-    table.erase(name);
+    table.erase(key);
     return;
   }
-  if (what == kListed) listed.insert(name);
-  auto object = std::make_shared<ObjectAttributes>();
-  object->uid = Str(o["metadata"], "uid");
-  object->attributes = ObjectAttrs(o, from);
+  if (what == kListed) listed.insert(key);
+  auto value = make();
   lock.lock();
-  table[name] = std::move(object);
+  table[key] = std::move(value);
 }
 
-void PodStore::EndNamed(NamedObjects& table, std::unordered_set<std::string>& listed) {
+template <class Table>
+void PodStore::Sweep(Table& table, std::unordered_set<std::string>& listed) {
   std::unique_lock lock(mu_);
   std::erase_if(table, [&](const auto& kv) { return !listed.count(kv.first); });
   listed.clear();
+}
+
+void PodStore::OnNamed(element o, int what, From from, NamedObjects& table,
+                       std::unordered_set<std::string>& listed) {
+  Apply(table, Str(o["metadata"], "name"), what, listed, [&] {
+    auto object = std::make_shared<ObjectAttributes>();
+    object->uid = Str(o["metadata"], "uid");
+    object->attributes = ObjectAttrs(o, from);
+    return std::shared_ptr<const ObjectAttributes>(std::move(object));
+  });
 }
 
 void PodStore::OnNamespace(element o, int what) {
   OnNamed(o, what, From::kNamespace, namespaces_, listed_other_);
 }
 
-void PodStore::EndNamespaces() { EndNamed(namespaces_, listed_other_); }
+void PodStore::EndNamespaces() { Sweep(namespaces_, listed_other_); }
 
 void PodStore::OnNode(element o, int what) { OnNamed(o, what, From::kNode, nodes_, listed_other_nodes_); }
 
-void PodStore::EndNodes() { EndNamed(nodes_, listed_other_nodes_); }
+void PodStore::EndNodes() { Sweep(nodes_, listed_other_nodes_); }
 
 void PodStore::OnReplicaSet(element o, int what) {
-  const std::string uid = Str(o["metadata"], "uid");
-  if (uid.empty()) return;
-  std::unique_lock lock(mu_, std::defer_lock);
-  if (what == kDelete) {
-    lock.lock();
-    replicasets_.erase(uid);
-    return;
-  }
-  if (what == kListed) listed_rs_.insert(uid);
-  ReplicaSet rs;
-  simdjson::dom::array owners;
-  if (!o["metadata"]["ownerReferences"].get(owners)) {
-    for (element ref : owners) {
-      bool controller = false;
-      if (ref["controller"].get(controller)) {
-      }
-      if (Str(ref, "kind") == "Deployment" && controller) {
-        rs.deployment_name = Str(ref, "name");
-        rs.deployment_uid = Str(ref, "uid");
-        break;
+  Apply(replicasets_, Str(o["metadata"], "uid"), what, listed_rs_, [&] {
+    ReplicaSet rs;
+    simdjson::dom::array owners;
+    if (!o["metadata"]["ownerReferences"].get(owners)) {
+      for (element ref : owners) {
+        bool controller = false;
+        if (ref["controller"].get(controller)) {
+        }
+        if (Str(ref, "kind") == "Deployment" && controller) {
+          rs.deployment_name = Str(ref, "name");
+          rs.deployment_uid = Str(ref, "uid");
+          break;
+        }
       }
     }
-  }
-  lock.lock();
-  replicasets_[uid] = std::move(rs);
+    return rs;
+  });
 }
 
-void PodStore::EndReplicaSets() {
-  std::unique_lock lock(mu_);
-  std::erase_if(replicasets_, [&](const auto& kv) { return !listed_rs_.count(kv.first); });
-  listed_rs_.clear();
-}
+void PodStore::EndReplicaSets() { Sweep(replicasets_, listed_rs_); }
 
 std::shared_ptr<const Pod> PodStore::GetPod(const PodKey& key) const {
   {

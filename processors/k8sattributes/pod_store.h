@@ -143,7 +143,15 @@ class PodStore {
   using NamedObjects = std::unordered_map<std::string, std::shared_ptr<const ObjectAttributes>>;
   void OnNamed(simdjson::dom::element o, int what, From from, NamedObjects& table,
                std::unordered_set<std::string>& listed);
-  void EndNamed(NamedObjects& table, std::unordered_set<std::string>& listed);
+  // One list or watch event for `table` at `key` (none when empty): a delete
+  // erases the entry; otherwise `make()` builds the value outside the lock
+  // and it is stored, its key remembered in `listed` when it is listed.
+  template <class Table, class Make>
+  void Apply(Table& table, const std::string& key, int what, std::unordered_set<std::string>& listed,
+             Make make);
+  // The end of a list: what `table` holds that the list did not name goes.
+  template <class Table>
+  void Sweep(Table& table, std::unordered_set<std::string>& listed);
 
   const Config& config_;
   const Options options_;

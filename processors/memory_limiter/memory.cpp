@@ -41,23 +41,33 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-// The cgroup path of this process for a v1 controller, or for v2 ("").
-std::optional<std::string> CgroupPath(const SystemPaths& paths, std::string_view controller) {
-  std::optional<std::string> text = ReadFile(paths.proc + "/self/cgroup");
+// The first answer `match` gives for a line of `path`; nullopt when the
+// file cannot be read or no line matches.
+template <class Match>
+auto FirstMatchingLine(const std::string& path, Match match) -> decltype(match(std::string_view())) {
+  std::optional<std::string> text = ReadFile(path);
   if (!text) return std::nullopt;
   std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
-    // hierarchy-ID:controller-list:path
-    std::size_t a = line.find(':');
-    std::size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    std::string_view controllers = std::string_view(line).substr(a + 1, b - a - 1);
-    for (std::string_view c : Split(controllers, ',')) {
-      if (c == controller) return line.substr(b + 1);
-    }
+    if (auto found = match(std::string_view(line))) return found;
   }
   return std::nullopt;
+}
+
+// The cgroup path of this process for a v1 controller, or for v2 ("").
+std::optional<std::string> CgroupPath(const SystemPaths& paths, std::string_view controller) {
+  return FirstMatchingLine(paths.proc + "/self/cgroup",
+                           [&](std::string_view line) -> std::optional<std::string> {
+                             // hierarchy-ID:controller-list:path
+                             std::size_t a = line.find(':');
+                             std::size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
+                             if (b == std::string_view::npos) return std::nullopt;
+                             for (std::string_view c : Split(line.substr(a + 1, b - a - 1), ',')) {
+                               if (c == controller) return std::string(line.substr(b + 1));
+                             }
+                             return std::nullopt;
+                           });
 }
 
 struct Mount {
@@ -67,30 +77,28 @@ struct Mount {
 
 // The mount of the v1 memory controller, or of the v2 hierarchy (`controller` empty).
 std::optional<Mount> FindMount(const SystemPaths& paths, std::string_view controller) {
-  std::optional<std::string> text = ReadFile(paths.proc + "/self/mountinfo");
-  if (!text) return std::nullopt;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super-options
-    std::size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::vector<std::string_view> pre = Split(std::string_view(line).substr(0, dash), ' ');
-    std::vector<std::string_view> post = Split(std::string_view(line).substr(dash + 3), ' ');
-    if (pre.size() < 5 || post.size() < 3) continue;
-    if (controller.empty()) {
-      // As otelcol: v2 only when it is *the* hierarchy, not a hybrid host's
-      // /sys/fs/cgroup/unified next to v1 controllers.
-      if (post[0] == "cgroup2" && pre[4] == "/sys/fs/cgroup")
-        return Mount{std::string(pre[3]), std::string(pre[4])};
-      continue;
-    }
-    if (post[0] != "cgroup") continue;
-    for (std::string_view opt : Split(post[2], ',')) {
-      if (opt == controller) return Mount{std::string(pre[3]), std::string(pre[4])};
-    }
-  }
-  return std::nullopt;
+  return FirstMatchingLine(paths.proc + "/self/mountinfo",
+                           [&](std::string_view line) -> std::optional<Mount> {
+                             // id parent major:minor root mount-point options [optional...] - fstype source
+                             // super-options
+                             std::size_t dash = line.find(" - ");
+                             if (dash == std::string_view::npos) return std::nullopt;
+                             std::vector<std::string_view> pre = Split(line.substr(0, dash), ' ');
+                             std::vector<std::string_view> post = Split(line.substr(dash + 3), ' ');
+                             if (pre.size() < 5 || post.size() < 3) return std::nullopt;
+                             if (controller.empty()) {
+                               // As otelcol: v2 only when it is *the* hierarchy, not a hybrid host's
+                               // /sys/fs/cgroup/unified next to v1 controllers.
+                               if (post[0] == "cgroup2" && pre[4] == "/sys/fs/cgroup")
+                                 return Mount{std::string(pre[3]), std::string(pre[4])};
+                               return std::nullopt;
+                             }
+                             if (post[0] != "cgroup") return std::nullopt;
+                             for (std::string_view opt : Split(post[2], ',')) {
+                               if (opt == controller) return Mount{std::string(pre[3]), std::string(pre[4])};
+                             }
+                             return std::nullopt;
+                           });
 }
 
 // The directory of this process's cgroup under a mount.

@@ -181,6 +181,34 @@ class Plan {
   void WriteContainers(std::string_view message, std::uint32_t field, const std::vector<ContainerPlan>& plans,
                        std::uint32_t next, std::string& out,
                        void (Plan::*write_child)(std::string_view, std::uint32_t, std::string&)) {
+    CopyWithChildren(message, field, out, [&](const Field& f) {
+      const ContainerPlan& p = plans[next++];
+      if (p.kept == 0) return;
+      if (!p.changed) {
+        out.append(f.raw);
+        return;
+      }
+      wire::AppendTag(out, field, WireType::kLen);
+      wire::AppendVarint(out, p.size);
+      (this->*write_child)(f.payload, p.first_child, out);
+    });
+  }
+
+  void WriteScope(std::string_view scope, std::uint32_t item, std::string& out) {
+    CopyWithChildren(scope, kItemField, out, [&](const Field& f) {
+      const ItemPlan& p = items_[item++];
+      if (p.verdict == Verdict::kKeep) {
+        out.append(f.raw);
+      } else if (p.verdict == Verdict::kRewrite) {
+        wire::AppendLengthDelimited(out, kItemField, std::string_view(rewritten_).substr(p.offset, p.size));
+      }
+    });
+  }
+
+  // Copies `message` onto `out` field by field, but for its `field`
+  // children, which `child(f)` writes (or leaves out).
+  template <class Child>
+  static void CopyWithChildren(std::string_view message, std::uint32_t field, std::string& out, Child child) {
     Reader r(message);
     Field f;
     while (!r.AtEnd() && r.ReadField(f)) {
@@ -188,32 +216,7 @@ class Plan {
         out.append(f.raw);
         continue;
       }
-      const ContainerPlan& p = plans[next++];
-      if (p.kept == 0) continue;
-      if (!p.changed) {
-        out.append(f.raw);
-        continue;
-      }
-      wire::AppendTag(out, field, WireType::kLen);
-      wire::AppendVarint(out, p.size);
-      (this->*write_child)(f.payload, p.first_child, out);
-    }
-  }
-
-  void WriteScope(std::string_view scope, std::uint32_t item, std::string& out) {
-    Reader r(scope);
-    Field f;
-    while (!r.AtEnd() && r.ReadField(f)) {
-      if (f.number != kItemField || f.type != WireType::kLen) {
-        out.append(f.raw);
-        continue;
-      }
-      const ItemPlan& p = items_[item++];
-      if (p.verdict == Verdict::kKeep) {
-        out.append(f.raw);
-      } else if (p.verdict == Verdict::kRewrite) {
-        wire::AppendLengthDelimited(out, kItemField, std::string_view(rewritten_).substr(p.offset, p.size));
-      }
+      child(f);
     }
   }
 

@@ -227,33 +227,22 @@ class StringAttribute : public Evaluator {
   std::set<std::string> values_;
 };
 
-class RateLimiting : public Evaluator {
+// `rate_limiting` and `bytes_limiting`: a token bucket filling at `rate` a
+// second up to `burst` (0 or less: twice the rate), from which each trace
+// draws its cost (its spans, or its serialized bytes).
+class TokenLimiting : public Evaluator {
  public:
-  explicit RateLimiting(const PolicyConfig::RateLimiting& c)
-      : bucket_(static_cast<double>(c.spans_per_second),
-                c.burst_capacity > 0 ? c.burst_capacity : c.spans_per_second * 2) {}
+  using Cost = std::int64_t (*)(const TraceData&);
+  TokenLimiting(std::int64_t rate, std::int64_t burst, Cost cost)
+      : bucket_(static_cast<double>(rate), burst > 0 ? burst : rate * 2), cost_(cost) {}
   Result<Decision> Evaluate(TraceData& t, const PolicyClock& clock) override {
-    return bucket_.AllowN(clock.now, t.span_count) ? Decision::kSampled : Decision::kNotSampled;
+    return bucket_.AllowN(clock.now, cost_(t)) ? Decision::kSampled : Decision::kNotSampled;
   }
   bool stateful() const override { return true; }
 
  private:
   TokenBucket bucket_;
-};
-
-class BytesLimiting : public Evaluator {
- public:
-  explicit BytesLimiting(const PolicyConfig::BytesLimiting& c)
-      : bucket_(static_cast<double>(c.bytes_per_second),
-                c.burst_capacity > 0 ? c.burst_capacity : c.bytes_per_second * 2) {}
-  Result<Decision> Evaluate(TraceData& t, const PolicyClock& clock) override {
-    return bucket_.AllowN(clock.now, static_cast<std::int64_t>(t.request_bytes)) ? Decision::kSampled
-                                                                                 : Decision::kNotSampled;
-  }
-  bool stateful() const override { return true; }
-
- private:
-  TokenBucket bucket_;
+  Cost cost_;
 };
 
 class SpanCount : public Evaluator {
@@ -385,16 +374,20 @@ class OttlCondition : public Evaluator {
   std::vector<std::shared_ptr<const ottl::Condition>> event_;
 };
 
-class And : public Evaluator {
+// `and` and `drop`: every sub-policy must sample (an error or a not-sampled
+// ends the walk); then the trace gets `all_sampled` (kSampled for `and`,
+// kDropped for `drop`).
+class AllSampled : public Evaluator {
  public:
-  explicit And(std::vector<std::unique_ptr<Evaluator>> subs) : subs_(std::move(subs)) {}
+  AllSampled(std::vector<std::unique_ptr<Evaluator>> subs, Decision all_sampled)
+      : subs_(std::move(subs)), all_sampled_(all_sampled) {}
   Result<Decision> Evaluate(TraceData& t, const PolicyClock& clock) override {
     for (auto& sub : subs_) {
       Result<Decision> d = sub->Evaluate(t, clock);
       if (!d.ok()) return d;
       if (*d == Decision::kNotSampled || *d == Decision::kInvertNotSampled) return Decision::kNotSampled;
     }
-    return Decision::kSampled;
+    return all_sampled_;
   }
   bool stateful() const override {
     return std::any_of(subs_.begin(), subs_.end(), [](const auto& s) { return s->stateful(); });
@@ -402,6 +395,7 @@ class And : public Evaluator {
 
  private:
   std::vector<std::unique_ptr<Evaluator>> subs_;
+  Decision all_sampled_;
 };
 
 class Not : public Evaluator {
@@ -418,25 +412,6 @@ class Not : public Evaluator {
 
  private:
   std::unique_ptr<Evaluator> sub_;
-};
-
-class Drop : public Evaluator {
- public:
-  explicit Drop(std::vector<std::unique_ptr<Evaluator>> subs) : subs_(std::move(subs)) {}
-  Result<Decision> Evaluate(TraceData& t, const PolicyClock& clock) override {
-    for (auto& sub : subs_) {
-      Result<Decision> d = sub->Evaluate(t, clock);
-      if (!d.ok()) return d;
-      if (*d == Decision::kNotSampled || *d == Decision::kInvertNotSampled) return Decision::kNotSampled;
-    }
-    return Decision::kDropped;
-  }
-  bool stateful() const override {
-    return std::any_of(subs_.begin(), subs_.end(), [](const auto& s) { return s->stateful(); });
-  }
-
- private:
-  std::vector<std::unique_ptr<Evaluator>> subs_;
 };
 
 class Composite : public Evaluator {
@@ -540,16 +515,21 @@ std::unique_ptr<Evaluator> MakeEvaluator(const PolicyConfig& c) {
     case PolicyType::kProbabilistic: return std::make_unique<Probabilistic>(c.probabilistic);
     case PolicyType::kStatusCode: return std::make_unique<StatusCodeFilter>(c.status_code);
     case PolicyType::kStringAttribute: return std::make_unique<StringAttribute>(c.string_attribute);
-    case PolicyType::kRateLimiting: return std::make_unique<RateLimiting>(c.rate_limiting);
-    case PolicyType::kBytesLimiting: return std::make_unique<BytesLimiting>(c.bytes_limiting);
+    case PolicyType::kRateLimiting:
+      return std::make_unique<TokenLimiting>(c.rate_limiting.spans_per_second, c.rate_limiting.burst_capacity,
+                                             [](const TraceData& t) { return t.span_count; });
+    case PolicyType::kBytesLimiting:
+      return std::make_unique<TokenLimiting>(
+          c.bytes_limiting.bytes_per_second, c.bytes_limiting.burst_capacity,
+          [](const TraceData& t) { return static_cast<std::int64_t>(t.request_bytes); });
     case PolicyType::kSpanCount: return std::make_unique<SpanCount>(c.span_count);
     case PolicyType::kTraceState: return std::make_unique<TraceStateFilter>(c.trace_state);
     case PolicyType::kBooleanAttribute: return std::make_unique<BooleanAttribute>(c.boolean_attribute);
     case PolicyType::kOttlCondition: return std::make_unique<OttlCondition>(c.ottl_condition);
     case PolicyType::kTraceFlags: return std::make_unique<TraceFlags>();
-    case PolicyType::kAnd: return std::make_unique<And>(MakeAll(c.sub_policies));
+    case PolicyType::kAnd: return std::make_unique<AllSampled>(MakeAll(c.sub_policies), Decision::kSampled);
     case PolicyType::kNot: return std::make_unique<Not>(MakeEvaluator(c.sub_policies.at(0)));
-    case PolicyType::kDrop: return std::make_unique<Drop>(MakeAll(c.sub_policies));
+    case PolicyType::kDrop: return std::make_unique<AllSampled>(MakeAll(c.sub_policies), Decision::kDropped);
     case PolicyType::kComposite: return MakeComposite(c);
   }
   return std::make_unique<AlwaysSample>();

@@ -53,10 +53,11 @@ bool HonestExportServed(int port) {
 
 TEST_CASE("a gRPC length prefix claiming 4 GiB is refused before the body is buffered") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", Config(port, ""));
+  WriteFile(dir / "c.yaml", Config(0, ""));
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   REQUIRE(HonestExportServed(port));
   const std::size_t rss_before = RssBytes(otlpd.pid());
 
@@ -97,10 +98,11 @@ TEST_CASE("a gRPC length prefix claiming 4 GiB is refused before the body is buf
 
 TEST_CASE("10,000 header-only gRPC streams on one connection are refused past max_concurrent_streams") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", Config(port, ""));
+  WriteFile(dir / "c.yaml", Config(0, ""));
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   REQUIRE(HonestExportServed(port));
   const std::size_t rss_before = RssBytes(otlpd.pid());
 
@@ -139,11 +141,12 @@ TEST_CASE("10,000 header-only gRPC streams on one connection are refused past ma
 
 TEST_CASE("a gRPC call that sends no complete message is cancelled at request_receive_timeout") {
   TempDir dir;
-  const int port = FreePort();
   // A short deadline so that the test sees it act; the default is 30s.
-  WriteFile(dir / "c.yaml", Config(port, "        request_receive_timeout: 2s\n"));
+  WriteFile(dir / "c.yaml", Config(0, "        request_receive_timeout: 2s\n"));
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
 
   RawH2Client client(port);
   REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
@@ -166,10 +169,11 @@ TEST_CASE("a gRPC call that sends no complete message is cancelled at request_re
 TEST_CASE(
     "honest large gRPC requests from many connections at once are all accepted under the memory quota") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", Config(port, ""));
+  WriteFile(dir / "c.yaml", Config(0, ""));
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   // 10 connections, each sending 3 MiB requests (under the 4 MiB message
   // limit): 30 MiB in flight at once, within the 48 MiB default quota. (Past
   // the quota gRPC resets streams, honest ones too: see README.)

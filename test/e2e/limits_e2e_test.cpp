@@ -206,28 +206,23 @@ struct Closer {
   }
 };
 
-// The OTLP/HTTP port a port-0 otlpd logged it bound ("... listening on 127.0.0.1:0 (port N)"),
-// so no other process can take it between choosing and binding; 0 if it never did.
-int LoggedHttpPort(const Otlpd& p) {
-  static const std::regex line(R"(OTLP/HTTP listening on \S+ \(port (\d+))");
-  int port = 0;
-  WaitFor([&] {
-    std::smatch m;
-    const std::string out = p.Output();
-    if (std::regex_search(out, m, line)) port = std::stoi(m[1]);
-    return port != 0;
-  });
-  return port;
+// The port `p` logged it bound for `what` (see test::LoggedPortIn); 0 if it
+// never did.
+int LoggedPort(const Otlpd& p, const std::string& what) {
+  return LoggedPortIn([&] { return p.Output(); }, [] { return true; }, what, std::chrono::seconds(10));
 }
+
+int LoggedHttpPort(const Otlpd& p) { return LoggedPort(p, "OTLP/HTTP listening on"); }
 
 }  // namespace
 
 TEST_CASE("e2e limits: a client sending a byte a second is cut off at read_header_timeout") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", HttpConfig(port, "        read_header_timeout: 2s\n"));
+  WriteFile(dir / "c.yaml", HttpConfig(0, "        read_header_timeout: 2s\n"));
   Process p({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "out.log");
-  REQUIRE(WaitForPort(port, p));
+  const int port = LoggedPort(p, "OTLP/HTTP listening on");
+  INFO(p.Output());
+  REQUIRE(port != 0);
 
   const int slow = Connect(port);
   REQUIRE(slow >= 0);
@@ -304,17 +299,22 @@ TEST_CASE("e2e limits: otlpd raises its soft descriptor limit to the hard one, a
 
 TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU and keeps serving") {
   TempDir dir;
-  const int port = FreePort(), metrics = FreePort(), health = FreePort();
   // max_connections above the descriptor limit (the safe default would keep
   // the receiver below it), so accept() fails with EMFILE in every server.
   WriteFile(dir / "c.yaml",
-            "extensions:\n  health_check:\n    endpoint: 127.0.0.1:" + std::to_string(health) + "\n" +
-                HttpConfig(port, "        max_connections: 1000\n") +
+            "extensions:\n  health_check:\n    endpoint: 127.0.0.1:0\n" +
+                HttpConfig(0, "        max_connections: 1000\n") +
                 "  extensions: [health_check]\n"
                 "  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n"
-                "              prometheus:\n                host: 127.0.0.1\n                port: " +
-                std::to_string(metrics) + "\n");
+                "              prometheus:\n                host: 127.0.0.1\n                port: 0\n");
   Otlpd p({"--config", (dir / "c.yaml").string()}, dir / "out.log", 64);
+  const int port = LoggedHttpPort(p);
+  const int metrics = LoggedPort(p, "serving internal metrics on");
+  const int health = LoggedPort(p, "health check listening on");
+  INFO(p.Output());
+  REQUIRE(port != 0);
+  REQUIRE(metrics != 0);
+  REQUIRE(health != 0);
   REQUIRE(WaitFor([&] { return PortOpen(port) && PortOpen(metrics) && PortOpen(health); }));
   // A client with its connection open before the flood.
   const int keep = Connect(port);
@@ -355,7 +355,6 @@ TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU a
 
 TEST_CASE("e2e limits: file_storage refuses a symlinked segment and leaves its target intact") {
   TempDir dir;
-  const int port = FreePort();
   const auto storage = dir / "storage";
   std::filesystem::create_directories(storage / "exporter_otlp_");
   std::filesystem::permissions(storage, std::filesystem::perms::owner_all);
@@ -363,16 +362,18 @@ TEST_CASE("e2e limits: file_storage refuses a symlinked segment and leaves its t
   const std::string precious(5000, 'p');
   WriteFile(dir / "precious", precious);
   std::filesystem::create_symlink(dir / "precious", storage / "exporter_otlp_" / "0000000001.seg");
-  WriteFile(dir / "c.yaml",
-            "extensions:\n  file_storage:\n    directory: " + storage.string() +
-                "\nreceivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port) +
-                "\nexporters:\n  otlp:\n    endpoint: 127.0.0.1:1\n    tls:\n      insecure: true\n"
-                "    sending_queue:\n      storage: file_storage\n"
-                "service:\n  extensions: [file_storage]\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
-                "      exporters: [otlp]\n");
+  WriteFile(
+      dir / "c.yaml",
+      "extensions:\n  file_storage:\n    directory: " + storage.string() +
+          "\nreceivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:0\nexporters:\n  "
+          "otlp:\n    endpoint: 127.0.0.1:1\n    tls:\n      insecure: true\n"
+          "    sending_queue:\n      storage: file_storage\n"
+          "service:\n  extensions: [file_storage]\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
+          "      exporters: [otlp]\n");
   Process p({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "out.log");
-  REQUIRE(WaitForPort(port, p));
+  const int port = LoggedPort(p, "OTLP/HTTP listening on");
+  INFO(p.Output());
+  REQUIRE(port != 0);
   CHECK(FreshPost(port) == 200);
   p.Signal(SIGTERM);
   CHECK(p.Wait(std::chrono::seconds(30)).has_value());
@@ -403,7 +404,8 @@ TEST_CASE("e2e limits: a config alias bomb is a located error from otlpd validat
   CHECK_THAT(out, !Contains("bad_alloc"));
 }
 
-TEST_CASE("e2e limits: clients stalling large bodies hold at most the receive budget; small ones are served") {
+TEST_CASE(
+    "e2e limits: clients stalling large bodies hold at most the receive budget; small ones are served") {
   TempDir dir;
   WriteFile(dir / "c.yaml", HttpConfig(0, ""));
   Otlpd p({"--config", (dir / "c.yaml").string(), "--receive-memory-mib", "32"}, dir / "out.log");
@@ -417,9 +419,10 @@ TEST_CASE("e2e limits: clients stalling large bodies hold at most the receive bu
   // Large requests may fill three quarters of the 32 MiB budget: 4 of them fit.
   constexpr int kClients = 24;
   constexpr std::size_t kBody = 5u << 20;
-  const std::string head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-                           "Content-Length: " +
-                           std::to_string(kBody) + "\r\n\r\n";
+  const std::string head =
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "Content-Length: " +
+      std::to_string(kBody) + "\r\n\r\n";
   const std::string filler(kBody - 1, '\x0a');
   Closer stalled;
   for (int i = 0; i < kClients; ++i) {

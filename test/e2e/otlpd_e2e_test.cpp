@@ -235,11 +235,12 @@ TEST_CASE("otlpd refuses --feature-gates it does not know, as otelcol does") {
 
 TEST_CASE("SIGTERM under traffic loses nothing that was acknowledged") {
   TempDir dir;
-  int port = FreePort();
   auto out = dir / "spans.pb";
-  WriteFile(dir / "c.yaml", FileConfig(port, out.string()));
+  WriteFile(dir / "c.yaml", FileConfig(0, out.string()));
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
 
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   std::mutex mu;
@@ -308,19 +309,19 @@ TEST_CASE("SIGTERM under traffic loses nothing that was acknowledged") {
 
 TEST_CASE("350 one-span requests leave batch 100/100 as at most 8 requests, none lost or duplicated") {
   TempDir dir;
-  int port = FreePort();
   auto out = dir / "batched.pb";
   WriteFile(dir / "c.yaml",
-            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                std::to_string(port) +
-                "\nprocessors:\n  batch:\n    send_batch_size: 100\n    send_batch_max_size: 100\n"
-                "    timeout: 5s\nexporters:\n  file:\n    path: " +
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\nprocessors:\n  "
+            "batch:\n    send_batch_size: 100\n    send_batch_max_size: 100\n"
+            "    timeout: 5s\nexporters:\n  file:\n    path: " +
                 out.string() +
                 "\n    format: proto\n    flush_interval: 50ms\n"
                 "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
                 "      processors: [batch]\n      exporters: [file]\n");
   Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitForPort(port, otlpd));
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   auto stub = tracepb::TraceService::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
   for (std::uint32_t i = 1; i <= 350; ++i) {

@@ -31,16 +31,18 @@ constexpr auto kDeliveryTimeout = std::chrono::seconds(90);
 
 struct Setup {
   TempDir dir;
-  int port_a = FreePort();
-  int port_b = FreePort();
-  int metrics_a = FreePort();
+  // B's port, named in A's config: held (B down) until StartB.
+  ReservedPort port_b;
+  // A's ports, bound anew (port 0) by each StartA.
+  int port_a = 0;
+  int metrics_a = 0;
   std::filesystem::path out = dir / "b.pb";
 
   // B: OTLP/gRPC in, every request appended to a proto file.
   void WriteBackendConfig() const {
     WriteFile(dir / "b.yaml",
               "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                  std::to_string(port_b) + "\nexporters:\n  file:\n    path: " + out.string() +
+                  std::to_string(port_b.port()) + "\nexporters:\n  file:\n    path: " + out.string() +
                   "\n    format: proto\n    flush_interval: 20ms\n"
                   "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
                   "      exporters: [file]\n");
@@ -55,9 +57,9 @@ struct Setup {
     WriteFile(dir / "a.yaml",
               "extensions:\n  file_storage:\n    directory: " + (dir / "queue").string() +
                   "\n    create_directory: true\n    fsync: true\n"
-                  "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                  std::to_string(port_a) + "\n" + processor_config +
-                  "exporters:\n  otlp:\n    endpoint: 127.0.0.1:" + std::to_string(port_b) +
+                  "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n" +
+                  processor_config +
+                  "exporters:\n  otlp:\n    endpoint: 127.0.0.1:" + std::to_string(port_b.port()) +
                   "\n    tls:\n      insecure: true\n"
                   "    retry_on_failure:\n      initial_interval: 20ms\n      max_interval: 200ms\n"
                   "      max_elapsed_time: 0\n"
@@ -65,23 +67,28 @@ struct Setup {
                   queue_extra +
                   "service:\n  extensions: [file_storage]\n"
                   "  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n"
-                  "              prometheus:\n                host: 127.0.0.1\n                port: " +
-                  std::to_string(metrics_a) + "\n  pipelines:\n    traces:\n      receivers: [otlp]\n" +
+                  "              prometheus:\n                host: 127.0.0.1\n                port: 0\n"
+                  "  pipelines:\n    traces:\n      receivers: [otlp]\n" +
                   processors + "      exporters: [otlp]\n");
   }
 
-  std::unique_ptr<Process> StartA(const std::string& log) const {
+  std::unique_ptr<Process> StartA(const std::string& log) {
     auto a = std::make_unique<Process>(
         std::vector<std::string>{kOtlpd, "--config", (dir / "a.yaml").string()}, dir / log);
+    port_a = LoggedPort(*a, "OTLP/gRPC listening on");
+    metrics_a = LoggedPort(*a, "serving internal metrics on");
     INFO(a->Output());
-    REQUIRE(WaitForPort(port_a, *a, std::chrono::seconds(30)));
+    REQUIRE(port_a != 0);
+    REQUIRE(metrics_a != 0);
     return a;
   }
-  std::unique_ptr<Process> StartB() const {
+  std::unique_ptr<Process> StartB() {
+    REQUIRE(port_b.port() != 0);
+    port_b.Release();
     auto b = std::make_unique<Process>(
         std::vector<std::string>{kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
     INFO(b->Output());
-    REQUIRE(WaitForPort(port_b, *b, std::chrono::seconds(30)));
+    REQUIRE(WaitForPort(port_b.port(), *b, std::chrono::seconds(30)));
     return b;
   }
 };

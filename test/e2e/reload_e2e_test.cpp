@@ -23,14 +23,21 @@ namespace {
 
 const std::string kBinary = OTLPD_BINARY;
 
+// 0: the first start binds a free port and logs it.
 struct Ports {
-  int otlp = FreePort();
-  int health = FreePort();
-  int metrics = FreePort();
+  int otlp = 0;
+  int health = 0;
+  int metrics = 0;
 };
 
+// The ports `p` logged it bound; a port it did not log stays 0.
+Ports LoggedPorts(Process& p) {
+  return Ports{LoggedPort(p, "OTLP/gRPC listening on"), LoggedPort(p, "health check listening on"),
+               LoggedPort(p, "serving internal metrics on")};
+}
+
 // otlp (gRPC) -> batch -> file (proto), with health_check and a Prometheus
-// reader on fixed ports. `extra_exporter` goes under exporters.file verbatim.
+// reader on `p`'s ports. `extra_exporter` goes under exporters.file verbatim.
 std::string Config(const Ports& p, const std::filesystem::path& out, const std::string& extra_exporter = "") {
   return "extensions:\n  health_check:\n    endpoint: 127.0.0.1:" + std::to_string(p.health) +
          "\nreceivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
@@ -139,10 +146,15 @@ double MetricValue(const std::string& page, const std::string& name) {
 
 TEST_CASE("SIGHUP with a changed file exporter path sends later data to the new file and loses none") {
   TempDir dir;
-  Ports ports;
   const auto config = dir / "c.yaml", first = dir / "first.pb", second = dir / "second.pb";
-  WriteFile(config, Config(ports, first));
+  WriteFile(config, Config(Ports{}, first));
   Process otlpd({kBinary, "--config", config.string()}, dir / "otlpd.log");
+  // The reloaded config names the ports the first start bound.
+  const Ports ports = LoggedPorts(otlpd);
+  INFO(otlpd.Output());
+  REQUIRE(ports.otlp != 0);
+  REQUIRE(ports.health != 0);
+  REQUIRE(ports.metrics != 0);
   REQUIRE(WaitForHealthy(ports, otlpd));
 
   // Clients keep sending through the reload, each request until acknowledged.
@@ -218,12 +230,20 @@ TEST_CASE("SIGHUP with a changed file exporter path sends later data to the new 
 
 TEST_CASE("SIGHUP with a broken config keeps the old pipelines; one that cannot start falls back") {
   TempDir dir;
-  Ports ports;
   const auto config = dir / "c.yaml", out = dir / "out.pb";
   // append: the fallback reopens the same file, which would otherwise start it afresh.
   const std::string append = "    append: true\n";
-  WriteFile(config, Config(ports, out, append));
+  WriteFile(config, Config(Ports{}, out, append));
   Process otlpd({kBinary, "--config", config.string()}, dir / "otlpd.log");
+  const Ports ports = LoggedPorts(otlpd);
+  INFO(otlpd.Output());
+  REQUIRE(ports.otlp != 0);
+  REQUIRE(ports.health != 0);
+  REQUIRE(ports.metrics != 0);
+  // The fallback below starts the running config again: it names the bound ports.
+  WriteFile(config, Config(ports, out, append));
+  otlpd.Signal(SIGHUP);
+  REQUIRE(WaitForLog(otlpd, "configuration reloaded"));
   REQUIRE(WaitForHealthy(ports, otlpd));
   auto stub = Stub(ports.otlp);
   REQUIRE(SendUntilAcked(*stub, Request(1, 10)));
@@ -265,7 +285,6 @@ TEST_CASE("SIGHUP with a broken config keeps the old pipelines; one that cannot 
 
 TEST_CASE("--watch-config reloads when the config file changes; logs can be JSON in a file") {
   TempDir dir;
-  Ports ports;
   const auto config = dir / "c.yaml", first = dir / "first.pb", second = dir / "second.pb",
              log = dir / "otlpd.json";
   const std::string logs = "  telemetry:\n    logs:\n      encoding: json\n      output_paths: [" +
@@ -275,17 +294,29 @@ TEST_CASE("--watch-config reloads when the config file changes; logs can be JSON
                  logs);
     return yaml;
   };
-  WriteFile(config, with_json_logs(Config(ports, first)));
+  WriteFile(config, with_json_logs(Config(Ports{}, first)));
   Process otlpd({kBinary, "--config", config.string(), "--watch-config"}, dir / "stderr.log");
+  auto log_text = [&] {
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  // The ports are in the JSON log.
+  auto alive = [&] {
+    otlpd.Wait(std::chrono::milliseconds(0));
+    return otlpd.running();
+  };
+  const Ports ports{LoggedPortIn(log_text, alive, "OTLP/gRPC listening on"),
+                    LoggedPortIn(log_text, alive, "health check listening on"),
+                    LoggedPortIn(log_text, alive, "serving internal metrics on")};
+  INFO(otlpd.Output());
+  REQUIRE(ports.otlp != 0);
+  REQUIRE(ports.health != 0);
+  REQUIRE(ports.metrics != 0);
   REQUIRE(WaitForHealthy(ports, otlpd));
   auto stub = Stub(ports.otlp);
   REQUIRE(SendUntilAcked(*stub, Request(1, 10)));
 
   ReplaceFile(config, with_json_logs(Config(ports, second)));
-  auto log_text = [&] {
-    std::ifstream in(log);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
   REQUIRE(WaitFor([&] { return log_text().find("configuration reloaded") != std::string::npos; },
                   std::chrono::seconds(30)));
   REQUIRE(SendUntilAcked(*stub, Request(100, 10)));
@@ -313,8 +344,7 @@ TEST_CASE("--watch-config reloads when the config file changes; logs can be JSON
 
 TEST_CASE("otlpd validate names the key path of a bad service.telemetry setting") {
   TempDir dir;
-  Ports ports;
-  std::string yaml = Config(ports, dir / "x.pb");
+  std::string yaml = Config(Ports{}, dir / "x.pb");
   yaml.replace(yaml.find("                port: "), std::strlen("                port: "),
                "                port: many\n                unused: ");
   WriteFile(dir / "c.yaml", yaml);

@@ -9,9 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -77,18 +80,64 @@ class Process {
   std::filesystem::path log_;
 };
 
-// A port that was free a moment ago on 127.0.0.1.
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// A port on 127.0.0.1 for a server that must be named before it runs (a
+// backend that is down at first, a peer a subprocess is configured with).
+// Until Release() the port is held: listened on, every connection reset at
+// once and counted (attempts()), so a client sees a backend that is down and
+// a test can wait until it has tried rather than sleep; no bind to port 0
+// elsewhere can be handed the port. Release() right before the server binds
+// it. Servers a test can start at once bind port 0 and report their port
+// instead (LoggedPort, a component's port()).
+class ReservedPort {
+ public:
+  ReservedPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || ::listen(fd_, 64) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    refuser_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          return;  // Release() shut the socket down
+        }
+        const linger reset{1, 0};  // RST, and no TIME_WAIT left to keep the port from its server
+        ::setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(c);
+        attempts_.fetch_add(1);
+      }
+    });
+  }
+  ~ReservedPort() { Release(); }
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+
+  int port() const { return port_; }  // 0 when no port could be reserved
+  // Connections reset so far.
+  int attempts() const { return attempts_.load(); }
+  void Release() {
+    if (fd_ < 0) return;
+    ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    if (refuser_.joinable()) refuser_.join();
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> attempts_{0};
+  std::thread refuser_;
+};
 
 inline bool PortOpen(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -114,24 +163,36 @@ inline bool WaitForPort(int port, Process& p, std::chrono::milliseconds timeout 
   }
 }
 
-// The port a server of `p` bound for an endpoint with port 0, read from the
-// log line otlpd writes for it: `what` is the text before the address, e.g.
+// The port a server bound for an endpoint with port 0, read from the log
+// line otlpd writes for it: `what` is the text before the address, e.g.
 // "OTLP/gRPC listening on", "OTLP/HTTP listening on", "serving internal
-// metrics on" ("... on 127.0.0.1:0 (port N"). The first such line counts.
-// 0 when `p` exits or `timeout` passes first.
-inline int LoggedPort(Process& p, const std::string& what,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+// metrics on", "health check listening on" ("... on 127.0.0.1:0 (port N").
+// The first such line of `log()` counts. 0 when `alive()` turns false or
+// `timeout` passes first.
+inline int LoggedPortIn(const std::function<std::string()>& log, const std::function<bool()>& alive,
+                        const std::string& what,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   const std::regex line(std::regex_replace(what, std::regex(R"([.^$|()\[\]{}*+?\\/])"), R"(\$&)") +
                         R"( \S+ \(port (\d+))");
   const auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     std::smatch m;
-    const std::string log = p.Output();
-    if (std::regex_search(log, m, line)) return std::stoi(m[1]);
-    p.Wait(std::chrono::milliseconds(0));
-    if (!p.running() || std::chrono::steady_clock::now() >= end) return 0;
+    const std::string text = log();
+    if (std::regex_search(text, m, line)) return std::stoi(m[1]);
+    if (!alive() || std::chrono::steady_clock::now() >= end) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+// The same from the output of `p`.
+inline int LoggedPort(Process& p, const std::string& what,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  return LoggedPortIn([&] { return p.Output(); },
+                      [&] {
+                        p.Wait(std::chrono::milliseconds(0));
+                        return p.running();
+                      },
+                      what, timeout);
 }
 
 // A fresh directory under the system temp dir, removed at scope end.

@@ -83,13 +83,11 @@ std::multiset<std::string> JsonSpanNames(const std::filesystem::path& path) {
 
 TEST_CASE("otlpd writes grouped JSON files and rotated zstd records", "[file][e2e]") {
   testing::TempDir dir;
-  const int port = test::FreePort();
-  test::WriteFile(dir.path() / "otlpd.yaml", Config(port, dir.path().string()));
+  test::WriteFile(dir.path() / "otlpd.yaml", Config(0, dir.path().string()));
   Process p({kOtlpd, "--config", (dir.path() / "otlpd.yaml").string()}, dir.path() / "otlpd.log");
-  REQUIRE(WaitFor([&] {
-    p.Wait(std::chrono::milliseconds(0));
-    return !p.running() || test::PortOpen(port);
-  }));
+  const int port = LoggedPort(p, "OTLP/gRPC listening on");
+  INFO(p.Output());
+  REQUIRE(port != 0);
   INFO(p.Output());
   REQUIRE(p.running());
 

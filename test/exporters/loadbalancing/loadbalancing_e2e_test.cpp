@@ -120,23 +120,28 @@ std::size_t SpanCount(const Where& w) {
 
 TEST_CASE("agent with loadbalancing in front of three gateways; one gateway killed mid-run") {
   TempDir dir;
-  std::vector<int> gw_ports{FreePort(), FreePort(), FreePort()};
+  std::vector<int> gw_ports;
   std::vector<std::filesystem::path> files;
   std::vector<std::unique_ptr<Process>> gateways;
   for (int g = 0; g < 3; ++g) {
     files.push_back(dir / ("gw" + std::to_string(g) + ".pb"));
     const auto cfg = dir / ("gw" + std::to_string(g) + ".yaml");
-    WriteFile(cfg, GatewayConfig(gw_ports[static_cast<std::size_t>(g)], files.back().string()));
+    WriteFile(cfg, GatewayConfig(0, files.back().string()));
     gateways.push_back(std::make_unique<Process>(std::vector<std::string>{kOtlpd, "--config", cfg.string()},
                                                  dir / ("gw" + std::to_string(g) + ".log")));
   }
-  for (int g = 0; g < 3; ++g)
-    REQUIRE(WaitForPort(gw_ports[static_cast<std::size_t>(g)], *gateways[static_cast<std::size_t>(g)]));
-  const int agent_port = FreePort();
-  const int metrics_port = FreePort();
-  WriteFile(dir / "agent.yaml", AgentConfig(agent_port, gw_ports, metrics_port));
+  for (const auto& gateway : gateways) {
+    gw_ports.push_back(LoggedPort(*gateway, "OTLP/gRPC listening on"));
+    INFO(gateway->Output());
+    REQUIRE(gw_ports.back() != 0);
+  }
+  WriteFile(dir / "agent.yaml", AgentConfig(0, gw_ports, 0));
   Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
-  REQUIRE(WaitForPort(agent_port, agent));
+  const int agent_port = LoggedPort(agent, "OTLP/gRPC listening on");
+  const int metrics_port = LoggedPort(agent, "serving internal metrics on");
+  INFO(agent.Output());
+  REQUIRE(agent_port != 0);
+  REQUIRE(metrics_port != 0);
 
   auto stub = tracepb::TraceService::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_port), grpc::InsecureChannelCredentials()));
@@ -206,7 +211,9 @@ TEST_CASE(
     "agent with the dns resolver: gateways follow the records, a removed and killed one is routed around") {
   otlpd::test::DnsServer dns;
   TempDir dir;
-  const int port = FreePort();  // the gateways share it, on 127.0.0.1, .2 and .3
+  // The gateways share one port, on 127.0.0.1, .2 and .3: the one the first
+  // bound for port 0 on 127.0.0.1 (no other test binds .2 or .3).
+  int port = 0;
   const std::vector<std::string> ips{"127.0.0.1", "127.0.0.2", "127.0.0.3"};
   std::vector<std::filesystem::path> files;
   std::vector<std::unique_ptr<Process>> gateways;
@@ -216,6 +223,11 @@ TEST_CASE(
     WriteFile(cfg, GatewayConfig(port, files.back().string(), ips[g]));
     gateways.push_back(std::make_unique<Process>(std::vector<std::string>{kOtlpd, "--config", cfg.string()},
                                                  dir / ("gw" + std::to_string(g) + ".log")));
+    if (g == 0) {
+      port = LoggedPort(*gateways[0], "OTLP/gRPC listening on");
+      INFO(gateways[0]->Output());
+      REQUIRE(port != 0);
+    }
   }
   for (std::size_t g = 0; g < ips.size(); ++g) {
     INFO(gateways[g]->Output());
@@ -223,23 +235,23 @@ TEST_CASE(
   }
   dns.SetA("gateways.otlpd.test", ips);
   ::setenv("OTLPD_LOADBALANCING_DNS_SERVERS", dns.address().c_str(), 1);
-  const int agent_port = FreePort();
   WriteFile(
       dir / "agent.yaml",
-      "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-          std::to_string(agent_port) +
-          "\nexporters:\n  load_balancing:\n    protocol:\n      otlp:\n        tls:\n          insecure: "
-          "true\n"
-          "        retry_on_failure:\n          initial_interval: 20ms\n          max_interval: 100ms\n"
-          "          max_elapsed_time: 1s\n    resolver:\n      dns:\n        hostname: gateways.otlpd.test\n"
-          "        port: " +
+      "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0"
+      "\nexporters:\n  load_balancing:\n    protocol:\n      otlp:\n        tls:\n          insecure: "
+      "true\n"
+      "        retry_on_failure:\n          initial_interval: 20ms\n          max_interval: 100ms\n"
+      "          max_elapsed_time: 1s\n    resolver:\n      dns:\n        hostname: gateways.otlpd.test\n"
+      "        port: " +
           std::to_string(port) +
           "\n        interval: 100ms\n"
           "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: "
           "[load_balancing]\n");
   Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");
   ::unsetenv("OTLPD_LOADBALANCING_DNS_SERVERS");
-  REQUIRE(WaitForPort(agent_port, agent));
+  const int agent_port = LoggedPort(agent, "OTLP/gRPC listening on");
+  INFO(agent.Output());
+  REQUIRE(agent_port != 0);
   auto stub = tracepb::TraceService::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(agent_port), grpc::InsecureChannelCredentials()));
   auto send = [&](int i) {

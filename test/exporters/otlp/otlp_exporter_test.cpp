@@ -281,8 +281,9 @@ TEST_CASE("shutdown drains the sending queue") {
 }
 
 TEST_CASE("a backend that is down for a while gets everything exactly once when it is back") {
-  const int port = test::FreePort();
-  const std::string endpoint = "127.0.0.1:" + std::to_string(port);
+  test::ReservedPort down;  // the backend, down: connections are reset
+  REQUIRE(down.port() != 0);
+  const std::string endpoint = "127.0.0.1:" + std::to_string(down.port());
   ExporterFixture e(PlainTo(endpoint) +
                     "retry_on_failure: {initial_interval: 20ms, max_interval: 200ms, max_elapsed_time: 0}\n");
   std::set<std::string> sent;
@@ -291,10 +292,12 @@ TEST_CASE("a backend that is down for a while gets everything exactly once when 
     sent.insert(p->bytes);
     REQUIRE(e.exporter->Consume(p).ok());
   }
-  std::this_thread::sleep_for(500ms);  // the outage; attempts fail meanwhile
+  // The outage lasts until the exporter has tried a few times.
+  REQUIRE(test::WaitFor([&] { return down.attempts() >= 3; }, 30s));
   CHECK(e[Signal::kTraces].sent == 0);
+  down.Release();
   TestServer::Options options;
-  options.port = port;
+  options.port = down.port();
   TestServer server(options);
   REQUIRE(server.running());
   REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 30; }, 60s));
@@ -307,7 +310,8 @@ TEST_CASE("a backend that is down for a while gets everything exactly once when 
 }
 
 TEST_CASE("shutdown with the backend down gives up at the deadline and counts the loss") {
-  ExporterFixture e(PlainTo("127.0.0.1:" + std::to_string(test::FreePort())) + kFastRetry);
+  test::ReservedPort down;  // the backend, down for good
+  ExporterFixture e(PlainTo("127.0.0.1:" + std::to_string(down.port())) + kFastRetry);
   for (int i = 0; i < 5; ++i) REQUIRE(e.exporter->Consume(Traces(2)).ok());
   e.Shutdown(Clock::now() + 300ms);
   CHECK(e[Signal::kTraces].send_failed == 10);

@@ -57,13 +57,16 @@ TEST_CASE("otlpd A forwards to otlpd B over otlp; B down for a while gets everyt
   const std::string type = GENERATE(std::string("otlp"), std::string("otlp_grpc"));
   CAPTURE(type);
   TempDir dir;
-  const int port_a = FreePort(), port_b = FreePort();
+  ReservedPort port_b;  // B, named in A's config: down until released
+  REQUIRE(port_b.port() != 0);
   const auto out = dir / "b.pb";
-  WriteFile(dir / "a.yaml", ForwarderConfig(port_a, port_b, type));
-  WriteFile(dir / "b.yaml", BackendConfig(port_b, out.string()));
+  WriteFile(dir / "a.yaml", ForwarderConfig(0, port_b.port(), type));
+  WriteFile(dir / "b.yaml", BackendConfig(port_b.port(), out.string()));
 
   Process a({kOtlpd, "--config", (dir / "a.yaml").string()}, dir / "a.log");
-  REQUIRE(WaitForPort(port_a, a));
+  const int port_a = LoggedPort(a, "OTLP/gRPC listening on");
+  INFO(a.Output());
+  REQUIRE(port_a != 0);
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port_a), grpc::InsecureChannelCredentials());
   auto stub = tracepb::TraceService::NewStub(channel);
@@ -78,10 +81,12 @@ TEST_CASE("otlpd A forwards to otlpd B over otlp; B down for a while gets everyt
     REQUIRE(s.ok());  // A acknowledges while B is down: its queue holds the data
     for (const auto& sp : req.resource_spans(0).scope_spans(0).spans()) sent.insert(sp.name());
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // B stays down a while longer
+  // B stays down until A has tried it a few times.
+  REQUIRE(WaitFor([&] { return port_b.attempts() >= 2; }, std::chrono::seconds(30)));
 
+  port_b.Release();
   Process b({kOtlpd, "--config", (dir / "b.yaml").string()}, dir / "b.log");
-  REQUIRE(WaitForPort(port_b, b));
+  REQUIRE(WaitForPort(port_b.port(), b));
   bool all =
       WaitFor([&] { return SpanNamesInProtoFile(out).size() >= sent.size(); }, std::chrono::seconds(60));
   INFO(a.Output());

@@ -532,9 +532,10 @@ TEST_CASE("shutdown drains the sending queue") {
 }
 
 TEST_CASE("a backend that is down for a while gets everything exactly once when it is back") {
-  const int port = test::FreePort();
+  test::ReservedPort down;  // the backend, down: connections are reset
+  REQUIRE(down.port() != 0);
   ExporterFixture e(
-      "endpoint: http://127.0.0.1:" + std::to_string(port) +
+      "endpoint: http://127.0.0.1:" + std::to_string(down.port()) +
       "\nretry_on_failure: {initial_interval: 20ms, max_interval: 200ms, max_elapsed_time: 0}\n");
   std::set<std::string> sent;
   for (int i = 0; i < 30; ++i) {
@@ -542,9 +543,11 @@ TEST_CASE("a backend that is down for a while gets everything exactly once when 
     sent.insert(p->bytes);
     REQUIRE(e.exporter->Consume(p).ok());
   }
-  std::this_thread::sleep_for(300ms);  // the outage; attempts fail meanwhile
+  // The outage lasts until the exporter has tried a few times.
+  REQUIRE(test::WaitFor([&] { return down.attempts() >= 3; }, 30s));
   CHECK(e[Signal::kTraces].sent == 0);
-  ReceiverFixture backend(port);
+  down.Release();
+  ReceiverFixture backend(down.port());
   REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 30; }, 60s));
   std::set<std::string> got;
   for (const auto& p : backend.traces.payloads()) got.insert(p->bytes);

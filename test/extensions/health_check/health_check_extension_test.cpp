@@ -8,6 +8,7 @@
 #include "service/service.h"
 #include "test/receivers/otlp/http_client.h"
 #include "test/service/telemetry/http_get.h"
+#include "test/support/created.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 #include "test/support/test_certs.h"
@@ -210,17 +211,20 @@ namespace {
 // what it answers: the drain must already be reported as 503.
 class ProbingExporter : public test::Sink {
  public:
-  explicit ProbingExporter(int port) : port_(port) {}
+  // `health`: the extension, started before this exporter.
+  explicit ProbingExporter(HealthCheckExtension*& health) : health_(health) {}
   Status Start() override {
-    status_at_start_ = test::HttpGet(port_, "/").status;
+    status_at_start_ = test::HttpGet(health_->port(), "/").status;
     return Status::Ok();
   }
-  void Shutdown(Clock::time_point) override { status_at_shutdown_ = test::HttpGet(port_, "/").status; }
+  void Shutdown(Clock::time_point) override {
+    status_at_shutdown_ = test::HttpGet(health_->port(), "/").status;
+  }
   int status_at_start_ = -1;
   int status_at_shutdown_ = -1;
 
  private:
-  int port_;
+  HealthCheckExtension*& health_;
 };
 
 class IdleReceiver : public Receiver {
@@ -233,28 +237,30 @@ class IdleReceiver : public Receiver {
 }  // namespace
 
 TEST_CASE("the Service reports ready after starting and not ready as shutdown begins") {
-  const int port = test::FreePort();
   ProbingExporter* exporter = nullptr;
+  HealthCheckExtension* health = nullptr;
   Components components;
   components.extensions.push_back(HealthCheckExtensionFactory());
+  test::CaptureCreated(components.extensions, "health_check", health);
   components.receivers.push_back(
       ReceiverFactory{"idle", {Signal::kTraces}, [](const CreateContext&, const config::Node&) {
                         return std::unique_ptr<Receiver>(std::make_unique<IdleReceiver>());
                       }});
   components.exporters.push_back(
       ExporterFactory{"probe", {Signal::kTraces}, [&](const CreateContext&, const config::Node&) {
-                        auto e = std::make_unique<ProbingExporter>(port);
+                        auto e = std::make_unique<ProbingExporter>(health);
                         exporter = e.get();
                         return std::unique_ptr<Exporter>(std::move(e));
                       }});
-  config::Node root =
-      config::ParseYaml("extensions:\n  health_check:\n    endpoint: 127.0.0.1:" + std::to_string(port) +
-                            "\nreceivers:\n  idle:\nexporters:\n  probe:\n"
-                            "service:\n  extensions: [health_check]\n  pipelines:\n"
-                            "    traces:\n      receivers: [idle]\n      exporters: [probe]\n",
-                        "c.yaml");
+  config::Node root = config::ParseYaml(
+      "extensions:\n  health_check:\n    endpoint: 127.0.0.1:0"
+      "\nreceivers:\n  idle:\nexporters:\n  probe:\n"
+      "service:\n  extensions: [health_check]\n  pipelines:\n"
+      "    traces:\n      receivers: [idle]\n      exporters: [probe]\n",
+      "c.yaml");
   auto service = Service::Build(root, components);
   REQUIRE(service->Start().ok());
+  const int port = health->port();
   CHECK(exporter->status_at_start_ == 503);  // extensions start first, not ready yet
   CHECK(test::HttpGet(port, "/").status == 200);
   service->Shutdown(Clock::now() + std::chrono::seconds(5));

@@ -84,11 +84,11 @@ void Send(Stub& stub, const Req& req, Resp* resp,
 
 TEST_CASE("otlpd runs the attributes processor on traces, metrics and logs") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", Config(port, dir.path()));
+  WriteFile(dir / "c.yaml", Config(0, dir.path()));
   Process otlpd({OTLPD_BINARY, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitFor([&] { return PortOpen(port) || !otlpd.running(); }));
-  REQUIRE(otlpd.running());
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
 
   {

@@ -78,11 +78,11 @@ void Str(opentelemetry::proto::common::v1::KeyValue* kv, const std::string& k, c
 
 TEST_CASE("otlpd runs filter and transform on traces and logs") {
   TempDir dir;
-  const int port = FreePort();
-  WriteFile(dir / "c.yaml", Config(port, dir / "traces.pb", dir / "logs.pb"));
+  WriteFile(dir / "c.yaml", Config(0, dir / "traces.pb", dir / "logs.pb"));
   Process otlpd({OTLPD_BINARY, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-  REQUIRE(WaitFor([&] { return PortOpen(port) || !otlpd.running(); }));
-  REQUIRE(otlpd.running());
+  const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+  INFO(otlpd.Output());
+  REQUIRE(port != 0);
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
 
   // 20 requests of 10 spans: every third span is a health check.

@@ -23,19 +23,18 @@ namespace ps = otlpd::processors::probabilistic_sampler;
 TEST_CASE("otlpd samples 25% of 4000 traces, whole traces, with th written") {
   for (std::string mode : {"hash_seed", "proportional"}) {
     TempDir dir;
-    int port = FreePort();
     auto out = dir / "spans.pb";
     WriteFile(dir / "c.yaml",
-              "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                  std::to_string(port) +
-                  "\nprocessors:\n  probabilistic_sampler:\n    sampling_percentage: 25\n    mode: " + mode +
-                  "\nexporters:\n  file:\n    path: " + out.string() +
+              "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: "
+              "127.0.0.1:0\nprocessors:\n  probabilistic_sampler:\n    sampling_percentage: 25\n    mode: " +
+                  mode + "\nexporters:\n  file:\n    path: " + out.string() +
                   "\n    format: proto\n    flush_interval: 50ms\n"
                   "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
                   "      processors: [probabilistic_sampler]\n      exporters: [file]\n");
     Process otlpd({OTLPD_BINARY, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
-    REQUIRE(WaitFor([&] { return PortOpen(port) || !otlpd.running(); }));
-    REQUIRE(otlpd.running());
+    const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
+    INFO(otlpd.Output());
+    REQUIRE(port != 0);
 
     auto channel =
         grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());

@@ -11,9 +11,11 @@
 #include "config/loader.h"
 #include "config/service_config.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "receivers/otlp/otlp_receiver.h"
 #include "service/service.h"
 #include "service/telemetry/resource.h"
 #include "test/service/telemetry/http_get.h"
+#include "test/support/created.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 
@@ -39,17 +41,19 @@ double Value(const std::string& page, const std::string& name, const std::string
 
 TEST_CASE("after N spans the endpoint shows otelcol_receiver_accepted_spans >= N and the sent spans") {
   test::TempDir dir;
-  const int port = test::FreePort();
-  const std::string yaml = "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:" +
-                           std::to_string(port) +
-                           "\nprocessors:\n  batch:\n    timeout: 20ms\n"
-                           "exporters:\n  file:\n    path: " +
-                           (dir / "out.json").string() +
-                           "\n    flush_interval: 10ms\n"
-                           "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
-                           "      processors: [batch]\n      exporters: [file]\n";
+  const std::string yaml =
+      "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0"
+      "\nprocessors:\n  batch:\n    timeout: 20ms\n"
+      "exporters:\n  file:\n    path: " +
+      (dir / "out.json").string() +
+      "\n    flush_interval: 10ms\n"
+      "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n"
+      "      processors: [batch]\n      exporters: [file]\n";
   config::Node root = config::ParseYaml(yaml, "c.yaml");
-  auto service = Service::Build(root, BuiltinComponents());
+  Components components = BuiltinComponents();
+  receivers::otlp::OtlpReceiver* receiver = nullptr;
+  test::CaptureCreated(components.receivers, "otlp", receiver);
+  auto service = Service::Build(root, components);
 
   MetricsEndpoint endpoint(ResourceLabels({}, "0.1.0", NewInstanceId()));
   MetricsConfig metrics;
@@ -61,6 +65,8 @@ TEST_CASE("after N spans the endpoint shows otelcol_receiver_accepted_spans >= N
   endpoint.SetSource(&service->telemetry(), Wiring::FromConfig(config::DecodeService(root)));
   REQUIRE(service->Start().ok());
   const int metrics_port = endpoint.ports().at(0);
+  REQUIRE(receiver != nullptr);
+  const int port = receiver->grpc_port();
 
   // Before any data: the wired series exist at 0.
   std::string page = test::HttpGet(metrics_port, "/metrics").body;
