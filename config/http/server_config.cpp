@@ -62,7 +62,7 @@ void CheckResponseHeaders(const config::MapDecoder& d, std::string_view key,
 void ServerConfig::DecodeInto(config::MapDecoder& d, ServerConfig& c) {
   d.Optional("endpoint", c.endpoint);
   DecodeTransport(d, c);
-  {
+  if (d.Has("dialer")) {
     // confignet.DialerConfig, squashed into the address: a client setting.
     config::MapDecoder dialer = d.Child("dialer");
     Nanos timeout{0};

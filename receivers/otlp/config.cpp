@@ -33,6 +33,7 @@ void DecodeTransport(config::MapDecoder& d, std::string& transport, const std::s
 // confignet.DialerConfig, squashed into the address: a client setting that a
 // server ignores, in otelcol too.
 void DecodeDialer(config::MapDecoder& d) {
+  if (!d.Has("dialer")) return;  // not printed by print-config, as otelcol does not
   config::MapDecoder dialer = d.Child("dialer");
   std::chrono::nanoseconds timeout{0};
   dialer.Optional("timeout", timeout);
