@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "component/component.h"
+#include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "processors/memory_limiter/config.h"
-#include "component/receive_budget.h"
 #include "service/admission.h"
 
 namespace otlpd::processors::memory_limiter {
@@ -39,9 +39,9 @@ std::optional<Limits> ComputeLimits(const Config& config,
 class MemoryLimiter {
  public:
   struct Hooks {
-    std::function<std::uint64_t()> read_memory;   // bytes in use; default: RSS
-    std::function<void()> release_memory;         // default: malloc_trim(0)
-    std::function<std::uint64_t()> queued_bytes;  // bytes in pipeline queues; default: none
+    std::function<std::uint64_t()> read_memory;     // bytes in use; default: RSS
+    std::function<void()> release_memory;           // default: malloc_trim(0)
+    std::function<std::uint64_t()> queued_bytes;    // bytes in pipeline queues; default: none
     std::function<std::uint64_t()> received_bytes;  // bytes receivers hold (ReceiveBudget); default: none
   };
 

@@ -464,7 +464,8 @@ bool BodyDecoder::Append(const char* data, std::size_t n) {
       std::size_t block = std::min(std::clamp<std::size_t>(last * 2, kChunk, 1 << 20), room);
       // Nor past what the budget could ever give: a body that fits it must
       // not be refused for a block's unused tail.
-      if (lease_ != nullptr) block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(lease_->headroom(), 1));
+      if (lease_ != nullptr)
+        block = std::min<std::uint64_t>(block, std::max<std::uint64_t>(lease_->headroom(), 1));
       if (!Take(block)) return false;
       blocks_.emplace_back().reserve(block);
     }

@@ -52,7 +52,8 @@ class BodyDecoder {
   // is allocated, and the decompressor's state as it grows; a budget that
   // refuses ends the body with kBusy, or kTooLarge when the body alone would
   // need more than the whole budget.
-  static std::unique_ptr<BodyDecoder> Create(Encoding encoding, std::size_t limit, BudgetLease* lease = nullptr);
+  static std::unique_ptr<BodyDecoder> Create(Encoding encoding, std::size_t limit,
+                                             BudgetLease* lease = nullptr);
   virtual ~BodyDecoder() = default;
 
   // The decoded size when it is known up front (an uncompressed body with a

@@ -183,7 +183,8 @@ class ExportCall {
     const std::uint64_t size = request_.Length();
     if (ReceiveBudget::Verdict v = lease.Grow(2 * size); v != ReceiveBudget::Verdict::kOk) {
       request_.Clear();
-      if (v == ReceiveBudget::Verdict::kTooLarge) return Status::ResourceExhausted(ReceiveBudget::kTooLargeMessage);
+      if (v == ReceiveBudget::Verdict::kTooLarge)
+        return Status::ResourceExhausted(ReceiveBudget::kTooLargeMessage);
       return Status::ResourceExhausted(ReceiveBudget::kBusyMessage, std::chrono::seconds(1));
     }
     std::string bytes = FlattenByteBuffer(request_);
@@ -272,7 +273,10 @@ int Millis(std::chrono::nanoseconds d) {
 
 GrpcServer::GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
                        ReceiveBudget* budget)
-    : config_(std::move(config)), receiver_id_(std::move(receiver_id)), telemetry_(telemetry), budget_(budget) {
+    : config_(std::move(config)),
+      receiver_id_(std::move(receiver_id)),
+      telemetry_(telemetry),
+      budget_(budget) {
   // A message and its flattened copy are held at once.
   budget_->RequireRoomFor(2 * config_.MaxRecvBytes());
 }
@@ -315,8 +319,8 @@ struct GrpcServer::Serving {
 
 Status GrpcServer::Start() {
   serving_ = std::make_unique<Serving>();
-  serving_->state =
-      ServerState{&consumers_, telemetry_, config_.include_metadata, config_.request_receive_timeout, budget_};
+  serving_->state = ServerState{&consumers_, telemetry_, config_.include_metadata,
+                                config_.request_receive_timeout, budget_};
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (config_.tls) {
     // SslServerCredentials rather than experimental::TlsServerCredentials:

@@ -25,7 +25,8 @@ class GrpcServer {
  public:
   // `budget` (not null) outlives the server; it holds each request message
   // from its arrival until the pipeline took it.
-  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry, ReceiveBudget* budget);
+  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
+             ReceiveBudget* budget);
   ~GrpcServer();
 
   void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }

@@ -102,7 +102,8 @@ HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
     if (lease != nullptr) {
       const std::uint64_t need = held + body.capacity();
       HttpAnswer refused;
-      if (need > lease->held() && !TakeFromBudget(*lease, need - lease->held(), format, &refused)) return refused;
+      if (need > lease->held() && !TakeFromBudget(*lease, need - lease->held(), format, &refused))
+        return refused;
       lease->ShrinkTo(body.capacity());  // the JSON text is gone
     }
   }

@@ -538,8 +538,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   HttpAnswer BudgetAnswer(DecodeOutcome r) const {
-    return BudgetRefusal(r == DecodeOutcome::kBusy ? ReceiveBudget::Verdict::kBusy : ReceiveBudget::Verdict::kTooLarge,
-                         error_format_);
+    return BudgetRefusal(
+        r == DecodeOutcome::kBusy ? ReceiveBudget::Verdict::kBusy : ReceiveBudget::Verdict::kTooLarge,
+        error_format_);
   }
 
   void DropBody() {

@@ -22,7 +22,8 @@ class HttpServer {
  public:
   // `budget` (not null) outlives the server; it holds each body as it is
   // read, decompressed and decoded, until the pipeline took it.
-  HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry, ReceiveBudget* budget);
+  HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
+             ReceiveBudget* budget);
   ~HttpServer();
 
   // Before Start only.

@@ -53,7 +53,8 @@ TEST_CASE("ReceiveBudget: a request that alone needs more than all of it is too 
   CHECK(b.refused_too_large() == 3);
 }
 
-TEST_CASE("ReceiveBudget: the default grows to fit the largest declared requests; an explicit size does not") {
+TEST_CASE(
+    "ReceiveBudget: the default grows to fit the largest declared requests; an explicit size does not") {
   ReceiveBudget dflt;
   CHECK(dflt.capacity() == ReceiveBudget::kDefaultBytes);
   dflt.RequireRoomFor(1 << 20);  // 4 MiB: below the default

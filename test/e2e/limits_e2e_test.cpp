@@ -403,7 +403,8 @@ TEST_CASE("e2e limits: a config alias bomb is a located error from otlpd validat
   CHECK_THAT(out, !Contains("bad_alloc"));
 }
 
-TEST_CASE("e2e limits: clients stalling large bodies hold at most the receive budget; small ones are served") {
+TEST_CASE(
+    "e2e limits: clients stalling large bodies hold at most the receive budget; small ones are served") {
   TempDir dir;
   WriteFile(dir / "c.yaml", HttpConfig(0, ""));
   Otlpd p({"--config", (dir / "c.yaml").string(), "--receive-memory-mib", "32"}, dir / "out.log");
@@ -417,9 +418,10 @@ TEST_CASE("e2e limits: clients stalling large bodies hold at most the receive bu
   // Large requests may fill three quarters of the 32 MiB budget: 4 of them fit.
   constexpr int kClients = 24;
   constexpr std::size_t kBody = 5u << 20;
-  const std::string head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-                           "Content-Length: " +
-                           std::to_string(kBody) + "\r\n\r\n";
+  const std::string head =
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+      "Content-Length: " +
+      std::to_string(kBody) + "\r\n\r\n";
   const std::string filler(kBody - 1, '\x0a');
   Closer stalled;
   for (int i = 0; i < kClients; ++i) {

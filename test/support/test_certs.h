@@ -61,7 +61,8 @@ struct TestCerts {
   // A receiver protocol's `tls` block (indented under protocols.<p>) with the
   // server certificate, and with `mtls` the CA as client_ca_file.
   std::string Tls(bool mtls, const std::string& extra = "") const {
-    std::string s = "    tls:\n      cert_file: " + server_cert_file + "\n      key_file: " + server_key_file + "\n";
+    std::string s =
+        "    tls:\n      cert_file: " + server_cert_file + "\n      key_file: " + server_key_file + "\n";
     if (mtls) s += "      client_ca_file: " + ca_file + "\n";
     return s + extra;
   }

@@ -269,7 +269,8 @@ TEST_CASE("between checks, bytes the receivers came to hold count too, beside th
   CHECK_FALSE(ml.ShouldRefuse(29 * kMiB));
 }
 
-TEST_CASE("the processor is a memory gate of the receive budget: receivers take nothing past the soft limit") {
+TEST_CASE(
+    "the processor is a memory gate of the receive budget: receivers take nothing past the soft limit") {
   FakeMemory mem;
   Config cfg = Fixed(100, 20);
   test::Sink sink;
@@ -281,8 +282,8 @@ TEST_CASE("the processor is a memory gate of the receive budget: receivers take 
   budget.AddGate(&p);
   mem.used = 70 * kMiB;
   p.limiter().CheckMemLimits();
-  CHECK(budget.Acquire(2 * kMiB) == ReceiveBudget::Verdict::kOk);      // 72 of the soft 80
-  CHECK(budget.Acquire(12 * kMiB) == ReceiveBudget::Verdict::kBusy);   // 82 would pass it
+  CHECK(budget.Acquire(2 * kMiB) == ReceiveBudget::Verdict::kOk);     // 72 of the soft 80
+  CHECK(budget.Acquire(12 * kMiB) == ReceiveBudget::Verdict::kBusy);  // 82 would pass it
   CHECK(budget.Acquire(100 * kMiB) == ReceiveBudget::Verdict::kTooLarge);
   mem.used = 85 * kMiB;
   p.limiter().CheckMemLimits();

@@ -92,7 +92,8 @@ bool HasRetryInfo(const grpc::Status& s) {
   google::rpc::Status details;
   if (!details.ParseFromString(s.error_details())) return false;
   google::rpc::RetryInfo info;
-  return details.details_size() == 1 && details.details(0).UnpackTo(&info) && info.retry_delay().seconds() >= 1;
+  return details.details_size() == 1 && details.details(0).UnpackTo(&info) &&
+         info.retry_delay().seconds() >= 1;
 }
 
 }  // namespace
@@ -149,7 +150,8 @@ TEST_CASE("HTTP: a body that alone needs more than the whole budget gets 413") {
   CHECK(f.Post(test::TraceRequest(2).SerializeAsString()).status == 200);
 }
 
-TEST_CASE("gRPC: a message that does not fit now gets RESOURCE_EXHAUSTED with RetryInfo; one too large without") {
+TEST_CASE(
+    "gRPC: a message that does not fit now gets RESOURCE_EXHAUSTED with RetryInfo; one too large without") {
   BudgetFixture f;
   auto small = test::TraceRequest(5);
   {
@@ -174,7 +176,8 @@ TEST_CASE("gRPC: a message that does not fit now gets RESOURCE_EXHAUSTED with Re
 TEST_CASE("BodyDecoder takes every block and the decompressor's state from the budget") {
   const std::string body = test::TraceRequest(200, std::string(500, 'y')).SerializeAsString();
   REQUIRE(body.size() > 100000);
-  for (Encoding e : {Encoding::kIdentity, Encoding::kGzip, Encoding::kZstd, Encoding::kSnappy, Encoding::kLz4}) {
+  for (Encoding e :
+       {Encoding::kIdentity, Encoding::kGzip, Encoding::kZstd, Encoding::kSnappy, Encoding::kLz4}) {
     INFO("encoding " << static_cast<int>(e));
     std::string wire = e == Encoding::kIdentity ? body
                        : e == Encoding::kGzip   ? test::Deflate(body, 31)
