@@ -42,15 +42,8 @@ struct RawAnswer {
 };
 RawAnswer RawExchange(int port, const std::string& request) {
   RawAnswer answer;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = test::ConnectLoopback(port);
   REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   if (!request.empty()) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   char buf[4096];
   ssize_t n;
