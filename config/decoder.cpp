@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/yaml_scalar.h"
 #include "internal/go_format.h"
 #include "internal/text.h"
 
@@ -147,6 +148,16 @@ std::optional<double> ParseDouble(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::string_view> GoYamlScalarType(std::string_view plain) {
+  static constexpr std::string_view kBool[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+  for (std::string_view b : kBool) {
+    if (plain == b) return "bool";
+  }
+  if (ParseInteger(plain)) return "int";
+  if (ParseDouble(plain)) return "float64";
+  return std::nullopt;
+}
 
 void DecodeValue(const Node& node, std::string_view path, bool& out) {
   if (!ScalarOrNull(node, path, "a boolean")) return;

@@ -23,8 +23,12 @@ struct PrintOptions {
 // that is empty is left out, as otelcol's `omitempty` opaque fields are.
 Node EffectiveConfig(const Node& root, const DecodeRecording& recording, bool redact);
 
-// A Node tree as YAML (block style) or as indented JSON. Quoted scalars stay
-// strings; plain ones keep the type YAML gives them (numbers, booleans, null).
+// A Node tree as YAML or as indented JSON. Quoted scalars stay strings;
+// plain ones keep the type YAML gives them (numbers, booleans, null). The YAML
+// is laid out as otelcol's print-config writes it (go-yaml v3, indent 4):
+// list items four past their key, a map in a list item two past the dash,
+// strings plain unless they would read back as something else (then quoted
+// as go-yaml quotes them).
 std::string EmitYaml(const Node& node);
 std::string EmitJson(const Node& node);
 

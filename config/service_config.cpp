@@ -94,8 +94,12 @@ void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
     logs.Fail("encoding", "unrecognized encoding " + Quote(sc.logs.encoding) + " (console or json)");
   }
   // Accepted for compatibility; otlpd's own logger does not use them.
-  for (std::string_view key : {"output_paths", "error_output_paths", "sampling", "development",
-                               "disable_caller", "disable_stacktrace", "initial_fields"}) {
+  // Checked and honoured by selftelemetry; read here too so that print-config
+  // shows the default.
+  std::vector<std::string> output_paths = {"stderr"};
+  logs.Optional("output_paths", output_paths);
+  for (std::string_view key : {"error_output_paths", "sampling", "development", "disable_caller",
+                               "disable_stacktrace", "initial_fields"}) {
     logs.Take(key);
   }
   // Exporting otlpd's own spans is not implemented (it records none): say so

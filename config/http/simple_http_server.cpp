@@ -41,8 +41,9 @@ bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std:
 
 namespace {
 
+using Nanos = std::chrono::nanoseconds;
+
 constexpr std::size_t kMaxRequestBody = 64 * 1024;
-constexpr auto kIdleTimeout = std::chrono::seconds(30);
 // Health probes and scrapes need a few connections; past this many the oldest
 // is closed for the new one, so this server can never use up the descriptors.
 constexpr std::size_t kMaxConnections = 64;
@@ -67,16 +68,17 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  Session(tcp::socket socket, const Handler* handler) requires(!kTls)
-      : stream_(std::move(socket)), handler_(handler) {}
-  Session(tcp::socket socket, const Handler* handler, ssl::context& tls) requires(kTls)
-      : stream_(std::move(socket), tls), handler_(handler) {}
+  Session(tcp::socket socket, const Handler* handler, const ServerOptions* options) requires(!kTls)
+      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  Session(tcp::socket socket, const Handler* handler, const ServerOptions* options,
+          ssl::context& tls) requires(kTls)
+      : stream_(std::move(socket), tls), handler_(handler), options_(options) {}
 
   void Run() {
     if constexpr (kTls) {
-      // A client that connects and never finishes the handshake is cut off
-      // like an idle one.
-      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      // The handshake is bounded like the request headers (Go bounds it by
+      // its shortest read timeout).
+      Expire(HeaderTimeout());
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->Close();
@@ -94,13 +96,39 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
  private:
+  // A zero timeout is none, as in Go.
+  void Expire(Nanos timeout) {
+    auto& lowest = beast::get_lowest_layer(stream_);
+    if (timeout.count() > 0) {
+      lowest.expires_after(timeout);
+    } else {
+      lowest.expires_never();
+    }
+  }
+  Nanos HeaderTimeout() const {
+    return options_->read_header_timeout.count() > 0 ? options_->read_header_timeout : options_->read_timeout;
+  }
+  // A kept-alive connection waits idle_timeout (or read_timeout) for the
+  // next request, then its header timeout; one timer covers both (either
+  // step without a bound: none).
+  Nanos NextRequestTimeout() const {
+    const Nanos idle = options_->idle_timeout.count() > 0 ? options_->idle_timeout : options_->read_timeout;
+    const Nanos header = HeaderTimeout();
+    return idle.count() > 0 && header.count() > 0 ? idle + header : Nanos{0};
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(kMaxRequestBody);
-    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
-    bhttp::async_read(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    Expire(requests_ == 0 ? HeaderTimeout() : NextRequestTimeout());
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          // The body: what is left of read_timeout, counted from here.
+          self->Expire(self->options_->read_timeout);
+          bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                            [self](beast::error_code rec, std::size_t) { self->OnRead(rec); });
+        });
   }
 
   void OnRead(beast::error_code ec) {
@@ -118,17 +146,19 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       response =
           Response{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
     }
+    ++requests_;
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), req.version());
     res->set(bhttp::field::server, "otlpd");
+    for (const auto& [name, value] : options_->response_headers) res->set(name, value);
     res->set(bhttp::field::content_type, response.content_type);
-    res->keep_alive(req.keep_alive());
+    res->keep_alive(req.keep_alive() && options_->keep_alive);
     // HEAD gets the headers of the GET answer and no body.
     const bool head = req.method() == bhttp::verb::head;
     res->body() = head ? std::string() : std::move(response.body);
     res->prepare_payload();
     if (head) res->content_length(response.body.size());
-    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    Expire(options_->write_timeout);
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
                          if (wec || !res->keep_alive()) return self->Close();
@@ -140,12 +170,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   const Handler* handler_;
+  const ServerOptions* options_;
+  std::uint64_t requests_ = 0;  // answered on this connection
 };
 
 struct SimpleHttpServer::Impl {
   std::string host;
   int requested_port = 0;
   Handler handler;
+  ServerOptions options;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   asio::steady_timer accept_retry{io};
@@ -178,11 +211,11 @@ struct SimpleHttpServer::Impl {
         sessions.pop_front();
       }
       if (tls) {
-        auto session = std::make_shared<Session<TlsStream>>(std::move(socket), &handler, *tls);
+        auto session = std::make_shared<Session<TlsStream>>(std::move(socket), &handler, &options, *tls);
         sessions.push_back(session);
         session->Run();
       } else {
-        auto session = std::make_shared<Session<PlainStream>>(std::move(socket), &handler);
+        auto session = std::make_shared<Session<PlainStream>>(std::move(socket), &handler, &options);
         sessions.push_back(session);
         session->Run();
       }
@@ -193,7 +226,16 @@ struct SimpleHttpServer::Impl {
   // The addresses to try, best first: "localhost" means loopback and, like
   // Go's listener, IPv4 when there is one; "" means every interface.
   std::vector<tcp::endpoint> Candidates(beast::error_code& ec) {
+    std::vector<tcp::endpoint> all = AllCandidates(ec);
+    if (options.ip_version != 0) {
+      std::erase_if(
+          all, [this](const tcp::endpoint& ep) { return ep.address().is_v4() != (options.ip_version == 4); });
+    }
+    return all;
+  }
+  std::vector<tcp::endpoint> AllCandidates(beast::error_code& ec) {
     const auto p = static_cast<unsigned short>(requested_port);
+    if (host.empty() && options.ip_version == 4) return {tcp::endpoint(tcp::v4(), p)};
     if (host.empty()) return {tcp::endpoint(asio::ip::address_v6::any(), p), tcp::endpoint(tcp::v4(), p)};
     if (host == "localhost") {
       return {tcp::endpoint(asio::ip::address_v4::loopback(), p),
@@ -223,7 +265,7 @@ struct SimpleHttpServer::Impl {
     acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     // Every interface means both families, as Go's ":port" does.
     if (ep.address().is_v6() && ep.address().is_unspecified())
-      acceptor.set_option(asio::ip::v6_only(false), ec);
+      acceptor.set_option(asio::ip::v6_only(options.ip_version == 6), ec);
     acceptor.bind(ep, ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
@@ -234,11 +276,12 @@ struct SimpleHttpServer::Impl {
   }
 };
 
-SimpleHttpServer::SimpleHttpServer(std::string host, int port, Handler handler)
+SimpleHttpServer::SimpleHttpServer(std::string host, int port, Handler handler, ServerOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->host = std::move(host);
   impl_->requested_port = port;
   impl_->handler = std::move(handler);
+  impl_->options = std::move(options);
 }
 
 SimpleHttpServer::~SimpleHttpServer() { Stop(); }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "component/status.h"
 #include "config/tls_config.h"
@@ -27,6 +29,27 @@ struct Response {
 // Called on the server's io thread: it must be quick and must not block.
 using Handler = std::function<Response(const Request&)>;
 
+// How long a connection may take at each step, as Go's http.Server reads
+// confighttp's timeouts. A zero timeout is none, as in Go.
+struct ServerOptions {
+  // The whole request, headers and body; 0: none.
+  std::chrono::nanoseconds read_timeout{0};
+  // The request line and headers; 0: read_timeout.
+  std::chrono::nanoseconds read_header_timeout = std::chrono::seconds(30);
+  // Writing the response; 0: none.
+  std::chrono::nanoseconds write_timeout = std::chrono::seconds(30);
+  // false: one request a connection (Connection: close).
+  bool keep_alive = true;
+  // Waiting for the next request of a kept-alive connection, before its
+  // header timeout starts; 0: read_timeout (both 0: none).
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(30);
+  // 4 or 6: listen on that IP version only (confignet's tcp4, tcp6); 0: either.
+  int ip_version = 0;
+  // Set on every response before the handler's own headers (Content-Type
+  // from the handler wins), as confighttp's response_headers.
+  std::vector<std::pair<std::string, std::string>> response_headers;
+};
+
 // Splits "host:port", "[v6]:port" or ":port" (empty host: every interface).
 // False, with `error` set, when there is no valid port.
 bool SplitHostPort(std::string_view endpoint, std::string* host, int* port, std::string* error);
@@ -39,7 +62,7 @@ class SimpleHttpServer {
  public:
   // `host` as in an otelcol endpoint: "localhost" (loopback, IPv4 first), a
   // name, an address, or "" for every interface. Port 0 picks a free port.
-  SimpleHttpServer(std::string host, int port, Handler handler);
+  SimpleHttpServer(std::string host, int port, Handler handler, ServerOptions options = {});
   ~SimpleHttpServer();
   SimpleHttpServer(const SimpleHttpServer&) = delete;
   SimpleHttpServer& operator=(const SimpleHttpServer&) = delete;

@@ -16,7 +16,7 @@ std::string_view SizerName(Sizer sizer) {
 }
 
 bool DecodeSizer(config::MapDecoder& d, Sizer& sizer) {
-  std::string name;
+  std::string name(SizerName(sizer));  // the default, as print-config shows it
   if (!d.Optional("sizer", name)) return false;
   if (name == "requests") {
     sizer = Sizer::kRequests;

@@ -238,11 +238,29 @@ Config Config::Decode(config::MapDecoder& d, const std::function<const char*(con
   }
   NonNegative(d, "read_buffer_size", c.read_buffer_size);
   NonNegative(d, "write_buffer_size", c.write_buffer_size);
-  NonNegative(d, "max_idle_conns", c.max_idle_conns);
-  NonNegative(d, "max_idle_conns_per_host", c.max_idle_conns_per_host);
   NonNegative(d, "max_conns_per_host", c.max_conns_per_host);
-  NonNegative(d, "idle_conn_timeout", c.idle_conn_timeout);
-  d.Optional("disable_keep_alives", c.disable_keep_alives);
+  {
+    // confighttp v1.71 (otelcol v0.165): the keepalive section (configoptional;
+    // `enabled: false` is a connection per request) replaced the top-level
+    // keys, which it refuses.
+    config::MapDecoder keepalive = d.Child("keepalive");
+    c.disable_keep_alives = !keepalive.SectionEnabled();
+    NonNegative(keepalive, "idle_conn_timeout", c.idle_conn_timeout);
+    NonNegative(keepalive, "max_idle_conns", c.max_idle_conns);
+    NonNegative(keepalive, "max_idle_conns_per_host", c.max_idle_conns_per_host);
+    keepalive.Finish();
+  }
+  for (std::string_view old : {"idle_conn_timeout", "max_idle_conns", "max_idle_conns_per_host"}) {
+    if (d.Take(old) != nullptr) {
+      d.Fail(old, "use keepalive." + std::string(old) +
+                      ": otelcol's confighttp (v0.165) no longer has this key and refuses it");
+    }
+  }
+  if (d.Take("disable_keep_alives") != nullptr) {
+    d.Fail("disable_keep_alives",
+           "use keepalive: {enabled: false}: otelcol's confighttp (v0.165) no longer has this key and "
+           "refuses it");
+  }
   // otlpd speaks HTTP/1.1 only (keep-alive, one request per connection at a
   // time); the HTTP/2 keys are accepted so otelcol configs load, and change nothing.
   bool force_attempt_http2 = true;

@@ -8,10 +8,11 @@ namespace otlpd::extensions::health_check {
 
 Config Config::Decode(config::MapDecoder& d, bool component_status_gate) {
   Config c;
-  d.Optional("endpoint", c.endpoint);
+  http::ServerConfig::DecodeInto(d, c.server);
   std::string host, why;
   int port = 0;
-  if (!http::SplitHostPort(c.endpoint, &host, &port, &why)) d.Fail("endpoint", why);
+  if (c.server.endpoint.empty()) d.Fail("endpoint", "http endpoint required");
+  if (!http::SplitHostPort(c.server.endpoint, &host, &port, &why)) d.Fail("endpoint", why);
   d.Optional("path", c.path);
   if (c.path.empty() || c.path.front() != '/') d.Fail("path", "must start with \"/\"");
 
@@ -33,10 +34,6 @@ Config Config::Decode(config::MapDecoder& d, bool component_status_gate) {
     spdlog::warn(
         "{}: check_collector_pipeline is not supported and is ignored (as in recent otelcol-contrib)",
         d.KeyPath("check_collector_pipeline"));
-  }
-  if (d.Has("tls")) {
-    config::MapDecoder tls = d.Child("tls");
-    if (tls.SectionEnabled()) c.tls = config::TlsServerConfig::Decode(tls);
   }
   // otelcol's v2 health check (component status; `http` with status and
   // config paths, a gRPC health service, `component_health`) runs only behind

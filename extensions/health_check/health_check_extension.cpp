@@ -79,19 +79,20 @@ HealthCheckExtension::~HealthCheckExtension() {
 Status HealthCheckExtension::Start() {
   std::string host, why;
   int port = 0;
-  if (!http::SplitHostPort(config_.endpoint, &host, &port, &why)) {
-    return Status::Internal("extension " + id_ + ": endpoint " + config_.endpoint + ": " + why);
+  const http::ServerConfig& sc = config_.server;
+  if (!http::SplitHostPort(sc.endpoint, &host, &port, &why)) {
+    return Status::Internal("extension " + id_ + ": endpoint " + sc.endpoint + ": " + why);
   }
-  server_ = std::make_unique<http::SimpleHttpServer>(host, port,
-                                                     [this](const http::Request& r) { return Answer(r); });
-  Status s = config_.tls ? server_->EnableTls(*config_.tls, "extensions." + id_ + ".tls") : Status::Ok();
+  server_ = std::make_unique<http::SimpleHttpServer>(
+      host, port, [this](const http::Request& r) { return Answer(r); }, sc.Options());
+  Status s = sc.tls ? server_->EnableTls(*sc.tls, "extensions." + id_ + ".tls") : Status::Ok();
   if (s.ok()) s = server_->Start();
   if (!s.ok()) {
     server_.reset();
     return Status::Internal("extension " + id_ + ": " + s.message());
   }
-  spdlog::info("extension {}: health check listening on {} (port {}, {}), path {}", id_, config_.endpoint,
-               server_->port(), config_.tls ? "HTTPS" : "HTTP", config_.path);
+  spdlog::info("extension {}: health check listening on {} (port {}, {}), path {}", id_, sc.endpoint,
+               server_->port(), sc.tls ? "HTTPS" : "HTTP", config_.path);
   return Status::Ok();
 }
 

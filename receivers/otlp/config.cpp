@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/http/server_config.h"
 #include "internal/text.h"
 
 namespace otlpd::receivers::otlp {
@@ -29,6 +30,16 @@ void DecodeTransport(config::MapDecoder& d, std::string& transport, const std::s
   }
 }
 
+// confignet.DialerConfig, squashed into the address: a client setting that a
+// server ignores, in otelcol too.
+void DecodeDialer(config::MapDecoder& d) {
+  if (!d.Has("dialer")) return;  // not printed by print-config, as otelcol does not
+  config::MapDecoder dialer = d.Child("dialer");
+  std::chrono::nanoseconds timeout{0};
+  dialer.Optional("timeout", timeout);
+  dialer.Finish();
+}
+
 enum class Transport { kHttp, kGrpc };
 
 std::optional<TlsConfig> DecodeTls(config::MapDecoder& parent, Transport transport) {
@@ -45,6 +56,7 @@ GrpcConfig DecodeGrpc(config::MapDecoder& d) {
   GrpcConfig c;
   d.Optional("endpoint", c.endpoint);
   DecodeTransport(d, c.transport, c.endpoint);
+  DecodeDialer(d);
   if (d.Optional("max_recv_msg_size_mib", c.max_recv_msg_size_mib) && c.max_recv_msg_size_mib < 0) {
     d.Fail("max_recv_msg_size_mib", "must not be negative");
   }
@@ -180,6 +192,7 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   HttpConfig c;
   d.Optional("endpoint", c.endpoint);
   DecodeTransport(d, c.transport, c.endpoint);
+  DecodeDialer(d);
   c.tls = DecodeTls(d, Transport::kHttp);
   if (d.Has("cors")) {
     config::MapDecoder cors = d.Child("cors");
@@ -187,23 +200,13 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
     if (!decoded.allowed_origins.empty()) c.cors = std::move(decoded);
   }
   // confighttp treats 0 (and below) as "the default".
-  std::int64_t body_size = 0;
+  auto body_size = static_cast<std::int64_t>(c.max_request_body_size);
   if (d.Optional("max_request_body_size", body_size) && body_size > 0) {
     c.max_request_body_size = static_cast<std::uint64_t>(body_size);
   }
   d.Optional("include_metadata", c.include_metadata);
   d.Opaque("response_headers", c.response_headers);
-  for (const auto& [name, value] : c.response_headers) {
-    auto bad = [](char ch) { return ch == '\r' || ch == '\n' || ch == '\0'; };
-    if (name.empty() || std::any_of(name.begin(), name.end(), [](char ch) {
-          return ch <= ' ' || ch == ':' || static_cast<unsigned char>(ch) >= 0x7f;
-        })) {
-      d.Fail("response_headers", "\"" + name + "\" is not a valid header name");
-    }
-    if (std::any_of(value.begin(), value.end(), bad)) {
-      d.Fail("response_headers", "the value of \"" + name + "\" holds a line break or NUL");
-    }
-  }
+  http::CheckResponseHeaders(d, "response_headers", c.response_headers);
   if (d.Optional("compression_algorithms", c.compression_algorithms)) {
     static const std::vector<std::string> kKnown = {"",       "gzip",    "zstd", "zlib",
                                                     "snappy", "deflate", "lz4",  "x-snappy-framed"};
@@ -219,10 +222,26 @@ HttpConfig DecodeHttp(config::MapDecoder& d) {
   non_negative("read_timeout", c.read_timeout);
   non_negative("read_header_timeout", c.read_header_timeout);
   non_negative("write_timeout", c.write_timeout);
-  non_negative("idle_timeout", c.idle_timeout);
-  d.Optional("keep_alives_enabled", c.keep_alives_enabled);
+  {
+    // confighttp v1.71 (otelcol v0.165): the keepalive section replaced the
+    // top-level idle_timeout and keep_alives_enabled, which it refuses.
+    config::MapDecoder keepalive = d.Child("keepalive");
+    c.keep_alives_enabled = keepalive.SectionEnabled();
+    if (keepalive.Optional("idle_timeout", c.idle_timeout) && c.idle_timeout.count() < 0) {
+      keepalive.Fail("idle_timeout", "must not be negative");
+    }
+    keepalive.Finish();
+  }
+  for (std::string_view old : {"idle_timeout", "keep_alives_enabled"}) {
+    if (d.Has(old)) {
+      d.Take(old);
+      d.Fail(old,
+             std::string(old == "idle_timeout" ? "use keepalive.idle_timeout" : "use keepalive.enabled") +
+                 ": otelcol's confighttp (v0.165) no longer has this key and refuses it");
+    }
+  }
   auto bounded = [&](const char* key, std::uint32_t& out, std::int64_t min, std::int64_t max) {
-    std::int64_t v = 0;
+    std::int64_t v = out;  // the default, as print-config shows it
     if (!d.Optional(key, v)) return;
     if (v < min || v > max) {
       d.Fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +

@@ -219,9 +219,37 @@ void DecodeReader(const config::Node& node, const std::string& path, MetricsConf
   m.readers.push_back(r);
 }
 
-MetricsConfig DecodeMetrics(const config::Node& node) {
+// otelcol's implicit reader (Prometheus on localhost:8888), as print-config shows it.
+config::Node DefaultReadersNode() {
+  using config::Node;
+  Node prometheus = Node::Map(config::Mark{});
+  prometheus.Set("host", config::Mark{}, config::RenderValue(std::string("localhost")));
+  prometheus.Set("port", config::Mark{}, config::RenderValue(8888));
+  for (const char* key : {"without_scope_info", "without_type_suffix", "without_units"}) {
+    prometheus.Set(key, config::Mark{}, config::RenderValue(true));
+  }
+  Node exporter = Node::Map(config::Mark{});
+  exporter.Set("prometheus", config::Mark{}, std::move(prometheus));
+  Node pull = Node::Map(config::Mark{});
+  pull.Set("exporter", config::Mark{}, std::move(exporter));
+  Node reader = Node::Map(config::Mark{});
+  reader.Set("pull", config::Mark{}, std::move(pull));
+  Node readers = Node::Sequence(config::Mark{});
+  readers.items().push_back(std::move(reader));
+  return readers;
+}
+
+// What print-config shows for `readers` left out: MapDecoder::Optional()
+// records RenderValue() of what it is given (found here by argument lookup),
+// and is given this only where the key is absent or null.
+struct ImplicitReaders {};
+config::Node RenderValue(const ImplicitReaders&) { return DefaultReadersNode(); }
+void DecodeValue(const config::Node&, std::string_view, ImplicitReaders&) {}
+
+// `d`: service.telemetry.metrics, a decoder of the loaded tree itself, so
+// that print-config learns its defaults.
+MetricsConfig DecodeMetrics(MapDecoder& d) {
   MetricsConfig m;
-  MapDecoder d(node, "service.telemetry.metrics");
   std::string level = "normal";
   if (d.Optional("level", level)) {
     const std::string l = AsciiLower(level);
@@ -245,7 +273,10 @@ MetricsConfig DecodeMetrics(const config::Node& node) {
     }
   }
   std::string address;
-  if (d.Optional("address", address) && !address.empty()) {
+  // Not recorded for print-config: otelcol no longer has the key.
+  if (const config::Node* a = d.Take("address"); a != nullptr)
+    config::DecodeValue(*a, d.KeyPath("address"), address);
+  if (!address.empty()) {
     // Removed from otelcol in favour of readers; still honoured here, since
     // older configs (and charts) set it.
     PrometheusReader r;
@@ -261,6 +292,8 @@ MetricsConfig DecodeMetrics(const config::Node& node) {
     m.readers.clear();
     m.push_readers.clear();
   } else if (!explicit_readers) {
+    ImplicitReaders implicit;
+    d.Optional("readers", implicit);
     PrometheusReader r;
     r.port = 8888;
     r.is_default = true;
@@ -344,7 +377,14 @@ TelemetryConfig DecodeTelemetryConfig(const config::Node& root) {
   const config::ServiceConfig sc = config::DecodeService(root);
   t.logs.level = sc.logs.level;
   t.logs.encoding = sc.logs.encoding;
-  t.metrics = DecodeMetrics(sc.telemetry_metrics);
+  {
+    // The same map DecodeService read (not its copy), for print-config's record.
+    MapDecoder top(root, "");
+    MapDecoder service = top.Child("service");
+    MapDecoder telemetry = service.Child("telemetry");
+    MapDecoder metrics = telemetry.Child("metrics");
+    t.metrics = DecodeMetrics(metrics);
+  }
   t.logs.processors = DecodeLogsProcessors(sc.telemetry_logs_processors);
 
   if (const config::Node* paths = FindPath(root, {"service", "telemetry", "logs", "output_paths"})) {

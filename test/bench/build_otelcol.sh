@@ -17,6 +17,10 @@ name=$(sed -n 's/^  name: *\([^ ]*\).*/\1/p' "$manifest" | head -1) # dist.name 
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# Tests run in parallel (config_diff and print_config_diff) may ask for the
+# same build at once: the second waits for the first and then reuses it.
+exec 9>"$dir/.build.lock"
+flock 9
 stamp=$(sha256sum "$manifest" | cut -d' ' -f1)
 if [ -x "$dir/$name/$name" ] && [ "$(cat "$dir/manifest.sha256" 2>/dev/null)" = "$stamp" ]; then
   echo "$dir/$name/$name"

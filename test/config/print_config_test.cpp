@@ -167,6 +167,46 @@ TEST_CASE("print-config's YAML reads back as the same values and types") {
   CHECK(At(a, {"m"}).IsMap());
 }
 
+TEST_CASE("print-config's YAML is laid out as otelcol's (go-yaml v3, indent 4)") {
+  Node root = ParseYaml(
+      "exporters:\n  otlp:\n    colon: \"a: b\"\n    compression: \"\"\n    flag: \"on\"\n    hash: \"a "
+      "#b\"\n"
+      "    headers: [{name: a, value: \"[REDACTED]\"}]\n    interval: \"5m\"\n    multi: \"a\\nb\"\n"
+      "    num: 5\n    quote: \"it's\"\n    tab: \"a\\tb\"\n    version: \"1.2\"\n"
+      "service:\n  extensions: [health_check]\n  telemetry:\n    metrics:\n      readers:\n"
+      "        - pull: {exporter: {prometheus: {host: localhost, port: 8888}}}\n",
+      "t.yaml");
+  CHECK(EmitYaml(root) ==
+        "exporters:\n"
+        "    otlp:\n"
+        "        colon: 'a: b'\n"
+        "        compression: \"\"\n"
+        "        flag: \"on\"\n"
+        "        hash: 'a #b'\n"
+        "        headers:\n"
+        "            - name: a\n"
+        "              value: '[REDACTED]'\n"
+        "        interval: 5m\n"
+        "        multi: |-\n"
+        "            a\n"
+        "            b\n"
+        "        num: 5\n"
+        "        quote: it's\n"
+        "        tab: \"a\\tb\"\n"
+        "        version: \"1.2\"\n"
+        "service:\n"
+        "    extensions:\n"
+        "        - health_check\n"
+        "    telemetry:\n"
+        "        metrics:\n"
+        "            readers:\n"
+        "                - pull:\n"
+        "                    exporter:\n"
+        "                        prometheus:\n"
+        "                            host: localhost\n"
+        "                            port: 8888\n");
+}
+
 TEST_CASE("print-config's JSON keeps numbers, booleans and null typed and strings quoted") {
   Node root = ParseYaml("a: {s: \"5\", n: 5, f: 0.5, b: true, z: null, d: 5s, h: 0x10, x: \"<&>\", l: [1]}\n",
                         "t.yaml");

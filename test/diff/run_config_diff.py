@@ -9,7 +9,7 @@ when the reference collector cannot be built (no module proxy).
 A case is merged over base.yaml (`--config base.yaml --config case.yaml`, which
 both collectors support): it adds or overrides the components it is about.
 `${env:DIFF_TMP}` in a case is a scratch directory holding `dir/` (a directory)
-and `file` (a regular file). A case's `## flags:` line gives command-line
+and `file` (a regular file); `${env:DIFF_NUMBER}` is 5 and `${env:DIFF_BOOL}` true. A case's `## flags:` line gives command-line
 flags both collectors get (e.g. --feature-gates=service.profilesSupport).
 """
 import argparse
@@ -105,7 +105,7 @@ def main():
     os.makedirs(os.path.join(scratch, "dir"))
     with open(os.path.join(scratch, "file"), "w") as f:
         f.write("not a directory\n")
-    env = dict(os.environ, DIFF_TMP=scratch)
+    env = dict(os.environ, DIFF_TMP=scratch, DIFF_NUMBER="5", DIFF_BOOL="true")
     base = os.path.join(HERE, "base.yaml")
 
     def run(i_case):

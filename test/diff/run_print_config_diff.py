@@ -14,6 +14,11 @@ print, leaf by leaf:
   in is otelcol's default), except the few documented in KNOWN_VALUE_FORMS;
 - secrets: in redacted mode (the default) the secret appears in neither output
   and its place holds "[REDACTED]" in both; --mode unredacted shows it in both;
+- defaults otelcol fills in that otlpd honours too (DEFAULTS: service.telemetry's
+  log output and Prometheus reader, health_check's server timeouts) are printed
+  by both, with the same value;
+- the YAML text is laid out alike: the blocks in SAME_TEXT (lists included)
+  are the same lines in both outputs, indentation and quoting included;
 - --format json prints the same keys as YAML, in both;
 - an invalid config, an unknown --mode and an unknown --format fail in both.
 
@@ -70,6 +75,14 @@ service:
 """
 
 OVERLAY = """
+extensions:
+  health_check:
+    response_headers:
+      X-Served-By: otlpd
+    keepalive:
+      idle_timeout: 30s
+    check_collector_pipeline:
+      interval: 5m
 exporters:
   otlphttp:
     endpoint: http://backend:4318
@@ -107,7 +120,58 @@ GIVEN = {
     "service.pipelines.traces.processors[0]": "memory_limiter",
     "service.pipelines.traces.processors[1]": "batch",
     "service.pipelines.logs.exporters[1]": "file",
+    "extensions.health_check.response_headers.X-Served-By": "[REDACTED]",
+    "extensions.health_check.keepalive.idle_timeout": "30s",
+    "extensions.health_check.check_collector_pipeline.interval": "5m",
 }
+
+# Defaults the configs leave out, which both print with this value.
+DEFAULTS = {
+    "service.telemetry.logs.output_paths[0]": "stderr",
+    "service.telemetry.logs.encoding": "console",
+    "service.telemetry.logs.level": "info",
+    "service.telemetry.metrics.readers[0].pull.exporter.prometheus.host": "localhost",
+    "service.telemetry.metrics.readers[0].pull.exporter.prometheus.port": 8888,
+    "service.telemetry.metrics.readers[0].pull.exporter.prometheus.without_units": True,
+    "service.telemetry.metrics.readers[0].pull.exporter.prometheus.without_type_suffix": True,
+    "extensions.health_check.endpoint": "localhost:13133",
+    "extensions.health_check.transport": "tcp",
+    "extensions.health_check.read_header_timeout": "1m0s",
+    "extensions.health_check.write_timeout": "30s",
+    "receivers.otlp.protocols.http.keepalive.idle_timeout": "1m0s",
+    "receivers.otlp.protocols.http.transport": "tcp",
+}
+
+# Blocks of the YAML output (top-level key, then nested keys) that both must
+# print as the same lines: list layout, indentation and scalar quoting.
+SAME_TEXT = [
+    ("service", "pipelines"),
+    ("service", "extensions"),
+    ("extensions", "health_check", "check_collector_pipeline"),
+    ("exporters", "otlp", "retry_on_failure"),
+    ("service", "telemetry", "metrics", "readers"),
+]
+
+
+def text_block(text, keys):
+    """The lines of the block at `keys` in go-yaml's layout (indent 4): the
+    key's own line and every deeper line after it."""
+    lines = text.splitlines()
+    start, indent = 0, 0
+    for depth, key in enumerate(keys):
+        want = " " * (4 * depth) + key + ":"
+        for i in range(start, len(lines)):
+            if lines[i] == want or lines[i].startswith(want + " "):
+                start, indent = i, 4 * depth
+                break
+        else:
+            return None
+    out = [lines[start]]
+    for line in lines[start + 1:]:
+        if len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        out.append(line)
+    return out
 
 # Options both print with different values, each for a documented reason:
 # path (or, with a leading '.', any path ending so) -> reason.
@@ -223,6 +287,20 @@ def main():
         for path, want in GIVEN.items():
             if flat.get(path, "<absent>") != want:
                 fail(f"{name}: {path} is {flat.get(path, '<absent>')!r}, expected {want!r}")
+
+    # Defaults both fill in.
+    for name in tools:
+        flat = outputs[(name, "redacted", "yaml")][1]
+        for path, want in DEFAULTS.items():
+            if flat.get(path, "<absent>") != want:
+                fail(f"{name}: default {path} is {flat.get(path, '<absent>')!r}, expected {want!r}")
+
+    # The same text for the blocks both print alike.
+    for keys in SAME_TEXT:
+        ours_text = text_block(outputs[("otlpd", "redacted", "yaml")][0], keys)
+        theirs_text = text_block(outputs[("otelcol", "redacted", "yaml")][0], keys)
+        if ours_text is None or ours_text != theirs_text:
+            fail(f"{'.'.join(keys)}: the YAML text differs:\n  otlpd:   {ours_text}\n  otelcol: {theirs_text}")
 
     # Every option both print: the same value.
     ours, theirs = outputs[("otlpd", "redacted", "yaml")][1], outputs[("otelcol", "redacted", "yaml")][1]

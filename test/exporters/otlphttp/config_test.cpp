@@ -146,11 +146,12 @@ tls:
 proxy_url: http://user:pw@proxy:3128
 read_buffer_size: 4096
 write_buffer_size: 8192
-max_idle_conns: 7
-max_idle_conns_per_host: 3
 max_conns_per_host: 5
-idle_conn_timeout: 10s
-disable_keep_alives: true
+keepalive:
+  enabled: false
+  max_idle_conns: 7
+  max_idle_conns_per_host: 3
+  idle_conn_timeout: 10s
 force_attempt_http2: false
 http2_read_idle_timeout: 10s
 http2_ping_timeout: 5s
@@ -249,7 +250,14 @@ TEST_CASE("otlphttp exporter config errors name the key path") {
              Contains(p + ".proxy_url: https:// proxies are not supported yet"));
   CHECK_THAT(Error("endpoint: http://h\nmax_conns_per_host: -1"),
              Contains(p + ".max_conns_per_host: must not be negative"));
-  CHECK_THAT(Error("endpoint: http://h\nidle_conn_timeout: -1s"), Contains(p + ".idle_conn_timeout"));
+  CHECK_THAT(Error("endpoint: http://h\nkeepalive: {idle_conn_timeout: -1s}"),
+             Contains(p + ".keepalive.idle_conn_timeout"));
+  // confighttp v1.71 moved these into keepalive; otelcol v0.165 refuses them.
+  CHECK_THAT(Error("endpoint: http://h\nidle_conn_timeout: 10s"),
+             Contains(p + ".idle_conn_timeout: use keepalive.idle_conn_timeout"));
+  CHECK_THAT(Error("endpoint: http://h\nmax_idle_conns: 5"), Contains(p + ".max_idle_conns: use keepalive"));
+  CHECK_THAT(Error("endpoint: http://h\ndisable_keep_alives: true"),
+             Contains(p + ".disable_keep_alives: use keepalive: {enabled: false}"));
   CHECK_THAT(Error("endpoint: http://h\nread_buffer_size: -1"), Contains(p + ".read_buffer_size"));
   CHECK_THAT(Error("endpoint: http://h\ncookies: {enabled: true}"),
              Contains(p + ".cookies.enabled: cookies are not supported yet"));

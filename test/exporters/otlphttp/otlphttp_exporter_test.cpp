@@ -471,9 +471,9 @@ TEST_CASE("keep-alive: one connection carries many requests") {
     CHECK(e[Signal::kTraces].sent == 5);
     CHECK(server.accepts() == 5);
   }
-  SECTION("disable_keep_alives: a connection per request") {
+  SECTION("keepalive: {enabled: false}: a connection per request") {
     ExporterFixture e("endpoint: " + server.url() +
-                      "\ndisable_keep_alives: true\nsending_queue: {num_consumers: 1}\n" + kNoRetry);
+                      "\nkeepalive: {enabled: false}\nsending_queue: {num_consumers: 1}\n" + kNoRetry);
     for (int i = 0; i < 5; ++i) REQUIRE(e.exporter->Consume(Traces(1)).ok());
     REQUIRE(test::WaitFor([&] { return e.Settled(Signal::kTraces, 5); }));
     CHECK(e[Signal::kTraces].sent == 5);

@@ -35,18 +35,128 @@ std::string DecodeError(const std::string& yaml, bool component_status_gate = fa
   return "";
 }
 
+// Sends `request` on a fresh connection to 127.0.0.1:port and reads until
+// the server closes it or 5 s pass; `closed` tells which.
+struct RawAnswer {
+  std::string bytes;
+  bool closed = false;
+};
+RawAnswer RawExchange(int port, const std::string& request) {
+  RawAnswer answer;
+  const int fd = test::ConnectLoopback(port);
+  REQUIRE(fd >= 0);
+  if (!request.empty()) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.bytes.append(buf, static_cast<std::size_t>(n));
+  answer.closed = n == 0;
+  ::close(fd);
+  return answer;
+}
+
 }  // namespace
+
+TEST_CASE("health_check config: confighttp's server keys, with otelcol's verdicts") {
+  Config c = Decode("{}");
+  CHECK(c.server.transport == "tcp");
+  CHECK(c.server.read_header_timeout == std::chrono::minutes(1));
+  CHECK(c.server.write_timeout == std::chrono::seconds(30));
+  CHECK(c.server.read_timeout.count() == 0);
+  CHECK(c.server.keepalive);
+  CHECK(c.server.idle_timeout == std::chrono::minutes(1));
+
+  c = Decode(
+      "transport: tcp4\nmax_request_body_size: -5\ninclude_metadata: true\n"
+      "response_headers: {X-Served-By: otlpd}\ncompression_algorithms: [br]\nread_timeout: 5s\n"
+      "read_header_timeout: 2s\nwrite_timeout: -1s\nkeepalive: {idle_timeout: 5s}\ndialer: {timeout: 1s}\n"
+      "cors: {allowed_headers: [X-A]}\nmiddlewares: []\n");
+  CHECK(c.server.transport == "tcp4");
+  CHECK(c.server.response_headers.at("X-Served-By") == "otlpd");
+  CHECK(c.server.read_timeout == std::chrono::seconds(5));
+  CHECK(c.server.idle_timeout == std::chrono::seconds(5));
+  const http::ServerOptions o = c.server.Options();
+  CHECK(o.ip_version == 4);
+  CHECK(o.write_timeout.count() == 0);  // negative: none, as Go's server
+  CHECK(o.response_headers.size() == 1);
+  CHECK_FALSE(Decode("keepalive: {enabled: false}\n").server.Options().keep_alive);
+  CHECK_FALSE(Decode("keepalive: {idle_timeout: -1s}\n").server.Options().keep_alive);
+
+  // Keys otelcol v0.165's confighttp no longer has.
+  CHECK_THAT(DecodeError("idle_timeout: 5s\n"), Contains("has invalid keys: idle_timeout"));
+  CHECK_THAT(DecodeError("keep_alives_enabled: false\n"), Contains("has invalid keys: keep_alives_enabled"));
+  CHECK_THAT(DecodeError("transport: bogus\n"),
+             Contains("extensions.health_check.transport") && Contains("unsupported transport type"));
+  CHECK_THAT(DecodeError("transport: unix\n"), Contains("TCP only"));
+  CHECK_THAT(DecodeError("transport: udp\n"), Contains("stream transport"));
+  CHECK_THAT(DecodeError("endpoint: \"\"\n"), Contains("http endpoint required"));
+  CHECK_THAT(DecodeError("cors: {allowed_origins: [\"https://a.example\"]}\n"),
+             Contains("extensions.health_check.cors.allowed_origins") && Contains("not supported"));
+  CHECK_THAT(DecodeError("auth: {authenticator: basicauth}\n"),
+             Contains("extensions.health_check.auth") && Contains("not supported"));
+  CHECK(DecodeError("auth: {enabled: false}\n").empty());
+  CHECK_THAT(DecodeError("middlewares: [{id: m}]\n"), Contains("extensions.health_check.middlewares"));
+  CHECK_THAT(DecodeError("response_headers: {\"bad name\": x}\n"),
+             Contains("extensions.health_check.response_headers") && Contains("not a valid header name"));
+  CHECK_THAT(DecodeError("keepalive: {idle: 5s}\n"), Contains("extensions.health_check.keepalive"));
+}
+
+TEST_CASE("health_check sends response_headers and honours keepalive and the read timeouts") {
+  Config c = Decode(
+      "endpoint: 127.0.0.1:0\nresponse_headers: {X-Served-By: otlpd, Cache-Control: no-store}\n"
+      "read_header_timeout: 300ms\nkeepalive: {enabled: false}\n");
+  HealthCheckExtension ext("health_check", c);
+  REQUIRE(ext.Start().ok());
+  ext.Ready();
+  auto r = test::HttpGet(ext.port(), "/");
+  CHECK(r.status == 200);
+  CHECK_THAT(r.headers, Contains("X-Served-By: otlpd") && Contains("Cache-Control: no-store") &&
+                            Contains("application/json"));
+  CHECK_THAT(test::HttpGet(ext.port(), "/other").headers, Contains("X-Served-By: otlpd"));
+
+  // Keep-alive off: the answer says so and the server closes the connection.
+  RawAnswer a = RawExchange(ext.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(a.closed);
+  CHECK_THAT(a.bytes, StartsWith("HTTP/1.1 200") && Contains("Connection: close"));
+
+  // A client whose headers never end is cut off at read_header_timeout, not
+  // after the 5 s the test waits.
+  const auto start = std::chrono::steady_clock::now();
+  a = RawExchange(ext.port(), "GET / HTTP/1.1\r\nHost: x\r\n");
+  CHECK(a.closed);
+  CHECK(a.bytes.empty());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+  ext.Shutdown(Clock::now() + std::chrono::seconds(1));
+}
+
+TEST_CASE("health_check keeps a connection alive by default, until idle_timeout") {
+  Config c;
+  c.server.endpoint = "127.0.0.1:0";
+  c.server.idle_timeout = std::chrono::milliseconds(300);
+  c.server.read_header_timeout = std::chrono::milliseconds(300);
+  HealthCheckExtension ext("health_check", c);
+  REQUIRE(ext.Start().ok());
+  // Two requests on one connection, both answered; then idle_timeout plus
+  // read_header_timeout closes it.
+  const auto start = std::chrono::steady_clock::now();
+  RawAnswer a =
+      RawExchange(ext.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(a.closed);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+  CHECK_THAT(a.bytes, StartsWith("HTTP/1.1 503") && Contains("HTTP/1.1 404"));
+  CHECK_THAT(a.bytes, !Contains("Connection: close"));
+  ext.Shutdown(Clock::now() + std::chrono::seconds(1));
+}
 
 TEST_CASE("health_check config: otelcol's defaults and checks") {
   Config c = Decode("{}");
-  CHECK(c.endpoint == "localhost:13133");
+  CHECK(c.server.endpoint == "localhost:13133");
   CHECK(c.path == "/");
   CHECK(c.healthy_body.empty());
 
   c = Decode(
       "endpoint: 0.0.0.0:1234\npath: /health/status\nresponse_body:\n  healthy: up\n  unhealthy: down\n"
       "check_collector_pipeline:\n  enabled: false\n  interval: 5m\n  exporter_failure_threshold: 5\n");
-  CHECK(c.endpoint == "0.0.0.0:1234");
+  CHECK(c.server.endpoint == "0.0.0.0:1234");
   CHECK(c.path == "/health/status");
   CHECK(c.healthy_body == "up");
   CHECK(c.unhealthy_body == "down");
@@ -65,11 +175,11 @@ TEST_CASE("health_check config: otelcol's defaults and checks") {
   // tls is a server TLS block: a certificate and a key are required.
   CHECK_THAT(DecodeError("tls: {}\n"),
              Contains("extensions.health_check.tls.cert_file") && Contains("needs cert_file or cert_pem"));
-  CHECK_FALSE(Decode("tls: {enabled: false}\n").tls.has_value());
+  CHECK_FALSE(Decode("tls: {enabled: false}\n").server.tls.has_value());
   c = Decode("tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem, min_version: \"1.3\"}\n");
-  REQUIRE(c.tls.has_value());
-  CHECK(c.tls->client_ca_file == "/ca.pem");
-  CHECK(c.tls->min_version == "1.3");
+  REQUIRE(c.server.tls.has_value());
+  CHECK(c.server.tls->client_ca_file == "/ca.pem");
+  CHECK(c.server.tls->min_version == "1.3");
   // The v2 layout: otelcol's own refusal without its feature gate, otlpd's with it.
   CHECK_THAT(
       DecodeError("http:\n  endpoint: localhost:13133\n"),
@@ -87,7 +197,7 @@ TEST_CASE("health_check config: otelcol's defaults and checks") {
 
 TEST_CASE("health_check answers 503 until Ready, 200 while ready, 503 after NotReady") {
   Config c;
-  c.endpoint = "127.0.0.1:0";
+  c.server.endpoint = "127.0.0.1:0";
   c.path = "/health";
   HealthCheckExtension ext("health_check", c);
   REQUIRE(ext.Start().ok());
@@ -118,7 +228,7 @@ TEST_CASE("health_check answers 503 until Ready, 200 while ready, 503 after NotR
 
 TEST_CASE("health_check answers with the configured bodies") {
   Config c;
-  c.endpoint = "127.0.0.1:0";
+  c.server.endpoint = "127.0.0.1:0";
   c.healthy_body = "I'm OK";
   c.unhealthy_body = "I'm not well";
   HealthCheckExtension ext("health_check/custom", c);
@@ -181,10 +291,10 @@ TEST_CASE("health_check does not start with a certificate it cannot read") {
 
 TEST_CASE("health_check cannot take a port that is in use") {
   Config c;
-  c.endpoint = "127.0.0.1:0";
+  c.server.endpoint = "127.0.0.1:0";
   HealthCheckExtension first("health_check", c);
   REQUIRE(first.Start().ok());
-  c.endpoint = "127.0.0.1:" + std::to_string(first.port());
+  c.server.endpoint = "127.0.0.1:" + std::to_string(first.port());
   HealthCheckExtension second("health_check/2", c);
   Status s = second.Start();
   CHECK_FALSE(s.ok());

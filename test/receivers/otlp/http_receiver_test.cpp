@@ -368,8 +368,8 @@ TEST_CASE("HTTP receiver keeps connections alive, unless told not to") {
     CHECK(a.Header("connection") != "close");
     CHECK(f.traces.payloads().size() == 2);
   }
-  SECTION("keep_alives_enabled: false") {
-    HttpFixture f("    keep_alives_enabled: false\n");
+  SECTION("keepalive: {enabled: false}") {
+    HttpFixture f("    keepalive: {enabled: false}\n");
     HttpClient client(f.port());
     HttpResponse a = client.Send(req);
     CHECK(a.status == 200);
@@ -583,7 +583,7 @@ TEST_CASE("HTTP receiver reports a busy port") {
 }
 
 TEST_CASE("HTTP receiver closes connections that stall past read_header_timeout and idle_timeout") {
-  HttpFixture f("    read_header_timeout: 200ms\n    idle_timeout: 200ms\n");
+  HttpFixture f("    read_header_timeout: 200ms\n    keepalive: {idle_timeout: 200ms}\n");
   HttpClient stalled(f.port());
   stalled.WriteRaw("POST /v1/traces HTTP/1.1\r\nHost: x\r\n");
   auto start = std::chrono::steady_clock::now();
@@ -635,7 +635,14 @@ TEST_CASE("HTTP receiver limits default to safe values and bad ones are located 
              Catch::Matchers::Contains("protocols.http.max_request_header_size: must be between 1024"));
   CHECK_THAT(error("    max_request_header_count: 0\n"),
              Catch::Matchers::Contains("protocols.http.max_request_header_count"));
-  CHECK_THAT(error("    idle_timeout: -1s\n"), Catch::Matchers::Contains("protocols.http.idle_timeout"));
+  CHECK_THAT(error("    keepalive: {idle_timeout: -1s}\n"),
+             Catch::Matchers::Contains("protocols.http.keepalive.idle_timeout"));
+  // confighttp v1.71 (otelcol v0.165) moved these into keepalive and refuses them.
+  CHECK_THAT(error("    idle_timeout: 5s\n"), Catch::Matchers::Contains("protocols.http.idle_timeout: use "
+                                                                        "keepalive.idle_timeout"));
+  CHECK_THAT(error("    keep_alives_enabled: false\n"),
+             Catch::Matchers::Contains("protocols.http.keep_alives_enabled: use keepalive.enabled"));
+  CHECK(error("    dialer: {timeout: 1s}\n") == "ok");
 }
 
 TEST_CASE("HTTP receiver answers 431 past max_request_header_count and max_request_header_size") {

@@ -16,12 +16,11 @@ struct HttpAnswer {
   std::string body;
 };
 
-// A blocking HTTP/1.1 GET to 127.0.0.1:port with Connection: close; tests use
-// it to talk to otlpd's own endpoints like a probe or a scraper would.
-inline HttpAnswer HttpGet(int port, const std::string& path) {
-  HttpAnswer answer;
+// A blocking TCP connection to 127.0.0.1:port whose reads give up after 5 s;
+// -1 when nothing accepts it.
+inline int ConnectLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return answer;
+  if (fd < 0) return -1;
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
@@ -30,8 +29,17 @@ inline HttpAnswer HttpGet(int port, const std::string& path) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return answer;
+    return -1;
   }
+  return fd;
+}
+
+// A blocking HTTP/1.1 GET to 127.0.0.1:port with Connection: close; tests use
+// it to talk to otlpd's own endpoints like a probe or a scraper would.
+inline HttpAnswer HttpGet(int port, const std::string& path) {
+  HttpAnswer answer;
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return answer;
   const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
     ::close(fd);
