@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "component/admission.h"
 #include "component/component.h"
 #include "component/receive_budget.h"
 #include "component/signal.h"
@@ -16,18 +17,23 @@
 namespace otlpd {
 
 class Telemetry;
-class Pipeline;
 
 // What a factory gets besides its config node.
 struct CreateContext {
   config::ComponentId id;
   std::string path;  // config key path of the component: "exporters.file/a"
   Telemetry* telemetry = nullptr;
-  // Processors only: the pipeline the instance is created for (a processor
-  // can register an AdmissionGate with it), and every pipeline of the service
-  // (the list is complete once the service is built; read it at run time).
-  Pipeline* pipeline = nullptr;
-  const std::vector<Pipeline*>* pipelines = nullptr;
+  // Processors only: the admission gates of the pipeline the instance is
+  // created for. A processor that refuses data under pressure
+  // (memory_limiter) adds itself; the pipeline asks it before queueing.
+  AdmissionGates* admission = nullptr;
+  // The bytes waiting in all the service's pipeline queues, which share the
+  // process's memory; call it at run time. Null outside a service.
+  std::function<std::uint64_t()> queued_bytes = nullptr;
+  // The service being built, as an identity: instances created for one
+  // service share state (k8sattributes' pod store, resourcedetection's
+  // detected resource). Null outside a service.
+  const void* service = nullptr;
   // The extensions service.extensions enables, by id (otelcol's
   // host.GetExtensions): an exporter finds its `sending_queue.storage` here.
   // They are created before any other component; null when none is given.

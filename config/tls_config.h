@@ -53,8 +53,8 @@ struct TlsServerConfig : TlsConfig {
 
 // The one rule for TLS versions on gRPC, receiver and exporter alike.
 // otelcol accepts min_version/max_version "1.0".."1.3" (default minimum 1.2).
-// gRPC C++ 1.51, which otlpd builds with, has no public way to set TLS
-// versions: it always speaks 1.2 and 1.3. A minimum up to 1.2 is met (1.2 is
+// The gRPC library otlpd builds with has no public way to set TLS versions:
+// it always speaks 1.2 and 1.3. A minimum up to 1.2 is met (1.2 is
 // as strict or stricter); a minimum of 1.3 or a maximum below 1.3 cannot be
 // honoured and must not be silently weakened, so `tls` (the decoder standing
 // on the tls map) fails naming the key.

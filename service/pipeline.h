@@ -9,10 +9,10 @@
 #include <thread>
 #include <vector>
 
+#include "component/admission.h"
 #include "component/component.h"
 #include "component/consumer.h"
 #include "component/telemetry.h"
-#include "service/admission.h"
 #include "service/bounded_queue.h"
 
 namespace otlpd {

@@ -290,8 +290,13 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
     for (std::size_t k = p.processors.size(); k-- > 0;) {
       auto it = processors.find(p.processors[k]);
       CreateContext ctx = context("processors", p.processors[k]);
-      ctx.pipeline = chain.pipeline.get();
-      ctx.pipelines = &svc->pipelines_;
+      ctx.admission = &chain.pipeline->admission();
+      ctx.queued_bytes = [pipelines = &svc->pipelines_] {
+        std::uint64_t total = 0;
+        for (Pipeline* q : *pipelines) total += q->queue().bytes();
+        return total;
+      };
+      ctx.service = svc.get();
       // Counted on both sides, as otelcol's processorhelper does.
       SignalCounters& counts = (*svc->telemetry_.Register("processor", p.processors[k].ToString()))[p.signal];
       chain.counters.push_back(std::make_unique<ProcessorCounter>(next, &counts.sent));

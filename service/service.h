@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,11 @@ class Service {
   Telemetry& telemetry() { return telemetry_; }
   std::size_t pipeline_count() const { return pipelines_.size(); }
   const ReceiveBudget& receive_budget() const { return *receive_budget_; }
+  // Every component Start() started, in start order: for checks from outside
+  // (the lifecycle test shuts each down a second time, which must be harmless).
+  void ForEachStarted(const std::function<void(Component&)>& fn) const {
+    for (Component* c : started_) fn(*c);
+  }
 
  private:
   struct ProcessorChain {

@@ -1,8 +1,10 @@
 #include "exporters/exporterhelper/queued_retry_sender.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -62,6 +64,7 @@ QueuedRetrySender::QueuedRetrySender(std::string exporter_id, Config config, Sen
       random_(options.random ? std::move(options.random) : DefaultRandom),
       storage_extension_(options.storage),
       hand_off_(std::move(options.hand_off)),
+      cancel_in_flight_(std::move(options.cancel_in_flight)),
       persistent_(options.storage != nullptr && config_.sending_queue.enabled) {
   if (time_ == nullptr) {
     own_time_ = std::make_unique<SteadyTimeSource>();
@@ -402,10 +405,29 @@ void QueuedRetrySender::Shutdown(Clock::time_point deadline) {
   not_empty_.notify_all();
   not_full_.notify_all();
   flush_cv_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
-  for (auto& t : consumers_) t.join();
-  consumers_.clear();
-  if (loader_.joinable()) loader_.join();
+  {
+    // Consumers stop at the deadline; a send still in flight then is cut.
+    std::mutex watch_mu;
+    std::condition_variable watch_cv;
+    bool joined = false;
+    std::thread watchdog;
+    if (cancel_in_flight_) {
+      watchdog = std::thread([&] {
+        std::unique_lock<std::mutex> lock(watch_mu);
+        if (!watch_cv.wait_until(lock, deadline, [&] { return joined; })) cancel_in_flight_();
+      });
+    }
+    if (flusher_.joinable()) flusher_.join();
+    for (auto& t : consumers_) t.join();
+    consumers_.clear();
+    if (loader_.joinable()) loader_.join();
+    {
+      std::lock_guard<std::mutex> lock(watch_mu);
+      joined = true;
+    }
+    watch_cv.notify_one();
+    if (watchdog.joinable()) watchdog.join();
+  }
 
   std::unique_lock<std::mutex> lock(mu_);
   if (persistent_) {

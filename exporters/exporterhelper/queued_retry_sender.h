@@ -55,7 +55,19 @@ struct SenderOptions {
   // it is then counted neither as sent nor as failed here. Called from
   // consumer threads, from Consume() (queue disabled) and from Shutdown().
   std::function<bool(const PayloadPtr& payload)> hand_off;
+  // Cuts the exporter's sends in flight (cancels its calls or requests).
+  // Shutdown calls it when its deadline passes while a consumer is still
+  // sending, so that an attempt whose own timeout lies further out (or that
+  // has none) cannot hold shutdown. Null: nothing to cut.
+  std::function<void()> cancel_in_flight;
 };
+
+// `options` with `cancel` as its cancel_in_flight: for an exporter's
+// constructor, whose member initializers build the sender.
+inline SenderOptions WithCancel(SenderOptions options, std::function<void()> cancel) {
+  options.cancel_in_flight = std::move(cancel);
+  return options;
+}
 
 // The part of otelcol's exporterhelper every exporter shares: a bounded
 // sending queue with `num_consumers` sender threads, per-attempt timeout,
@@ -173,6 +185,7 @@ class QueuedRetrySender {
   std::function<double()> random_;
   StorageExtension* const storage_extension_;
   const std::function<bool(const PayloadPtr&)> hand_off_;
+  const std::function<void()> cancel_in_flight_;
   const bool persistent_;
   std::unique_ptr<QueueStorage> storage_;  // open between Start and Shutdown
 

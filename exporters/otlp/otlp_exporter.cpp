@@ -1,7 +1,5 @@
 #include "exporters/otlp/otlp_exporter.h"
 
-#include <thread>
-
 #include <spdlog/spdlog.h>
 
 #include "exporters/otlp/grpc_client.h"
@@ -18,7 +16,9 @@ OtlpExporter::OtlpExporter(std::string id, Config config, ComponentTelemetry* te
           [client = client_.get()](const PayloadPtr& p, Clock::time_point deadline) {
             return client->Export(p, deadline);
           },
-          telemetry, std::move(options)) {}
+          telemetry,
+          exporterhelper::WithCancel(std::move(options), [client = client_.get()] { client->CancelAll(); })) {
+}
 
 // Harmless after a Shutdown(): the sender ignores a second one.
 OtlpExporter::~OtlpExporter() { Shutdown(Clock::now()); }
@@ -34,22 +34,7 @@ Status OtlpExporter::Start() {
 Status OtlpExporter::Consume(const PayloadPtr& payload) { return sender_.Consume(payload); }
 
 void OtlpExporter::Shutdown(Clock::time_point deadline) {
-  // A call in flight at the deadline is cancelled, so that shutdown is not
-  // held up by an attempt whose own timeout lies further out (or is none).
-  std::mutex mu;
-  std::condition_variable cv;
-  bool drained = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_until(lock, deadline, [&] { return drained; })) client_->CancelAll();
-  });
-  sender_.Shutdown(deadline);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    drained = true;
-  }
-  cv.notify_one();
-  watchdog.join();
+  sender_.Shutdown(deadline);  // cuts a call in flight at the deadline
   client_->CancelAll();
 }
 

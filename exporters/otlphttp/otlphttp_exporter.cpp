@@ -1,7 +1,6 @@
 #include "exporters/otlphttp/otlphttp_exporter.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -44,7 +43,9 @@ OtlpHttpExporter::OtlpHttpExporter(std::string id, Config config, ComponentTelem
       sender_(
           id_, config_.helper,
           [this](const PayloadPtr& p, Clock::time_point deadline) { return Send(p, deadline); }, telemetry,
-          std::move(options)) {}
+          exporterhelper::WithCancel(std::move(options), [this] {
+            if (client_) client_->CancelAll();
+          })) {}
 
 // Harmless after a Shutdown(): the sender ignores a second one.
 OtlpHttpExporter::~OtlpHttpExporter() { Shutdown(Clock::now()); }
@@ -81,22 +82,7 @@ Status OtlpHttpExporter::Start() {
 Status OtlpHttpExporter::Consume(const PayloadPtr& payload) { return sender_.Consume(payload); }
 
 void OtlpHttpExporter::Shutdown(Clock::time_point deadline) {
-  // A request in flight at the deadline is aborted, so that shutdown is not
-  // held up by an attempt whose own timeout lies further out (or is none).
-  std::mutex mu;
-  std::condition_variable cv;
-  bool drained = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_until(lock, deadline, [&] { return drained; }) && client_) client_->CancelAll();
-  });
-  sender_.Shutdown(deadline);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    drained = true;
-  }
-  cv.notify_one();
-  watchdog.join();
+  sender_.Shutdown(deadline);  // aborts a request in flight at the deadline
   if (client_) client_->CancelAll();
 }
 

@@ -27,13 +27,13 @@ ProcessorFactory K8sAttributesProcessorFactory() {
         std::shared_ptr<Kube> kube;
         std::lock_guard<std::mutex> lock(registry->mu);
         std::erase_if(registry->kubes, [](const auto& kv) { return kv.second.expired(); });
-        const auto key = std::make_pair(static_cast<const void*>(ctx.pipelines), id);
-        if (ctx.pipelines != nullptr) {
+        const auto key = std::make_pair(ctx.service, id);
+        if (ctx.service != nullptr) {
           if (auto it = registry->kubes.find(key); it != registry->kubes.end()) kube = it->second.lock();
         }
         if (kube == nullptr) {
           kube = std::make_shared<Kube>(std::move(config), KubeOptions{});
-          if (ctx.pipelines != nullptr) registry->kubes[key] = kube;
+          if (ctx.service != nullptr) registry->kubes[key] = kube;
           if (ctx.telemetry != nullptr) {
             ComponentTelemetry* t = ctx.telemetry->Register("processor", id);
             t->metrics = [weak = std::weak_ptr<Kube>(kube)] {

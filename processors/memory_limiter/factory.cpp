@@ -3,7 +3,6 @@
 #include "component/telemetry.h"
 #include "processors/memory_limiter/memory.h"
 #include "processors/memory_limiter/memory_limiter.h"
-#include "service/pipeline.h"
 
 namespace otlpd::processors::memory_limiter {
 
@@ -20,14 +19,7 @@ ProcessorFactory MemoryLimiterProcessorFactory() {
           d.Fail("limit_percentage", "failed to get total memory, use fixed memory settings (limit_mib)");
 
         MemoryLimiter::Hooks hooks;
-        if (const std::vector<Pipeline*>* pipelines = ctx.pipelines) {
-          // Every pipeline's queue: they all share the process's memory.
-          hooks.queued_bytes = [pipelines] {
-            std::uint64_t total = 0;
-            for (Pipeline* p : *pipelines) total += p->queue().bytes();
-            return total;
-          };
-        }
+        hooks.queued_bytes = ctx.queued_bytes;
         if (ReceiveBudget* budget = ctx.receive_budget) {
           hooks.received_bytes = [budget] { return budget->used(); };
         }
@@ -36,8 +28,8 @@ ProcessorFactory MemoryLimiterProcessorFactory() {
         auto proc = std::make_unique<MemoryLimiterProcessor>(
             signal, std::make_unique<MemoryLimiter>(config, *limits, std::move(hooks)), next, t);
         if (ctx.receive_budget != nullptr) ctx.receive_budget->AddGate(proc.get());
-        if (ctx.pipeline != nullptr) {
-          ctx.pipeline->admission().Add(proc.get());
+        if (ctx.admission != nullptr) {
+          ctx.admission->Add(proc.get());
           proc->SetGated(true);
         }
         return proc;

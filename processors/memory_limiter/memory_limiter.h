@@ -11,11 +11,11 @@
 #include <string>
 #include <thread>
 
+#include "component/admission.h"
 #include "component/component.h"
 #include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "processors/memory_limiter/config.h"
-#include "service/admission.h"
 
 namespace otlpd::processors::memory_limiter {
 

@@ -81,15 +81,15 @@ ProcessorFactory ResourceDetectionProcessorFactory() {
         for (auto it = registry->providers.begin(); it != registry->providers.end();) {
           it = it->second.expired() ? registry->providers.erase(it) : std::next(it);
         }
-        const auto key = std::make_pair(static_cast<const void*>(ctx.pipelines), id);
-        if (ctx.pipelines != nullptr) {
+        const auto key = std::make_pair(ctx.service, id);
+        if (ctx.service != nullptr) {
           if (auto it = registry->providers.find(key); it != registry->providers.end())
             provider = it->second.lock();
         }
         if (provider == nullptr) {
           std::vector<NamedDetector> detectors = MakeDetectors(config);
           provider = std::make_shared<ResourceProvider>(std::move(config), std::move(detectors));
-          if (ctx.pipelines != nullptr) registry->providers[key] = provider;
+          if (ctx.service != nullptr) registry->providers[key] = provider;
         }
         return std::make_unique<ResourceDetectionProcessor>(id, signal, std::move(provider), next);
       },

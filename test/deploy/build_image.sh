@@ -85,7 +85,11 @@ for _ in $(seq 100); do
 done
 body='{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"image-test"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"from-the-image","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000"}]}]}]}'
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$port/v1/traces")
-sleep 0.5
+# The debug exporter prints the span once the batch processor flushes it.
+for _ in $(seq 100); do
+  grep -q "from-the-image" "$work/run.log" 2> /dev/null && break
+  sleep 0.1
+done
 kill -TERM "$runner" 2> /dev/null
 pkill -TERM -f "otlpd --config /tmp/run.yaml" 2> /dev/null
 wait "$runner" 2> /dev/null

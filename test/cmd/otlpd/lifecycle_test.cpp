@@ -145,7 +145,7 @@ struct TempDir {
 };
 
 // Builds, starts, feeds every signal in `signals` through the hand receiver,
-// and shuts down.
+// and shuts down, twice.
 // `settled`, when given, is polled (up to 20 s) before the shutdown: output a
 // component emits on its own schedule.
 // `inspect`, when given, sees the service after its shutdown.
@@ -174,6 +174,14 @@ void RunService(const std::string& yaml, Harness& h, const std::vector<Signal>& 
     while (!settled() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   service->Shutdown(Clock::now() + std::chrono::seconds(2));
+  // A second shutdown, of the service and of each component, is harmless.
+  service->Shutdown(Clock::now() + std::chrono::seconds(1));
+  std::size_t components = 0;
+  service->ForEachStarted([&](Component& c) {
+    c.Shutdown(Clock::now() + std::chrono::seconds(1));
+    ++components;
+  });
+  CHECK(components > 0);
   if (h.sink != nullptr) h.delivered = h.sink->items();
   // Every component reports its telemetry under its own id.
   CHECK_FALSE(service->telemetry().All().empty());

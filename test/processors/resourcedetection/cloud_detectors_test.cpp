@@ -275,16 +275,16 @@ TEST_CASE("one detection serves every pipeline's instance of a processor") {
   test::MetadataServer imds(Imds(true));
   ScopedEnv aws("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://" + imds.endpoint());
   config::Node node = config::ParseYaml("detectors: [ec2]", "rd.yaml");
-  std::vector<Pipeline*> service_a, service_b;  // stand for two service builds (a reload)
+  int service_a = 0, service_b = 0;  // stand for two service builds (a reload)
   CreateContext ctx;
   ctx.id = config::ComponentId{"resourcedetection", "cloud"};
   ctx.path = "processors.resourcedetection/cloud";
   test::Sink sink;
   auto factory = ResourceDetectionProcessorFactory();
-  ctx.pipelines = &service_a;
+  ctx.service = &service_a;
   auto traces = factory.create(ctx, node, Signal::kTraces, &sink);
   auto logs = factory.create(ctx, node, Signal::kLogs, &sink);
-  ctx.pipelines = &service_b;
+  ctx.service = &service_b;
   auto reloaded = factory.create(ctx, node, Signal::kTraces, &sink);
   REQUIRE(traces->Start().ok());
   REQUIRE(logs->Start().ok());
