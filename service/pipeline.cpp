@@ -143,7 +143,15 @@ void Pipeline::Drain(Clock::time_point deadline) {
     abandon_.store(true, std::memory_order_release);
     // Workers now count what is left without running it; the queue must be
     // empty before the wake-ups go in, so that each worker takes exactly one.
-    while (queue_.depth() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // A worker is only still busy if a consumer overran the deadline it was
+    // given: wait for that one second more, no longer.
+    const auto limit = deadline + std::chrono::seconds(1);
+    while (queue_.depth() > 0 && Clock::now() < limit)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (queue_.depth() > 0) {
+      spdlog::error("pipeline {}: a consumer overran the shutdown deadline with {} payload(s) still queued",
+                    id_, queue_.depth());
+    }
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     // Zero items and bytes always fit.
