@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "component/payload.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

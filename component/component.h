@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "component/consumer.h"
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

@@ -4,7 +4,7 @@
 #include <iterator>
 
 #include "component/payload.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

@@ -8,7 +8,7 @@
 
 #include "component/consumer.h"
 #include "component/payload.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

@@ -9,10 +9,10 @@
 #include "component/admission.h"
 #include "component/component.h"
 #include "component/receive_budget.h"
-#include "component/signal.h"
 #include "config/component_id.h"
 #include "config/feature_gates.h"
 #include "config/node.h"
+#include "internal/signal.h"
 
 namespace otlpd {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 
 namespace otlpd {
 

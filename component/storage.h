@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "component/component.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

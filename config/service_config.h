@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "component/signal.h"
 #include "config/component_id.h"
 #include "config/feature_gates.h"
 #include "config/node.h"
+#include "internal/signal.h"
 
 namespace otlpd::config {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "component/status.h"
 #include "config/decoder.h"
+#include "internal/status.h"
 
 namespace otlpd::config {
 

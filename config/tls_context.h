@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "component/status.h"
 #include "config/tls_config.h"
+#include "internal/status.h"
 
 namespace otlpd::config {
 

@@ -3,7 +3,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd {
 

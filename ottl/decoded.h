@@ -10,7 +10,7 @@
 
 #include "component/decoded.h"
 #include "component/payload.h"
-#include "component/status.h"
+#include "internal/status.h"
 #include "ottl/walk.h"
 
 namespace otlpd::ottl {

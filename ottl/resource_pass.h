@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "ottl/context.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::ottl {
 

@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "component/status.h"
+#include "internal/status.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
 
 namespace otlpd::ottl {

@@ -6,9 +6,9 @@
 #include <string_view>
 
 #include "component/factory.h"
-#include "component/status.h"
 #include "config/loader.h"
 #include "config/node.h"
+#include "internal/status.h"
 #include "service/service.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/metrics_endpoint.h"

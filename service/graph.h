@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "component/signal.h"
 #include "config/component_id.h"
 #include "config/service_config.h"
+#include "internal/signal.h"
 
 namespace otlpd {
 

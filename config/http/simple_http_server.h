@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "component/status.h"
 #include "config/tls_config.h"
+#include "internal/status.h"
 
 namespace otlpd::http {
 

@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::config::net {
 

@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
-#include "component/status.h"
 #include "exporters/debug/config.h"
 #include "internal/go_format.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace opentelemetry::proto {
 namespace common::v1 {

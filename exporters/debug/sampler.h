@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "component/component.h"
-#include "component/signal.h"
+#include "internal/signal.h"
 
 namespace otlpd::exporters::debug {
 

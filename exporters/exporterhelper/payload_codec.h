@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "component/payload.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::exporterhelper {
 

@@ -10,8 +10,8 @@
 
 #include "component/component.h"
 #include "component/payload.h"
-#include "component/status.h"
 #include "exporters/exporterhelper/config.h"
+#include "internal/status.h"
 #include "otlp/wire/request_batch.h"
 
 namespace otlpd::exporters::exporterhelper {

@@ -13,12 +13,12 @@
 
 #include "component/component.h"
 #include "component/payload.h"
-#include "component/status.h"
 #include "component/storage.h"
 #include "component/telemetry.h"
 #include "exporters/exporterhelper/config.h"
 #include "exporters/exporterhelper/queue_batcher.h"
 #include "exporters/exporterhelper/time_source.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::exporterhelper {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::file {
 

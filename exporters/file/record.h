@@ -3,9 +3,9 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
-#include "component/status.h"
 #include "exporters/file/config.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::file {
 

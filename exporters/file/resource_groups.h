@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::file {
 

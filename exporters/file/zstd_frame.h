@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::file {
 

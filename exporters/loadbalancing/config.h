@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "component/signal.h"
 #include "config/decoder.h"
 #include "exporters/exporterhelper/config.h"
 #include "exporters/otlp/config.h"
+#include "internal/signal.h"
 
 namespace otlpd::exporters::loadbalancing {
 

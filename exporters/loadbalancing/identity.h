@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "component/status.h"
 #include "exporters/loadbalancing/routing.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::loadbalancing {
 

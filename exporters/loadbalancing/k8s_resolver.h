@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "exporters/loadbalancing/resolver.h"
-#include "internal/k8s/reflector.h"
+#include "k8s/reflector.h"
 
 namespace otlpd::exporters::loadbalancing {
 

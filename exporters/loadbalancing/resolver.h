@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "component/status.h"
 #include "exporters/loadbalancing/config.h"
 #include "exporters/loadbalancing/telemetry.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::loadbalancing {
 

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
-#include "component/status.h"
 #include "exporters/loadbalancing/config.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::loadbalancing {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::otlp {
 

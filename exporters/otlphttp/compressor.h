@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::otlphttp {
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
 #include "config/decoder.h"
 #include "config/tls_config.h"
 #include "exporters/exporterhelper/config.h"
 #include "exporters/otlphttp/compressor.h"
+#include "internal/signal.h"
 
 namespace otlpd::exporters::otlphttp {
 

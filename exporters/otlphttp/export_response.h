@@ -4,9 +4,9 @@
 #include <optional>
 #include <string_view>
 
-#include "component/signal.h"
 #include "exporters/exporterhelper/queued_retry_sender.h"
 #include "exporters/otlphttp/http_client.h"
+#include "internal/signal.h"
 
 namespace otlpd::exporters::otlphttp {
 

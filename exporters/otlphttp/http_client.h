@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "component/component.h"
-#include "component/status.h"
 #include "config/tls_config.h"
 #include "exporters/otlphttp/config.h"
+#include "internal/status.h"
 
 namespace otlpd::exporters::otlphttp {
 

@@ -62,8 +62,8 @@
 
 #include <sys/types.h>
 
-#include "component/status.h"
 #include "component/storage.h"
+#include "internal/status.h"
 
 namespace otlpd::extensions::file_storage {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 
 namespace google::protobuf {
 class Descriptor;

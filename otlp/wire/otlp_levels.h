@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 #include "otlp/wire/otlp_schema.h"
 
 namespace otlpd::wire::schema {

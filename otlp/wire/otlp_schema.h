@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 
 namespace otlpd::wire::schema {
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "component/payload.h"
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 #include "otlp/wire/wire_walker.h"
 
 namespace otlpd::wire {

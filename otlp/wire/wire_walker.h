@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 #include "otlp/wire/nesting_limit.h"
 #include "otlp/wire/wire_format.h"
 

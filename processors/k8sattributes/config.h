@@ -8,7 +8,7 @@
 #include <re2/re2.h>
 
 #include "config/decoder.h"
-#include "internal/k8s/api_config.h"
+#include "k8s/api_config.h"
 
 namespace otlpd::processors::k8sattributes {
 

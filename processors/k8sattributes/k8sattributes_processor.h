@@ -10,7 +10,7 @@
 
 #include "component/component.h"
 #include "component/telemetry.h"
-#include "internal/k8s/reflector.h"
+#include "k8s/reflector.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "processors/k8sattributes/config.h"
 #include "processors/k8sattributes/pod_store.h"

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "internal/k8s/reflector.h"
+#include "k8s/reflector.h"
 #include "processors/k8sattributes/config.h"
 
 namespace otlpd::processors::k8sattributes {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 #include "processors/probabilistic_sampler/config.h"
 #include "processors/probabilistic_sampler/sampling.h"
 #include "processors/probabilistic_sampler/tracestate.h"

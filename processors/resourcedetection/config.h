@@ -6,7 +6,7 @@
 
 #include "config/decoder.h"
 #include "config/retry/retry_config.h"
-#include "internal/k8s/api_config.h"
+#include "k8s/api_config.h"
 #include "processors/resourcedetection/detector.h"
 
 namespace otlpd::processors::resourcedetection {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "component/component.h"
-#include "component/status.h"
 #include "config/decoder.h"
+#include "internal/status.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
 
 namespace otlpd::processors::resourcedetection {

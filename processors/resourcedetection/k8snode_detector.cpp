@@ -5,8 +5,8 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
-#include "internal/k8s/client.h"
-#include "internal/k8s/reflector.h"
+#include "k8s/client.h"
+#include "k8s/reflector.h"
 
 namespace otlpd::processors::resourcedetection {
 namespace {

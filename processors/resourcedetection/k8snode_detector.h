@@ -1,6 +1,6 @@
 #pragma once
 
-#include "internal/k8s/api_config.h"
+#include "k8s/api_config.h"
 #include "processors/resourcedetection/config.h"
 #include "processors/resourcedetection/detector.h"
 

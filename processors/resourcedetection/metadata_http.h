@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "component/component.h"
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace simdjson::dom {
 class element;

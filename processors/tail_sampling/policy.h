@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "component/status.h"
+#include "internal/status.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "processors/tail_sampling/config.h"
 

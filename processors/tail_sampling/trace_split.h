@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/status.h"
+#include "internal/status.h"
 
 namespace otlpd::processors::tail_sampling {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "component/status.h"
 #include "config/decoder.h"
 #include "config/tls_config.h"
+#include "internal/status.h"
 
 namespace otlpd::receivers::otlp {
 

@@ -7,8 +7,8 @@
 
 #include "component/consumer.h"
 #include "component/receive_budget.h"
-#include "component/status.h"
 #include "component/telemetry.h"
+#include "internal/status.h"
 #include "receivers/otlp/config.h"
 
 namespace otlpd::receivers::otlp {

@@ -6,7 +6,7 @@
 
 #include <spdlog/common.h>
 
-#include "component/status.h"
+#include "internal/status.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/otlp_metrics_push.h"
 

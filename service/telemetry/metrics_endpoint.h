@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "component/status.h"
 #include "component/telemetry.h"
+#include "internal/status.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/otlp_metrics_push.h"
 #include "service/telemetry/prometheus_text.h"

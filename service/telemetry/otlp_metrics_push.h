@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "component/component.h"
-#include "component/status.h"
+#include "internal/status.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/otlp_sender.h"
 #include "service/telemetry/prometheus_text.h"

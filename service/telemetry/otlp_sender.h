@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "component/signal.h"
-#include "component/status.h"
+#include "internal/signal.h"
+#include "internal/status.h"
 #include "service/telemetry/config.h"
 
 namespace otlpd::selftelemetry {

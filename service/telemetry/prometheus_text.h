@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "component/signal.h"
 #include "component/telemetry.h"
 #include "config/service_config.h"
+#include "internal/signal.h"
 #include "service/telemetry/config.h"
 #include "service/telemetry/process_metrics.h"
 

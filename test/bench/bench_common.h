@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 
 namespace otlpd::bench {
 

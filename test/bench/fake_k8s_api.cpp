@@ -7,7 +7,7 @@
 #include <iostream>
 #include <string>
 
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 
 int main(int argc, char** argv) {
   int pods = 1000;

@@ -11,7 +11,7 @@
 #include "config/loader.h"
 #include "processors/k8sattributes/k8sattributes_processor.h"
 #include "test/bench/request_builder.h"
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "component/signal.h"
 #include "exporters/file/config.h"
+#include "internal/signal.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"

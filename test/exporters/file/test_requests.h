@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "component/payload.h"
-#include "component/signal.h"
+#include "internal/signal.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "component/signal.h"
+#include "internal/signal.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"

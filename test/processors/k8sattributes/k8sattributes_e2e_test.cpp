@@ -15,7 +15,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 #include "test/support/process.h"
 #include "test/support/proto_file.h"
 #include "test/support/sink.h"

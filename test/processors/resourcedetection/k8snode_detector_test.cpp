@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "config/loader.h"
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 
 using namespace otlpd;
 using namespace otlpd::processors::resourcedetection;

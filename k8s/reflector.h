@@ -21,7 +21,7 @@
 
 #include <simdjson.h>
 
-#include "internal/k8s/client.h"
+#include "k8s/client.h"
 
 namespace otlpd::k8s {
 

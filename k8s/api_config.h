@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "component/status.h"
 #include "config/decoder.h"
+#include "internal/status.h"
 
 namespace otlpd::k8s {
 

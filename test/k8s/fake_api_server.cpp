@@ -1,4 +1,4 @@
-#include "test/internal/k8s/fake_api_server.h"
+#include "test/k8s/fake_api_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "component/status.h"
-#include "internal/k8s/api_config.h"
+#include "internal/status.h"
+#include "k8s/api_config.h"
 
 namespace otlpd::k8s {
 

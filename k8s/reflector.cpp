@@ -1,4 +1,4 @@
-#include "internal/k8s/reflector.h"
+#include "k8s/reflector.h"
 
 #include <random>
 

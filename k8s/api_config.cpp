@@ -1,4 +1,4 @@
-#include "internal/k8s/api_config.h"
+#include "k8s/api_config.h"
 
 #include <cstdlib>
 #include <filesystem>

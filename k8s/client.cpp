@@ -1,4 +1,4 @@
-#include "internal/k8s/client.h"
+#include "k8s/client.h"
 
 #include <array>
 #include <optional>

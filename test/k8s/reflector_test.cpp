@@ -1,4 +1,4 @@
-#include "internal/k8s/reflector.h"
+#include "k8s/reflector.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -7,8 +7,8 @@
 #include <mutex>
 #include <set>
 
-#include "internal/k8s/api_config.h"
-#include "test/internal/k8s/fake_api_server.h"
+#include "k8s/api_config.h"
+#include "test/k8s/fake_api_server.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
