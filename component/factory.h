@@ -9,14 +9,13 @@
 #include "component/admission.h"
 #include "component/component.h"
 #include "component/receive_budget.h"
+#include "component/telemetry.h"
 #include "config/component_id.h"
 #include "config/feature_gates.h"
 #include "config/node.h"
 #include "internal/signal.h"
 
 namespace otlpd {
-
-class Telemetry;
 
 // What a factory gets besides its config node.
 struct CreateContext {
@@ -49,6 +48,18 @@ struct CreateContext {
   ReceiveBudget* receive_budget = nullptr;
   // --feature-gates, for the components whose config or behaviour a gate changes.
   config::FeatureGates gates{};
+
+  // The registry a component's telemetry goes into: the service's, or for a
+  // component built outside one (a test) a process-wide one nobody reads.
+  // Never null, so components need no "no telemetry" branch.
+  Telemetry& registry() const {
+    static Telemetry detached;
+    return telemetry != nullptr ? *telemetry : detached;
+  }
+  // The component's own counters, registered under `kind` ("exporter") and its id.
+  ComponentTelemetry* Register(std::string kind, std::string transport = "") const {
+    return registry().Register(std::move(kind), id.ToString(), std::move(transport));
+  }
 };
 
 // Factories decode and validate their component's config in create() and

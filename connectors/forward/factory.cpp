@@ -19,8 +19,7 @@ ConnectorFactory ForwardConnectorFactory() {
                       const ConnectorOutput& output) -> std::unique_ptr<Connector> {
     config::MapDecoder decoder(node, ctx.path);
     decoder.Finish();
-    return std::make_unique<ForwardConnector>(input, output.all,
-                                              ctx.telemetry->Register("connector", ctx.id.ToString()));
+    return std::make_unique<ForwardConnector>(input, output.all, ctx.Register("connector"));
   };
   return factory;
 }

@@ -463,8 +463,7 @@ ConnectorFactory RoutingConnectorFactory() {
     for (Route& r : cfg.table) r.consumer = consumer(r.pipelines, "table");
     Consumer* def =
         cfg.default_pipelines.empty() ? nullptr : consumer(cfg.default_pipelines, "default_pipelines");
-    return std::make_unique<RoutingConnector>(input, std::move(cfg), def,
-                                              ctx.telemetry->Register("connector", ctx.id.ToString()));
+    return std::make_unique<RoutingConnector>(input, std::move(cfg), def, ctx.Register("connector"));
   };
   return factory;
 }

@@ -43,8 +43,8 @@ ConnectorFactory SpanMetricsConnectorFactory() {
                       const ConnectorOutput& output) -> std::unique_ptr<Connector> {
     config::MapDecoder decoder(node, ctx.path);
     Config cfg = Config::Decode(decoder);
-    return std::make_unique<SpanMetricsConnector>(
-        std::move(cfg), output.all, ctx.telemetry->Register("connector", ctx.id.ToString()), NewUuid());
+    return std::make_unique<SpanMetricsConnector>(std::move(cfg), output.all, ctx.Register("connector"),
+                                                  NewUuid());
   };
   return factory;
 }

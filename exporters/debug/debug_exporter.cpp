@@ -11,6 +11,7 @@ namespace otlpd::exporters::debug {
 DebugExporter::DebugExporter(Config config, DebugExporterOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
+      telemetry_(options_.telemetry != nullptr ? options_.telemetry : &own_telemetry_),
       sampler_(config_.sampling_initial, config_.sampling_thereafter) {}
 
 DebugExporter::~DebugExporter() {
@@ -58,18 +59,27 @@ Status DebugExporter::Consume(const PayloadPtr& payload) {
   {
     std::lock_guard lock(mu_);
     if (state_ != State::kRunning) return Status::Unavailable("debug exporter is not running");
-    // Sampled before decoding: a dropped payload costs no formatting.
-    if (!sampler_.Sample(payload->signal, options_.now())) return Status::Ok();
+    // Sampled before decoding: a dropped payload costs no formatting. It
+    // counts as sent, as otelcol counts what its debug exporter took.
+    if (!sampler_.Sample(payload->signal, options_.now())) {
+      SignalCounters::Add((*telemetry_)[payload->signal].sent, payload->items);
+      return Status::Ok();
+    }
   }
 
   // Formatting happens outside the lock so concurrent pipelines only
   // serialise on the write itself.
   Result<FormattedPayload> formatted = FormatPayload(payload->signal, payload->bytes, config_.verbosity);
-  if (!formatted.ok()) return formatted.status();
+  SignalCounters& counters = (*telemetry_)[payload->signal];
+  if (!formatted.ok()) {
+    SignalCounters::Add(counters.send_failed, payload->items);
+    return formatted.status();
+  }
 
   std::lock_guard lock(mu_);
   if (state_ != State::kRunning) return Status::Unavailable("debug exporter is not running");
   WriteLocked(*formatted, payload->signal);
+  SignalCounters::Add(counters.sent, payload->items);
   return Status::Ok();
 }
 

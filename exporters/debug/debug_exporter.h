@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "component/component.h"
+#include "component/telemetry.h"
 #include "exporters/debug/config.h"
 #include "exporters/debug/formatter.h"
 #include "exporters/debug/sampler.h"
@@ -28,6 +29,10 @@ struct DebugExporterOptions {
   std::shared_ptr<spdlog::logger> logger;
   // The sampler's clock.
   std::function<Clock::time_point()> now = [] { return Clock::now(); };
+  // Where the exporter counts what it printed (sent) or could not decode
+  // (send_failed), as otelcol's exporterhelper does for its debug exporter.
+  // Null: counters of its own, which nobody reads.
+  ComponentTelemetry* telemetry = nullptr;
 };
 
 // The `debug` exporter: prints every payload it receives (a summary line, and
@@ -66,6 +71,8 @@ class DebugExporter final : public Exporter {
 
   const Config config_;
   const DebugExporterOptions options_;
+  ComponentTelemetry own_telemetry_;
+  ComponentTelemetry* const telemetry_;  // options_.telemetry, or own_telemetry_
 
   std::mutex mu_;
   State state_ = State::kCreated;  // guarded by mu_

@@ -18,6 +18,7 @@ ExporterFactory DebugExporterFactory() {
     Config cfg = Config::Decode(decoder);
     DebugExporterOptions options;
     if (!ctx.id.type.empty()) options.component_id = ctx.id.ToString();
+    options.telemetry = ctx.Register("exporter");
     return std::make_unique<DebugExporter>(std::move(cfg), std::move(options));
   };
   return factory;

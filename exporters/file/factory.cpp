@@ -10,10 +10,7 @@ ExporterFactory FileExporterFactory() {
       .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
-        static Telemetry unused;
-        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
-        return std::make_unique<FileExporter>(ctx.id.ToString(), Config::Decode(d),
-                                              t->Register("exporter", ctx.id.ToString()));
+        return std::make_unique<FileExporter>(ctx.id.ToString(), Config::Decode(d), ctx.Register("exporter"));
       },
   };
 }

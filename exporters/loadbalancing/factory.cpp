@@ -20,8 +20,6 @@ ExporterFactory MakeFactory(std::string_view type) {
           std::string error;
           if (!config.KeyFor(s, &error)) d.Fail("routing_key", error);
         }
-        if (ctx.telemetry == nullptr)
-          throw config::Error(node.mark(), ctx.path, "no telemetry registry given");
         ExporterOptions options;
         // The DNS servers the dns resolver asks instead of resolv.conf's
         // ("127.0.0.1:5353", c-ares' server list form): for tests that serve
@@ -30,8 +28,7 @@ ExporterFactory MakeFactory(std::string_view type) {
           options.dns_servers = servers;
         }
         return std::make_unique<LoadBalancingExporter>(ctx.id.ToString(), std::move(config),
-                                                       ctx.telemetry->Register("exporter", ctx.id.ToString()),
-                                                       std::move(options));
+                                                       ctx.Register("exporter"), std::move(options));
       },
   };
 }

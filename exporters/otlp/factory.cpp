@@ -12,12 +12,10 @@ ExporterFactory MakeFactory(std::string_view type) {
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);
-        static Telemetry unused;
-        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
         exporterhelper::SenderOptions options;
         options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
-        return std::make_unique<OtlpExporter>(ctx.id.ToString(), std::move(config),
-                                              t->Register("exporter", ctx.id.ToString()), std::move(options));
+        return std::make_unique<OtlpExporter>(ctx.id.ToString(), std::move(config), ctx.Register("exporter"),
+                                              std::move(options));
       },
   };
 }

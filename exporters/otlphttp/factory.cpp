@@ -21,11 +21,8 @@ ExporterFactory MakeFactory(std::string_view type) {
         }
         exporterhelper::SenderOptions options;
         options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
-        static Telemetry unused;
-        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
         return std::make_unique<OtlpHttpExporter>(ctx.id.ToString(), std::move(config),
-                                                  t->Register("exporter", ctx.id.ToString()),
-                                                  std::move(options));
+                                                  ctx.Register("exporter"), std::move(options));
       },
   };
 }

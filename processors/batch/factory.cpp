@@ -11,10 +11,8 @@ ProcessorFactory BatchProcessorFactory() {
       .create = [](const CreateContext& ctx, const config::Node& node, Signal signal,
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);
-        static Telemetry unused;
-        Telemetry* t = ctx.telemetry != nullptr ? ctx.telemetry : &unused;
         return std::make_unique<BatchProcessor>(ctx.id.ToString(), signal, Config::Decode(d), next,
-                                                t->Register("processor", ctx.id.ToString()));
+                                                ctx.Register("processor"));
       },
   };
 }

@@ -13,8 +13,7 @@ ProcessorFactory FilterProcessorFactory() {
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);
         auto config = std::make_shared<const Config>(Config::Decode(d));
-        ComponentTelemetry* t =
-            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        ComponentTelemetry* t = ctx.Register("processor");
         return std::make_unique<FilterProcessor>(signal, std::move(config), next, t);
       },
   };

@@ -34,13 +34,10 @@ ProcessorFactory K8sAttributesProcessorFactory() {
         if (kube == nullptr) {
           kube = std::make_shared<Kube>(std::move(config), KubeOptions{});
           if (ctx.service != nullptr) registry->kubes[key] = kube;
-          if (ctx.telemetry != nullptr) {
-            ComponentTelemetry* t = ctx.telemetry->Register("processor", id);
-            t->metrics = [weak = std::weak_ptr<Kube>(kube)] {
-              auto k = weak.lock();
-              return k != nullptr ? k->Metrics() : std::vector<ComponentMetric>{};
-            };
-          }
+          ctx.Register("processor")->metrics = [weak = std::weak_ptr<Kube>(kube)] {
+            auto k = weak.lock();
+            return k != nullptr ? k->Metrics() : std::vector<ComponentMetric>{};
+          };
         }
         return std::make_unique<K8sAttributesProcessor>(signal, std::move(kube), next);
       },

@@ -23,8 +23,7 @@ ProcessorFactory MemoryLimiterProcessorFactory() {
         if (ReceiveBudget* budget = ctx.receive_budget) {
           hooks.received_bytes = [budget] { return budget->used(); };
         }
-        ComponentTelemetry* t =
-            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        ComponentTelemetry* t = ctx.Register("processor");
         auto proc = std::make_unique<MemoryLimiterProcessor>(
             signal, std::make_unique<MemoryLimiter>(config, *limits, std::move(hooks)), next, t);
         if (ctx.receive_budget != nullptr) ctx.receive_budget->AddGate(proc.get());

@@ -13,8 +13,7 @@ ProcessorFactory ProbabilisticSamplerProcessorFactory() {
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);
-        ComponentTelemetry* t =
-            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        ComponentTelemetry* t = ctx.Register("processor");
         return std::make_unique<ProbabilisticSamplerProcessor>(signal, config, next, t);
       },
   };

@@ -13,8 +13,7 @@ ProcessorFactory TailSamplingProcessorFactory() {
                    Consumer* next) -> std::unique_ptr<Processor> {
         config::MapDecoder d(node, ctx.path);
         auto config = std::make_shared<const Config>(Config::Decode(d));
-        ComponentTelemetry* t =
-            ctx.telemetry != nullptr ? ctx.telemetry->Register("processor", ctx.id.ToString()) : nullptr;
+        ComponentTelemetry* t = ctx.Register("processor");
         ProcessorOptions options;
         options.name = ctx.id.name;
         return std::make_unique<TailSamplingProcessor>(std::move(config), next, t, std::move(options));

@@ -5,21 +5,19 @@
 
 namespace otlpd::receivers::otlp {
 
-OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget)
+OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry& telemetry, ReceiveBudget* budget)
     : id_(std::move(id)), config_(std::move(config)) {
-  static Telemetry unused;
-  if (telemetry == nullptr) telemetry = &unused;
   if (budget == nullptr) {
     own_budget_ = std::make_unique<ReceiveBudget>();
     budget = own_budget_.get();
   }
   if (config_.grpc) {
-    grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, telemetry->Register("receiver", id_, "grpc"),
-                                         budget);
+    grpc_ =
+        std::make_unique<GrpcServer>(*config_.grpc, id_, telemetry.Register("receiver", id_, "grpc"), budget);
   }
   if (config_.http) {
-    http_ = std::make_unique<HttpServer>(*config_.http, id_, telemetry->Register("receiver", id_, "http"),
-                                         budget);
+    http_ =
+        std::make_unique<HttpServer>(*config_.http, id_, telemetry.Register("receiver", id_, "http"), budget);
   }
 }
 

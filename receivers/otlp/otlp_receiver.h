@@ -19,7 +19,7 @@ class OtlpReceiver : public Receiver {
  public:
   // `budget`: the service's shared ReceiveBudget; null gives the receiver a
   // default-sized one of its own.
-  OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget = nullptr);
+  OtlpReceiver(std::string id, Config config, Telemetry& telemetry, ReceiveBudget* budget = nullptr);
   ~OtlpReceiver() override;
 
   void SetConsumer(Signal signal, Consumer* next) override;

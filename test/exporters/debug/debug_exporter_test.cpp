@@ -223,6 +223,23 @@ TEST_CASE("undecodable payloads are refused, not written", "[debug][exporter]") 
   CHECK(file.Read().empty());
 }
 
+TEST_CASE("counts what it printed as sent and what it could not decode as send_failed", "[debug][exporter]") {
+  TempFile file;
+  ComponentTelemetry telemetry;
+  DebugExporterOptions options;
+  options.telemetry = &telemetry;
+  DebugExporter exporter(FileConfig(file.path(), Verbosity::kBasic), options);
+  REQUIRE(exporter.Start().ok());
+  CHECK(exporter.Consume(ToPayload(Signal::kTraces, MakeTraces(), 2)).ok());
+  CHECK(exporter.Consume(ToPayload(Signal::kMetrics, MakeMetrics(), 6)).ok());
+  CHECK_FALSE(exporter.Consume(MakePayload(Signal::kMetrics, std::string("\x0a\x64\x01", 3), 4)).ok());
+  exporter.Shutdown(Clock::now());
+  CHECK(telemetry[Signal::kTraces].sent == 2);
+  CHECK(telemetry[Signal::kMetrics].sent == 6);
+  CHECK(telemetry[Signal::kMetrics].send_failed == 4);
+  CHECK(telemetry[Signal::kLogs].sent == 0);
+}
+
 TEST_CASE("lifecycle: refused before Start and after Shutdown", "[debug][exporter]") {
   TempFile file;
   DebugExporter exporter(FileConfig(file.path(), Verbosity::kBasic));
