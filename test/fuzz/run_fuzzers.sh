@@ -11,27 +11,32 @@ if [ -z "$cxx" ]; then
   exit 77
 fi
 mkdir -p "$work"
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
+flags=(-std=c++20 -O1 -g -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
+
+proto=(-isystem "$build/otlp/proto")
+
+# The leaf folders every target draws on go into one archive, whole: the linker
+# takes only what a target uses, and a function moving between these folders
+# cannot break a target's hand-kept source list.
+echo "fuzz: building the shared archive"
+mkdir -p "$work/obj"
+common=("$src"/internal/*.cpp "$src"/otlp/value/*.cpp "$src"/otlp/wire/*.cpp "$src"/otlp/json/*.cpp)
+printf '%s\n' "${common[@]}" | xargs -P "$(nproc)" -I{} sh -c \
+  'f=$1 c=$2; shift 2; exec "$c" "$@" -c "$f" -o "$0/obj/$(echo "$f" | tr / _).o"' "$work" {} "$cxx" "${flags[@]}" "${proto[@]}"
+rm -f "$work/libfuzzcommon.a"
+ar rcs "$work/libfuzzcommon.a" "$work"/obj/*.o
+lib=("$work/libfuzzcommon.a" "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lsimdjson)
 
 echo "fuzz: building wire_walker_fuzz"
-"$cxx" "${flags[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "$src"/otlp/wire/*.cpp \
-  "$src"/internal/{base64,go_format,json_string,text}.cpp -o "$work/wire_walker_fuzz"
+"$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/wire_walker_fuzz.cpp "${lib[@]}" -o "$work/wire_walker_fuzz"
 echo "fuzz: building otlp_json_fuzz"
-"$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/otlp_json_fuzz.cpp \
-  "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp "$src"/internal/base64.cpp \
-  "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lsimdjson -o "$work/otlp_json_fuzz"
-
+"$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/otlp_json_fuzz.cpp "${lib[@]}" -o "$work/otlp_json_fuzz"
 echo "fuzz: building http_request_fuzz"
-"$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/http_request_fuzz.cpp \
-  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "$src"/internal/{crc32c,text,base64}.cpp "$src"/otlp/json/otlp_json_{schema,encode,decode}.cpp \
-  "$src"/otlp/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp "$build/otlp/proto/libotlpd_proto.a" \
-  -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
-
+"$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/http_request_fuzz.cpp \
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "${lib[@]}" -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
 echo "fuzz: building ottl_fuzz"
-"$cxx" "${flags[@]}" -isystem "$build/otlp/proto" "$src"/test/fuzz/ottl_fuzz.cpp \
-  "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp \
-  "$src"/internal/{go_format,go_parse,text,base64,json_string}.cpp \
-  "$build/otlp/proto/libotlpd_proto.a" -lprotobuf -lre2 -lcrypto -o "$work/ottl_fuzz"
+"$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/ottl_fuzz.cpp "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp \
+  "${lib[@]}" -lre2 -lcrypto -o "$work/ottl_fuzz"
 mkdir -p "$work/corpus-ottl_fuzz"
 # Seeds: a few real statements, so mutations start from valid syntax.
 printf '\x00set(attributes["a"], Concat([name, "x"], "-")) where IsMatch(name, "^GET")' >"$work/corpus-ottl_fuzz/seed1"
