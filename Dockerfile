@@ -14,34 +14,26 @@ WORKDIR /src
 COPY deploy/install-deps.sh deploy/install-deps.sh
 RUN ./deploy/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DOTLPD_BUILD_TESTS=OFF \
+# OTLPD_STATIC_DEPS (the Release default, spelled out because the runtime list
+# below depends on it): gRPC, protobuf, Abseil, OpenSSL, re2, c-ares, yaml-cpp
+# and the compression libraries are linked into the binary.
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DOTLPD_BUILD_TESTS=OFF -DOTLPD_STATIC_DEPS=ON \
  && cmake --build /build --target otlpd \
  && strip /build/otlpd \
  && /build/otlpd validate --config deploy/otlpd.yaml
 
 FROM debian:12-slim
 # Runtime libraries of otlpd, by Debian package (one per `ldd` line; libc6 and
-# libgcc-s1 are in every Debian image). ca-certificates: TLS to backends.
+# libgcc-s1 are in every Debian image): only those Debian ships no static archive
+# of. ca-certificates: TLS to backends (gRPC reads the system roots first, so it
+# needs no /usr/share/grpc/roots.pem of libgrpc29).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
-      libabsl20220623 \
-      libc-ares2 \
-      libdeflate0 \
       libfmt9 \
-      libgrpc++1.51 \
-      libgrpc29 \
-      liblz4-1 \
-      libprotobuf32 \
-      libre2-9 \
       libsimdjson14 \
-      libsnappy1v5 \
       libspdlog1.10 \
-      libssl3 \
       libstdc++6 \
-      libyaml-cpp0.7 \
-      libzstd1 \
-      zlib1g \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /build/otlpd /usr/bin/otlpd

@@ -6,12 +6,17 @@
 #  - the runtime stage runs as a non-root USER, EXPOSEs 4317 4318 13133 8888,
 #    has a HEALTHCHECK, ENTRYPOINT /usr/bin/otlpd and the default config;
 #  - that default config is valid and serves health_check on 0.0.0.0:13133.
-# usage: check_dockerfile.sh OTLPD_BINARY REPO_ROOT
+# usage: check_dockerfile.sh OTLPD_BINARY REPO_ROOT [STATIC_IN_IMAGE_REGEX]
+# The image links its dependencies with OTLPD_STATIC_DEPS. A dynamically linked
+# build (the test suite's) passes the sonames that option links from archives
+# (STATIC_IN_IMAGE_REGEX); the check then covers the rest, which are exactly the
+# libraries the image's binary still loads.
 # Exit 0 passed, 1 failed, 77 skipped (no ldd/dpkg: not a Debian host).
 set -uo pipefail
 
 otlpd=$1
 root=$2
+static_in_image=${3:-}
 dockerfile=$root/Dockerfile
 config=$root/deploy/otlpd.yaml
 failures=0
@@ -60,6 +65,12 @@ candidates_of() {
   done | sort -u
 }
 libs=$(ldd "$otlpd" | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
+if [ -n "$static_in_image" ]; then
+  static=$(grep -E "/($static_in_image)[^/]*$" <<<"$libs" || true)
+  libs=$(grep -vE "/($static_in_image)[^/]*$" <<<"$libs" || true)
+  echo "note: $(grep -c . <<<"$static" || true) libraries this build loads are linked from archives in the image (OTLPD_STATIC_DEPS)"
+  check "build stage links its dependencies statically" grep -q -- '-DOTLPD_STATIC_DEPS=ON' "$dockerfile"
+fi
 declare -A owner
 while IFS= read -r line; do
   pkgs=${line%%: /*}
