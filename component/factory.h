@@ -17,6 +17,13 @@
 
 namespace otlpd {
 
+// The registry of a component built outside a service (a test, a bench): a
+// process-wide one nobody reads, so that a component's telemetry is never null.
+inline Telemetry& DetachedTelemetry() {
+  static Telemetry detached;
+  return detached;
+}
+
 // What a factory gets besides its config node.
 struct CreateContext {
   config::ComponentId id;
@@ -52,10 +59,7 @@ struct CreateContext {
   // The registry a component's telemetry goes into: the service's, or for a
   // component built outside one (a test) a process-wide one nobody reads.
   // Never null, so components need no "no telemetry" branch.
-  Telemetry& registry() const {
-    static Telemetry detached;
-    return telemetry != nullptr ? *telemetry : detached;
-  }
+  Telemetry& registry() const { return telemetry != nullptr ? *telemetry : DetachedTelemetry(); }
   // The component's own counters, registered under `kind` ("exporter") and its id.
   ComponentTelemetry* Register(std::string kind, std::string transport = "") const {
     return registry().Register(std::move(kind), id.ToString(), std::move(transport));

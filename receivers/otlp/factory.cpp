@@ -10,7 +10,7 @@ ReceiverFactory OtlpReceiverFactory() {
       .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Receiver> {
         config::MapDecoder d(node, ctx.path);
-        return std::make_unique<OtlpReceiver>(ctx.id.ToString(), Config::Decode(d), ctx.registry(),
+        return std::make_unique<OtlpReceiver>(ctx.id.ToString(), Config::Decode(d), &ctx.registry(),
                                               ctx.receive_budget);
       },
   };

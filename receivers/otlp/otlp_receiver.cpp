@@ -1,23 +1,25 @@
 #include "receivers/otlp/otlp_receiver.h"
 
+#include "component/factory.h"
 #include "receivers/otlp/grpc_server.h"
 #include "receivers/otlp/http_server.h"
 
 namespace otlpd::receivers::otlp {
 
-OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry& telemetry, ReceiveBudget* budget)
+OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget)
     : id_(std::move(id)), config_(std::move(config)) {
+  Telemetry& registry = telemetry != nullptr ? *telemetry : DetachedTelemetry();
   if (budget == nullptr) {
     own_budget_ = std::make_unique<ReceiveBudget>();
     budget = own_budget_.get();
   }
   if (config_.grpc) {
     grpc_ =
-        std::make_unique<GrpcServer>(*config_.grpc, id_, telemetry.Register("receiver", id_, "grpc"), budget);
+        std::make_unique<GrpcServer>(*config_.grpc, id_, registry.Register("receiver", id_, "grpc"), budget);
   }
   if (config_.http) {
     http_ =
-        std::make_unique<HttpServer>(*config_.http, id_, telemetry.Register("receiver", id_, "http"), budget);
+        std::make_unique<HttpServer>(*config_.http, id_, registry.Register("receiver", id_, "http"), budget);
   }
 }
 

@@ -17,9 +17,10 @@ class HttpServer;
 // pipelines ask for on each configured protocol.
 class OtlpReceiver : public Receiver {
  public:
+  // `telemetry`: the registry its counters go into; null: DetachedTelemetry().
   // `budget`: the service's shared ReceiveBudget; null gives the receiver a
   // default-sized one of its own.
-  OtlpReceiver(std::string id, Config config, Telemetry& telemetry, ReceiveBudget* budget = nullptr);
+  OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget = nullptr);
   ~OtlpReceiver() override;
 
   void SetConsumer(Signal signal, Consumer* next) override;

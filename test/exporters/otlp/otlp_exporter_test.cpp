@@ -98,7 +98,7 @@ struct ReceiverFixture {
         config::ParseYaml("protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + extra, "receiver.yaml");
     config::MapDecoder d(node, "receivers.otlp");
     receiver = std::make_unique<receivers::otlp::OtlpReceiver>("otlp", receivers::otlp::Config::Decode(d),
-                                                               telemetry);
+                                                               &telemetry);
     receiver->SetConsumer(Signal::kTraces, &traces);
     receiver->SetConsumer(Signal::kMetrics, &metrics);
     receiver->SetConsumer(Signal::kLogs, &logs);

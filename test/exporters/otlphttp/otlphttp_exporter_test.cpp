@@ -110,7 +110,7 @@ struct ReceiverFixture {
                                   "receiver.yaml");
     config::MapDecoder d(node, "receivers.otlp");
     receiver = std::make_unique<receivers::otlp::OtlpReceiver>("otlp", receivers::otlp::Config::Decode(d),
-                                                               telemetry);
+                                                               &telemetry);
     receiver->SetConsumer(Signal::kTraces, &traces);
     receiver->SetConsumer(Signal::kMetrics, &metrics);
     receiver->SetConsumer(Signal::kLogs, &logs);

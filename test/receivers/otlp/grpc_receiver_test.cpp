@@ -35,7 +35,7 @@ struct Fixture {
   explicit Fixture(const std::string& extra = "") {
     auto node = config::ParseYaml("protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + extra, "test");
     config::MapDecoder d(node, "receivers.otlp");
-    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), telemetry);
+    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), &telemetry);
     receiver->SetConsumer(Signal::kTraces, &traces);
     receiver->SetConsumer(Signal::kMetrics, &metrics);
     REQUIRE(receiver->Start().ok());

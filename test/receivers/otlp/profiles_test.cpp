@@ -85,7 +85,7 @@ std::unique_ptr<OtlpReceiver> StartReceiver(Telemetry& telemetry, Consumer* prof
   auto node = config::ParseYaml(
       "protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n  http:\n    endpoint: 127.0.0.1:0\n", "test");
   config::MapDecoder d(node, "receivers.otlp");
-  auto r = std::make_unique<OtlpReceiver>("otlp", receivers::otlp::Config::Decode(d), telemetry);
+  auto r = std::make_unique<OtlpReceiver>("otlp", receivers::otlp::Config::Decode(d), &telemetry);
   r->SetConsumer(Signal::kProfiles, profiles);
   REQUIRE(r->Start().ok());
   return r;

@@ -43,7 +43,7 @@ struct BudgetFixture {
     auto node = config::ParseYaml(
         "protocols:\n  http:\n    endpoint: 127.0.0.1:0\n  grpc:\n    endpoint: 127.0.0.1:0\n", "test");
     config::MapDecoder d(node, "receivers.otlp");
-    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), telemetry, &budget);
+    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), &telemetry, &budget);
     receiver->SetConsumer(Signal::kTraces, &traces);
     REQUIRE(receiver->Start().ok());
   }

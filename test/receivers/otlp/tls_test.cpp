@@ -23,7 +23,6 @@ namespace {
 
 struct TlsFixture {
   test::Sink traces;
-  Telemetry telemetry;
   std::unique_ptr<OtlpReceiver> receiver;
 
   TlsFixture(bool mtls, const std::string& extra = "") {
@@ -32,7 +31,7 @@ struct TlsFixture {
                              "  http:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls, extra);
     auto node = config::ParseYaml(yaml, "test");
     config::MapDecoder d(node, "receivers.otlp");
-    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), telemetry);
+    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), nullptr);
     receiver->SetConsumer(Signal::kTraces, &traces);
     REQUIRE(receiver->Start().ok());
   }
