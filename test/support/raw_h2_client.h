@@ -79,14 +79,14 @@ class RawH2Client {
   std::uint32_t peer_max_concurrent_streams() const { return peer_max_streams_; }
 
   // Opens a gRPC call and sends its headers only (no END_STREAM).
-  std::int32_t OpenCall(const std::string& path) {
+  std::int32_t OpenCall(const std::string& path, const std::string& content_type = "application/grpc") {
     const std::int32_t id = next_stream_;
     next_stream_ += 2;
     std::vector<std::pair<std::string, std::string>> h = {{":method", "POST"},
                                                           {":scheme", "http"},
                                                           {":path", path},
                                                           {":authority", "127.0.0.1"},
-                                                          {"content-type", "application/grpc"},
+                                                          {"content-type", content_type},
                                                           {"te", "trailers"}};
     std::vector<nghttp2_nv> nv;
     for (auto& [k, v] : h) {
