@@ -171,6 +171,16 @@ TEST_CASE("gRPC receiver on nghttp2 refuses a request whose content-type is not 
   CHECK(f.SendTraces(TraceRequest(1)).ok());
 }
 
+TEST_CASE("gRPC receiver sends GOAWAY ENHANCE_YOUR_CALM to a client that pings too often without calls") {
+  Fixture f;  // keepalive.enforcement_policy defaults: permit_without_stream false
+  test::RawH2Client client(f.receiver->grpc_port());
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  for (int i = 0; i < 5; ++i) client.Ping();
+  CHECK(client.PumpUntil([&] { return client.goaway(); }, std::chrono::seconds(10)));
+  CHECK(client.goaway_code() == NGHTTP2_ENHANCE_YOUR_CALM);
+  CHECK(f.SendTraces(TraceRequest(1)).ok());
+}
+
 TEST_CASE("gRPC receiver keeps client metadata when include_metadata is on") {
   Fixture f("    include_metadata: true\n");
   REQUIRE(f.SendTraces(TraceRequest(1)).ok());
