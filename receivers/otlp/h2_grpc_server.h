@@ -16,7 +16,8 @@ namespace otlpd::receivers::otlp {
 // OTLP/gRPC on nghttp2 and Boost.Asio: the same Export methods, budget
 // accounting, telemetry and status codes as GrpcServer (gRPC C++), without
 // gRPC C++'s per-call machinery. Chosen by the feature gate
-// `otlpd.receiver.otlp.nghttp2GrpcServer`; a config with TLS stays on GrpcServer.
+// `otlpd.receiver.otlp.nghttp2GrpcServer`; a config with TLS or
+// keepalive.server_parameters stays on GrpcServer (Serves).
 //
 // HTTP/2 with prior knowledge (h2c) over TCP or a Unix-domain socket, served
 // by one thread running an io_context:
@@ -43,7 +44,10 @@ namespace otlpd::receivers::otlp {
 //   (GOAWAY ENHANCE_YOUR_CALM "too_many_pings").
 // - Shutdown sends GOAWAY, lets calls in flight finish until the deadline,
 //   then closes what is left.
-// Not done: keepalive.server_parameters (server pings, max_connection_idle/age).
+// Not done: keepalive.server_parameters (server pings, max_connection_idle/age),
+// max_receive_memory_mib (gRPC's quota; the receive budget bounds messages),
+// write_buffer_size; "localhost" is bound on one address (IPv4 first, as the
+// HTTP receiver does), where gRPC C++ binds 127.0.0.1 and ::1.
 class H2GrpcServer {
  public:
   // `budget` (not null) outlives the server.
@@ -51,8 +55,15 @@ class H2GrpcServer {
                ReceiveBudget* budget);
   ~H2GrpcServer();
 
-  // Whether this server can serve `config`: everything but TLS.
-  static bool Serves(const GrpcConfig& config) { return !config.tls; }
+  // Whether this server can serve `config`: not with TLS, nor with
+  // keepalive.server_parameters (server pings, connection idle/age limits),
+  // which it does not implement; gRPC C++ serves those.
+  static bool Serves(const GrpcConfig& config) {
+    const GrpcKeepalive& k = config.keepalive;
+    return !config.tls && k.time.count() == 0 && k.timeout.count() == 0 &&
+           k.max_connection_idle.count() == 0 && k.max_connection_age.count() == 0 &&
+           k.max_connection_age_grace.count() == 0;
+  }
 
   void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
   Status Start();
