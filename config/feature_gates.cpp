@@ -18,8 +18,9 @@ struct KnownGate {
 // exporterhelper, receiverhelper) and the contrib modules of the components
 // otlpd has (health_check, file exporter, filter/transform/tail_sampling with
 // OTTL and internal/filter, k8sattributes, coreinternal), read from their
-// generated_feature_gates.go. Sorted by id, as otelcol lists them. A gate
-// here changes nothing in otlpd unless feature_gates.h names it.
+// generated_feature_gates.go; and otlpd's own (`otlpd.` prefix). Sorted by id,
+// as otelcol lists them. A gate here changes nothing in otlpd unless
+// feature_gates.h names it.
 constexpr std::array kKnownGates = {
     KnownGate{"confmap.enableMergeAppendOption", Stage::kAlpha},
     KnownGate{"exporter.file.nativeCompression", Stage::kAlpha},
@@ -39,6 +40,7 @@ constexpr std::array kKnownGates = {
     KnownGate{"internal.coreinternal.goldendataset.EmitV1MessagingConventions", Stage::kBeta},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1NetworkConventions", Stage::kStable},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1RPCConventions", Stage::kStable},
+    KnownGate{"otlpd.receiver.otlp.nghttp2GrpcServer", Stage::kAlpha},  // otlpd's own
     KnownGate{"ottl.PanicDuplicateName", Stage::kStable},
     KnownGate{"ottl.contexts.enableOTelColContext", Stage::kStable},
     KnownGate{"ottl.functions.enableLambda", Stage::kAlpha},
@@ -120,6 +122,8 @@ bool ApplyFeatureGates(std::string_view list, FeatureGates& gates, std::vector<s
       gates.profiles_support = enable;
     } else if (id == kHealthCheckComponentStatusGate) {
       gates.health_check_component_status = enable;
+    } else if (id == kOtlpNghttp2GrpcServerGate) {
+      gates.otlp_nghttp2_grpc_server = enable;
     } else {
       ignored.emplace_back(id);
     }

@@ -14,11 +14,15 @@ struct FeatureGates {
   // `extension.healthcheck.useComponentStatus` (contrib, alpha, off): the
   // health_check extension's v2 (component status) implementation and config.
   bool health_check_component_status = false;
+  // `otlpd.receiver.otlp.nghttp2GrpcServer` (otlpd's own, alpha, off): the otlp
+  // receiver serves OTLP/gRPC on nghttp2 + Boost.Asio instead of gRPC C++.
+  bool otlp_nghttp2_grpc_server = false;
 };
 
 inline constexpr std::string_view kProfilesSupportGate = "service.profilesSupport";
 inline constexpr std::string_view kHealthCheckComponentStatusGate =
     "extension.healthcheck.useComponentStatus";
+inline constexpr std::string_view kOtlpNghttp2GrpcServerGate = "otlpd.receiver.otlp.nghttp2GrpcServer";
 
 // Applies one --feature-gates value as otelcol reads it: comma-separated gate
 // ids, each optionally prefixed `+` (enable, as no prefix) or `-` (disable).

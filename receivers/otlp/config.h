@@ -55,6 +55,10 @@ struct GrpcConfig {
   bool include_metadata = false;
   GrpcKeepalive keepalive;
   std::optional<TlsConfig> tls;
+  // Not a config key: the feature gate otlpd.receiver.otlp.nghttp2GrpcServer
+  // serves this protocol on nghttp2 (h2_grpc_server.h) instead of gRPC C++,
+  // where that server can (no TLS, no consumer that may block).
+  bool nghttp2_server = false;
 
   std::size_t MaxRecvBytes() const {
     return (max_recv_msg_size_mib > 0 ? static_cast<std::size_t>(max_recv_msg_size_mib) : 4) << 20;

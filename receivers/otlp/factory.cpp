@@ -10,7 +10,9 @@ ReceiverFactory OtlpReceiverFactory() {
       .signals = {Signal::kTraces, Signal::kMetrics, Signal::kLogs, Signal::kProfiles},
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Receiver> {
         config::MapDecoder d(node, ctx.path);
-        return std::make_unique<OtlpReceiver>(ctx.id.ToString(), Config::Decode(d), &ctx.registry(),
+        Config config = Config::Decode(d);
+        if (config.grpc) config.grpc->nghttp2_server = ctx.gates.otlp_nghttp2_grpc_server;
+        return std::make_unique<OtlpReceiver>(ctx.id.ToString(), std::move(config), &ctx.registry(),
                                               ctx.receive_budget);
       },
   };

@@ -12,30 +12,14 @@
 #include <vector>
 
 #include "config/net/unix_socket.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "internal/cpus.h"
 #include "internal/host_port.h"
 #include "internal/text.h"
 #include "otlp/profiles_version.h"
-#include "otlp/wire/wire_walker.h"
+#include "receivers/otlp/grpc_export.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
-
-constexpr std::string_view kTracesMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-constexpr std::string_view kMetricsMethod = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
-constexpr std::string_view kLogsMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-constexpr std::string_view kProfilesMethod =
-    "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
-
-std::optional<Signal> SignalForMethod(std::string_view method) {
-  if (method == kTracesMethod) return Signal::kTraces;
-  if (method == kMetricsMethod) return Signal::kMetrics;
-  if (method == kLogsMethod) return Signal::kLogs;
-  if (method == kProfilesMethod) return Signal::kProfiles;
-  return std::nullopt;
-}
 
 // The profiles development version the call's metadata declares (gRPC keys are lower-case).
 Status CheckProfilesMetadata(const grpc::GenericServerContext& ctx) {
@@ -46,33 +30,11 @@ Status CheckProfilesMetadata(const grpc::GenericServerContext& ctx) {
   return CheckProfilesVersion(values);
 }
 
-grpc::StatusCode ToGrpcCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return grpc::StatusCode::OK;
-    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
-    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case StatusCode::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
-    case StatusCode::kInternal: return grpc::StatusCode::INTERNAL;
-  }
-  return grpc::StatusCode::UNKNOWN;
-}
-
 // A refusal the client should retry carries google.rpc.RetryInfo in the
 // status details (grpc-status-details-bin), as the OTLP spec asks.
 grpc::Status ToGrpcStatus(const Status& s) {
-  grpc::StatusCode code = ToGrpcCode(s.code());
-  // A retry hint marks RESOURCE_EXHAUSTED as temporary too (the receive budget's refusal).
-  if (s.retry_after().count() <= 0) return grpc::Status(code, s.message());
-  google::rpc::RetryInfo info;
-  auto ms = s.retry_after().count();
-  info.mutable_retry_delay()->set_seconds(ms / 1000);
-  info.mutable_retry_delay()->set_nanos(static_cast<int>((ms % 1000) * 1000000));
-  google::rpc::Status details;
-  details.set_code(static_cast<int>(code));
-  details.set_message(s.message());
-  details.add_details()->PackFrom(info);
-  return grpc::Status(code, s.message(), details.SerializeAsString());
+  return grpc::Status(static_cast<grpc::StatusCode>(GrpcStatusCode(s.code())), s.message(),
+                      GrpcStatusDetails(s));
 }
 
 struct ServerState {
@@ -122,7 +84,7 @@ class ExportCall {
       case kRequested:
         if (!ok) return false;  // server shutting down: no call was started
         *incoming = true;
-        signal_ = SignalForMethod(ctx_.method());
+        signal_ = SignalForGrpcMethod(ctx_.method());
         if (!signal_ || (*state_.consumers)[SignalIndex(*signal_)] == nullptr) {
           Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + ctx_.method()));
         } else {
@@ -172,7 +134,6 @@ class ExportCall {
 
   Status Handle() {
     Signal signal = *signal_;
-    SignalCounters& counters = (*state_.telemetry)[signal];
     if (signal == Signal::kProfiles) {
       // Checked before the request is decoded, as pdata's server does.
       if (Status v = CheckProfilesMetadata(ctx_); !v.ok()) return v;
@@ -190,12 +151,6 @@ class ExportCall {
     std::string bytes = FlattenByteBuffer(request_);
     request_.Clear();
     lease.ShrinkTo(bytes.capacity());
-    auto count = wire::ValidateAndCount(signal, bytes);
-    if (!count.ok()) {
-      // Malformed data is the client's to fix; nothing of it is kept.
-      return Status::InvalidArgument("invalid " + std::string(SignalName(signal)) +
-                                     " request: " + count.status().message());
-    }
     std::shared_ptr<const Metadata> metadata;
     if (state_.include_metadata) {
       auto md = std::make_shared<Metadata>();
@@ -206,13 +161,8 @@ class ExportCall {
       }
       metadata = std::move(md);
     }
-    std::uint64_t items = *count;
-    // otelcol's profiles receiver acknowledges a request without samples and drops it.
-    if (signal == Signal::kProfiles && items == 0) return Status::Ok();
-    Status s = (*state_.consumers)[SignalIndex(signal)]->Consume(
-        MakePayload(signal, std::move(bytes), items, std::move(metadata), ClientIp(ctx_.peer())));
-    SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
-    return s;
+    return ExportGrpcMessage(GrpcExportTarget{state_.consumers, state_.telemetry}, signal, std::move(bytes),
+                             std::move(metadata), ClientIp(ctx_.peer()));
   }
 
   const ServerState& state_;

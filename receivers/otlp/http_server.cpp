@@ -36,6 +36,7 @@
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/cors.h"
 #include "receivers/otlp/http_handler.h"
+#include "receivers/otlp/listen_endpoint.h"
 
 namespace otlpd::receivers::otlp {
 namespace {
@@ -129,41 +130,6 @@ Nanos FirstSet(Nanos a, Nanos b) { return a.count() > 0 ? a : b; }
 bool IsProtocolError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
-}
-
-Result<Protocol::endpoint> UnixEndpoint(const std::string& path) {
-  if (Status s = config::net::PrepareUnixSocketPath(path); !s.ok()) return s;
-  return Protocol::endpoint(net::local::stream_protocol::endpoint(path));
-}
-
-Result<Protocol::endpoint> TcpEndpoint(net::io_context& ioc, const HttpConfig& c) {
-  std::string host, port, why;
-  if (!SplitHostPort(c.endpoint, &host, &port, &why) || port.empty()) {
-    return Status::InvalidArgument("endpoint \"" + c.endpoint +
-                                   "\": " + (why.empty() ? "missing port" : why));
-  }
-  if (host.empty()) host = c.transport == "tcp6" ? "::" : "0.0.0.0";
-  beast::error_code ec;
-  tcp::resolver resolver(ioc);
-  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
-  if (ec) return Status::Internal("cannot resolve " + c.endpoint + ": " + ec.message());
-  // Like Go's net.Listen, one address: IPv4 first unless tcp6 is asked for.
-  for (bool v4 : {true, false}) {
-    for (const auto& r : results) {
-      const bool is_v4 = r.endpoint().address().is_v4();
-      if (is_v4 != v4) continue;
-      if ((c.transport == "tcp4" && !is_v4) || (c.transport == "tcp6" && is_v4)) continue;
-      return Protocol::endpoint(r.endpoint());
-    }
-  }
-  return Status::Internal("cannot listen on " + c.endpoint + ": no address for " + c.transport);
-}
-
-int PortOf(const Protocol::endpoint& e) {
-  if (e.data()->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(e.data())->sin_port);
-  if (e.data()->sa_family == AF_INET6)
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(e.data())->sin6_port);
-  return 0;
 }
 
 }  // namespace
@@ -772,7 +738,7 @@ Status HttpServer::Start() {
     s.tls = std::move(*ctx);
   }
   s.unix_socket = c.transport == "unix";
-  auto where = s.unix_socket ? UnixEndpoint(c.endpoint) : TcpEndpoint(s.ioc, c);
+  auto where = ListenEndpoint(s.ioc, c.endpoint, c.transport);
   if (!where.ok()) return where.status();
   beast::error_code ec;
   s.acceptor.emplace(net::make_strand(s.ioc));

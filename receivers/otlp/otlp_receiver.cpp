@@ -1,7 +1,10 @@
 #include "receivers/otlp/otlp_receiver.h"
 
+#include <spdlog/spdlog.h>
+
 #include "component/factory.h"
 #include "receivers/otlp/grpc_server.h"
+#include "receivers/otlp/h2_grpc_server.h"
 #include "receivers/otlp/http_server.h"
 
 namespace otlpd::receivers::otlp {
@@ -13,9 +16,20 @@ OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, 
     own_budget_ = std::make_unique<ReceiveBudget>();
     budget = own_budget_.get();
   }
+  budget_ = budget;
   if (config_.grpc) {
-    grpc_ =
-        std::make_unique<GrpcServer>(*config_.grpc, id_, registry.Register("receiver", id_, "grpc"), budget);
+    grpc_telemetry_ = registry.Register("receiver", id_, "grpc");
+    if (config_.grpc->nghttp2_server && H2GrpcServer::Serves(*config_.grpc)) {
+      h2_grpc_ = std::make_unique<H2GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
+    } else {
+      if (config_.grpc->nghttp2_server) {
+        spdlog::info(
+            "receiver {}: OTLP/gRPC with TLS or keepalive.server_parameters is served by gRPC C++, "
+            "not nghttp2",
+            id_);
+      }
+      grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
+    }
   }
   if (config_.http) {
     http_ =
@@ -26,11 +40,25 @@ OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, 
 OtlpReceiver::~OtlpReceiver() = default;
 
 void OtlpReceiver::SetConsumer(Signal signal, Consumer* next) {
+  consumers_[SignalIndex(signal)] = next;
   if (grpc_) grpc_->SetConsumer(signal, next);
+  if (h2_grpc_) h2_grpc_->SetConsumer(signal, next);
   if (http_) http_->SetConsumer(signal, next);
 }
 
 Status OtlpReceiver::Start() {
+  if (h2_grpc_ && AnyMayBlock(consumers_)) {
+    // One thread cannot wait on several disk appends at once (they share an
+    // fsync only when their callers wait in parallel): gRPC C++'s threads can.
+    spdlog::info("receiver {}: a pipeline may block on disk; OTLP/gRPC is served by gRPC C++, not nghttp2",
+                 id_);
+    h2_grpc_.reset();
+    grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget_);
+    for (Signal s : kSignalsWithProfiles) grpc_->SetConsumer(s, consumers_[SignalIndex(s)]);
+  }
+  if (h2_grpc_) {
+    if (Status s = h2_grpc_->Start(); !s.ok()) return s;
+  }
   if (grpc_) {
     if (Status s = grpc_->Start(); !s.ok()) return s;
   }
@@ -43,9 +71,13 @@ Status OtlpReceiver::Start() {
 void OtlpReceiver::Shutdown(Clock::time_point deadline) {
   if (http_) http_->Shutdown(deadline);
   if (grpc_) grpc_->Shutdown(deadline);
+  if (h2_grpc_) h2_grpc_->Shutdown(deadline);
 }
 
-int OtlpReceiver::grpc_port() const { return grpc_ ? grpc_->port() : 0; }
+int OtlpReceiver::grpc_port() const {
+  if (h2_grpc_) return h2_grpc_->port();
+  return grpc_ ? grpc_->port() : 0;
+}
 
 int OtlpReceiver::http_port() const { return http_ ? http_->port() : 0; }
 

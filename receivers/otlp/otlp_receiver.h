@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@
 namespace otlpd::receivers::otlp {
 
 class GrpcServer;
+class H2GrpcServer;
 class HttpServer;
 
 // The `otlp` receiver: one instance per id, serving every signal its
@@ -36,7 +38,12 @@ class OtlpReceiver : public Receiver {
   std::string id_;
   Config config_;
   std::unique_ptr<ReceiveBudget> own_budget_;
+  ReceiveBudget* budget_;
+  ComponentTelemetry* grpc_telemetry_ = nullptr;
+  std::array<Consumer*, kSignalCount> consumers_{};
+  // OTLP/gRPC: gRPC C++'s server, or the one on nghttp2 (GrpcConfig::nghttp2_server).
   std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<H2GrpcServer> h2_grpc_;
   std::unique_ptr<HttpServer> http_;
 };
 

@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,6 +37,17 @@ std::string Config(int port, const std::string& grpc_extra) {
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
 }
 
+// The otlpd command line; OTLPD_TEST_GRPC_SERVER=nghttp2 (ctest's
+// test_grpc_limits_e2e_nghttp2) runs the OTLP/gRPC server on nghttp2.
+std::vector<std::string> OtlpdCommand(const std::filesystem::path& config) {
+  std::vector<std::string> argv = {kOtlpd, "--config", config.string()};
+  const char* server = std::getenv("OTLPD_TEST_GRPC_SERVER");
+  if (server != nullptr && std::string_view(server) == "nghttp2") {
+    argv.push_back("--feature-gates=otlpd.receiver.otlp.nghttp2GrpcServer");
+  }
+  return argv;
+}
+
 // One honest Export on its own connection.
 bool HonestExportServed(int port) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
@@ -54,7 +68,7 @@ bool HonestExportServed(int port) {
 TEST_CASE("a gRPC length prefix claiming 4 GiB is refused before the body is buffered") {
   TempDir dir;
   WriteFile(dir / "c.yaml", Config(0, ""));
-  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  Process otlpd(OtlpdCommand(dir / "c.yaml"), dir / "otlpd.log");
   const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
   INFO(otlpd.Output());
   REQUIRE(port != 0);
@@ -99,7 +113,7 @@ TEST_CASE("a gRPC length prefix claiming 4 GiB is refused before the body is buf
 TEST_CASE("10,000 header-only gRPC streams on one connection are refused past max_concurrent_streams") {
   TempDir dir;
   WriteFile(dir / "c.yaml", Config(0, ""));
-  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  Process otlpd(OtlpdCommand(dir / "c.yaml"), dir / "otlpd.log");
   const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
   INFO(otlpd.Output());
   REQUIRE(port != 0);
@@ -143,7 +157,7 @@ TEST_CASE("a gRPC call that sends no complete message is cancelled at request_re
   TempDir dir;
   // A short deadline so that the test sees it act; the default is 30s.
   WriteFile(dir / "c.yaml", Config(0, "        request_receive_timeout: 2s\n"));
-  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  Process otlpd(OtlpdCommand(dir / "c.yaml"), dir / "otlpd.log");
   const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
   INFO(otlpd.Output());
   REQUIRE(port != 0);
@@ -170,7 +184,7 @@ TEST_CASE(
     "honest large gRPC requests from many connections at once are all accepted under the memory quota") {
   TempDir dir;
   WriteFile(dir / "c.yaml", Config(0, ""));
-  Process otlpd({kOtlpd, "--config", (dir / "c.yaml").string()}, dir / "otlpd.log");
+  Process otlpd(OtlpdCommand(dir / "c.yaml"), dir / "otlpd.log");
   const int port = LoggedPort(otlpd, "OTLP/gRPC listening on");
   INFO(otlpd.Output());
   REQUIRE(port != 0);

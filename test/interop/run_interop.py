@@ -198,9 +198,9 @@ def run(args):
         p.unlink(missing_ok=True)
     write_config(config, args.protocol, port, output)
 
-    log(f"starting {otlpd} --config {config} (OTLP/{args.protocol} on 127.0.0.1:{port})")
+    log(f"starting {otlpd} --config {config} {' '.join(args.otlpd_arg)} (OTLP/{args.protocol} on 127.0.0.1:{port})")
     with open(otlpd_out, "wb") as so, open(otlpd_err, "wb") as se:
-        proc = subprocess.Popen([str(otlpd), "--config", str(config)], stdout=so, stderr=se,
+        proc = subprocess.Popen([str(otlpd), "--config", str(config), *args.otlpd_arg], stdout=so, stderr=se,
                                 stdin=subprocess.DEVNULL, cwd=work)
     app_rc, app_out = None, ""
     failures = []
@@ -251,6 +251,8 @@ def main():
     ap.add_argument("--work-dir", required=True, help="scratch directory: app binary, config, output, logs")
     ap.add_argument("--protocol", default="grpc", choices=["grpc", "http/protobuf", "http/json"])
     ap.add_argument("--compression", default="none", choices=["none", "gzip"])
+    ap.add_argument("--otlpd-arg", action="append", default=[],
+                    help="an extra argument for the collector, e.g. --feature-gates=...; repeatable")
     ap.add_argument("--go", help="go binary (default: $GO, PATH, /usr/local/go/bin/go)")
     args = ap.parse_args()
     try:

@@ -76,17 +76,20 @@ class RawH2Client {
 
   bool connected() const { return connected_ && !dead_; }
   bool goaway() const { return goaway_; }
+  std::uint32_t goaway_code() const { return goaway_code_; }
+  // Queues a PING (not an acknowledgement).
+  void Ping() { Frame(NGHTTP2_PING, 0, 0, std::string(8, '\0')); }
   std::uint32_t peer_max_concurrent_streams() const { return peer_max_streams_; }
 
   // Opens a gRPC call and sends its headers only (no END_STREAM).
-  std::int32_t OpenCall(const std::string& path) {
+  std::int32_t OpenCall(const std::string& path, const std::string& content_type = "application/grpc") {
     const std::int32_t id = next_stream_;
     next_stream_ += 2;
     std::vector<std::pair<std::string, std::string>> h = {{":method", "POST"},
                                                           {":scheme", "http"},
                                                           {":path", path},
                                                           {":authority", "127.0.0.1"},
-                                                          {"content-type", "application/grpc"},
+                                                          {"content-type", content_type},
                                                           {"te", "trailers"}};
     std::vector<nghttp2_nv> nv;
     for (auto& [k, v] : h) {
@@ -241,7 +244,10 @@ class RawH2Client {
         streams_[id].closed = true;
         streams_[id].rst_code = Get32(body.data());
         return;
-      case NGHTTP2_GOAWAY: goaway_ = true; return;
+      case NGHTTP2_GOAWAY:
+        goaway_ = true;
+        if (body.size() >= 8) goaway_code_ = Get32(body.data() + 4);
+        return;
       case NGHTTP2_HEADERS: {
         // No padding or priority from gRPC servers; CONTINUATION not expected
         // for the short headers and trailers of an Export answer.
@@ -281,6 +287,7 @@ class RawH2Client {
   bool connected_ = false;
   bool dead_ = false;
   bool goaway_ = false;
+  std::uint32_t goaway_code_ = 0;
   bool got_settings_ = false;
   nghttp2_hd_deflater* deflater_ = nullptr;
   nghttp2_hd_inflater* inflater_ = nullptr;

@@ -14,6 +14,7 @@
 #include "otlp/json/otlp_json.h"
 #include "otlp/wire/wire_walker.h"
 #include "receivers/otlp/otlp_receiver.h"
+#include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/http_client.h"
 #include "test/support/sink.h"
 
@@ -85,7 +86,8 @@ std::unique_ptr<OtlpReceiver> StartReceiver(Telemetry& telemetry, Consumer* prof
   auto node = config::ParseYaml(
       "protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n  http:\n    endpoint: 127.0.0.1:0\n", "test");
   config::MapDecoder d(node, "receivers.otlp");
-  auto r = std::make_unique<OtlpReceiver>("otlp", receivers::otlp::Config::Decode(d), &telemetry);
+  auto r = std::make_unique<OtlpReceiver>(
+      "otlp", test::WithTestGrpcServer(receivers::otlp::Config::Decode(d)), &telemetry);
   r->SetConsumer(Signal::kProfiles, profiles);
   REQUIRE(r->Start().ok());
   return r;

@@ -9,6 +9,7 @@
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "receivers/otlp/otlp_receiver.h"
+#include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/http_client.h"
 #include "test/receivers/otlp/requests.h"
 #include "test/support/process.h"
@@ -31,7 +32,7 @@ struct TlsFixture {
                              "  http:\n    endpoint: 127.0.0.1:0\n" + c.Tls(mtls, extra);
     auto node = config::ParseYaml(yaml, "test");
     config::MapDecoder d(node, "receivers.otlp");
-    receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), nullptr);
+    receiver = std::make_unique<OtlpReceiver>("otlp", test::WithTestGrpcServer(Config::Decode(d)), nullptr);
     receiver->SetConsumer(Signal::kTraces, &traces);
     REQUIRE(receiver->Start().ok());
   }

@@ -20,6 +20,7 @@
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "receivers/otlp/otlp_receiver.h"
+#include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/requests.h"
 #include "test/support/sink.h"
 
@@ -47,7 +48,7 @@ struct TempDir {
 Config Decode(const std::string& yaml) {
   auto node = config::ParseYaml(yaml, "test");
   config::MapDecoder d(node, "receivers.otlp");
-  return Config::Decode(d);
+  return test::WithTestGrpcServer(Config::Decode(d));
 }
 
 std::string UnixConfig(const fs::path& grpc, const fs::path& http) {

@@ -1,0 +1,59 @@
+#include "receivers/otlp/listen_endpoint.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include "config/net/unix_socket.h"
+#include "internal/host_port.h"
+
+namespace otlpd::receivers::otlp {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+Result<ListenProtocol::endpoint> UnixEndpoint(const std::string& path) {
+  if (Status s = config::net::PrepareUnixSocketPath(path); !s.ok()) return s;
+  return ListenProtocol::endpoint(net::local::stream_protocol::endpoint(path));
+}
+
+Result<ListenProtocol::endpoint> TcpEndpoint(net::io_context& ioc, const std::string& endpoint,
+                                             const std::string& transport) {
+  std::string host, port, why;
+  if (!SplitHostPort(endpoint, &host, &port, &why) || port.empty()) {
+    return Status::InvalidArgument("endpoint \"" + endpoint + "\": " + (why.empty() ? "missing port" : why));
+  }
+  if (host.empty()) host = transport == "tcp6" ? "::" : "0.0.0.0";
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+  if (ec) return Status::Internal("cannot resolve " + endpoint + ": " + ec.message());
+  for (bool v4 : {true, false}) {
+    for (const auto& r : results) {
+      const bool is_v4 = r.endpoint().address().is_v4();
+      if (is_v4 != v4) continue;
+      if ((transport == "tcp4" && !is_v4) || (transport == "tcp6" && is_v4)) continue;
+      return ListenProtocol::endpoint(r.endpoint());
+    }
+  }
+  return Status::Internal("cannot listen on " + endpoint + ": no address for " + transport);
+}
+
+}  // namespace
+
+Result<ListenProtocol::endpoint> ListenEndpoint(net::io_context& ioc, const std::string& endpoint,
+                                                const std::string& transport) {
+  return transport == "unix" ? UnixEndpoint(endpoint) : TcpEndpoint(ioc, endpoint, transport);
+}
+
+int PortOf(const ListenProtocol::endpoint& e) {
+  if (e.data()->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(e.data())->sin_port);
+  if (e.data()->sa_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(e.data())->sin6_port);
+  return 0;
+}
+
+}  // namespace otlpd::receivers::otlp
