@@ -124,7 +124,7 @@ struct Harness {
 
   explicit Harness(Config config, StorageExtension* storage = nullptr) {
     sender = std::make_unique<QueuedRetrySender>(kExporter, std::move(config), backend.Func(), &telemetry,
-                                                 SenderOptions{nullptr, nullptr, storage, nullptr});
+                                                 SenderOptions{nullptr, nullptr, storage, nullptr, nullptr});
     REQUIRE(sender->Start().ok());
   }
   void Shutdown() { sender->Shutdown(Clock::now() + 10s); }

@@ -110,7 +110,7 @@ struct Sender {
   Sender(StorageExtension* storage, Backend& backend, Config config = PersistentConfig(),
          exporters::exporterhelper::TimeSource* time = nullptr)
       : sender(kExporter, config, backend.Func(), &telemetry,
-               SenderOptions{time, nullptr, storage, nullptr}) {}
+               SenderOptions{time, nullptr, storage, nullptr, nullptr}) {}
 
   SignalCounters& counters(Signal s = Signal::kTraces) { return telemetry[s]; }
 };
