@@ -1,7 +1,7 @@
-// libFuzzer target for the OTLP/JSON codec. Not wired into CMake; build by hand:
+// libFuzzer target for the OTLP/JSON codec. test/fuzz/run_fuzzers.sh builds it; by hand:
 //
 //   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/otlp/proto \
-//     test/fuzz/otlp_json_fuzz.cpp otlp/json/otlp_json_{schema,encode,decode}.cpp internal/{base64,text}.cpp \
+//     test/fuzz/otlp_json_fuzz.cpp otlp/json/*.cpp internal/{base64,text}.cpp \
 //     build/otlp/proto/libotlpd_proto.a -lprotobuf -lsimdjson -o otlp_json_fuzz
 //   ./otlp_json_fuzz -max_total_time=20 corpus/
 //
@@ -39,7 +39,8 @@ std::unique_ptr<google::protobuf::Message> NewRequest(otlpd::Signal signal) {
     case otlpd::Signal::kLogs:
       return std::make_unique<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest>();
     case otlpd::Signal::kProfiles:
-      return std::make_unique<opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest>();
+      return std::make_unique<
+          opentelemetry::proto::collector::profiles::v1development::ExportProfilesServiceRequest>();
     case otlpd::Signal::kTraces: break;
   }
   return std::make_unique<opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>();
