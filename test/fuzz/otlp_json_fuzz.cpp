@@ -1,8 +1,6 @@
-// libFuzzer target for the OTLP/JSON codec. test/fuzz/run_fuzzers.sh builds it; by hand:
+// libFuzzer target for the OTLP/JSON codec. test/fuzz/run_fuzzers.sh builds
+// it (and its sources); a longer run of the binary it leaves:
 //
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -isystem build/otlp/proto \
-//     test/fuzz/otlp_json_fuzz.cpp otlp/json/*.cpp internal/{base64,text}.cpp \
-//     build/otlp/proto/libotlpd_proto.a -lprotobuf -lsimdjson -o otlp_json_fuzz
 //   ./otlp_json_fuzz -max_total_time=20 corpus/
 //
 // Properties, for every signal:
@@ -101,8 +99,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  for (const otlpd::Signal signal :
-       {otlpd::Signal::kTraces, otlpd::Signal::kMetrics, otlpd::Signal::kLogs, otlpd::Signal::kProfiles}) {
+  for (const otlpd::Signal signal : otlpd::kSignalsWithProfiles) {
     CheckDecode(signal, input);
     CheckEncode(signal, input);
   }

@@ -19,6 +19,8 @@ proto=(-isystem "$build/otlp/proto")
 # takes only what a target uses, and a function moving between these folders
 # cannot break a target's hand-kept source list.
 echo "fuzz: building the shared archive"
+# Fresh each run: an object left from a source since removed must not be archived.
+rm -rf "$work/obj"
 mkdir -p "$work/obj"
 common=("$src"/internal/*.cpp "$src"/otlp/value/*.cpp "$src"/otlp/wire/*.cpp "$src"/otlp/json/*.cpp)
 printf '%s\n' "${common[@]}" | xargs -P "$(nproc)" -I{} sh -c \
