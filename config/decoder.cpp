@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "config/yaml_scalar.h"
@@ -81,11 +83,46 @@ std::optional<ParsedInt> ParseInteger(std::string_view text) {
   return out;
 }
 
+// otelcol's decoder takes no quoted number or boolean: `limit_mib: "100"` is
+// "expected type 'uint32', got unconvertible type 'string'". go_type names the
+// type as Go does.
+void RefuseQuoted(const Node& node, std::string_view path, std::string_view go_type) {
+  if (!node.quoted()) return;
+  throw Error(node.mark(), path,
+              "expected type '" + std::string(go_type) + "', got unconvertible type 'string' (" +
+                  Quote(node.scalar()) + "; write it without quotes)");
+}
+
+template <class T>
+constexpr std::string_view GoIntType() {
+  if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
+  if constexpr (std::is_same_v<T, std::uint64_t>) return "uint64";
+  if constexpr (std::is_same_v<T, std::uint32_t>) return "uint32";
+  return "int";
+}
+
+std::optional<double> ParseDouble(std::string_view s);
+
 template <class T>
 void DecodeInteger(const Node& node, std::string_view path, T& out, std::string_view what) {
   if (!ScalarOrNull(node, path, what)) return;
-  const std::optional<ParsedInt> p = ParseInteger(node.scalar());
-  if (!p) throw Error(node.mark(), path, "expected " + std::string(what) + ", got " + Quote(node.scalar()));
+  RefuseQuoted(node, path, GoIntType<T>());
+  std::optional<ParsedInt> p = ParseInteger(node.scalar());
+  if (!p) {
+    // A YAML float into an integer: mapstructure cuts it toward zero (1.5 is
+    // 1), and refuses a negative one for an unsigned type.
+    const std::optional<double> d = ParseDouble(node.scalar());
+    if (!d) throw Error(node.mark(), path, "expected " + std::string(what) + ", got " + Quote(node.scalar()));
+    const double cut = std::trunc(*d);
+    if (!std::isfinite(cut) || std::fabs(cut) >= 1.8e19 || (cut < 0 && !std::numeric_limits<T>::is_signed)) {
+      throw Error(node.mark(), path,
+                  Quote(node.scalar()) + " is out of range for " + std::string(GoIntType<T>()));
+    }
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%.0f", cut);
+    p = ParseInteger(digits);
+    if (!p) throw Error(node.mark(), path, "expected " + std::string(what) + ", got " + Quote(node.scalar()));
+  }
   using Limits = std::numeric_limits<T>;
   const auto max = static_cast<std::uint64_t>(Limits::max());
   // |min| computed without overflowing the signed type.
@@ -147,6 +184,19 @@ std::optional<double> ParseDouble(std::string_view s) {
   return std::nullopt;
 }
 
+// otelcol decodes with mapstructure's weak typing off: a YAML number or
+// boolean where a string is expected is an error (`endpoint: 5`), the same
+// text quoted is not (`endpoint: "5"`). A lone ${...} reference is the
+// exception (Node::expanded()), which callers take as its text first.
+void RequireString(const Node& node, std::string_view path) {
+  if (node.quoted()) return;
+  if (std::optional<std::string_view> type = GoYamlScalarType(node.scalar())) {
+    throw Error(node.mark(), path,
+                "expected type 'string', got unconvertible type '" + std::string(*type) + "' (" +
+                    node.scalar() + "; quote it to mean the text)");
+  }
+}
+
 }  // namespace
 
 std::optional<std::string_view> GoYamlScalarType(std::string_view plain) {
@@ -161,11 +211,11 @@ std::optional<std::string_view> GoYamlScalarType(std::string_view plain) {
 
 void DecodeValue(const Node& node, std::string_view path, bool& out) {
   if (!ScalarOrNull(node, path, "a boolean")) return;
-  // The YAML 1.1 and 1.2 spellings yaml-cpp accepts.
-  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "y",  "Y", "yes",
-                                               "Yes",  "YES",  "on",   "On", "ON"};
-  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "n",   "N",  "no",
-                                                "No",    "NO",    "off",   "Off", "OFF"};
+  RefuseQuoted(node, path, "bool");
+  // go-yaml v3's (YAML 1.2) spellings: `yes`, `on` and `y` are strings there,
+  // which otelcol refuses for a boolean.
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE"};
   for (std::string_view t : kTrue) {
     if (node.scalar() == t) {
       out = true;
@@ -196,6 +246,7 @@ void DecodeValue(const Node& node, std::string_view path, std::uint32_t& out) {
 
 void DecodeValue(const Node& node, std::string_view path, double& out) {
   if (!ScalarOrNull(node, path, "a number")) return;
+  RefuseQuoted(node, path, "float64");
   std::optional<double> v = ParseDouble(node.scalar());
   if (!v) throw Error(node.mark(), path, "expected a number, got " + Quote(node.scalar()));
   out = *v;
@@ -204,6 +255,7 @@ void DecodeValue(const Node& node, std::string_view path, double& out) {
 void DecodeValue(const Node& node, std::string_view path, float& out) {
   double d = 0;
   if (!ScalarOrNull(node, path, "a number")) return;
+  RefuseQuoted(node, path, "float32");
   DecodeValue(node, path, d);
   if (std::isfinite(d) && std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {
     throw Error(node.mark(), path, Quote(node.scalar()) + " is out of range for a 32-bit float");
@@ -212,7 +264,12 @@ void DecodeValue(const Node& node, std::string_view path, float& out) {
 }
 
 void DecodeValue(const Node& node, std::string_view path, std::string& out) {
+  if (node.expanded()) {
+    out = node.expanded_text();
+    return;
+  }
   if (!ScalarOrNull(node, path, "a value")) return;
+  RequireString(node, path);
   out = node.scalar();
 }
 
@@ -222,7 +279,7 @@ void DecodeValue(const Node& node, std::string_view path, std::chrono::nanosecon
   // time.Duration as nanoseconds; only strings go through ParseDuration.
   if (!node.quoted()) {
     std::int64_t ns = 0;
-    if (std::optional<ParsedInt> p = ParseInteger(node.scalar())) {
+    if (ParseInteger(node.scalar()) || ParseDouble(node.scalar())) {  // a float is cut: 1.5 is 1ns
       DecodeInteger(node, path, ns, "a duration");
       out = std::chrono::nanoseconds(ns);
       return;
@@ -244,7 +301,16 @@ void DecodeValue(const Node& node, std::string_view path, std::vector<std::strin
     return;
   }
   if (node.IsScalar()) {
-    // otelcol's string-to-slice hook: "a,b" is ["a", "b"], "" is [].
+    // otelcol's string-to-slice hook: "a,b" is ["a", "b"], "" is []. It
+    // takes strings only, and a lone ${...} has its YAML type here: confmap
+    // keeps the text only where the option itself is a string.
+    if (!node.quoted()) {
+      if (std::optional<std::string_view> type = GoYamlScalarType(node.scalar())) {
+        throw Error(node.mark(), path,
+                    "source data must be an array or slice, got " + std::string(*type) + " (" +
+                        node.scalar() + "; quote it to mean the text)");
+      }
+    }
     out.clear();
     const std::string& s = node.scalar();
     if (s.empty()) return;
@@ -265,10 +331,10 @@ void DecodeValue(const Node& node, std::string_view path, std::vector<std::strin
   for (std::size_t i = 0; i < node.items().size(); ++i) {
     const Node& item = node.items()[i];
     const std::string item_path = std::string(path) + "[" + std::to_string(i) + "]";
-    if (!item.IsScalar()) {
+    if (!item.IsScalar() && !item.expanded()) {
       throw Error(item.mark(), item_path, "expected a value, got " + std::string(item.KindName()));
     }
-    result.push_back(item.scalar());
+    DecodeValue(item, item_path, result.emplace_back());
   }
   out = std::move(result);
 }
@@ -281,8 +347,8 @@ void DecodeValue(const Node& node, std::string_view path, std::map<std::string, 
     const std::string key_path = std::string(path) + "." + e.key;
     if (e.value.IsNull()) {
       result[e.key] = "";
-    } else if (e.value.IsScalar()) {
-      result[e.key] = e.value.scalar();
+    } else if (e.value.IsScalar() || e.value.expanded()) {
+      DecodeValue(e.value, key_path, result[e.key]);
     } else {
       throw Error(e.value.mark(), key_path, "expected a value, got " + std::string(e.value.KindName()));
     }
@@ -560,6 +626,32 @@ void MapDecoder::Finish() const {
   }
   if (first != nullptr) throw Error(*first, path_, "has invalid keys: " + unknown);
   if (!missing_.empty()) throw Error(mark_, KeyPath(missing_), "is required");
+}
+
+std::optional<std::int64_t> MapDecoder::LevelNumber(std::string_view key, std::string_view go_type) {
+  if (!node_->IsMap()) return std::nullopt;
+  const Node* n = node_->Find(key);
+  if (n == nullptr || !n->IsScalar() || n->quoted()) return std::nullopt;
+  const std::optional<std::string_view> type = GoYamlScalarType(n->scalar());
+  if (!type) return std::nullopt;
+  Take(key);
+  const std::string path = KeyPath(key);
+  if (*type == "bool") {
+    throw Error(
+        n->mark(), path,
+        "expected type '" + std::string(go_type) + "', got unconvertible type 'bool' (" + n->scalar() + ")");
+  }
+  if (*type == "int") {
+    // Beyond 64 bits Go's YAML decoder would not give an int at all: refused.
+    std::int64_t v = 0;
+    DecodeInteger(*n, path, v, "an integer");
+    return v;
+  }
+  const std::optional<double> d = ParseDouble(n->scalar());
+  if (!d || !std::isfinite(*d) || std::fabs(*d) >= 9.2e18) {
+    throw Error(n->mark(), path, Quote(n->scalar()) + " is out of range for " + std::string(go_type));
+  }
+  return static_cast<std::int64_t>(*d);  // truncated toward zero, as Go converts
 }
 
 bool MapDecoder::SectionEnabled() {

@@ -17,8 +17,16 @@ namespace otlpd::config {
 
 // Typed decoding of scalar nodes. Each throws Error (with the node's mark and
 // `path`) when the node is not a value of that type: wrong kind, not a number,
-// out of range, a quoted "5" where a number is expected is still accepted
-// (otelcol does the same for strings that parse), but "abc" is not.
+// out of range. Types are strict, as otelcol's (go-yaml v3 types the value,
+// then mapstructure decodes it without weak typing):
+// - a string option refuses an unquoted YAML number or boolean (`endpoint: 5`,
+//   `compression: true`, `min_version: 1.3`), in a list of strings and in a
+//   map of strings too; a lone ${...} reference gives its text whatever it
+//   reads as (Node::expanded());
+// - a number or boolean option refuses a quoted value (`limit_mib: "100"`);
+//   booleans are true/false (True, TRUE, ...) only, not YAML 1.1's yes/on;
+// - an integer option (durations included: nanoseconds) takes a YAML float
+//   cut toward zero (1.5 is 1), as mapstructure converts one.
 void DecodeValue(const Node& node, std::string_view path, bool& out);
 void DecodeValue(const Node& node, std::string_view path, std::int64_t& out);
 void DecodeValue(const Node& node, std::string_view path, std::uint64_t& out);
@@ -171,6 +179,15 @@ class MapDecoder {
   void Finish() const;
 
   std::string KeyPath(std::string_view key) const;
+
+  // For an option otelcol reads into an integer type that also takes names
+  // (configtelemetry.Level: debug's verbosity, service.telemetry.metrics.level;
+  // zapcore.Level: service.telemetry.logs.level). An unquoted YAML number there
+  // is the level's number, as mapstructure decodes it (a float cut toward
+  // zero); a boolean is refused, naming go_type. Returns that number (the key
+  // is then read), or nullopt when the key is absent, null or text, which the
+  // caller reads with Optional() as a name ("5" quoted is a name, and unknown).
+  std::optional<std::int64_t> LevelNumber(std::string_view key, std::string_view go_type);
 
   // For otelcol's configoptional sections: reads the section's own `enabled`
   // (a bool, default true); `enabled: false` means the section is off, as if absent.

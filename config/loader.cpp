@@ -428,18 +428,21 @@ void ExpandScalar(Node& node, const std::string& path, const EnvLookup& env,
   }
   // A lone reference is typed as YAML would type its value, and a value that
   // is itself a YAML map or list becomes one (as confmap does).
+  // Either way it keeps its text for a string option.
   Node typed;
   try {
     typed = ParseYamlWithMark(text, mark.file, &mark);
   } catch (const Error&) {
-    node = Node::Scalar(std::move(text), mark, true);
+    node = Node::Scalar(text, mark, true);
+    node.SetExpandedText(std::move(text));
     return;
   }
   if (typed.IsMap() || typed.IsSequence()) {
     node = std::move(typed);
   } else {
-    node = Node::Scalar(std::move(text), mark, false);
+    node = Node::Scalar(text, mark, false);
   }
+  node.SetExpandedText(std::move(text));
 }
 
 void Expand(Node& node, const std::string& path, const EnvLookup& env, std::vector<std::string>* warnings,

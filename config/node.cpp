@@ -39,6 +39,11 @@ Node Node::Map(Mark mark) {
   return n;
 }
 
+void Node::SetExpandedText(std::string text) {
+  expanded_ = true;
+  expanded_text_ = std::move(text);
+}
+
 const Node* Node::Find(std::string_view key) const {
   for (const Entry& e : entries_) {
     if (e.key == key) return &e.value;
@@ -58,6 +63,8 @@ void Node::Set(std::string key, Mark key_mark, Node value) {
     kind_ = Kind::kMap;
     scalar_.clear();
     items_.clear();
+    expanded_ = false;
+    expanded_text_.clear();
   }
   for (Entry& e : entries_) {
     if (e.key == key) {

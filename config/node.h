@@ -43,6 +43,14 @@ class Node {
   const std::string& scalar() const { return scalar_; }
   bool quoted() const { return quoted_; }
 
+  // A value that was one lone ${...} reference: typed as YAML types the text
+  // it expanded to (a number, a map, ...), and keeping that text, which a
+  // string option takes whatever its type, as confmap does (its expandedValue
+  // keeps the original for string targets). Any kind of node.
+  bool expanded() const { return expanded_; }
+  const std::string& expanded_text() const { return expanded_text_; }
+  void SetExpandedText(std::string text);
+
   // Sequences.
   const std::vector<Node>& items() const { return items_; }
   std::vector<Node>& items() { return items_; }
@@ -63,6 +71,8 @@ class Node {
   Mark mark_;
   std::string scalar_;
   bool quoted_ = false;
+  bool expanded_ = false;
+  std::string expanded_text_;
   std::vector<Node> items_;
   std::vector<Entry> entries_;
 };

@@ -1,6 +1,7 @@
 #include "config/service_config.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "config/decoder.h"
@@ -74,7 +75,15 @@ PipelineConfig DecodePipeline(const Node::Entry& entry, const std::string& path)
 void DecodeTelemetry(MapDecoder& telemetry, ServiceConfig& sc) {
   MapDecoder logs = telemetry.Child("logs");
   std::string level = "info";
-  if (logs.Optional("level", level)) {
+  if (const std::optional<std::int64_t> number = logs.LevelNumber("level", "zapcore.Level")) {
+    // zapcore.Level is an int8 (-1 debug ... 5 fatal) and otelcol takes any
+    // number: zap logs what is at or above it, so below debug is debug, and
+    // above fatal, where zap logs nothing, is fatal here (otlpd's quietest).
+    static constexpr std::string_view kByNumber[] = {"debug",  "info",  "warn", "error",
+                                                     "dpanic", "panic", "fatal"};
+    const int n = std::clamp(static_cast<int>(static_cast<std::int8_t>(*number)), -1, 5);
+    sc.logs.level = std::string(kByNumber[n + 1]);
+  } else if (logs.Optional("level", level)) {
     // zap accepts "debug" and "DEBUG" (and "" for info), not mixed case.
     static constexpr std::string_view kLevels[] = {"debug",  "info",  "warn", "error",
                                                    "dpanic", "panic", "fatal"};

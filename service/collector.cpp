@@ -94,8 +94,11 @@ bool Collector::Reload(std::string_view why) {
 
 void Collector::Shutdown() {
   if (current_.service) current_.service->Shutdown(Clock::now() + settings_.shutdown_timeout);
-  metrics_.SetSource(nullptr, {});
+  // The push readers' last export (Stop) reads the drained service's
+  // counters, which live until the service does: its final counts go out,
+  // not only the process metrics.
   metrics_.Stop();
+  metrics_.SetSource(nullptr, {});
   // Last, so the shutdown's own lines are exported too.
   selftelemetry::StopLogExport();
 }

@@ -1,5 +1,7 @@
 #include "exporters/debug/config.h"
 
+#include <cstdint>
+
 #include "internal/text.h"
 
 namespace otlpd::exporters::debug {
@@ -25,7 +27,17 @@ Config Config::Decode(config::MapDecoder& decoder) {
   Config cfg;
 
   std::string verbosity = "basic";
-  if (decoder.Optional("verbosity", verbosity)) {
+  if (const std::optional<std::int64_t> number = decoder.LevelNumber("verbosity", "configtelemetry.Level")) {
+    // otelcol's configtelemetry.Level is an int32: -1 none, 0 basic, 1 normal,
+    // 2 detailed; the debug exporter supports the last three.
+    const auto level = static_cast<std::int32_t>(*number);
+    if (level < 0 || level > 2) {
+      decoder.Fail("verbosity", "verbosity level " + std::to_string(level) + (level == -1 ? " (none)" : "") +
+                                    " is not supported (use basic, normal or detailed, or 0, 1 or 2)");
+    }
+    static constexpr Verbosity kByNumber[] = {Verbosity::kBasic, Verbosity::kNormal, Verbosity::kDetailed};
+    cfg.verbosity = kByNumber[level];
+  } else if (decoder.Optional("verbosity", verbosity)) {
     std::optional<Verbosity> parsed = ParseVerbosity(verbosity);
     if (!parsed) {
       decoder.Fail("verbosity",

@@ -1,9 +1,12 @@
 #include "service/telemetry/config.h"
 
+#include <cstdint>
+
 #include "config/decoder.h"
 #include "config/error.h"
 #include "config/http/simple_http_server.h"
 #include "config/service_config.h"
+#include "config/yaml_scalar.h"
 #include "internal/text.h"
 
 namespace otlpd::selftelemetry {
@@ -251,7 +254,16 @@ void DecodeValue(const config::Node&, std::string_view, ImplicitReaders&) {}
 MetricsConfig DecodeMetrics(MapDecoder& d) {
   MetricsConfig m;
   std::string level = "normal";
-  if (d.Optional("level", level)) {
+  if (const std::optional<std::int64_t> number = d.LevelNumber("level", "configtelemetry.Level")) {
+    // configtelemetry.Level is an int32 (-1 none, 0 basic, 1 normal, 2
+    // detailed) and otelcol takes any number, comparing levels as numbers:
+    // below none is none here, above detailed is detailed.
+    const auto n = static_cast<std::int32_t>(*number);
+    m.level = n < 0    ? MetricsLevel::kNone
+              : n == 0 ? MetricsLevel::kBasic
+              : n == 1 ? MetricsLevel::kNormal
+                       : MetricsLevel::kDetailed;
+  } else if (d.Optional("level", level)) {
     const std::string l = AsciiLower(level);
     if (l == "none")
       m.level = MetricsLevel::kNone;
@@ -410,9 +422,16 @@ TelemetryConfig DecodeTelemetryConfig(const config::Node& root) {
         t.resource[e.key] = std::nullopt;
         continue;
       }
-      std::string value;
-      config::DecodeValue(e.value, "service.telemetry.resource." + e.key, value);
-      t.resource[e.key] = value;
+      // otelcol reads these into `any` and then wants a string: a number or a
+      // boolean is refused even from a lone ${env:...} (typed as YAML there).
+      const std::optional<std::string_view> type =
+          e.value.IsScalar() && !e.value.quoted() ? config::GoYamlScalarType(e.value.scalar()) : std::nullopt;
+      if (!e.value.IsScalar() || type) {
+        throw config::Error(e.value.mark(), "service.telemetry.resource." + e.key,
+                            "legacy resource attribute \"" + e.key + "\" must be string or null, got " +
+                                (type ? std::string(*type) : std::string(e.value.KindName())));
+      }
+      t.resource[e.key] = e.value.scalar();
     }
   }
   return t;

@@ -12,7 +12,8 @@ namespace {
 
 // Summed counters of every registration of one component id (and transport).
 struct Totals {
-  std::array<std::array<std::uint64_t, 6>, 3> counters{};  // [signal][accepted, refused, sent, ...]
+  std::array<std::array<std::uint64_t, 6>, kSignalCount>
+      counters{};  // [signal][accepted, refused, sent, ...]
   bool has_queue = false;
   std::uint64_t queue_size = 0;
   std::uint64_t queue_capacity = 0;
@@ -24,7 +25,7 @@ struct Totals {
 enum Counter { kAccepted, kRefused, kSent, kSendFailed, kEnqueueFailed, kDropped };
 
 void AddCounters(Totals& t, const ComponentTelemetry& c) {
-  for (Signal s : kAllSignals) {
+  for (Signal s : kSignalsWithProfiles) {
     const SignalCounters& sc = c.signals[SignalIndex(s)];
     auto& out = t.counters[SignalIndex(s)];
     out[kAccepted] += sc.accepted.load(std::memory_order_relaxed);
@@ -53,7 +54,7 @@ std::set<Signal> SignalsOf(const Totals& t, const std::map<std::string, std::set
                            const std::string& id) {
   std::set<Signal> out;
   if (auto it = wiring.find(id); it != wiring.end()) out = it->second;
-  for (Signal s : kAllSignals) {
+  for (Signal s : kSignalsWithProfiles) {
     for (std::uint64_t v : t.counters[SignalIndex(s)]) {
       if (v != 0) out.insert(s);
     }
@@ -89,7 +90,16 @@ class Families {
   std::map<std::string, Family> by_name_;
 };
 
-std::string Unit(Signal s) { return "{" + std::string(ItemNoun(s)) + "}"; }
+// What otelcol's item counters count, in their names: profiles count
+// samples, named "profile_samples" (otelcol_receiver_accepted_profile_samples,
+// unit {sample}); the other signals' nouns are their item nouns.
+std::string MetricNoun(Signal s) {
+  return s == Signal::kProfiles ? "profile_samples" : std::string(ItemNoun(s));
+}
+
+std::string Unit(Signal s) {
+  return s == Signal::kProfiles ? "{sample}" : "{" + std::string(ItemNoun(s)) + "}";
+}
 
 std::string Type(const std::string& id) { return id.substr(0, id.find('/')); }
 
@@ -114,12 +124,14 @@ constexpr ItemCounter kExporterCounters[] = {
 template <std::size_t N>
 void AddItemCounters(Families& f, std::string_view kind, const ItemCounter (&counters)[N], const Totals& t,
                      Signal s, const Labels& labels) {
-  const std::string noun(ItemNoun(s));
+  const std::string noun = MetricNoun(s);
+  std::string help_noun = noun;
+  std::replace(help_noun.begin(), help_noun.end(), '_', ' ');  // "profile samples", "metric points"
   const auto& c = t.counters[SignalIndex(s)];
   for (const ItemCounter& counter : counters) {
     f.Add("otelcol_" + std::string(kind) + "_" + std::string(counter.what) + "_" + noun,
-          "Number of " + noun + std::string(counter.help_after_noun), MetricType::kCounter, Unit(s), labels,
-          static_cast<double>(c[counter.counter]));
+          "Number of " + help_noun + std::string(counter.help_after_noun), MetricType::kCounter, Unit(s),
+          labels, static_cast<double>(c[counter.counter]));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -40,15 +41,23 @@ std::string DecodeError(const std::string& text) {
   return "no error";
 }
 
-TEST_CASE("DecodeValue bool accepts YAML 1.1 and 1.2 spellings", "[config][decoder]") {
-  for (const char* t : {"true", "True", "TRUE", "yes", "Yes", "on", "ON", "y", "\"true\""}) {
+TEST_CASE("DecodeValue bool takes go-yaml v3's (YAML 1.2) spellings only", "[config][decoder]") {
+  for (const char* t : {"true", "True", "TRUE"}) {
     INFO(t);
     CHECK(Decode<bool>(t) == true);
   }
-  for (const char* f : {"false", "False", "FALSE", "no", "NO", "off", "Off", "n"}) {
+  for (const char* f : {"false", "False", "FALSE"}) {
     INFO(f);
     CHECK(Decode<bool>(f) == false);
   }
+  // Strings to go-yaml v3, which otelcol refuses for a boolean.
+  for (const char* word : {"yes", "Yes", "on", "ON", "y", "no", "off", "n"}) {
+    INFO(word);
+    CHECK_THAT(DecodeError<bool>(word), Contains("expected a boolean (true or false)"));
+  }
+  CHECK(DecodeError<bool>("\"true\"") ==
+        "t.yaml:1:4: a.v: expected type 'bool', got unconvertible type 'string' (\"true\"; write it without "
+        "quotes)");
   CHECK(DecodeError<bool>("maybe") == "t.yaml:1:4: a.v: expected a boolean (true or false), got \"maybe\"");
   CHECK(DecodeError<bool>("tru") != "no error");
   CHECK(DecodeError<bool>("1") != "no error");
@@ -58,7 +67,11 @@ TEST_CASE("DecodeValue integers with range checks", "[config][decoder]") {
   CHECK(Decode<int>("42") == 42);
   CHECK(Decode<int>("-42") == -42);
   CHECK(Decode<int>("+7") == 7);
-  CHECK(Decode<int>("\"5\"") == 5);  // quoted numbers are accepted
+  // otelcol: "'limit_mib' expected type 'uint32', got unconvertible type 'string'".
+  CHECK(DecodeError<int>("\"5\"") ==
+        "t.yaml:1:4: a.v: expected type 'int', got unconvertible type 'string' (\"5\"; write it without "
+        "quotes)");
+  CHECK_THAT(DecodeError<std::uint32_t>("'5'"), Contains("expected type 'uint32'"));
   CHECK(Decode<int>("0x1F") == 31);
   CHECK(Decode<int>("0o17") == 15);
   CHECK(Decode<int>("0b101") == 5);
@@ -82,11 +95,18 @@ TEST_CASE("DecodeValue integers with range checks", "[config][decoder]") {
   CHECK_THAT(DecodeError<std::uint32_t>("4294967296"), Contains("out of range"));
 
   CHECK(DecodeError<int>("abc") == "t.yaml:1:4: a.v: expected an integer, got \"abc\"");
-  CHECK_THAT(DecodeError<int>("1.5"), Contains("expected an integer"));
+  // A YAML float is cut toward zero, as mapstructure converts one.
+  CHECK(Decode<int>("1.5") == 1);
+  CHECK(Decode<int>("-2.9") == -2);
+  CHECK(Decode<std::uint32_t>("1e3") == 1000u);
+  CHECK_THAT(DecodeError<std::uint32_t>("-1.5"), Contains("out of range for uint32"));
+  CHECK_THAT(DecodeError<int>("3e9"), Contains("is out of range"));
+  CHECK_THAT(DecodeError<int>(".inf"), Contains("out of range for int"));
   CHECK_THAT(DecodeError<int>("0x"), Contains("expected an integer"));
-  CHECK_THAT(DecodeError<int>("09"), Contains("expected an integer"));  // Go reads a leading 0 as octal
-  CHECK_THAT(DecodeError<int>("\"\""), Contains("expected an integer"));
-  CHECK_THAT(DecodeError<int>("\"-\""), Contains("expected an integer"));
+  // Not an octal int, so go-yaml reads "09" as the float 9, and an integer takes it.
+  CHECK(Decode<int>("09") == 9);
+  CHECK_THAT(DecodeError<int>("\"\""), Contains("unconvertible type 'string'"));
+  CHECK_THAT(DecodeError<int>("1-"), Contains("expected an integer"));
 }
 
 TEST_CASE("DecodeValue floating point", "[config][decoder]") {
@@ -102,14 +122,83 @@ TEST_CASE("DecodeValue floating point", "[config][decoder]") {
   CHECK_THAT(DecodeError<double>("inf"), Contains("expected a number"));
   CHECK_THAT(DecodeError<double>("1e999"), Contains("expected a number"));
   CHECK_THAT(DecodeError<float>("1e39"), Contains("out of range for a 32-bit float"));
+  CHECK_THAT(DecodeError<double>("\"1.5\""),
+             Contains("expected type 'float64', got unconvertible type 'string'"));
+  CHECK_THAT(DecodeError<float>("\"1.5\""), Contains("expected type 'float32'"));
 }
 
-TEST_CASE("DecodeValue string takes any scalar, never a map", "[config][decoder]") {
+TEST_CASE("DecodeValue string takes text, never a map", "[config][decoder]") {
   CHECK(Decode<std::string>("hello") == "hello");
   CHECK(Decode<std::string>("\"0123\"") == "0123");
-  CHECK(Decode<std::string>("0123") == "0123");
+  CHECK(Decode<std::string>("'true'") == "true");
+  CHECK(Decode<std::string>("|\n  5\n") == "5\n");  // block scalars are strings
   CHECK(DecodeError<std::string>("{a: 1}") == "t.yaml:1:4: a.v: expected a value, got a map");
   CHECK(DecodeError<std::string>("[1]") == "t.yaml:1:4: a.v: expected a value, got a list");
+}
+
+TEST_CASE("DecodeValue string refuses what Go's YAML decoder reads as a number or a boolean",
+          "[config][decoder]") {
+  // otelcol: "'endpoint' expected type 'string', got unconvertible type 'int'".
+  CHECK(
+      DecodeError<std::string>("5") ==
+      "t.yaml:1:4: a.v: expected type 'string', got unconvertible type 'int' (5; quote it to mean the text)");
+  CHECK_THAT(DecodeError<std::string>("true"), Contains("got unconvertible type 'bool' (true;"));
+  CHECK_THAT(DecodeError<std::string>("False"), Contains("got unconvertible type 'bool'"));
+  CHECK_THAT(DecodeError<std::string>("1.3"), Contains("got unconvertible type 'float64'"));
+  CHECK_THAT(DecodeError<std::string>(".inf"), Contains("got unconvertible type 'float64'"));
+  CHECK_THAT(DecodeError<std::string>("0750"), Contains("got unconvertible type 'int'"));
+  CHECK_THAT(DecodeError<std::string>("0x1F"), Contains("got unconvertible type 'int'"));
+  CHECK_THAT(DecodeError<std::string>("1_000"), Contains("got unconvertible type 'int'"));
+  CHECK_THAT(DecodeError<std::string>("-2e3"), Contains("got unconvertible type 'float64'"));
+  // Strings to go-yaml v3 (YAML 1.2): the YAML 1.1 booleans, versions, durations, addresses.
+  for (const char* text : {"yes", "on", "n", "1.2.3", "5s", "localhost:4317", "0x", "1e", "+", "0b2"}) {
+    CAPTURE(text);
+    CHECK(Decode<std::string>(text) == text);
+  }
+}
+
+TEST_CASE("String lists and maps are strict item by item", "[config][decoder]") {
+  CHECK(DecodeError<std::vector<std::string>>("[a, 5]") ==
+        "t.yaml:1:8: a.v[1]: expected type 'string', got unconvertible type 'int' (5; quote it to mean the "
+        "text)");
+  CHECK(Decode<std::vector<std::string>>("[a, \"5\"]") == std::vector<std::string>{"a", "5"});
+  // otelcol: "'metadata_keys' source data must be an array or slice, got int".
+  CHECK(DecodeError<std::vector<std::string>>("5") ==
+        "t.yaml:1:4: a.v: source data must be an array or slice, got int (5; quote it to mean the text)");
+  CHECK_THAT(DecodeError<std::vector<std::string>>("true"), Contains("array or slice, got bool"));
+  CHECK(Decode<std::vector<std::string>>("\"5\"") == std::vector<std::string>{"5"});
+  using StringMap = std::map<std::string, std::string>;
+  CHECK_THAT(DecodeError<StringMap>("{a: x, b: 5}"),
+             Contains("t.yaml:1:14: a.v.b: expected type 'string', got unconvertible type 'int'"));
+  CHECK_THAT(DecodeError<StringMap>("{a: true}"), Contains("got unconvertible type 'bool'"));
+}
+
+TEST_CASE("MapDecoder::LevelNumber reads a number where a level name may be", "[config][decoder]") {
+  auto level = [](const std::string& yaml) {
+    static Node holder;
+    holder = ParseYaml(yaml, "t.yaml");
+    MapDecoder d(holder, "exporters.debug");
+    std::optional<std::int64_t> n = d.LevelNumber("verbosity", "configtelemetry.Level");
+    return std::make_pair(n, d.Has("verbosity"));
+  };
+  CHECK(level("verbosity: 1").first == 1);
+  CHECK(level("verbosity: -1").first == -1);
+  CHECK(level("verbosity: 0x2").first == 2);
+  CHECK(level("verbosity: 2.9").first == 2);  // cut toward zero, as Go converts
+  CHECK(level("verbosity: -1.5").first == -1);
+  CHECK_FALSE(level("verbosity: normal").first);
+  CHECK_FALSE(level("verbosity: \"2\"").first);  // a name, and an unknown one
+  CHECK_FALSE(level("verbosity:").first);
+  CHECK_FALSE(level("other: 1").first);
+  CHECK_THROWS_WITH(level("verbosity: true"),
+                    "t.yaml:1:12: exporters.debug.verbosity: expected type 'configtelemetry.Level', got "
+                    "unconvertible type 'bool' (true)");
+  CHECK_THROWS_WITH(level("verbosity: .inf"), Contains("out of range for configtelemetry.Level"));
+  // A number is read: Finish() does not call it unknown.
+  Node n = ParseYaml("verbosity: 1", "t.yaml");
+  MapDecoder d(n, "exporters.debug");
+  CHECK(d.LevelNumber("verbosity", "configtelemetry.Level") == 1);
+  CHECK_NOTHROW(d.Finish());
 }
 
 TEST_CASE("Null keeps the default for scalars", "[config][decoder]") {
@@ -168,6 +257,7 @@ TEST_CASE("DecodeValue duration: strings, and bare integers as nanoseconds", "[c
   CHECK(Decode<std::chrono::nanoseconds>("\"1h30m\"") == 90min);
   CHECK(Decode<std::chrono::nanoseconds>("5") == 5ns);
   CHECK(Decode<std::chrono::nanoseconds>("0") == 0ns);
+  CHECK(Decode<std::chrono::nanoseconds>("1.5") == 1ns);  // a YAML float, cut as Go converts it
   // A quoted "5" is a string, and Go's ParseDuration wants a unit.
   CHECK_THAT(DecodeError<std::chrono::nanoseconds>("\"5\""), Contains("invalid duration \"5\""));
   CHECK(DecodeError<std::chrono::nanoseconds>("5x") ==
@@ -188,7 +278,7 @@ TEST_CASE("DecodeValue string lists", "[config][decoder]") {
 }
 
 TEST_CASE("DecodeValue string maps", "[config][decoder]") {
-  CHECK(Decode<std::map<std::string, std::string>>("{a: 1, b: x, c: }") ==
+  CHECK(Decode<std::map<std::string, std::string>>("{a: \"1\", b: x, c: }") ==
         std::map<std::string, std::string>{{"a", "1"}, {"b", "x"}, {"c", ""}});
   CHECK(DecodeError<std::map<std::string, std::string>>("{a: [1]}") ==
         "t.yaml:1:8: a.v.a: expected a value, got a list");

@@ -210,6 +210,39 @@ TEST_CASE("Expansion: a lone reference is typed, an embedded one is a string", "
   CHECK(ExpandedText("\"m=${env:MAP}\"") == "m={a: 1, b: [x, y]}");
 }
 
+TEST_CASE("Expansion: a string option takes a lone reference's text, whatever it reads as",
+          "[config][loader]") {
+  // confmap keeps a reference's original text for string targets: `endpoint:
+  // ${env:PORT}` is "4317" although `endpoint: 4317` is refused.
+  std::string s;
+  DecodeValue(Expanded("${env:PORT}"), "a.v", s);
+  CHECK(s == "4317");
+  CHECK_THROWS_WITH(DecodeValue(Expanded("4317"), "a.v", s), Contains("got unconvertible type 'int'"));
+  DecodeValue(Expanded("${env:MAP}"), "a.v", s);
+  CHECK(s == "{a: 1, b: [x, y]}");
+  DecodeValue(Expanded("${env:BROKEN}"), "a.v", s);
+  CHECK(s == "[unclosed");
+  // List items and map values that are references: their text too.
+  std::vector<std::string> list;
+  DecodeValue(Expanded("[a, \"${env:PORT}\", \"${env:MAP}\"]"), "a.v", list);
+  CHECK(list == std::vector<std::string>{"a", "4317", "{a: 1, b: [x, y]}"});
+  std::map<std::string, std::string> map;
+  DecodeValue(Expanded("{k: \"${env:PORT}\"}"), "a.v", map);
+  CHECK(map == std::map<std::string, std::string>{{"k", "4317"}});
+  // A whole list from a reference is its YAML (confmap keeps the text only
+  // where the option is a string): a number is not a list, `[one, two]` is.
+  CHECK_THROWS_WITH(DecodeValue(Expanded("${env:PORT}"), "a.v", list), Contains("array or slice, got int"));
+  DecodeValue(Expanded("${LIST}"), "a.v", list);
+  CHECK(list == std::vector<std::string>{"one", "two"});
+  // The values inside a map or list a reference expands to are typed as YAML types them.
+  CHECK_THROWS_WITH(DecodeValue(*Expanded("${env:MAP}").Find("a"), "a.a", s),
+                    Contains("got unconvertible type 'int'"));
+  // Numbers still read a reference as its YAML value.
+  int port = 0;
+  DecodeValue(Expanded("${env:PORT}"), "a.v", port);
+  CHECK(port == 4317);
+}
+
 TEST_CASE("Expansion: unset variables warn and give empty", "[config][loader]") {
   std::vector<std::string> warnings;
   LoadOptions o;

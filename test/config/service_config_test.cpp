@@ -173,6 +173,22 @@ TEST_CASE("DecodeService service and telemetry key checks", "[config][service]")
         "dpanic, panic, fatal)");
   CHECK_THAT(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      level: Debug\n"),
              Contains("unrecognized level \"Debug\""));
+  // zapcore.Level numbers, unchecked by otelcol: clamped to debug ... fatal.
+  auto level = [&](const std::string& value) {
+    return DecodeService(
+               ParseYaml("service:\n" + pipelines + "  telemetry:\n    logs:\n      level: " + value + "\n",
+                         "svc.yaml"))
+        .logs.level;
+  };
+  CHECK(level("-1") == "debug");
+  CHECK(level("1") == "warn");
+  CHECK(level("5") == "fatal");
+  CHECK(level("7") == "fatal");
+  CHECK(level("-3") == "debug");
+  CHECK_THAT(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      level: \"5\"\n"),
+             Contains("unrecognized level \"5\""));
+  CHECK_THAT(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      level: true\n"),
+             Contains("expected type 'zapcore.Level', got unconvertible type 'bool'"));
   CHECK(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      encoding: xml\n") ==
         "svc.yaml:8:17: service.telemetry.logs.encoding: unrecognized encoding \"xml\" (console or json)");
   CHECK(ServiceError("service:\n" + pipelines + "  telemetry:\n    logs:\n      colour: true\n") ==

@@ -77,6 +77,20 @@ def main():
         c.check("preset off: no service account token mounted",
                 tm.pod_spec(ds).get("automountServiceAccountToken") is False)
         kubeconform(c, kc, schemas, versions, "helm template preset off", r.stdout)
+    # A profiles pipeline in daemonset mode (chart_e2e_values.yaml's, which
+    # test_chart_e2e runs as a Deployment): the preset leaves it out, since
+    # otlpd's k8sattributes takes no profiles, and puts itself in the others.
+    r = subprocess.run([helm, "template", "rel", chart, "--namespace", "obs",
+                        "-f", os.path.join(chart, "values-internal-telemetry-via-otlp.yaml"),
+                        "-f", os.path.join(c.repo, "test/deploy/chart_e2e_values.yaml"),
+                        "--set", "mode=daemonset"], capture_output=True, text=True)
+    if c.check("helm template with a profiles pipeline in daemonset mode", r.returncode == 0, r.stderr):
+        docs = [d for d in yaml.safe_load_all(r.stdout) if d]
+        cfg = [yaml.safe_load(d["data"]["config.yaml"]) for d in docs if d["kind"] == "ConfigMap"][0]
+        pipelines = cfg["service"]["pipelines"]
+        c.check("preset: no k8sattributes in the profiles pipeline",
+                "k8sattributes" not in pipelines["profiles"]["processors"])
+        c.check("preset: k8sattributes in the traces pipeline", "k8sattributes" in pipelines["traces"]["processors"])
     for path in sorted(glob.glob(os.path.join(c.repo, "deploy/kubernetes/*.yaml"))):
         kubeconform(c, kc, schemas, versions, os.path.relpath(path, c.repo), open(path).read())
     print(f"{c.passed} passed, {c.failed} failed, {c.skipped} skipped")

@@ -9,7 +9,7 @@ when the reference collector cannot be built (no module proxy).
 A case is merged over base.yaml (`--config base.yaml --config case.yaml`, which
 both collectors support): it adds or overrides the components it is about.
 `${env:DIFF_TMP}` in a case is a scratch directory holding `dir/` (a directory)
-and `file` (a regular file); `${env:DIFF_NUMBER}` is 5 and `${env:DIFF_BOOL}` true. A case's `## flags:` line gives command-line
+and `file` (a regular file); `${env:DIFF_NUMBER}` is 5, `${env:DIFF_BOOL}` true and `${env:DIFF_MAP}` `{a: 1}`. A case's `## flags:` line gives command-line
 flags both collectors get (e.g. --feature-gates=service.profilesSupport).
 """
 import argparse
@@ -21,15 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+from reference_otelcol import reference_otelcol
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-
-
-def find_go():
-    for candidate in (os.environ.get("GO"), shutil.which("go"), "/usr/local/go/bin/go"):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def load_cases(path):
@@ -82,21 +76,9 @@ def main():
         print(f"FAILED: {args.otlpd} is not an executable otlpd")
         return 1
     os.makedirs(args.work_dir, exist_ok=True)
-    otelcol = args.otelcol
+    otelcol = reference_otelcol(args.otelcol, args.work_dir)
     if not otelcol:
-        go = find_go()
-        if not go:
-            print("SKIPPED: no Go toolchain to build the reference otelcol")
-            return 77
-        env = dict(os.environ, GO=go)
-        build = subprocess.run(["bash", os.path.join(REPO, "test/bench/build_otelcol.sh"),
-                                os.path.join(args.work_dir, "otelcol")],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if build.returncode != 0:
-            print(build.stderr.decode("utf-8", "replace")[-3000:])
-            print("SKIPPED: the reference otelcol could not be built (Go module proxy unreachable?)")
-            return 77
-        otelcol = build.stdout.decode().strip().splitlines()[-1]
+        return 77
 
     cases = load_cases(args.cases)
     if args.k:
@@ -105,7 +87,7 @@ def main():
     os.makedirs(os.path.join(scratch, "dir"))
     with open(os.path.join(scratch, "file"), "w") as f:
         f.write("not a directory\n")
-    env = dict(os.environ, DIFF_TMP=scratch, DIFF_NUMBER="5", DIFF_BOOL="true")
+    env = dict(os.environ, DIFF_TMP=scratch, DIFF_NUMBER="5", DIFF_BOOL="true", DIFF_MAP="{a: 1}")
     base = os.path.join(HERE, "base.yaml")
 
     def run(i_case):

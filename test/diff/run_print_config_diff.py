@@ -33,14 +33,14 @@ import subprocess
 import sys
 import tempfile
 
+from reference_otelcol import reference_otelcol
+
 try:
     import yaml
 except ImportError:  # python3-yaml
     print("SKIPPED: no PyYAML to read the outputs")
     sys.exit(77)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 SECRET = "s3cret-token-value"
 
 BASE = """
@@ -189,13 +189,6 @@ def known_form(path):
     return path in KNOWN_VALUE_FORMS or any(k.startswith(".") and path.endswith(k) for k in KNOWN_VALUE_FORMS)
 
 
-def find_go():
-    for candidate in (os.environ.get("GO"), shutil.which("go"), "/usr/local/go/bin/go"):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def flatten(value, prefix="", out=None):
     """Leaf paths: maps joined with '.', lists as [i]. otelcol's opaque
     header list [{name, value}] is read as the map it came from."""
@@ -233,20 +226,9 @@ def main():
     args = ap.parse_args()
 
     os.makedirs(args.work_dir, exist_ok=True)
-    otelcol = args.otelcol
+    otelcol = reference_otelcol(args.otelcol, args.work_dir)
     if not otelcol:
-        go = find_go()
-        if not go:
-            print("SKIPPED: no Go toolchain to build the reference otelcol")
-            return 77
-        build = subprocess.run(["bash", os.path.join(REPO, "test/bench/build_otelcol.sh"),
-                                os.path.join(args.work_dir, "otelcol")],
-                               env=dict(os.environ, GO=go), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if build.returncode != 0:
-            print(build.stderr.decode("utf-8", "replace")[-3000:])
-            print("SKIPPED: the reference otelcol could not be built (Go module proxy unreachable?)")
-            return 77
-        otelcol = build.stdout.decode().strip().splitlines()[-1]
+        return 77
 
     scratch = tempfile.mkdtemp(prefix="print_config_diff_", dir=args.work_dir)
     base, overlay = os.path.join(scratch, "base.yaml"), os.path.join(scratch, "overlay.yaml")

@@ -26,10 +26,13 @@ extern char** environ;
 
 namespace otlpd::test {
 
-// A child process (the real otlpd binary) with its output in a file.
+// A child process (the real otlpd binary) with its output in a file. `env`:
+// NAME=value entries it gets over this process's environment.
 class Process {
  public:
-  Process(const std::vector<std::string>& argv, const std::filesystem::path& log) : log_(log) {
+  Process(const std::vector<std::string>& argv, const std::filesystem::path& log,
+          const std::vector<std::string>& env = {})
+      : log_(log) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -37,7 +40,19 @@ class Process {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    std::vector<std::string> entries;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry(*e);
+      const std::string name = entry.substr(0, entry.find('=') + 1);
+      bool overridden = false;
+      for (const auto& o : env) overridden = overridden || o.rfind(name, 0) == 0;
+      if (!overridden) entries.push_back(entry);
+    }
+    entries.insert(entries.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : entries) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
   }
   ~Process() {

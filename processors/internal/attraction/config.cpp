@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "config/error.h"
+#include "config/yaml_scalar.h"
 #include "internal/text.h"
 
 namespace otlpd::processors::attraction {
@@ -36,20 +37,28 @@ AnyValue ScalarValue(const config::Node& node, const std::string& path) {
     v.set_bool_value(false);
     return v;
   }
-  // Config time only: a failed numeric decode just means "not that type".
-  try {
-    std::int64_t i = 0;
-    config::DecodeValue(node, path, i);
-    v.set_int_value(i);
-    return v;
-  } catch (const config::Error&) {
+  // What Go's YAML decoder makes of it decides the type: an int stays an
+  // int, a float a double (decoding 2.5 as an integer would cut it to 2).
+  const std::optional<std::string_view> type = config::GoYamlScalarType(s);
+  // Config time only: a failed decode just means "not that type" (an int
+  // beyond int64 is a float to go-yaml).
+  if (type == "int") {
+    try {
+      std::int64_t i = 0;
+      config::DecodeValue(node, path, i);
+      v.set_int_value(i);
+      return v;
+    } catch (const config::Error&) {
+    }
   }
-  try {
-    double d = 0;
-    config::DecodeValue(node, path, d);
-    v.set_double_value(d);
-    return v;
-  } catch (const config::Error&) {
+  if (type == "int" || type == "float64") {
+    try {
+      double d = 0;
+      config::DecodeValue(node, path, d);
+      v.set_double_value(d);
+      return v;
+    } catch (const config::Error&) {
+    }
   }
   v.set_string_value(s);
   return v;

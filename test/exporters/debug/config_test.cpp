@@ -76,6 +76,21 @@ TEST_CASE("every option decodes", "[debug][config]") {
   CHECK(cfg.output_paths_set);
 }
 
+TEST_CASE("verbosity as otelcol's configtelemetry.Level number", "[debug][config]") {
+  CHECK(Decode(Map({{"verbosity", Scalar("0")}})).verbosity == Verbosity::kBasic);
+  CHECK(Decode(Map({{"verbosity", Scalar("1")}})).verbosity == Verbosity::kNormal);
+  CHECK(Decode(Map({{"verbosity", Scalar("2.9")}})).verbosity == Verbosity::kDetailed);  // cut, as Go does
+  CHECK(DecodeError(Map({{"verbosity", Scalar("-1")}})) ==
+        "test.yaml:1:5: exporters.debug.verbosity: verbosity level -1 (none) is not supported (use basic, "
+        "normal "
+        "or detailed, or 0, 1 or 2)");
+  CHECK_THAT(DecodeError(Map({{"verbosity", Scalar("3")}})),
+             Catch::Contains("verbosity level 3 is not supported"));
+  // Quoted, "2" is a name to otelcol, and no level's.
+  CHECK_THAT(DecodeError(Map({{"verbosity", config::Node::Scalar("2", At(1), true)}})),
+             Catch::Contains("verbosity level \"2\" is not supported"));
+}
+
 TEST_CASE("verbosity is case-insensitive", "[debug][config]") {
   CHECK(Decode(Map({{"verbosity", Scalar("Normal")}})).verbosity == Verbosity::kNormal);
   CHECK(Decode(Map({{"verbosity", Scalar("DETAILED")}})).verbosity == Verbosity::kDetailed);

@@ -157,8 +157,11 @@ TEST_CASE("directory_permissions: octal, permission bits only, only with create_
           "[file][config]") {
   CHECK(Decode("file:\n  path: a\n  create_directory: true\n  directory_permissions: \"700\"\n")
             .directory_permissions == 0700);
-  CHECK(Decode("file:\n  path: a\n  create_directory: true\n  directory_permissions: 0711\n")
+  CHECK(Decode("file:\n  path: a\n  create_directory: true\n  directory_permissions: \"0711\"\n")
             .directory_permissions == 0711);
+  // Unquoted, 0711 is a YAML int, which otelcol refuses for this string option.
+  CHECK_THAT(DecodeError("file:\n  path: a\n  create_directory: true\n  directory_permissions: 0711\n"),
+             Contains("expected type 'string', got unconvertible type 'int'"));
   CHECK(DecodeError("file:\n  path: a\n  directory_permissions: \"0755\"\n") ==
         "cfg.yaml:3:26: exporters.file.directory_permissions: requires create_directory to be true");
   CHECK(DecodeError("file:\n  path: a\n  create_directory: true\n  directory_permissions: \"0789\"\n") ==

@@ -148,8 +148,8 @@ TEST_CASE("loadbalancing config: dns resolver defaults") {
   CHECK(c.dns_resolver->port.empty());
   CHECK(c.dns_resolver->interval == 5s);
   CHECK(c.dns_resolver->timeout == 1s);
-  Config p =
-      Decode("resolver:\n  dns:\n    hostname: g\n    port: 55690\n    interval: 0s\n    timeout: 250ms\n");
+  Config p = Decode(
+      "resolver:\n  dns:\n    hostname: g\n    port: \"55690\"\n    interval: 0s\n    timeout: 250ms\n");
   CHECK(p.dns_resolver->port == "55690");
   CHECK(p.dns_resolver->interval == 5s);  // zero means the default, as in contrib
   CHECK(p.dns_resolver->timeout == 250ms);

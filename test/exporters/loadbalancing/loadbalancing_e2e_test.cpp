@@ -242,9 +242,9 @@ TEST_CASE(
       "true\n"
       "        retry_on_failure:\n          initial_interval: 20ms\n          max_interval: 100ms\n"
       "          max_elapsed_time: 1s\n    resolver:\n      dns:\n        hostname: gateways.otlpd.test\n"
-      "        port: " +
+      "        port: \"" +
           std::to_string(port) +
-          "\n        interval: 100ms\n"
+          "\"\n        interval: 100ms\n"
           "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: "
           "[load_balancing]\n");
   Process agent({kOtlpd, "--config", (dir / "agent.yaml").string()}, dir / "agent.log");

@@ -321,8 +321,8 @@ TEST_CASE("loadbalancing with the dns resolver: backends follow the records") {
   options.dns_servers = dns.address();
   LoadBalancingExporter lb(
       "loadbalancing",
-      Decode("resolver:\n  dns:\n    hostname: gw.otlpd.test\n    port: " + std::to_string(a.port()) +
-             "\n    interval: 20ms\nprotocol:\n  otlp:\n    tls:\n      insecure: true\n"),
+      Decode("resolver:\n  dns:\n    hostname: gw.otlpd.test\n    port: \"" + std::to_string(a.port()) +
+             "\"\n    interval: 20ms\nprotocol:\n  otlp:\n    tls:\n      insecure: true\n"),
       telemetry.Register("exporter", "loadbalancing"), options);
   REQUIRE(lb.Start().ok());
   CHECK(lb.backends() == std::vector<std::string>{a.endpoint()});

@@ -236,7 +236,8 @@ TEST_CASE("otlphttp exporter config errors name the key path") {
   CHECK_THAT(Error("endpoint: http://h\nheaders: {X-A: \"a\\nb\"}"), Contains("holds a line break"));
   CHECK_THAT(Error("endpoint: http://h\nheaders: {content-encoding: gzip}"),
              Contains("use the compression key"));
-  CHECK_THAT(Error("endpoint: http://h\nheaders: {Content-Length: 5}"), Contains("set by the exporter"));
+  CHECK_THAT(Error("endpoint: http://h\nheaders: {Content-Length: \"5\"}"), Contains("set by the exporter"));
+  CHECK_THAT(Error("endpoint: http://h\nheaders: {X-Count: 5}"), Contains("got unconvertible type 'int'"));
   CHECK_THAT(Error("endpoint: http://h\ntimeout: -1s"), Contains(p + ".timeout: must be non-negative"));
   CHECK_THAT(Error("endpoint: http://h\ntls: {verify: false}"),
              Contains(p + ".tls: has invalid keys: verify"));

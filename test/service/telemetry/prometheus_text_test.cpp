@@ -56,6 +56,25 @@ std::string Render(const Fixture& f, MetricsLevel level, TextOptions options = {
 
 }  // namespace
 
+TEST_CASE("profiles count samples under otelcol's profile_samples names") {
+  Telemetry telemetry;
+  ComponentTelemetry* grpc = telemetry.Register("receiver", "otlp", "grpc");
+  ComponentTelemetry* otlp = telemetry.Register("exporter", "otlp");
+  SignalCounters::Add((*grpc)[Signal::kProfiles].accepted, 3);
+  SignalCounters::Add((*otlp)[Signal::kProfiles].sent, 3);
+  Wiring w;
+  w.receivers["otlp"] = {Signal::kProfiles};
+  w.exporters["otlp"] = {Signal::kProfiles};
+  const std::string text = RenderText(CollectComponents(telemetry, w, MetricsLevel::kNormal), {});
+  INFO(text);
+  CHECK_THAT(text,
+             Contains("# HELP otelcol_receiver_accepted_profile_samples Number of profile samples "
+                      "successfully pushed into the pipeline. [alpha]\n"
+                      "# TYPE otelcol_receiver_accepted_profile_samples counter\n"
+                      "otelcol_receiver_accepted_profile_samples{receiver=\"otlp\",transport=\"grpc\"} 3\n"));
+  CHECK_THAT(text, Contains("otelcol_exporter_sent_profile_samples{exporter=\"otlp\"} 3\n"));
+}
+
 TEST_CASE("components render with otelcol's names, labels, help and type") {
   Fixture f;
   const std::string text = Render(f, MetricsLevel::kNormal);

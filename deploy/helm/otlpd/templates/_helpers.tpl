@@ -209,7 +209,8 @@ pod_association:
 {{- $_ := set $config "processors" $processors }}
 {{- range $name, $pipeline := $config.service.pipelines }}
 {{- $old := $pipeline.processors | default list }}
-{{- if not (has "k8sattributes" $old) }}
+{{- /* otlpd's k8sattributes takes no profiles: profiles pipelines are left as written. */}}
+{{- if and (not (has "k8sattributes" $old)) (ne (regexReplaceAll "/.*" $name "") "profiles") }}
 {{- $new := list }}
 {{- $placed := false }}
 {{- range $p := $old }}
