@@ -1,8 +1,11 @@
 #include "receivers/otlp/h2_grpc_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +13,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -48,6 +53,34 @@ constexpr auto kPingIntervalWithoutStreams = std::chrono::hours(2);
 constexpr auto kDefaultPingMinTime = std::chrono::minutes(5);
 
 constexpr std::string_view kProfilesKey = kProfilesVersionKey;
+
+// keepalive.server_parameters as grpc-go reads them (NewServerTransport and
+// grpc.KeepaliveParams): unset time and timeout are 2h and 20s, a time under
+// 1s is raised to 1s; unset idle, age and grace are infinite (kNever).
+constexpr auto kNever = std::chrono::nanoseconds::max();
+constexpr auto kDefaultKeepaliveTime = std::chrono::hours(2);
+constexpr auto kDefaultKeepaliveTimeout = std::chrono::seconds(20);
+constexpr auto kMinKeepaliveTime = std::chrono::seconds(1);
+
+struct ServerKeepalive {
+  explicit ServerKeepalive(const GrpcKeepalive& k)
+      : time(k.time.count() == 0 ? kDefaultKeepaliveTime
+                                 : std::max<std::chrono::nanoseconds>(k.time, kMinKeepaliveTime)),
+        timeout(k.timeout.count() == 0 ? kDefaultKeepaliveTimeout : k.timeout),
+        idle(k.max_connection_idle.count() == 0 ? kNever : k.max_connection_idle),
+        age(k.max_connection_age.count() == 0 ? kNever : k.max_connection_age),
+        grace(k.max_connection_age_grace.count() == 0 ? kNever : k.max_connection_age_grace) {}
+  std::chrono::nanoseconds time, timeout, idle, age, grace;
+};
+
+// `t` + `d`, or never when `d` is kNever or the sum would not fit.
+Clock::time_point Later(Clock::time_point t, std::chrono::nanoseconds d) {
+  if (d == kNever || t.time_since_epoch() > Clock::duration::max() - d) return Clock::time_point::max();
+  return t + d;
+}
+
+// The PING of a graceful GOAWAY (grpc-go's goAwayPing data); a keepalive PING carries zeros.
+constexpr std::array<std::uint8_t, 8> kDrainPing = {1, 6, 1, 8, 0, 3, 3, 9};
 
 // Headers gRPC keeps for itself: not client metadata (grpc-go's isReservedHeader).
 bool IsReservedHeader(std::string_view name) {
@@ -144,6 +177,7 @@ struct H2GrpcServer::Impl {
         target{consumers, telemetry},
         budget(budget),
         read_buffer(static_cast<std::size_t>(std::clamp(c.read_buffer_size, 16 * 1024, 4 << 20))),
+        keepalive(c.keepalive),
         backoff("receiver " + receiver_id + ": OTLP/gRPC") {
     nghttp2_session_callbacks_new(&callbacks);
     SetCallbacks();
@@ -159,8 +193,22 @@ struct H2GrpcServer::Impl {
     nghttp2_session_callbacks_del(callbacks);
   }
 
+  struct Listener {
+    explicit Listener(net::io_context& ioc) : acceptor(ioc), retry(ioc) {}
+    net::basic_socket_acceptor<ListenProtocol> acceptor;
+    net::steady_timer retry;  // after a failed accept
+  };
+
   void SetCallbacks();
-  void Accept();
+  void Accept(Listener& l);
+  // max_connection_age with grpc-go's jitter: +-10%.
+  std::chrono::nanoseconds ConnectionAge() {
+    if (keepalive.age == kNever) return kNever;
+    const std::int64_t r = keepalive.age.count() / 10;
+    if (r == 0) return keepalive.age;
+    return keepalive.age +
+           std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(-r, r - 1)(rng));
+  }
   void Sweep();
   void Forget(Connection* c);
   void BeginShutdown();
@@ -172,12 +220,13 @@ struct H2GrpcServer::Impl {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_option* options = nullptr;
   std::vector<std::uint8_t> read_buffer;  // shared by every connection: one thread reads
+  const ServerKeepalive keepalive;
+  std::minstd_rand rng{std::random_device{}()};
 
   // Declared after what connections use: destroying the io_context destroys
   // the handlers that hold connections.
   net::io_context ioc{1};
-  std::optional<net::basic_socket_acceptor<ListenProtocol>> acceptor;
-  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::unique_ptr<Listener>> listeners;  // "localhost": 127.0.0.1 and ::1
   std::optional<net::steady_timer> sweep;
   http::AcceptBackoff backoff;
   bool unix_socket = false;
@@ -194,7 +243,8 @@ using Impl = H2GrpcServer::Impl;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, ListenProtocol::socket socket) : server_(server), socket_(std::move(socket)) {}
+  Connection(Impl& server, ListenProtocol::socket socket)
+      : server_(server), socket_(std::move(socket)), timer_(server.ioc) {}
   ~Connection() { DeleteSession(); }
 
   bool Start() {
@@ -204,6 +254,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!server_.unix_socket) {
       client_ip_ = PeerIp(socket_.native_handle());
       socket_.set_option(net::ip::tcp::no_delay(true), ec);
+      // As grpc-go: data the peer does not acknowledge within the keepalive
+      // timeout ends the connection (TCP_USER_TIMEOUT).
+      const auto ms = static_cast<unsigned>(std::min<std::int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(server_.keepalive.timeout).count(),
+          std::numeric_limits<int>::max()));
+      ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
     }
     if (nghttp2_session_server_new2(&session_, server_.callbacks, this, server_.options) != 0) return false;
     const GrpcConfig& c = server_.config;
@@ -221,6 +277,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     nghttp2_session_set_local_window_size(
         session_, NGHTTP2_FLAG_NONE, 0,
         static_cast<std::int32_t>(std::min<std::uint64_t>(2ull * window, NGHTTP2_MAX_WINDOW_SIZE)));
+    const Clock::time_point now = Clock::now();
+    last_read_ = read_seen_ = idle_since_ = now;
+    keepalive_at_ = Later(now, server_.keepalive.time);
+    idle_at_ = Later(now, server_.keepalive.idle);
+    age_at_ = Later(now, server_.ConnectionAge());
+    ArmTimer();
     Flush();
     if (!closed_) WaitRead();
     return true;
@@ -238,6 +300,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    timer_.cancel();
     ErrorCode ignored;
     socket_.close(ignored);
     DeleteSession();
@@ -321,7 +384,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         return 0;
       case NGHTTP2_PING:
-        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) OnPing();
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+          OnPing();
+        } else if (drain_ == DrainState::kNotified &&
+                   std::memcmp(frame->ping.opaque_data, kDrainPing.data(), kDrainPing.size()) == 0) {
+          // The client has seen the first GOAWAY: streams it opened before are
+          // in; the real GOAWAY names the last of them.
+          drain_ = DrainState::kDone;
+          nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                                nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR, nullptr,
+                                0);
+        }
         return 0;
       default: return 0;
     }
@@ -370,6 +443,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       break;
     }
+    if (calls_.empty()) idle_since_ = Clock::now();
     return 0;
   }
 
@@ -583,6 +657,91 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
+  // keepalive.server_parameters, as grpc-go's http2Server.keepalive() does
+  // them, on the one timer: it is armed for the earliest of three checks and
+  // never re-armed from elsewhere (a read only stamps last_read_; a check
+  // that finds its moment moved on arms itself again).
+  void ArmTimer() {
+    const Clock::time_point next = std::min({keepalive_at_, idle_at_, age_at_});
+    if (closed_ || next == Clock::time_point::max()) return;
+    timer_.expires_at(next);
+    timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+      if (!ec && !self->closed_) self->OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    const Clock::time_point now = Clock::now();
+    if (now >= keepalive_at_) CheckKeepalive(now);
+    if (!closed_ && now >= idle_at_) CheckIdle(now);
+    if (!closed_ && now >= age_at_) CheckAge(now);
+    if (closed_) return;
+    Flush();
+    ArmTimer();
+  }
+
+  // `time` without a read: PING; `timeout` more without a read (its ack or
+  // any frame): close.
+  void CheckKeepalive(Clock::time_point now) {
+    const ServerKeepalive& k = server_.keepalive;
+    if (last_read_ > read_seen_) {
+      read_seen_ = last_read_;
+      ping_deadline_ = Clock::time_point::max();
+      keepalive_at_ = Later(last_read_, k.time);
+      return;
+    }
+    if (ping_deadline_ != Clock::time_point::max()) {
+      if (now >= ping_deadline_) {
+        spdlog::debug("receiver {}: OTLP/gRPC: keepalive ping not acknowledged within {}ms; closing",
+                      server_.receiver_id,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(k.timeout).count());
+        return Close();
+      }
+      keepalive_at_ = std::min(Later(now, k.time), ping_deadline_);
+      return;
+    }
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+    ping_deadline_ = Later(now, k.timeout);
+    keepalive_at_ = Later(now, std::min(k.time, k.timeout));
+  }
+
+  // max_connection_idle: no call open for that long, graceful GOAWAY. A
+  // check that finds calls open comes back a whole idle time later, which is
+  // never after the moment the last of them ends plus that time.
+  void CheckIdle(Clock::time_point now) {
+    const std::chrono::nanoseconds idle = server_.keepalive.idle;
+    if (!calls_.empty()) {
+      idle_at_ = Later(now, idle);
+    } else if (now - idle_since_ < idle) {
+      idle_at_ = Later(idle_since_, idle);
+    } else {
+      idle_at_ = Clock::time_point::max();
+      Drain();
+    }
+  }
+
+  // max_connection_age: graceful GOAWAY; max_connection_age_grace later the
+  // connection is closed with whatever calls are still open.
+  void CheckAge(Clock::time_point now) {
+    if (aged_) {
+      spdlog::debug("receiver {}: OTLP/gRPC: max_connection_age_grace over; closing", server_.receiver_id);
+      return Close();
+    }
+    aged_ = true;
+    Drain();
+    age_at_ = Later(now, server_.keepalive.grace);
+  }
+
+  // grpc-go's graceful GOAWAY: one with the largest stream id (open no more
+  // streams) and a PING; on its ack the real one (OnFrameRecv). Calls in
+  // flight finish; the connection closes when none is left (Flush).
+  void Drain() {
+    if (drain_ != DrainState::kNone) return;
+    drain_ = DrainState::kNotified;
+    nghttp2_submit_shutdown_notice(session_);
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kDrainPing.data());
+  }
+
   void WaitRead() {
     reading_ = true;
     socket_.async_wait(net::socket_base::wait_read, [self = shared_from_this()](const ErrorCode& ec) {
@@ -599,7 +758,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       ErrorCode rec;
       const std::size_t n = socket_.read_some(net::buffer(buf), rec);
       if (rec == net::error::would_block || rec == net::error::try_again) break;
-      if (rec) return Close();  // end of stream or a reset: nothing to answer
+      if (rec) return Close();                // end of stream or a reset: nothing to answer
+      if (i == 0) last_read_ = Clock::now();  // keepalive: the peer is there
       const auto rv = nghttp2_session_mem_recv(session_, buf.data(), n);
       if (rv < 0) {
         // A protocol error: nghttp2 queued a GOAWAY; send what we can, then close.
@@ -657,6 +817,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Impl& server_;
   ListenProtocol::socket socket_;
+  net::basic_waitable_timer<Clock, net::wait_traits<Clock>, net::io_context::executor_type> timer_;
   nghttp2_session* session_ = nullptr;
   std::string client_ip_;
   std::vector<std::unique_ptr<Call>> calls_;
@@ -670,6 +831,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point last_ping_{};
   int ping_strikes_ = 0;
   bool reset_ping_strikes_ = false;
+  // keepalive.server_parameters (ArmTimer): when each check is due
+  // (time_point::max(): never), and what they keep.
+  Clock::time_point keepalive_at_{}, idle_at_{}, age_at_{};
+  Clock::time_point last_read_{};  // the last read that got bytes
+  Clock::time_point read_seen_{};  // last_read_ as the last keepalive check saw it
+  Clock::time_point ping_deadline_ = Clock::time_point::max();  // a keepalive PING is unanswered until then
+  Clock::time_point idle_since_{};                              // when the last call ended
+  enum class DrainState : std::uint8_t { kNone, kNotified, kDone } drain_ = DrainState::kNone;
+  bool aged_ = false;  // the max_connection_age GOAWAY went: age_at_ is the grace's end
 };
 
 Connection* Of(void* user) { return static_cast<Connection*>(user); }
@@ -703,16 +873,16 @@ void H2GrpcServer::Impl::SetCallbacks() {
       [](nghttp2_session*, const nghttp2_frame* frame, void* user) { return Of(user)->OnFrameSend(frame); });
 }
 
-void H2GrpcServer::Impl::Accept() {
-  acceptor->async_accept([this](const ErrorCode& ec, ListenProtocol::socket socket) {
-    if (stopping || !acceptor->is_open()) return;
+void H2GrpcServer::Impl::Accept(Listener& l) {
+  l.acceptor.async_accept([this, &l](const ErrorCode& ec, ListenProtocol::socket socket) {
+    if (stopping || !l.acceptor.is_open()) return;
     if (ec) {
       // Out of file descriptors and the like: wait, longer each time, instead of spinning.
       const auto step = backoff.Failed(ec.message());
       if (!step.log.empty()) spdlog::warn("{}", step.log);
-      accept_retry->expires_after(step.delay);
-      accept_retry->async_wait([this](const ErrorCode& e) {
-        if (!e && !stopping) Accept();
+      l.retry.expires_after(step.delay);
+      l.retry.async_wait([this, &l](const ErrorCode& e) {
+        if (!e && !stopping) Accept(l);
       });
       return;
     }
@@ -720,7 +890,7 @@ void H2GrpcServer::Impl::Accept() {
     auto conn = std::make_shared<Connection>(*this, std::move(socket));
     connections.emplace(conn.get(), conn);
     if (!conn->Start()) conn->Close();
-    Accept();
+    Accept(l);
   });
 }
 
@@ -752,8 +922,10 @@ void H2GrpcServer::Impl::Forget(Connection* c) {
 void H2GrpcServer::Impl::BeginShutdown() {
   stopping = true;
   ErrorCode ignored;
-  if (acceptor) acceptor->close(ignored);
-  if (accept_retry) accept_retry->cancel();
+  for (auto& l : listeners) {
+    l->acceptor.close(ignored);
+    l->retry.cancel();
+  }
   if (sweep) sweep->cancel();
   std::vector<std::shared_ptr<Connection>> all;
   for (auto& [_, c] : connections) all.push_back(c);
@@ -780,18 +952,34 @@ Status H2GrpcServer::Start() {
   auto impl = std::make_unique<Impl>(config_, receiver_id_, &consumers_, telemetry_, budget_);
   Impl& s = *impl;
   s.unix_socket = config_.transport == "unix";
-  auto where = ListenEndpoint(s.ioc, config_.endpoint, config_.transport);
+  auto where = GrpcListenEndpoints(s.ioc, config_.endpoint, config_.transport);
   if (!where.ok()) return where.status();
-  ErrorCode ec;
-  s.acceptor.emplace(s.ioc);
-  s.acceptor->open(where->protocol(), ec);
-  if (!ec && !s.unix_socket) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(*where, ec);
-  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Status::Internal("cannot listen on " + config_.endpoint + ": " + ec.message());
-  port_ = s.unix_socket ? 0 : PortOf(s.acceptor->local_endpoint());
-  s.accept_retry.emplace(s.ioc);
-  s.Accept();
+  // Every address that binds, as gRPC C++ does: port 0 takes the port the
+  // first one got for the others; an address that does not bind (::1 without
+  // IPv6) is skipped unless none binds.
+  std::string failed;
+  for (ListenProtocol::endpoint e : *where) {
+    if (port_ != 0) SetPort(e, port_);
+    auto l = std::make_unique<Impl::Listener>(s.ioc);
+    ErrorCode ec;
+    l->acceptor.open(e.protocol(), ec);
+    if (!ec && !s.unix_socket) l->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) l->acceptor.bind(e, ec);
+    if (!ec) l->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      if (failed.empty()) failed = ec.message();
+      if (where->size() > 1) {
+        spdlog::info("receiver {}: OTLP/gRPC on {}: not listening on one of its addresses (family {}): {}",
+                     receiver_id_, config_.endpoint, e.data()->sa_family == AF_INET6 ? "IPv6" : "IPv4",
+                     ec.message());
+      }
+      continue;
+    }
+    if (port_ == 0 && !s.unix_socket) port_ = PortOf(l->acceptor.local_endpoint());
+    s.listeners.push_back(std::move(l));
+  }
+  if (s.listeners.empty()) return Status::Internal("cannot listen on " + config_.endpoint + ": " + failed);
+  for (auto& l : s.listeners) s.Accept(*l);
   if (config_.request_receive_timeout.count() > 0) {
     s.sweep.emplace(s.ioc);
     s.Sweep();

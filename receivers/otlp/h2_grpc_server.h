@@ -16,8 +16,8 @@ namespace otlpd::receivers::otlp {
 // OTLP/gRPC on nghttp2 and Boost.Asio: the same Export methods, budget
 // accounting, telemetry and status codes as GrpcServer (gRPC C++), without
 // gRPC C++'s per-call machinery. Chosen by the feature gate
-// `otlpd.receiver.otlp.nghttp2GrpcServer`; a config with TLS or
-// keepalive.server_parameters stays on GrpcServer (Serves).
+// `otlpd.receiver.otlp.nghttp2GrpcServer`; a config with TLS stays on
+// GrpcServer (Serves).
 //
 // HTTP/2 with prior knowledge (h2c) over TCP or a Unix-domain socket, served
 // by one thread running an io_context:
@@ -42,12 +42,32 @@ namespace otlpd::receivers::otlp {
 //   bytes per call, request_receive_timeout (the call is reset with CANCEL, as
 //   gRPC C++ cancels it), keepalive.enforcement_policy as grpc-go enforces it
 //   (GOAWAY ENHANCE_YOUR_CALM "too_many_pings").
+// - keepalive.server_parameters as grpc-go's server does them (otelcol's
+//   receiver is grpc-go), on one timer per connection armed for the earliest
+//   check due (a read only stamps a time; the timer is never moved for it):
+//   - time / timeout (unset: 2h / 20s; a time under 1s is 1s): after `time`
+//     without a read the server sends a PING; if nothing is read (its ack or
+//     any frame) within `timeout`, the connection is closed. As grpc-go, the
+//     socket's TCP_USER_TIMEOUT is `timeout`.
+//   - max_connection_idle (unset: never): no call open for that long, graceful
+//     GOAWAY (NO_ERROR), then the connection closes.
+//   - max_connection_age (unset: never; +-10% jitter per connection, as
+//     grpc-go): graceful GOAWAY, calls in flight go on; max_connection_age_grace
+//     later (unset: never) the connection is closed with what is still open.
+//   A graceful GOAWAY is grpc-go's: one with the largest stream id and a PING,
+//   on its ack the GOAWAY naming the last stream taken; the connection closes
+//   once its calls are answered. Unlike grpc-go, keepalive pings go on after
+//   an idle or age GOAWAY (grpc-go stops them), so a peer that vanishes while
+//   draining is still found out.
+// - "localhost" (transport tcp) listens, as gRPC C++ does, on what it resolves
+//   to of each family: 127.0.0.1 and ::1 where the hosts file names both, on
+//   one port (port 0: the one the first got). An address that does not bind
+//   (::1 without IPv6) is skipped with a log line; none binding is an error.
+//   Any other endpoint is one address, as grpc-go binds it.
 // - Shutdown sends GOAWAY, lets calls in flight finish until the deadline,
 //   then closes what is left.
-// Not done: keepalive.server_parameters (server pings, max_connection_idle/age),
-// max_receive_memory_mib (gRPC's quota; the receive budget bounds messages),
-// write_buffer_size; "localhost" is bound on one address (IPv4 first, as the
-// HTTP receiver does), where gRPC C++ binds 127.0.0.1 and ::1.
+// Not done: TLS (Serves sends it to gRPC C++), max_receive_memory_mib (gRPC's
+// quota; the receive budget bounds messages), write_buffer_size.
 class H2GrpcServer {
  public:
   // `budget` (not null) outlives the server.
@@ -55,15 +75,8 @@ class H2GrpcServer {
                ReceiveBudget* budget);
   ~H2GrpcServer();
 
-  // Whether this server can serve `config`: not with TLS, nor with
-  // keepalive.server_parameters (server pings, connection idle/age limits),
-  // which it does not implement; gRPC C++ serves those.
-  static bool Serves(const GrpcConfig& config) {
-    const GrpcKeepalive& k = config.keepalive;
-    return !config.tls && k.time.count() == 0 && k.timeout.count() == 0 &&
-           k.max_connection_idle.count() == 0 && k.max_connection_age.count() == 0 &&
-           k.max_connection_age_grace.count() == 0;
-  }
+  // Whether this server can serve `config`: anything but TLS, which gRPC C++ serves.
+  static bool Serves(const GrpcConfig& config) { return !config.tls; }
 
   void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
   Status Start();

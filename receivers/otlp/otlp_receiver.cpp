@@ -23,10 +23,7 @@ OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, 
       h2_grpc_ = std::make_unique<H2GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
     } else {
       if (config_.grpc->nghttp2_server) {
-        spdlog::info(
-            "receiver {}: OTLP/gRPC with TLS or keepalive.server_parameters is served by gRPC C++, "
-            "not nghttp2",
-            id_);
+        spdlog::info("receiver {}: OTLP/gRPC with TLS is served by gRPC C++, not nghttp2", id_);
       }
       grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
     }

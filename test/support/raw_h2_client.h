@@ -77,6 +77,10 @@ class RawH2Client {
   bool connected() const { return connected_ && !dead_; }
   bool goaway() const { return goaway_; }
   std::uint32_t goaway_code() const { return goaway_code_; }
+  // PINGs from the server (not acknowledgements), and whether the client
+  // acknowledges them (a client that went away does not).
+  int pings_received() const { return pings_received_; }
+  void set_ack_pings(bool ack) { ack_pings_ = ack; }
   // Queues a PING (not an acknowledgement).
   void Ping() { Frame(NGHTTP2_PING, 0, 0, std::string(8, '\0')); }
   std::uint32_t peer_max_concurrent_streams() const { return peer_max_streams_; }
@@ -229,7 +233,9 @@ class RawH2Client {
         got_settings_ = true;
         return;
       case NGHTTP2_PING:
-        if (!(flags & NGHTTP2_FLAG_ACK)) Frame(NGHTTP2_PING, NGHTTP2_FLAG_ACK, 0, body);
+        if (flags & NGHTTP2_FLAG_ACK) return;
+        ++pings_received_;
+        if (ack_pings_) Frame(NGHTTP2_PING, NGHTTP2_FLAG_ACK, 0, body);
         return;
       case NGHTTP2_WINDOW_UPDATE: {
         const std::int64_t inc = Get32(body.data()) & 0x7fffffff;
@@ -288,6 +294,8 @@ class RawH2Client {
   bool dead_ = false;
   bool goaway_ = false;
   std::uint32_t goaway_code_ = 0;
+  int pings_received_ = 0;
+  bool ack_pings_ = true;
   bool got_settings_ = false;
   nghttp2_hd_deflater* deflater_ = nullptr;
   nghttp2_hd_inflater* inflater_ = nullptr;

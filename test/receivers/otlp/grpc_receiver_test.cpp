@@ -1,9 +1,15 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <mutex>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
 #include "config/error.h"
@@ -13,6 +19,8 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "receivers/otlp/h2_grpc_server.h"
+#include "receivers/otlp/listen_endpoint.h"
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/requests.h"
@@ -23,10 +31,37 @@ using namespace otlpd;
 using namespace opentelemetry::proto;
 using receivers::otlp::Config;
 using receivers::otlp::GrpcConfig;
+using receivers::otlp::H2GrpcServer;
 using receivers::otlp::OtlpReceiver;
 using test::TraceRequest;
 
 namespace {
+
+constexpr char kTracesPath[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+// `body` as one gRPC message: the 5-byte prefix (not compressed), then the bytes.
+std::string GrpcFramed(const std::string& body) {
+  std::string framed("\x00", 1);
+  for (int shift = 24; shift >= 0; shift -= 8) framed.push_back(static_cast<char>(body.size() >> shift));
+  return framed + body;
+}
+
+std::string HeaderOf(const test::RawH2Client::StreamState& s, const std::string& name) {
+  auto it = s.headers.find(name);
+  return it == s.headers.end() ? std::string() : it->second;
+}
+
+// Whether this machine can bind the IPv6 loopback.
+bool Ipv6LoopbackWorks() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
 
 struct Fixture {
   Telemetry telemetry;
@@ -147,12 +182,8 @@ TEST_CASE("gRPC receiver on nghttp2 refuses a request whose content-type is not 
   Fixture f;
   test::RawH2Client client(f.receiver->grpc_port());
   REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
-  const std::string body = TraceRequest(1).SerializeAsString();
-  std::string framed("\x00", 1);
-  for (int shift = 24; shift >= 0; shift -= 8) framed.push_back(static_cast<char>(body.size() >> shift));
-  framed += body;
-  const auto id =
-      client.OpenCall("/opentelemetry.proto.collector.trace.v1.TraceService/Export", "application/json");
+  const std::string framed = GrpcFramed(TraceRequest(1).SerializeAsString());
+  const auto id = client.OpenCall(kTracesPath, "application/json");
   REQUIRE(client.SendData(id, framed, true) == framed.size());
   REQUIRE(client.PumpUntil([&] { return client.stream(id).closed; }, std::chrono::seconds(10)));
   const auto& s = client.stream(id);
@@ -332,4 +363,160 @@ TEST_CASE("gRPC receiver cancels a call whose message does not arrive within req
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+TEST_CASE("the server on nghttp2 serves every gRPC config but TLS (keepalive.server_parameters too)") {
+  auto grpc_of = [](const std::string& yaml) {
+    auto node = config::ParseYaml("protocols:\n  grpc:\n" + yaml, "test");
+    config::MapDecoder d(node, "receivers.otlp");
+    return *Config::Decode(d).grpc;
+  };
+  CHECK(H2GrpcServer::Serves(
+      grpc_of("    keepalive:\n      server_parameters:\n        time: 1s\n"
+              "        timeout: 1s\n        max_connection_idle: 1s\n"
+              "        max_connection_age: 1s\n        max_connection_age_grace: 1s\n")));
+  GrpcConfig tls = grpc_of("    endpoint: 127.0.0.1:0\n");
+  tls.tls.emplace();
+  CHECK_FALSE(H2GrpcServer::Serves(tls));
+}
+
+TEST_CASE(
+    "gRPC receiver pings a connection idle for keepalive time and closes it when the ping goes unanswered") {
+  if (!test::TestsNghttp2GrpcServer()) return;  // gRPC C++: see above
+  Fixture f("    keepalive:\n      server_parameters:\n        time: 1s\n        timeout: 200ms\n");
+  test::RawH2Client client(f.receiver->grpc_port());
+  client.set_ack_pings(false);
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  REQUIRE(client.PumpUntil([&] { return client.pings_received() > 0; }, std::chrono::seconds(10)));
+  CHECK(client.PumpUntil([&] { return !client.connected(); }, std::chrono::seconds(10)));
+  CHECK(f.SendTraces(TraceRequest(1)).ok());
+}
+
+TEST_CASE("gRPC receiver keeps a connection whose client acknowledges the keepalive pings") {
+  if (!test::TestsNghttp2GrpcServer()) return;  // gRPC C++: see above
+  Fixture f("    keepalive:\n      server_parameters:\n        time: 1s\n        timeout: 200ms\n");
+  test::RawH2Client client(f.receiver->grpc_port());
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  // A second ping comes a keepalive time after the first was acknowledged,
+  // well past the first one's timeout: the connection was kept.
+  CHECK(client.PumpUntil([&] { return client.pings_received() >= 2; }, std::chrono::seconds(10)));
+  REQUIRE(client.connected());
+  CHECK_FALSE(client.goaway());
+  const std::string framed = GrpcFramed(TraceRequest(1).SerializeAsString());
+  const auto id = client.OpenCall(kTracesPath);
+  REQUIRE(client.SendData(id, framed, true) == framed.size());
+  REQUIRE(client.PumpUntil([&] { return client.stream(id).closed; }, std::chrono::seconds(10)));
+  CHECK(HeaderOf(client.stream(id), "grpc-status") == "0");
+}
+
+TEST_CASE("gRPC receiver sends GOAWAY to a connection without calls for max_connection_idle and closes it") {
+  if (!test::TestsNghttp2GrpcServer()) return;  // gRPC C++: see above
+  Fixture f("    keepalive:\n      server_parameters:\n        max_connection_idle: 200ms\n");
+  test::RawH2Client client(f.receiver->grpc_port());
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  // A call open: the connection is not idle, however long it stays open.
+  const auto id = client.OpenCall(kTracesPath);
+  CHECK_FALSE(client.PumpUntil([&] { return client.goaway(); }, std::chrono::milliseconds(1000)));
+  const std::string framed = GrpcFramed(TraceRequest(1).SerializeAsString());
+  REQUIRE(client.SendData(id, framed, true) == framed.size());
+  REQUIRE(client.PumpUntil([&] { return client.stream(id).closed; }, std::chrono::seconds(10)));
+  CHECK(HeaderOf(client.stream(id), "grpc-status") == "0");
+  // Now idle: GOAWAY NO_ERROR, then the connection ends.
+  REQUIRE(client.PumpUntil([&] { return client.goaway(); }, std::chrono::seconds(10)));
+  CHECK(client.goaway_code() == NGHTTP2_NO_ERROR);
+  CHECK(client.PumpUntil([&] { return !client.connected(); }, std::chrono::seconds(10)));
+}
+
+TEST_CASE("gRPC receiver sends GOAWAY at max_connection_age and lets the call in flight finish") {
+  if (!test::TestsNghttp2GrpcServer()) return;  // gRPC C++: see above
+  Fixture f("    keepalive:\n      server_parameters:\n        max_connection_age: 200ms\n");
+  test::RawH2Client client(f.receiver->grpc_port());
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  const auto id = client.OpenCall(kTracesPath);
+  REQUIRE(client.PumpUntil([&] { return client.goaway(); }, std::chrono::seconds(10)));
+  CHECK(client.goaway_code() == NGHTTP2_NO_ERROR);
+  // max_connection_age_grace unset: the call goes on to its answer.
+  const std::string framed = GrpcFramed(TraceRequest(2).SerializeAsString());
+  REQUIRE(client.SendData(id, framed, true) == framed.size());
+  REQUIRE(client.PumpUntil([&] { return client.stream(id).closed; }, std::chrono::seconds(10)));
+  CHECK(HeaderOf(client.stream(id), "grpc-status") == "0");
+  CHECK(f.traces.items() == 2);
+  // Its last call answered, the connection ends.
+  CHECK(client.PumpUntil([&] { return !client.connected(); }, std::chrono::seconds(10)));
+}
+
+TEST_CASE(
+    "gRPC receiver closes a connection max_connection_age_grace after its GOAWAY, calls in flight or not") {
+  if (!test::TestsNghttp2GrpcServer()) return;  // gRPC C++: see above
+  Fixture f(
+      "    keepalive:\n      server_parameters:\n        max_connection_age: 200ms\n"
+      "        max_connection_age_grace: 300ms\n");
+  test::RawH2Client client(f.receiver->grpc_port());
+  REQUIRE(client.PumpUntil([&] { return client.settings_acked(); }, std::chrono::seconds(10)));
+  const auto id = client.OpenCall(kTracesPath);  // never finished
+  REQUIRE(client.PumpUntil([&] { return client.goaway(); }, std::chrono::seconds(10)));
+  CHECK(client.PumpUntil([&] { return !client.connected(); }, std::chrono::seconds(10)));
+  CHECK(HeaderOf(client.stream(id), "grpc-status").empty());  // cut, not answered
+  CHECK(f.traces.items() == 0);
+}
+
+TEST_CASE("a gRPC server on localhost binds one address of each family it resolves to") {
+  namespace ip = boost::asio::ip;
+  using receivers::otlp::ListenProtocol;
+  const ListenProtocol::endpoint v4a(ip::tcp::endpoint(ip::make_address("127.0.0.1"), 4317));
+  const ListenProtocol::endpoint v4b(ip::tcp::endpoint(ip::make_address("127.0.0.2"), 4317));
+  const ListenProtocol::endpoint v6(ip::tcp::endpoint(ip::make_address("::1"), 4317));
+  CHECK(receivers::otlp::OnePerFamily({v6, v4a, v4b}) == std::vector<ListenProtocol::endpoint>{v4a, v6});
+  CHECK(receivers::otlp::OnePerFamily({v4a, v4b}) == std::vector<ListenProtocol::endpoint>{v4a});
+  // Port 0: the port the first address got is set on the others.
+  ListenProtocol::endpoint e = v6;
+  receivers::otlp::SetPort(e, 43170);
+  CHECK(receivers::otlp::PortOf(e) == 43170);
+}
+
+TEST_CASE("gRPC receiver on localhost listens on each family localhost resolves to and the machine has") {
+  // What this machine says localhost is (the hosts file), of the families it can bind.
+  bool want_v4 = false, want_v6 = false;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  REQUIRE(::getaddrinfo("localhost", "0", &hints, &res) == 0);
+  for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+    want_v4 |= a->ai_family == AF_INET;
+    want_v6 |= a->ai_family == AF_INET6;
+  }
+  ::freeaddrinfo(res);
+  if (want_v6 && !Ipv6LoopbackWorks()) want_v6 = false;
+  Telemetry telemetry;
+  test::Sink traces;
+  auto node = config::ParseYaml("protocols:\n  grpc:\n    endpoint: localhost:0\n", "test");
+  config::MapDecoder d(node, "receivers.otlp");
+  OtlpReceiver receiver("otlp", test::WithTestGrpcServer(Config::Decode(d)), &telemetry);
+  receiver.SetConsumer(Signal::kTraces, &traces);
+  REQUIRE(receiver.Start().ok());
+  const std::string port = std::to_string(receiver.grpc_port());
+  auto send = [&](const std::string& target) {
+    auto stub = collector::trace::v1::TraceService::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    collector::trace::v1::ExportTraceServiceResponse resp;
+    return stub->Export(&ctx, TraceRequest(1), &resp);
+  };
+  std::size_t sent = 0;
+  if (want_v4) {
+    const grpc::Status s = send("ipv4:127.0.0.1:" + port);
+    CHECK(s.error_message().empty());
+    sent += s.ok();
+  }
+  if (want_v6) {
+    const grpc::Status s = send("ipv6:[::1]:" + port);
+    CHECK(s.error_message().empty());
+    sent += s.ok();
+  } else {
+    WARN("localhost is no IPv6 address on this machine (or ::1 does not bind): ::1 not tried");
+  }
+  CHECK(sent == static_cast<std::size_t>(want_v4) + static_cast<std::size_t>(want_v6));
+  CHECK(traces.items() == sent);
+  receiver.Shutdown(Clock::now() + std::chrono::seconds(5));
 }
