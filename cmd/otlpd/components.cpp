@@ -1,7 +1,7 @@
 #include "cmd/otlpd/components.h"
 
 #include "connectors/forward/factory.h"
-#include "connectors/routing/routing_connector.h"
+#include "connectors/routing/factory.h"
 #include "connectors/spanmetrics/factory.h"
 #include "exporters/debug/factory.h"
 #include "exporters/file/factory.h"

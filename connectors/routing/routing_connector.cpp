@@ -2,12 +2,10 @@
 
 #include <map>
 #include <memory>
-#include <regex>
 
 #include <google/protobuf/arena.h>
 #include <spdlog/spdlog.h>
 
-#include "config/error.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 #include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_walker.h"
@@ -19,19 +17,6 @@
 
 namespace otlpd::connectors::routing {
 namespace {
-
-std::vector<config::ComponentId> DecodePipelineIds(config::MapDecoder& d, std::string_view key) {
-  std::vector<std::string> names;
-  d.Optional(key, names);
-  std::vector<config::ComponentId> out;
-  for (const std::string& n : names) {
-    std::string why;
-    auto id = config::ComponentId::Parse(n, &why);
-    if (!id) d.Fail(key, why);
-    out.push_back(*id);
-  }
-  return out;
-}
 
 // Data point `i` of a decoded metric, as the OTTL datapoint context sees it.
 ottl::DataPointRef PointRef(ottl::metricspb::Metric& m, int i) {
@@ -75,73 +60,6 @@ void DeliverToRoute(Consumer& consumer, const PayloadPtr& p, SignalCounters& cou
 }
 
 }  // namespace
-
-Config Config::Decode(config::MapDecoder& d) {
-  Config c;
-  if (auto mode = ottl::DecodeErrorMode(d, "error_mode")) c.error_mode = *mode;
-  c.default_pipelines = DecodePipelineIds(d, "default_pipelines");
-  const config::Node* table = d.Take("table");
-  d.Finish();
-  if (table == nullptr || table->IsNull() || (table->IsSequence() && table->items().empty()))
-    d.Fail("table", "invalid routing table: the routing table is empty");
-  if (!table->IsSequence())
-    throw config::Error(table->mark(), d.KeyPath("table"),
-                        "expected a list, got " + std::string(table->KindName()));
-  for (std::size_t i = 0; i < table->items().size(); ++i) {
-    const std::string path = d.KeyPath("table") + "[" + std::to_string(i) + "]";
-    config::MapDecoder e(table->items()[i], path);
-    Route r;
-    std::string context = "resource";
-    e.Optional("context", context);
-    const config::Node* statement = e.Take("statement");
-    const config::Node* condition = e.Take("condition");
-    r.pipelines = DecodePipelineIds(e, "pipelines");
-    e.Finish();
-    if (statement == nullptr && condition == nullptr)
-      e.Fail("", "invalid route: no condition or statement provided");
-    if (statement != nullptr && condition != nullptr)
-      e.Fail("statement", "invalid route: both condition and statement provided");
-    if (r.pipelines.empty()) e.Fail("pipelines", "invalid route: no pipelines defined");
-    if (context == "request") {
-      if (condition == nullptr) e.Fail("statement", "\"request\" context requires a 'condition'");
-      std::string text;
-      config::DecodeValue(*condition, e.KeyPath("condition"), text);
-      static const std::regex kRequest(R"re(^\s*request\["([^"]+)"\]\s*(==|!=)\s*"([^"]*)"\s*$)re");
-      std::smatch m;
-      if (!std::regex_match(text, m, kRequest))
-        e.Fail("condition", "invalid request condition (request[\"<key>\"] == or != \"<value>\")");
-      r.context = Route::Context::kRequest;
-      r.header = m[1].str();
-      for (char& ch : r.header) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-      r.equals = m[2].str() == "==";
-      r.value = m[3].str();
-    } else if (context == "resource" || context == "span" || context == "metric" || context == "datapoint" ||
-               context == "log") {
-      const ottl::ContextKind kind = *ottl::ContextFromName(context);
-      if (kind != ottl::ContextKind::kResource) {
-        r.context = Route::Context::kItem;
-        r.item_context = kind;
-      }
-      const config::Node* node = condition != nullptr ? condition : statement;
-      const std::string key = condition != nullptr ? "condition" : "statement";
-      ottl::LocatedText t{"", node->mark(), e.KeyPath(key)};
-      config::DecodeValue(*node, t.path, t.text);
-      if (condition == nullptr) {
-        // `route() where <condition>` (route() alone: always).
-        static const std::regex kRoute(R"re(^\s*route\(\s*\)\s*(?:where\s+(.*\S))?\s*$)re");
-        std::smatch m;
-        if (!std::regex_match(t.text, m, kRoute))
-          e.Fail("statement", "invalid statement: expected route() where ...");
-        t.text = m[1].matched ? m[1].str() : "";
-      }
-      if (!t.text.empty()) r.condition = ottl::CompileConditionAt(t, kind);
-    } else {
-      e.Fail("context", "invalid context: " + context);
-    }
-    c.table.push_back(std::move(r));
-  }
-  return c;
-}
 
 bool RoutingConnector::Matches(const Route& route, ottl::EvalContext& ctx, Status& failure) const {
   if (!route.condition.has_value()) return true;
@@ -436,36 +354,6 @@ Status RoutingConnector::Consume(const PayloadPtr& payload) {
   }
   if (!result.ok()) SignalCounters::Add(counters.refused, payload->items);
   return result;
-}
-
-ConnectorFactory RoutingConnectorFactory() {
-  ConnectorFactory factory;
-  factory.type = "routing";
-  for (Signal s : kAllSignals) factory.pairs.emplace_back(s, s);
-  factory.validate = [](const CreateContext& ctx, const config::Node& node) {
-    config::MapDecoder decoder(node, ctx.path);
-    (void)Config::Decode(decoder);
-  };
-  factory.create = [](const CreateContext& ctx, const config::Node& node, Signal input,
-                      const ConnectorOutput& output) -> std::unique_ptr<Connector> {
-    config::MapDecoder decoder(node, ctx.path);
-    Config cfg = Config::Decode(decoder);
-    auto consumer = [&](const std::vector<config::ComponentId>& ids, std::string_view key) -> Consumer* {
-      for (const auto& id : ids) {
-        if (std::find(output.pipelines.begin(), output.pipelines.end(), id) == output.pipelines.end() &&
-            ParseSignal(id.type) == input) {
-          decoder.Fail(key, "pipeline \"" + id.ToString() + "\" does not receive from connector \"" +
-                                ctx.id.ToString() + "\"");
-        }
-      }
-      return output.consumer(ids);
-    };
-    for (Route& r : cfg.table) r.consumer = consumer(r.pipelines, "table");
-    Consumer* def =
-        cfg.default_pipelines.empty() ? nullptr : consumer(cfg.default_pipelines, "default_pipelines");
-    return std::make_unique<RoutingConnector>(input, std::move(cfg), def, ctx.Register("connector"));
-  };
-  return factory;
 }
 
 }  // namespace otlpd::connectors::routing

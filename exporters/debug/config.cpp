@@ -60,22 +60,22 @@ Config Config::Decode(config::MapDecoder& decoder) {
 
   decoder.Finish();
 
-  if (std::optional<ConfigProblem> problem = cfg.Validate()) decoder.Fail(problem->key, problem->message);
+  if (std::optional<config::Problem> problem = cfg.Validate()) decoder.Fail(problem->key, problem->message);
   return cfg;
 }
 
-std::optional<ConfigProblem> Config::Validate() const {
+std::optional<config::Problem> Config::Validate() const {
   // zap takes these as unsigned counts; a negative one would wrap around.
-  if (sampling_initial < 0) return ConfigProblem{"sampling_initial", "must be >= 0"};
-  if (sampling_thereafter < 0) return ConfigProblem{"sampling_thereafter", "must be >= 0"};
+  if (sampling_initial < 0) return config::Problem{"sampling_initial", "must be >= 0"};
+  if (sampling_thereafter < 0) return config::Problem{"sampling_thereafter", "must be >= 0"};
   if (use_internal_logger && output_paths_set) {
-    return ConfigProblem{"output_paths", "is not supported when use_internal_logger is true"};
+    return config::Problem{"output_paths", "is not supported when use_internal_logger is true"};
   }
   if (!use_internal_logger && output_paths.empty()) {
-    return ConfigProblem{"output_paths", "must not be empty when use_internal_logger is false"};
+    return config::Problem{"output_paths", "must not be empty when use_internal_logger is false"};
   }
   for (const std::string& path : output_paths) {
-    if (path.empty()) return ConfigProblem{"output_paths", "must not contain an empty path"};
+    if (path.empty()) return config::Problem{"output_paths", "must not contain an empty path"};
   }
   return std::nullopt;
 }

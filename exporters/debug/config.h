@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/decoder.h"
+#include "config/problem.h"
 
 namespace otlpd::exporters::debug {
 
@@ -16,13 +17,6 @@ enum class Verbosity { kBasic, kNormal, kDetailed };
 std::string_view VerbosityName(Verbosity verbosity);
 // Case-insensitive, as otelcol's level parser lower-cases before matching.
 std::optional<Verbosity> ParseVerbosity(std::string_view text);
-
-// A Validate() finding: the key (relative to the exporter's section) that is
-// wrong, so the caller can locate it, and what is wrong with it.
-struct ConfigProblem {
-  std::string key;
-  std::string message;
-};
 
 // The `debug` exporter's options, with otelcol's names and defaults.
 struct Config {
@@ -45,7 +39,7 @@ struct Config {
   static Config Decode(config::MapDecoder& decoder);
 
   // Checks relations between values; nullopt when the config is usable.
-  std::optional<ConfigProblem> Validate() const;
+  std::optional<config::Problem> Validate() const;
 };
 
 }  // namespace otlpd::exporters::debug

@@ -22,46 +22,49 @@ Config Config::Decode(config::MapDecoder& d) {
     gc.Finish();
   }
   d.Finish();
-  if (Problem p = c.Validate(); !p.message.empty()) d.Fail(p.key, p.message);
+  if (std::optional<config::Problem> p = c.Validate()) d.Fail(p->key, p->message);
   return c;
 }
 
-Config::Problem Config::Validate() const {
+std::optional<config::Problem> Config::Validate() const {
   using std::chrono::nanoseconds;
   if (check_interval <= nanoseconds::zero()) {
-    return {"check_interval", "'check_interval' must be greater than zero"};
+    return config::Problem{"check_interval", "'check_interval' must be greater than zero"};
   }
   if (min_gc_interval_when_soft_limited < min_gc_interval_when_hard_limited) {
-    return {"min_gc_interval_when_soft_limited",
-            "'min_gc_interval_when_soft_limited' should be larger than 'min_gc_interval_when_hard_limited'"};
+    return config::Problem{
+        "min_gc_interval_when_soft_limited",
+        "'min_gc_interval_when_soft_limited' should be larger than 'min_gc_interval_when_hard_limited'"};
   }
   if (max_gc_interval_when_soft_limited < nanoseconds::zero()) {
-    return {"max_gc_interval_when_soft_limited", "'max_gc_interval_when_soft_limited' must be non-negative"};
+    return config::Problem{"max_gc_interval_when_soft_limited",
+                           "'max_gc_interval_when_soft_limited' must be non-negative"};
   }
   if (max_gc_interval_when_hard_limited < nanoseconds::zero()) {
-    return {"max_gc_interval_when_hard_limited", "'max_gc_interval_when_hard_limited' must be non-negative"};
+    return config::Problem{"max_gc_interval_when_hard_limited",
+                           "'max_gc_interval_when_hard_limited' must be non-negative"};
   }
   if (max_gc_interval_when_soft_limited > nanoseconds::zero() &&
       max_gc_interval_when_soft_limited < min_gc_interval_when_soft_limited) {
-    return {"max_gc_interval_when_soft_limited",
-            "'max_gc_interval_when_soft_limited' must be greater than or equal to "
-            "'min_gc_interval_when_soft_limited' (or 0 to disable)"};
+    return config::Problem{"max_gc_interval_when_soft_limited",
+                           "'max_gc_interval_when_soft_limited' must be greater than or equal to "
+                           "'min_gc_interval_when_soft_limited' (or 0 to disable)"};
   }
   if (max_gc_interval_when_hard_limited > nanoseconds::zero() &&
       max_gc_interval_when_hard_limited < min_gc_interval_when_hard_limited) {
-    return {"max_gc_interval_when_hard_limited",
-            "'max_gc_interval_when_hard_limited' must be greater than or equal to "
-            "'min_gc_interval_when_hard_limited' (or 0 to disable)"};
+    return config::Problem{"max_gc_interval_when_hard_limited",
+                           "'max_gc_interval_when_hard_limited' must be greater than or equal to "
+                           "'min_gc_interval_when_hard_limited' (or 0 to disable)"};
   }
   if (max_gc_interval_when_soft_limited > nanoseconds::zero() &&
       max_gc_interval_when_hard_limited > nanoseconds::zero() &&
       max_gc_interval_when_soft_limited < max_gc_interval_when_hard_limited) {
-    return {"max_gc_interval_when_soft_limited",
-            "'max_gc_interval_when_soft_limited' should be larger than or equal to "
-            "'max_gc_interval_when_hard_limited' (when both are set)"};
+    return config::Problem{"max_gc_interval_when_soft_limited",
+                           "'max_gc_interval_when_soft_limited' should be larger than or equal to "
+                           "'max_gc_interval_when_hard_limited' (when both are set)"};
   }
   if (limit_mib == 0 && limit_percentage == 0) {
-    return {"limit_mib", "'limit_mib' or 'limit_percentage' must be greater than zero"};
+    return config::Problem{"limit_mib", "'limit_mib' or 'limit_percentage' must be greater than zero"};
   }
   if (limit_percentage > 100 || spike_limit_percentage > 100) {
     return {
@@ -70,12 +73,13 @@ Config::Problem Config::Validate() const {
         "hundred"};
   }
   if (limit_mib > 0 && limit_mib <= spike_limit_mib) {
-    return {"spike_limit_mib", "'spike_limit_mib' must be smaller than 'limit_mib'"};
+    return config::Problem{"spike_limit_mib", "'spike_limit_mib' must be smaller than 'limit_mib'"};
   }
   if (limit_percentage > 0 && limit_percentage <= spike_limit_percentage) {
-    return {"spike_limit_percentage", "'spike_limit_percentage' must be smaller than 'limit_percentage'"};
+    return config::Problem{"spike_limit_percentage",
+                           "'spike_limit_percentage' must be smaller than 'limit_percentage'"};
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace otlpd::processors::memory_limiter

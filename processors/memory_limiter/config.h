@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/decoder.h"
+#include "config/problem.h"
 
 namespace otlpd::processors::memory_limiter {
 
@@ -26,13 +28,8 @@ struct Config {
   // Decodes and validates; throws config::Error located at the offending key.
   static Config Decode(config::MapDecoder& d);
 
-  // otelcol's Config.Validate(): the first problem (the key it is about and
-  // otelcol's message), or an empty message.
-  struct Problem {
-    std::string key;
-    std::string message;
-  };
-  Problem Validate() const;
+  // otelcol's Config.Validate(): the first problem, if any.
+  std::optional<config::Problem> Validate() const;
 };
 
 }  // namespace otlpd::processors::memory_limiter

@@ -2,7 +2,7 @@
 
 #include "component/telemetry.h"
 #include "processors/memory_limiter/memory.h"
-#include "processors/memory_limiter/memory_limiter.h"
+#include "processors/memory_limiter/memory_limiter_processor.h"
 
 namespace otlpd::processors::memory_limiter {
 

@@ -46,31 +46,34 @@ Config Config::Decode(config::MapDecoder& d) {
   d.Optional("from_attribute", c.from_attribute);
   d.Optional("sampling_priority", c.sampling_priority);
   d.Finish();
-  if (Problem p = c.Validate(); !p.message.empty()) d.Fail(p.key, p.message);
+  if (std::optional<config::Problem> p = c.Validate()) d.Fail(p->key, p->message);
   return c;
 }
 
-Config::Problem Config::Validate() const {
+std::optional<config::Problem> Config::Validate() const {
   auto pct = static_cast<double>(sampling_percentage);
   if (std::isinf(pct) || std::isnan(pct)) {
-    return {"sampling_percentage", "sampling rate is invalid: " + GoF(sampling_percentage) + "%"};
+    return config::Problem{"sampling_percentage",
+                           "sampling rate is invalid: " + GoF(sampling_percentage) + "%"};
   }
   double ratio = pct / 100.0;
   if (ratio < 0)
-    return {"sampling_percentage", "sampling rate is negative: " + GoF(sampling_percentage) + "%"};
+    return config::Problem{"sampling_percentage",
+                           "sampling rate is negative: " + GoF(sampling_percentage) + "%"};
   if (ratio != 0 && ratio < kMinSamplingProbability) {
-    return {"sampling_percentage", "sampling rate is too small: " + GoG(sampling_percentage) + "%"};
+    return config::Problem{"sampling_percentage",
+                           "sampling rate is too small: " + GoG(sampling_percentage) + "%"};
   }
   if (!attribute_source.empty() && attribute_source != "traceID" && attribute_source != "record") {
-    return {"attribute_source",
-            "invalid attribute source: " + attribute_source + ". Expected: traceID or record"};
+    return config::Problem{"attribute_source",
+                           "invalid attribute source: " + attribute_source + ". Expected: traceID or record"};
   }
-  if (sampling_precision == 0) return {"sampling_precision", "invalid sampling precision: 0"};
+  if (sampling_precision == 0) return config::Problem{"sampling_precision", "invalid sampling precision: 0"};
   if (sampling_precision > kNumHexDigits) {
-    return {"sampling_precision",
-            "sampling precision is too great, should be <= 14: " + std::to_string(sampling_precision)};
+    return config::Problem{"sampling_precision", "sampling precision is too great, should be <= 14: " +
+                                                     std::to_string(sampling_precision)};
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace otlpd::processors::probabilistic_sampler

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/decoder.h"
+#include "config/problem.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 
@@ -25,13 +27,8 @@ struct Config {
 
   // Decodes and validates; throws config::Error located at the offending key.
   static Config Decode(config::MapDecoder& d);
-  // otelcol's Config.Validate(): the first problem, with its message and the
-  // key it concerns, or an empty message.
-  struct Problem {
-    std::string key;
-    std::string message;
-  };
-  Problem Validate() const;
+  // otelcol's Config.Validate(): the first problem, if any.
+  std::optional<config::Problem> Validate() const;
 };
 
 }  // namespace otlpd::processors::probabilistic_sampler

@@ -1,7 +1,7 @@
 #include "processors/probabilistic_sampler/factory.h"
 
 #include "component/telemetry.h"
-#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 
 namespace otlpd::processors::probabilistic_sampler {
 

@@ -303,13 +303,16 @@ std::string_view PolicyTypeName(PolicyType type) {
   return "";
 }
 
-std::string Config::Validate() const {
+std::optional<config::Problem> Config::Validate() const {
   if (sampling_strategy != "trace-complete" && sampling_strategy != "span-ingest") {
-    return "invalid sampling_strategy \"" + sampling_strategy +
-           "\", expected one of \"trace-complete\" or \"span-ingest\"";
+    return config::Problem{"sampling_strategy",
+                           "invalid sampling_strategy \"" + sampling_strategy +
+                               "\", expected one of \"trace-complete\" or \"span-ingest\""};
   }
-  if (num_shards > 256) return "num_shards (" + std::to_string(num_shards) + ") must not exceed 256";
-  return "";
+  if (num_shards > 256)
+    return config::Problem{"num_shards",
+                           "num_shards (" + std::to_string(num_shards) + ") must not exceed 256"};
+  return std::nullopt;
 }
 
 Config Config::Decode(config::MapDecoder& d) {
@@ -333,9 +336,7 @@ Config Config::Decode(config::MapDecoder& d) {
   const config::Node* tail_storage = d.Take("tail_storage");
   const config::Node* policies = d.Take("policies");
 
-  if (std::string problem = c.Validate(); !problem.empty()) {
-    d.Fail(problem.rfind("num_shards", 0) == 0 ? "num_shards" : "sampling_strategy", problem);
-  }
+  if (std::optional<config::Problem> p = c.Validate()) d.Fail(p->key, p->message);
   if (tail_storage != nullptr && !tail_storage->IsNull()) {
     if (c.num_shards > 1)
       d.Fail("tail_storage", "num_shards greater than 1 is not supported with tail_storage");

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/decoder.h"
+#include "config/problem.h"
 #include "ottl/compiler.h"
 
 namespace otlpd::processors::tail_sampling {
@@ -128,8 +130,8 @@ struct Config {
   // compiles the OTTL conditions; throws config::Error at the offending key.
   static Config Decode(config::MapDecoder& d);
 
-  // otelcol's Config.Validate(): the first problem's message, or "".
-  std::string Validate() const;
+  // otelcol's Config.Validate(): the first problem, if any.
+  std::optional<config::Problem> Validate() const;
 };
 
 // "always_sample", ... ; the type names otelcol accepts.

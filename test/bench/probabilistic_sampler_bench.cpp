@@ -10,7 +10,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 
 namespace {
 

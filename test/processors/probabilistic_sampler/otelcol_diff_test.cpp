@@ -24,7 +24,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "processors/probabilistic_sampler/config.h"
-#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 #include "test/support/process.h"
 
 using namespace otlpd;

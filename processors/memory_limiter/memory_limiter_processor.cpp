@@ -1,4 +1,4 @@
-#include "processors/memory_limiter/memory_limiter.h"
+#include "processors/memory_limiter/memory_limiter_processor.h"
 
 #include <spdlog/spdlog.h>
 

@@ -16,7 +16,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "processors/probabilistic_sampler/config.h"
-#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 #include "processors/probabilistic_sampler/sampler.h"
 #include "processors/probabilistic_sampler/sampling.h"
 #include "processors/probabilistic_sampler/tracestate.h"

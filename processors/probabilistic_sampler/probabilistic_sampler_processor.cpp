@@ -1,4 +1,4 @@
-#include "processors/probabilistic_sampler/probabilistic_sampler.h"
+#include "processors/probabilistic_sampler/probabilistic_sampler_processor.h"
 
 #include <vector>
 
