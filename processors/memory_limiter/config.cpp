@@ -67,7 +67,7 @@ std::optional<config::Problem> Config::Validate() const {
     return config::Problem{"limit_mib", "'limit_mib' or 'limit_percentage' must be greater than zero"};
   }
   if (limit_percentage > 100 || spike_limit_percentage > 100) {
-    return {
+    return config::Problem{
         limit_percentage > 100 ? "limit_percentage" : "spike_limit_percentage",
         "'limit_percentage' and 'spike_limit_percentage' must be greater than zero and less than or equal to "
         "hundred"};
