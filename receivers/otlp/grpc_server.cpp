@@ -38,7 +38,7 @@ grpc::Status ToGrpcStatus(const Status& s) {
 }
 
 struct ServerState {
-  std::array<Consumer*, kSignalCount>* consumers;
+  const std::array<Consumer*, kSignalCount>* consumers;
   ComponentTelemetry* telemetry;
   bool include_metadata;
   std::chrono::nanoseconds receive_timeout;
@@ -221,14 +221,10 @@ int Millis(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-GrpcServer::GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-                       ReceiveBudget* budget)
-    : config_(std::move(config)),
-      receiver_id_(std::move(receiver_id)),
-      telemetry_(telemetry),
-      budget_(budget) {
+GrpcServer::GrpcServer(GrpcConfig config, const ServerContext& context, ComponentTelemetry* telemetry)
+    : config_(std::move(config)), context_(context), telemetry_(telemetry) {
   // A message and its flattened copy are held at once.
-  budget_->RequireRoomFor(2 * config_.MaxRecvBytes());
+  context_.budget->RequireRoomFor(2 * config_.MaxRecvBytes());
 }
 
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::steady_clock::now()); }
@@ -269,8 +265,8 @@ struct GrpcServer::Serving {
 
 Status GrpcServer::Start() {
   serving_ = std::make_unique<Serving>();
-  serving_->state = ServerState{&consumers_, telemetry_, config_.include_metadata,
-                                config_.request_receive_timeout, budget_};
+  serving_->state = ServerState{&context_.consumers, telemetry_, config_.include_metadata,
+                                config_.request_receive_timeout, context_.budget};
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (config_.tls) {
     // SslServerCredentials rather than experimental::TlsServerCredentials:
@@ -293,7 +289,7 @@ Status GrpcServer::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(ListenAddress(config_), credentials, &port_);
   builder.RegisterAsyncGenericService(&serving_->service);
-  const unsigned threads = ServingThreads(AnyMayBlock(consumers_));
+  const unsigned threads = ServingThreads(AnyMayBlock(context_.consumers));
   for (unsigned i = 0; i < threads; ++i) serving_->queues.push_back(builder.AddCompletionQueue());
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.MaxRecvBytes()));
   // gRPC C++ 1.51 checks max_recv_msg_size only once a whole message has
@@ -303,7 +299,7 @@ Status GrpcServer::Start() {
   // reclaimer resets streams (measured: the same client is cut off after 18 MiB
   // with a 16 MiB quota, 34 MiB with 32, 48 MiB with 48). The quota belongs to
   // this server, so each server's bound is its own.
-  quota_ = std::make_unique<grpc::ResourceQuota>("otlp-receiver:" + receiver_id_);
+  quota_ = std::make_unique<grpc::ResourceQuota>("otlp-receiver:" + context_.receiver_id);
   quota_->Resize(config_.ReceiveMemoryBytes());
   builder.SetResourceQuota(*quota_);
   if (config_.max_concurrent_streams > 0) {
@@ -347,7 +343,7 @@ Status GrpcServer::Start() {
   for (auto& cq : serving_->queues) {
     serving_->threads.emplace_back([s = serving_.get(), q = cq.get()] { s->Serve(q); });
   }
-  spdlog::info("receiver {}: OTLP/gRPC{} listening on {} (port {}, {} thread{})", receiver_id_,
+  spdlog::info("receiver {}: OTLP/gRPC{} listening on {} (port {}, {} thread{})", context_.receiver_id,
                config_.tls ? " (TLS)" : "", config_.endpoint, port_, threads, threads == 1 ? "" : "s");
   return Status::Ok();
 }

@@ -4,11 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "component/consumer.h"
-#include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "internal/status.h"
 #include "receivers/otlp/config.h"
+#include "receivers/otlp/server_context.h"
 
 namespace grpc {
 class ResourceQuota;
@@ -23,23 +22,19 @@ namespace otlpd::receivers::otlp {
 // validated and counted by the wire walker and handed on as it came.
 class GrpcServer {
  public:
-  // `budget` (not null) outlives the server; it holds each request message
+  // `context` outlives the server; its budget holds each request message
   // from its arrival until the pipeline took it.
-  GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-             ReceiveBudget* budget);
+  GrpcServer(GrpcConfig config, const ServerContext& context, ComponentTelemetry* telemetry);
   ~GrpcServer();
 
-  void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
   Status Start();
   void Shutdown(std::chrono::steady_clock::time_point deadline);
   int port() const { return port_; }
 
  private:
   GrpcConfig config_;
-  std::string receiver_id_;
+  const ServerContext& context_;
   ComponentTelemetry* telemetry_;
-  ReceiveBudget* budget_;
-  std::array<Consumer*, kSignalCount> consumers_{};
   struct Serving;
   static void Drain(grpc::ServerCompletionQueue* cq);
 

@@ -936,20 +936,17 @@ void H2GrpcServer::Impl::BeginShutdown() {
   }
 }
 
-H2GrpcServer::H2GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-                           ReceiveBudget* budget)
-    : config_(std::move(config)),
-      receiver_id_(std::move(receiver_id)),
-      telemetry_(telemetry),
-      budget_(budget) {
+H2GrpcServer::H2GrpcServer(GrpcConfig config, const ServerContext& context, ComponentTelemetry* telemetry)
+    : config_(std::move(config)), context_(context), telemetry_(telemetry) {
   // A compressed message and what it inflates to are held at once.
-  budget_->RequireRoomFor(2 * config_.MaxRecvBytes());
+  context_.budget->RequireRoomFor(2 * config_.MaxRecvBytes());
 }
 
 H2GrpcServer::~H2GrpcServer() { Shutdown(Clock::now()); }
 
 Status H2GrpcServer::Start() {
-  auto impl = std::make_unique<Impl>(config_, receiver_id_, &consumers_, telemetry_, budget_);
+  auto impl =
+      std::make_unique<Impl>(config_, context_.receiver_id, &context_.consumers, telemetry_, context_.budget);
   Impl& s = *impl;
   s.unix_socket = config_.transport == "unix";
   auto where = GrpcListenEndpoints(s.ioc, config_.endpoint, config_.transport);
@@ -970,8 +967,8 @@ Status H2GrpcServer::Start() {
       if (failed.empty()) failed = ec.message();
       if (where->size() > 1) {
         spdlog::info("receiver {}: OTLP/gRPC on {}: not listening on one of its addresses (family {}): {}",
-                     receiver_id_, config_.endpoint, e.data()->sa_family == AF_INET6 ? "IPv6" : "IPv4",
-                     ec.message());
+                     context_.receiver_id, config_.endpoint,
+                     e.data()->sa_family == AF_INET6 ? "IPv6" : "IPv4", ec.message());
       }
       continue;
     }
@@ -986,7 +983,7 @@ Status H2GrpcServer::Start() {
   }
   s.thread = std::thread([&s] { s.ioc.run(); });
   impl_ = std::move(impl);
-  spdlog::info("receiver {}: OTLP/gRPC listening on {} (port {}, nghttp2, 1 thread)", receiver_id_,
+  spdlog::info("receiver {}: OTLP/gRPC listening on {} (port {}, nghttp2, 1 thread)", context_.receiver_id,
                config_.endpoint, port_);
   return Status::Ok();
 }

@@ -5,11 +5,10 @@
 #include <memory>
 #include <string>
 
-#include "component/consumer.h"
-#include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "internal/status.h"
 #include "receivers/otlp/config.h"
+#include "receivers/otlp/server_context.h"
 
 namespace otlpd::receivers::otlp {
 
@@ -70,15 +69,13 @@ namespace otlpd::receivers::otlp {
 // quota; the receive budget bounds messages), write_buffer_size.
 class H2GrpcServer {
  public:
-  // `budget` (not null) outlives the server.
-  H2GrpcServer(GrpcConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-               ReceiveBudget* budget);
+  // `context` outlives the server.
+  H2GrpcServer(GrpcConfig config, const ServerContext& context, ComponentTelemetry* telemetry);
   ~H2GrpcServer();
 
   // Whether this server can serve `config`: anything but TLS, which gRPC C++ serves.
   static bool Serves(const GrpcConfig& config) { return !config.tls; }
 
-  void SetConsumer(Signal signal, Consumer* next) { consumers_[SignalIndex(signal)] = next; }
   Status Start();
   void Shutdown(std::chrono::steady_clock::time_point deadline);
   int port() const { return port_; }
@@ -87,10 +84,8 @@ class H2GrpcServer {
 
  private:
   GrpcConfig config_;
-  std::string receiver_id_;
+  const ServerContext& context_;
   ComponentTelemetry* telemetry_;
-  ReceiveBudget* budget_;
-  std::array<Consumer*, kSignalCount> consumers_{};
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };

@@ -135,10 +135,10 @@ bool IsProtocolError(const beast::error_code& ec) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpConfig c, std::string id, ComponentTelemetry* t, ReceiveBudget* b)
-      : config(std::move(c)), receiver_id(std::move(id)), telemetry(t), budget(b) {
+  Impl(HttpConfig c, const ServerContext& context, ComponentTelemetry* t)
+      : config(std::move(c)), context(context), receiver_id(context.receiver_id), telemetry(t) {
     // A body in blocks and the one piece it is joined into are held at once.
-    budget->RequireRoomFor(2 * config.max_request_body_size);
+    context.budget->RequireRoomFor(2 * config.max_request_body_size);
     // otelcol's profiles path has no config key.
     paths = {config.traces_url_path, config.metrics_url_path, config.logs_url_path,
              "/v1development/profiles"};
@@ -166,10 +166,9 @@ struct HttpServer::Impl {
   }
 
   HttpConfig config;
-  std::string receiver_id;
+  const ServerContext& context;
+  const std::string& receiver_id;
   ComponentTelemetry* telemetry;
-  ReceiveBudget* budget;
-  std::array<Consumer*, kSignalCount> consumers{};
   std::array<std::string, kSignalCount> paths;
   std::optional<Cors> cors;
   std::array<bool, 8> encodings_allowed{};
@@ -346,7 +345,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const std::string_view path = target.substr(0, target.find('?'));
     std::optional<Signal> signal;
     for (Signal s : kSignalsWithProfiles) {
-      if (path == server_.paths[SignalIndex(s)] && server_.consumers[SignalIndex(s)] != nullptr) signal = s;
+      if (path == server_.paths[SignalIndex(s)] && server_.context.consumers[SignalIndex(s)] != nullptr)
+        signal = s;
     }
     if (!signal) return Refuse(ErrorAnswer(404, kRpcNotFound, "404 page not found", error_format_));
     if (req.method() != http::verb::post) {
@@ -388,7 +388,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     format_ = *format;
     raw_bytes_ = 0;
     discard_ = false;
-    lease_ = BudgetLease(server_.budget);
+    lease_ = BudgetLease(server_.context.budget);
     decoder_ = BodyDecoder::Create(*encoding, limit, &lease_);
     if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
       // The whole body is taken from the budget before any of it is read.
@@ -496,7 +496,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     std::string body;
     if (r = decoder_->TakeBody(&body); r != DecodeOutcome::kOk) return FailDecode(r);
     decoder_.reset();
-    Consumer* next = server_.consumers[SignalIndex(signal_)];
+    Consumer* next = server_.context.consumers[SignalIndex(signal_)];
     HttpAnswer answer = ExportBody(signal_, format_, std::move(body), std::move(metadata_), client_ip_, *next,
                                    (*server_.telemetry)[signal_], &lease_);
     lease_.Reset();  // the pipeline holds the request now, or nobody does
@@ -719,13 +719,10 @@ void HttpServer::Impl::StopSessions() {
   for (auto& s : live) s->Stop();
 }
 
-HttpServer::HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-                       ReceiveBudget* budget)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(receiver_id), telemetry, budget)) {}
+HttpServer::HttpServer(HttpConfig config, const ServerContext& context, ComponentTelemetry* telemetry)
+    : impl_(std::make_unique<Impl>(std::move(config), context, telemetry)) {}
 
 HttpServer::~HttpServer() { Shutdown(std::chrono::steady_clock::now()); }
-
-void HttpServer::SetConsumer(Signal signal, Consumer* next) { impl_->consumers[SignalIndex(signal)] = next; }
 
 int HttpServer::port() const { return impl_->port; }
 
@@ -766,7 +763,7 @@ Status HttpServer::Start() {
   // threads are plenty, one on a single CPU; unless a durable pipeline makes
   // them wait on disk, where parallel waiters share each fsync.
   const unsigned n =
-      AnyMayBlock(s.consumers) ? kThreadsForBlockingConsumers : std::clamp(AvailableCpus(), 1u, 2u);
+      AnyMayBlock(s.context.consumers) ? kThreadsForBlockingConsumers : std::clamp(AvailableCpus(), 1u, 2u);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
                c.endpoint, s.port);

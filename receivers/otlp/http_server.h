@@ -5,11 +5,10 @@
 #include <memory>
 #include <string>
 
-#include "component/consumer.h"
-#include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "internal/status.h"
 #include "receivers/otlp/config.h"
+#include "receivers/otlp/server_context.h"
 
 namespace otlpd::receivers::otlp {
 
@@ -20,14 +19,11 @@ namespace otlpd::receivers::otlp {
 // max_request_body_size of decoded data. Beast stays inside the .cpp.
 class HttpServer {
  public:
-  // `budget` (not null) outlives the server; it holds each body as it is
+  // `context` outlives the server; its budget holds each body as it is
   // read, decompressed and decoded, until the pipeline took it.
-  HttpServer(HttpConfig config, std::string receiver_id, ComponentTelemetry* telemetry,
-             ReceiveBudget* budget);
+  HttpServer(HttpConfig config, const ServerContext& context, ComponentTelemetry* telemetry);
   ~HttpServer();
 
-  // Before Start only.
-  void SetConsumer(Signal signal, Consumer* next);
   Status Start();
   // Stops accepting, closes idle connections, lets requests in progress
   // answer until `deadline`, then closes the rest. No Consume after it returns.

@@ -10,48 +10,44 @@
 namespace otlpd::receivers::otlp {
 
 OtlpReceiver::OtlpReceiver(std::string id, Config config, Telemetry* telemetry, ReceiveBudget* budget)
-    : id_(std::move(id)), config_(std::move(config)) {
+    : config_(std::move(config)) {
   Telemetry& registry = telemetry != nullptr ? *telemetry : DetachedTelemetry();
   if (budget == nullptr) {
     own_budget_ = std::make_unique<ReceiveBudget>();
     budget = own_budget_.get();
   }
-  budget_ = budget;
+  context_.receiver_id = id;
+  context_.budget = budget;
   if (config_.grpc) {
-    grpc_telemetry_ = registry.Register("receiver", id_, "grpc");
+    grpc_telemetry_ = registry.Register("receiver", id, "grpc");
     if (config_.grpc->nghttp2_server && H2GrpcServer::Serves(*config_.grpc)) {
-      h2_grpc_ = std::make_unique<H2GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
+      h2_grpc_ = std::make_unique<H2GrpcServer>(*config_.grpc, context_, grpc_telemetry_);
     } else {
       if (config_.grpc->nghttp2_server) {
-        spdlog::info("receiver {}: OTLP/gRPC with TLS is served by gRPC C++, not nghttp2", id_);
+        spdlog::info("receiver {}: OTLP/gRPC with TLS is served by gRPC C++, not nghttp2", id);
       }
-      grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget);
+      grpc_ = std::make_unique<GrpcServer>(*config_.grpc, context_, grpc_telemetry_);
     }
   }
   if (config_.http) {
-    http_ =
-        std::make_unique<HttpServer>(*config_.http, id_, registry.Register("receiver", id_, "http"), budget);
+    http_ = std::make_unique<HttpServer>(*config_.http, context_, registry.Register("receiver", id, "http"));
   }
 }
 
 OtlpReceiver::~OtlpReceiver() = default;
 
 void OtlpReceiver::SetConsumer(Signal signal, Consumer* next) {
-  consumers_[SignalIndex(signal)] = next;
-  if (grpc_) grpc_->SetConsumer(signal, next);
-  if (h2_grpc_) h2_grpc_->SetConsumer(signal, next);
-  if (http_) http_->SetConsumer(signal, next);
+  context_.consumers[SignalIndex(signal)] = next;
 }
 
 Status OtlpReceiver::Start() {
-  if (h2_grpc_ && AnyMayBlock(consumers_)) {
+  if (h2_grpc_ && AnyMayBlock(context_.consumers)) {
     // One thread cannot wait on several disk appends at once (they share an
     // fsync only when their callers wait in parallel): gRPC C++'s threads can.
     spdlog::info("receiver {}: a pipeline may block on disk; OTLP/gRPC is served by gRPC C++, not nghttp2",
-                 id_);
+                 context_.receiver_id);
     h2_grpc_.reset();
-    grpc_ = std::make_unique<GrpcServer>(*config_.grpc, id_, grpc_telemetry_, budget_);
-    for (Signal s : kSignalsWithProfiles) grpc_->SetConsumer(s, consumers_[SignalIndex(s)]);
+    grpc_ = std::make_unique<GrpcServer>(*config_.grpc, context_, grpc_telemetry_);
   }
   if (h2_grpc_) {
     if (Status s = h2_grpc_->Start(); !s.ok()) return s;

@@ -8,6 +8,7 @@
 #include "component/receive_budget.h"
 #include "component/telemetry.h"
 #include "receivers/otlp/config.h"
+#include "receivers/otlp/server_context.h"
 
 namespace otlpd::receivers::otlp {
 
@@ -35,12 +36,10 @@ class OtlpReceiver : public Receiver {
   int http_port() const;
 
  private:
-  std::string id_;
   Config config_;
   std::unique_ptr<ReceiveBudget> own_budget_;
-  ReceiveBudget* budget_;
+  ServerContext context_;  // the servers hold on to it: declared before them
   ComponentTelemetry* grpc_telemetry_ = nullptr;
-  std::array<Consumer*, kSignalCount> consumers_{};
   // OTLP/gRPC: gRPC C++'s server, or the one on nghttp2 (GrpcConfig::nghttp2_server).
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<H2GrpcServer> h2_grpc_;
