@@ -3,14 +3,12 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 
 namespace otlpd::ottl {
 namespace {
-
-constexpr std::uint32_t kEntryResource = 1;   // ResourceX.resource
-constexpr std::uint32_t kEntrySchemaUrl = 3;  // ResourceX.schema_url
 
 bool HasScope(Signal signal, std::string_view message) {
   for (const wire::Entry& s : wire::Scopes(signal, message)) {
@@ -28,7 +26,7 @@ bool ParseEntryResource(std::string_view message, opentelemetry::proto::resource
   while (true) {
     const std::uint32_t tag = in.ReadTag();
     if (tag == 0) return true;
-    if (tag == ((kEntryResource << 3) | 2u)) {
+    if (tag == ((wire::kEntryResource << 3) | 2u)) {
       std::uint32_t len = 0;
       if (!in.ReadVarint32(&len)) return false;
       auto limit = in.PushLimit(static_cast<int>(len));
@@ -56,7 +54,7 @@ Result<ResourcePassResult> ResourcePass(Signal signal, std::string_view request,
     }
     resource.Clear();
     if (!ParseEntryResource(e.message, resource)) return Status::InvalidArgument("malformed resource");
-    const std::string_view schema_in = wire::LastLen(e.message, kEntrySchemaUrl);
+    const std::string_view schema_in = wire::LastLen(e.message, wire::kEntrySchemaUrl);
     schema.assign(schema_in);
     before.clear();
     resource.SerializeToString(&before);
@@ -80,12 +78,12 @@ Result<ResourcePassResult> ResourcePass(Signal signal, std::string_view request,
       // The entry again: the new resource and schema URL, then every other field as it came.
       out.changed = true;
       message.clear();
-      wire::AppendLengthDelimited(message, kEntryResource, after);
-      if (!schema.empty()) wire::AppendLengthDelimited(message, kEntrySchemaUrl, schema);
+      wire::AppendLengthDelimited(message, wire::kEntryResource, after);
+      if (!schema.empty()) wire::AppendLengthDelimited(message, wire::kEntrySchemaUrl, schema);
       wire::Reader r(e.message);
       wire::Field f;
       while (!r.AtEnd() && r.ReadField(f)) {
-        if (f.number != kEntryResource && f.number != kEntrySchemaUrl) message.append(f.raw);
+        if (f.number != wire::kEntryResource && f.number != wire::kEntrySchemaUrl) message.append(f.raw);
       }
       wire::AppendLengthDelimited(out.bytes, 1, message);
     }

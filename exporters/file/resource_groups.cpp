@@ -3,19 +3,12 @@
 #include <optional>
 #include <unordered_map>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 
 namespace otlpd::exporters::file {
 namespace {
-
-// Field numbers of the OTLP messages read here.
-constexpr std::uint32_t kResourceEntryResource = 1;  // ResourceSpans/ResourceMetrics/ResourceLogs.resource
-constexpr std::uint32_t kResourceAttributes = 1;     // Resource.attributes
-constexpr std::uint32_t kKeyValueKey = 1;
-constexpr std::uint32_t kKeyValueValue = 2;
-constexpr std::uint32_t kAnyValueString = 1;
-constexpr std::uint32_t kAnyValueLastMember = 7;  // string, bool, int, double, array, kvlist, bytes
 
 enum class Lookup { kFound, kAbsent, kMalformed };
 
@@ -30,9 +23,9 @@ struct AnyValueState {
     wire::Field f;
     while (!r.AtEnd()) {
       if (!r.ReadField(f)) return false;
-      if (f.number < 1 || f.number > kAnyValueLastMember) continue;
+      if (f.number < 1 || f.number > wire::kAnyValueLastMember) continue;
       member = f.number;
-      if (f.number == kAnyValueString && f.type == wire::WireType::kLen) string_value = f.payload;
+      if (f.number == wire::kAnyValueString && f.type == wire::WireType::kLen) string_value = f.payload;
     }
     return true;
   }
@@ -47,8 +40,8 @@ bool ReadKeyValue(std::string_view kv, std::string_view attribute, bool& matched
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return false;
     if (f.type != wire::WireType::kLen) continue;
-    if (f.number == kKeyValueKey) key = f.payload;
-    if (f.number == kKeyValueValue) values.push_back(f.payload);
+    if (f.number == wire::kKeyValueKey) key = f.payload;
+    if (f.number == wire::kKeyValueValue) values.push_back(f.payload);
   }
   matched = key == attribute;
   if (!matched) return true;
@@ -65,17 +58,17 @@ Lookup FindStringAttribute(std::string_view entry, std::string_view attribute, s
   wire::Field f;
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return Lookup::kMalformed;
-    if (f.number != kResourceEntryResource || f.type != wire::WireType::kLen) continue;
+    if (f.number != wire::kEntryResource || f.type != wire::WireType::kLen) continue;
     wire::Reader rr(f.payload);
     wire::Field a;
     while (!rr.AtEnd()) {
       if (!rr.ReadField(a)) return Lookup::kMalformed;
-      if (a.number != kResourceAttributes || a.type != wire::WireType::kLen) continue;
+      if (a.number != wire::kResourceAttributes || a.type != wire::WireType::kLen) continue;
       bool matched = false;
       AnyValueState value;
       if (!ReadKeyValue(a.payload, attribute, matched, value)) return Lookup::kMalformed;
       if (!matched) continue;
-      if (value.member != kAnyValueString) return Lookup::kAbsent;
+      if (value.member != wire::kAnyValueString) return Lookup::kAbsent;
       out = value.string_value;
       return Lookup::kFound;
     }

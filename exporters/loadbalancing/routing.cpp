@@ -8,6 +8,7 @@
 #include "exporters/loadbalancing/identity.h"
 #include "internal/base64.h"
 #include "otlp/wire/any_value.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
@@ -28,17 +29,6 @@ using wire::ParseKeyValue;
 using wire::Reader;
 using wire::ValueType;
 using wire::WireType;
-
-// Field numbers of the OTLP messages read here.
-constexpr std::uint32_t kResourceOfEntry = 1;  // Resource* .resource, Scope* .scope
-constexpr std::uint32_t kResourceAttributes = 1;
-constexpr std::uint32_t kScopeAttributes = 3;
-constexpr std::uint32_t kSpanTraceId = 1;
-constexpr std::uint32_t kSpanName = 5;
-constexpr std::uint32_t kSpanKind = 6;
-constexpr std::uint32_t kSpanAttributes = 9;
-constexpr std::uint32_t kLogTraceId = 9;
-constexpr std::uint32_t kMetricName = 1;
 
 // pcommon Map.Get on a message holding repeated KeyValue at `field`: the
 // first entry with that key.
@@ -186,26 +176,26 @@ Result<RouteResult> RouteItems(Signal signal, std::string_view request, const Ch
 std::string TraceAttributeKey(const std::vector<std::string>& attrs, std::string_view resource,
                               std::string_view first_scope, std::string_view first_span) {
   std::string key;
-  const std::string_view res = FirstLen(resource, kResourceOfEntry);
-  const std::string_view scope = FirstLen(first_scope, kResourceOfEntry);
+  const std::string_view res = FirstLen(resource, wire::kEntryResource);
+  const std::string_view scope = FirstLen(first_scope, wire::kScopeEntryScope);
   for (const std::string& a : attrs) {
-    if (auto v = FindAttribute(res, kResourceAttributes, a)) {
+    if (auto v = FindAttribute(res, wire::kResourceAttributes, a)) {
       key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
-    if (auto v = FindAttribute(scope, kScopeAttributes, a)) {
+    if (auto v = FindAttribute(scope, wire::kScopeAttributes, a)) {
       key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
     if (a == "span.kind") {
-      key += AttributeKey(a, SpanKindName(LastVarint(first_span, kSpanKind)));
+      key += AttributeKey(a, SpanKindName(LastVarint(first_span, wire::kSpanKind)));
       continue;
     }
     if (a == "span.name") {
-      key += AttributeKey(a, FirstLen(first_span, kSpanName));
+      key += AttributeKey(a, FirstLen(first_span, wire::kSpanName));
       continue;
     }
-    if (auto v = FindAttribute(first_span, kSpanAttributes, a)) {
+    if (auto v = FindAttribute(first_span, wire::kSpanAttributes, a)) {
       key += AttributeKey(a, AnyValueAsString(*v));
       continue;
     }
@@ -231,7 +221,7 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
     for (const wire::Entry& s : wire::Scopes(Signal::kTraces, r.message)) {
       per_trace.BeginScope(s.message);
       for (const wire::Entry& span : wire::Items(Signal::kTraces, s.message)) {
-        const std::string tid = TraceId(span.message, kSpanTraceId);
+        const std::string tid = TraceId(span.message, wire::kSpanTraceId);
         auto [it, fresh] = batch_of.emplace(tid, static_cast<int>(batches.size()));
         if (fresh) batches.push_back(Batch{{}, s.message, span.message});
         Batch& batch = batches[static_cast<std::size_t>(it->second)];
@@ -282,15 +272,14 @@ Result<RouteResult> RouteTraceBatches(std::string_view request, const std::vecto
 // resource or scope that holds every attribute goes whole.
 Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
                                       const std::vector<std::string>& attrs, const Chooser& choose) {
-  constexpr std::uint32_t kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6;
   Parts parts(choose);
   wire::Regrouper b;
   for (const wire::Entry& r : wire::Resources(signal, request)) {
-    const std::string_view res = FirstLen(r.message, kResourceOfEntry);
+    const std::string_view res = FirstLen(r.message, wire::kEntryResource);
     std::string base;
     std::vector<const std::string*> pending;
     for (const std::string& a : attrs) {
-      if (auto v = FindAttribute(res, kResourceAttributes, a)) {
+      if (auto v = FindAttribute(res, wire::kResourceAttributes, a)) {
         base += AttributeKey(a, AnyValueAsString(*v));
       } else {
         pending.push_back(&a);
@@ -304,11 +293,11 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
     }
     b.BeginResource(r.message);
     for (const wire::Entry& s : wire::Scopes(signal, r.message)) {
-      const std::string_view scope = FirstLen(s.message, kResourceOfEntry);
+      const std::string_view scope = FirstLen(s.message, wire::kScopeEntryScope);
       std::string scope_key = base;
       std::vector<const std::string*> rest;
       for (const std::string* a : pending) {
-        if (auto v = FindAttribute(scope, kScopeAttributes, *a)) {
+        if (auto v = FindAttribute(scope, wire::kScopeAttributes, *a)) {
           scope_key += AttributeKey(*a, AnyValueAsString(*v));
         } else {
           rest.push_back(a);
@@ -324,10 +313,11 @@ Result<RouteResult> RouteByAttributes(Signal signal, std::string_view request,
           std::string key = scope_key;
           for (const std::string* a : rest) {
             if (*a == "log.severity") {
-              key += AttributeKey(*a, FirstLen(item.message, kLogSeverityText));
+              key += AttributeKey(*a, FirstLen(item.message, wire::kLogSeverityText));
             } else if (*a == "log.body") {
-              key += AttributeKey(*a, AnyValueAsString(ParseAnyValue(FirstLen(item.message, kLogBody))));
-            } else if (auto v = FindAttribute(item.message, kLogAttributes, *a)) {
+              key +=
+                  AttributeKey(*a, AnyValueAsString(ParseAnyValue(FirstLen(item.message, wire::kLogBody))));
+            } else if (auto v = FindAttribute(item.message, wire::kLogAttributes, *a)) {
               key += AttributeKey(*a, AnyValueAsString(*v));
             } else {
               key += *a + "=|";
@@ -368,14 +358,14 @@ std::string RandomTraceHex(const std::function<std::uint32_t()>& random) {
 
 // The service.name of a Resource* entry's resource, if it has one.
 std::optional<std::string> ServiceNameOf(std::string_view entry) {
-  auto v = FindAttribute(FirstLen(entry, kResourceOfEntry), kResourceAttributes, "service.name");
+  auto v = FindAttribute(FirstLen(entry, wire::kEntryResource), wire::kResourceAttributes, "service.name");
   if (!v) return std::nullopt;
   return std::string(Str(*v));
 }
 
 // "resource/<hex>" of a Resource* entry's resource.
 std::optional<std::string> ResourceIdentityOf(std::string_view entry) {
-  return ResourceIdentity(FirstLen(entry, kResourceOfEntry));
+  return ResourceIdentity(FirstLen(entry, wire::kEntryResource));
 }
 
 }  // namespace
@@ -396,7 +386,7 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       if (o.key == RoutingKey::kTraceId) {
         return RouteItems(Signal::kTraces, request, choose,
                           [](std::string_view, std::string_view, std::string_view span) {
-                            return TraceId(span, kSpanTraceId);
+                            return TraceId(span, wire::kSpanTraceId);
                           });
       }
       if (o.key == RoutingKey::kService) return RouteTraceBatches(request, {"service.name"}, choose);
@@ -412,7 +402,7 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       if (o.key == RoutingKey::kTraceId) {
         return RouteItems(Signal::kLogs, request, choose,
                           [&o](std::string_view, std::string_view, std::string_view record) {
-                            const std::string tid = TraceId(record, kLogTraceId);
+                            const std::string tid = TraceId(record, wire::kLogTraceId);
                             return IsZero(tid) ? RandomTraceHex(o.random) : Hex(tid);
                           });
       }
@@ -430,7 +420,7 @@ Result<RouteResult> Route(const RouteOptions& o, std::string_view request, const
       if (o.key == RoutingKey::kMetric) {
         return RouteItems(Signal::kMetrics, request, choose,
                           [](std::string_view, std::string_view, std::string_view metric) {
-                            return std::string(FirstLen(metric, kMetricName));
+                            return std::string(FirstLen(metric, wire::kMetricName));
                           });
       }
       if (o.key == RoutingKey::kStreamId) return RouteStreams(request, choose);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
@@ -10,12 +11,6 @@ namespace {
 using wire::Field;
 using wire::Reader;
 using wire::WireType;
-
-// Request -> resources (field 1), resource -> scopes (field 2), scope ->
-// spans / log records (field 2): the same numbers for traces and logs.
-constexpr std::uint32_t kResourceField = 1;
-constexpr std::uint32_t kScopeField = 2;
-constexpr std::uint32_t kItemField = 2;
 
 std::uint64_t FieldSize(std::uint64_t message_size) {
   return 1 + wire::VarintSize(message_size) + message_size;
@@ -79,7 +74,7 @@ class Plan {
     Field f;
     while (!r.AtEnd()) {
       if (!r.ReadField(f)) return Malformed();
-      if (f.number != kResourceField || f.type != WireType::kLen) continue;
+      if (f.number != wire::kRequestEntries || f.type != WireType::kLen) continue;
       ContainerPlan& p = DecideResource(f.payload);
       changed |= p.changed || p.kept == 0;
     }
@@ -88,7 +83,7 @@ class Plan {
 
   // Pass two.
   void Write(std::string_view request, std::string& out) {
-    WriteContainers(request, kResourceField, resources_, 0, out, &Plan::WriteResource);
+    WriteContainers(request, wire::kRequestEntries, resources_, 0, out, &Plan::WriteResource);
   }
 
   bool malformed() const { return malformed_; }
@@ -125,7 +120,7 @@ class Plan {
     std::size_t index = resources_.size();
     resources_.push_back(
         ContainerPlan{resource.size(), 0, false, static_cast<std::uint32_t>(scopes_.size())});
-    EachChild(resource, kScopeField, [&](const Field& f) {
+    EachChild(resource, wire::kEntryScopes, [&](const Field& f) {
       ContainerPlan scope = DecideScope(f.payload);
       ContainerPlan& p = resources_[index];
       if (scope.kept == 0) {
@@ -142,7 +137,7 @@ class Plan {
 
   ContainerPlan DecideScope(std::string_view scope) {
     ContainerPlan p{scope.size(), 0, false, static_cast<std::uint32_t>(items_.size())};
-    EachChild(scope, kItemField, [&](const Field& f) {
+    EachChild(scope, wire::kScopeEntryItems, [&](const Field& f) {
       ++total_;
       ItemPlan item;
       auto before = static_cast<std::uint32_t>(rewritten_.size());
@@ -171,7 +166,7 @@ class Plan {
   }
 
   void WriteResource(std::string_view resource, std::uint32_t scope, std::string& out) {
-    WriteContainers(resource, kScopeField, scopes_, scope, out, &Plan::WriteScope);
+    WriteContainers(resource, wire::kEntryScopes, scopes_, scope, out, &Plan::WriteScope);
   }
 
   // Copies `message` with its `field` children (a request's resources, a
@@ -195,12 +190,13 @@ class Plan {
   }
 
   void WriteScope(std::string_view scope, std::uint32_t item, std::string& out) {
-    CopyWithChildren(scope, kItemField, out, [&](const Field& f) {
+    CopyWithChildren(scope, wire::kScopeEntryItems, out, [&](const Field& f) {
       const ItemPlan& p = items_[item++];
       if (p.verdict == Verdict::kKeep) {
         out.append(f.raw);
       } else if (p.verdict == Verdict::kRewrite) {
-        wire::AppendLengthDelimited(out, kItemField, std::string_view(rewritten_).substr(p.offset, p.size));
+        wire::AppendLengthDelimited(out, wire::kScopeEntryItems,
+                                    std::string_view(rewritten_).substr(p.offset, p.size));
       }
     });
   }

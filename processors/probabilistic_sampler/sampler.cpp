@@ -5,6 +5,7 @@
 
 #include "internal/go_parse.h"
 #include "otlp/wire/any_value.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::processors::probabilistic_sampler {
@@ -20,13 +21,6 @@ using wire::ParseKeyValue;
 using wire::Reader;
 using wire::ValueType;
 using wire::WireType;
-
-// Field numbers (opentelemetry-proto v1.x).
-constexpr std::uint32_t kSpanTraceId = 1;
-constexpr std::uint32_t kSpanTraceState = 3;
-constexpr std::uint32_t kSpanAttributes = 9;
-constexpr std::uint32_t kLogAttributes = 6;
-constexpr std::uint32_t kLogTraceId = 9;
 
 constexpr std::string_view kSpanPriorityKey = "sampling.priority";
 constexpr std::string_view kThresholdKey = "sampling.threshold";
@@ -155,14 +149,14 @@ void RewriteSpan(std::string_view span, std::string_view trace_state, std::strin
   out.reserve(start + span.size() + trace_state.size() + 4);
   bool placed = trace_state.empty();
   auto place = [&] {
-    wire::AppendLengthDelimited(out, kSpanTraceState, trace_state);
+    wire::AppendLengthDelimited(out, wire::kSpanTraceState, trace_state);
     placed = true;
   };
   Reader r(span);
   Field f;
   while (!r.AtEnd() && r.ReadField(f)) {
-    if (!placed && f.number >= kSpanTraceState) place();
-    if (f.number == kSpanTraceState && f.type == WireType::kLen) continue;
+    if (!placed && f.number >= wire::kSpanTraceState) place();
+    if (f.number == wire::kSpanTraceState && f.type == WireType::kLen) continue;
     out.append(f.raw);
   }
   if (!placed) place();
@@ -235,11 +229,11 @@ Verdict Sampler::DecideSpan(std::string_view span, Scratch& scratch, std::string
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return Verdict::kMalformed;
     if (f.type != WireType::kLen) continue;
-    if (f.number == kSpanTraceId) {
+    if (f.number == wire::kSpanTraceId) {
       trace_id = f.payload;
-    } else if (f.number == kSpanTraceState) {
+    } else if (f.number == wire::kSpanTraceState) {
       trace_state = f.payload;
-    } else if (f.number == kSpanAttributes && !priority_seen) {
+    } else if (f.number == wire::kSpanAttributes && !priority_seen) {
       std::string_view key;
       if (!KeyValueKey(f.payload, key)) return Verdict::kMalformed;
       if (key == kSpanPriorityKey) {
@@ -327,9 +321,9 @@ Verdict Sampler::DecideLogRecord(std::string_view record, Scratch& /*scratch*/, 
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return Verdict::kMalformed;
     if (f.type != WireType::kLen) continue;
-    if (f.number == kLogTraceId) {
+    if (f.number == wire::kLogTraceId) {
       trace_id = f.payload;
-    } else if (f.number == kLogAttributes) {
+    } else if (f.number == wire::kLogAttributes) {
       last_attribute = f.raw;
       std::string_view key;
       if (!KeyValueKey(f.payload, key)) return Verdict::kMalformed;
@@ -438,23 +432,23 @@ Verdict Sampler::DecideLogRecord(std::string_view record, Scratch& /*scratch*/, 
   auto append_new = [&] {
     appended = true;
     if (c.put_randomness && !randomness_attr.found) {
-      AppendStringKeyValue(out, kLogAttributes, kRandomnessKey, c.put_randomness->view());
+      AppendStringKeyValue(out, wire::kLogAttributes, kRandomnessKey, c.put_randomness->view());
     }
     if (c.put_threshold && (!threshold_attr.found || c.remove_threshold)) {
-      AppendStringKeyValue(out, kLogAttributes, kThresholdKey, c.put_threshold->view());
+      AppendStringKeyValue(out, wire::kLogAttributes, kThresholdKey, c.put_threshold->view());
     }
   };
   Reader w(record);
   while (!w.AtEnd() && w.ReadField(f)) {
-    if (!appended && last_attribute.empty() && f.number > kLogAttributes) append_new();
+    if (!appended && last_attribute.empty() && f.number > wire::kLogAttributes) append_new();
     bool is_randomness = randomness_attr.found && f.raw.data() == randomness_attr.raw.data();
     bool is_threshold = threshold_attr.found && f.raw.data() == threshold_attr.raw.data();
     if (is_randomness && c.put_randomness) {
-      AppendStringKeyValue(out, kLogAttributes, kRandomnessKey, c.put_randomness->view());
+      AppendStringKeyValue(out, wire::kLogAttributes, kRandomnessKey, c.put_randomness->view());
     } else if (is_threshold && c.remove_threshold) {
       // dropped
     } else if (is_threshold && c.put_threshold) {
-      AppendStringKeyValue(out, kLogAttributes, kThresholdKey, c.put_threshold->view());
+      AppendStringKeyValue(out, wire::kLogAttributes, kThresholdKey, c.put_threshold->view());
     } else {
       out.append(f.raw);
     }

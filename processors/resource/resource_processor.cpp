@@ -1,17 +1,13 @@
 #include "processors/resource/resource_processor.h"
 
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 #include "processors/internal/attraction/attraction.h"
 
 namespace otlpd::processors::resource {
 namespace {
-
-// Field numbers shared by ResourceSpans, ResourceMetrics and ResourceLogs.
-constexpr std::uint32_t kResourceField = 1;
-// The resource entry field of every Export*ServiceRequest.
-constexpr std::uint32_t kResourceEntryField = 1;
 
 // Rewrites one resource entry's message into `out` (as a complete field,
 // tag and length included) when the actions change its Resource. Returns
@@ -25,7 +21,7 @@ Result<bool> RewriteEntry(std::string_view message, const ResourceMutator& mutat
   wire::Field f;
   while (!reader.AtEnd()) {
     if (!reader.ReadField(f)) return Status::InvalidArgument("malformed resource entry");
-    if (f.number == kResourceField && f.type == wire::WireType::kLen) {
+    if (f.number == wire::kEntryResource && f.type == wire::WireType::kLen) {
       resource_bytes.append(f.payload);
       resource_seen = true;
     }
@@ -40,20 +36,20 @@ Result<bool> RewriteEntry(std::string_view message, const ResourceMutator& mutat
   body.reserve(message.size() + 64);
   bool resource_written = false;
   auto write_resource = [&] {
-    wire::AppendLengthDelimited(body, kResourceField, resource.SerializeAsString());
+    wire::AppendLengthDelimited(body, wire::kEntryResource, resource.SerializeAsString());
     resource_written = true;
   };
   if (!resource_seen) write_resource();
   reader = wire::Reader(message);
   while (!reader.AtEnd()) {
     if (!reader.ReadField(f)) return Status::InvalidArgument("malformed resource entry");
-    if (f.number == kResourceField && f.type == wire::WireType::kLen) {
+    if (f.number == wire::kEntryResource && f.type == wire::WireType::kLen) {
       if (!resource_written) write_resource();
       continue;
     }
     body.append(f.raw);
   }
-  wire::AppendLengthDelimited(out, kResourceEntryField, body);
+  wire::AppendLengthDelimited(out, wire::kRequestEntries, body);
   return true;
 }
 

@@ -7,17 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "config/retry/retry_config.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
 #include "processors/resource/resource_processor.h"
 
 namespace otlpd::processors::resourcedetection {
 namespace {
-
-// The schema_url field of ResourceSpans, ResourceMetrics and ResourceLogs.
-constexpr std::uint32_t kSchemaUrlField = 3;
-// The resource entry field of every Export*ServiceRequest.
-constexpr std::uint32_t kResourceEntryField = 1;
 
 // Gives every resource entry without a schema_url the detectors' one, as
 // otelcol's MergeSchemaURL does (an entry's own URL is kept). nullopt when
@@ -34,7 +30,7 @@ Result<std::optional<std::string>> FillSchemaUrls(Signal signal, std::string_vie
     while (!reader.AtEnd()) {
       if (!reader.ReadField(f)) return Status::InvalidArgument("malformed resource entry");
       // The last occurrence wins, as protobuf parses a repeated scalar.
-      if (f.number == kSchemaUrlField && f.type == wire::WireType::kLen) has_url = !f.payload.empty();
+      if (f.number == wire::kEntrySchemaUrl && f.type == wire::WireType::kLen) has_url = !f.payload.empty();
     }
     if (has_url) continue;
     if (!out) {
@@ -43,8 +39,8 @@ Result<std::optional<std::string>> FillSchemaUrls(Signal signal, std::string_vie
     }
     out->append(copied_to, static_cast<std::size_t>(e.field.data() - copied_to));
     std::string body(e.message);
-    wire::AppendLengthDelimited(body, kSchemaUrlField, url);
-    wire::AppendLengthDelimited(*out, kResourceEntryField, body);
+    wire::AppendLengthDelimited(body, wire::kEntrySchemaUrl, url);
+    wire::AppendLengthDelimited(*out, wire::kRequestEntries, body);
     copied_to = e.field.data() + e.field.size();
   }
   if (entries.malformed()) return Status::InvalidArgument("malformed request");

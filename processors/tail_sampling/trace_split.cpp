@@ -4,6 +4,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
@@ -14,10 +15,6 @@ namespace {
 using wire::Field;
 using wire::Reader;
 using wire::WireType;
-
-// Span.trace_id = 1, parent_span_id = 4.
-constexpr std::uint32_t kTraceId = 1;
-constexpr std::uint32_t kParentSpanId = 4;
 
 struct IdHash {
   std::size_t operator()(const std::array<unsigned char, 16>& id) const {
@@ -57,10 +54,10 @@ Result<std::vector<TraceFragment>> SplitByTrace(std::string_view request) {
         while (!sp.AtEnd()) {
           if (!sp.ReadField(f)) return Status::InvalidArgument("malformed Span");
           if (f.type != WireType::kLen) continue;
-          if (f.number == kTraceId) {
+          if (f.number == wire::kSpanTraceId) {
             id = {};
             std::memcpy(id.data(), f.payload.data(), std::min<std::size_t>(16, f.payload.size()));
-          } else if (f.number == kParentSpanId) {
+          } else if (f.number == wire::kSpanParentSpanId) {
             root = AllZero(f.payload);
           }
         }
