@@ -12,6 +12,7 @@
 
 #include "config/decoder.h"
 #include "config/error.h"
+#include "test/support/config_error.h"
 
 namespace otlpd::config {
 namespace {
@@ -66,12 +67,7 @@ Node Expanded(const std::string& value, std::vector<std::string>* warnings = nul
 std::string ExpandedText(const std::string& value) { return Expanded(value).scalar(); }
 
 std::string LoadError(const LoadOptions& o) {
-  try {
-    Load(o);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Load(o); });
 }
 
 std::string ExpandError(const std::string& value) {

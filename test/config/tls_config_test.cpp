@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/loader.h"
+#include "test/support/config_error.h"
 #include "test/support/process.h"
 
 namespace otlpd::config {
@@ -19,12 +20,7 @@ T Decode(const std::string& yaml) {
 
 template <class T>
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode<T>(yaml);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Decode<T>(yaml); });
 }
 
 }  // namespace

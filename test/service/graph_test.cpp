@@ -8,6 +8,7 @@
 #include "config/loader.h"
 #include "connectors/forward/factory.h"
 #include "service/service.h"
+#include "test/support/config_error.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -108,12 +109,7 @@ std::unique_ptr<Service> Build(Registry& reg, const std::string& yaml) {
 
 std::string BuildError(const std::string& yaml) {
   Registry reg;
-  try {
-    Build(reg, yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Build(reg, yaml); });
 }
 
 const char* kHeader = R"(

@@ -6,6 +6,7 @@
 
 #include "config/error.h"
 #include "config/loader.h"
+#include "test/support/config_error.h"
 
 using namespace otlpd;
 using namespace std::chrono_literals;
@@ -22,15 +23,12 @@ std::vector<std::chrono::nanoseconds> Durations(std::initializer_list<double> se
 
 // Decodes `yaml` as a retry block over the exporters' defaults; the error text or "".
 std::string DecodeError(const std::string& yaml, RetryConfig* out = nullptr) {
-  try {
+  return test::ConfigError([&] {
     config::Node node = config::ParseYaml(yaml, "retry.yaml");
     config::MapDecoder d(node, "retry_on_failure");
     RetryConfig c = RetryConfig::Decode(d, RetryConfig{});
     if (out != nullptr) *out = c;
-    return "";
-  } catch (const config::Error& e) {
-    return e.what();
-  }
+  });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "test/support/config_error.h"
 #include "test/support/sink.h"
 
 namespace otlpd::connectors::routing {
@@ -23,12 +24,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string ErrorOf(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 PayloadPtr Request(const std::vector<std::string>& services, std::shared_ptr<const Metadata> md = nullptr) {

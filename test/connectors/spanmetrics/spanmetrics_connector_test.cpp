@@ -6,6 +6,7 @@
 #include "config/loader.h"
 #include "connectors/spanmetrics/config.h"
 #include "connectors/spanmetrics/exponential_histogram.h"
+#include "test/support/config_error.h"
 
 namespace otlpd::connectors::spanmetrics {
 namespace {
@@ -20,12 +21,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string ErrorOf(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 PayloadPtr Spans(const std::string& service, int n, std::uint64_t duration_ns) {

@@ -10,6 +10,7 @@
 #include "config/error.h"
 #include "exporters/debug/debug_exporter.h"
 #include "exporters/debug/factory.h"
+#include "test/support/config_error.h"
 
 namespace otlpd::exporters::debug {
 namespace {
@@ -42,13 +43,7 @@ Config Decode(const config::Node& node) {
 
 // The message of the config::Error that decoding `node` throws.
 std::string DecodeError(const config::Node& node) {
-  try {
-    Decode(node);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  FAIL("decoding did not throw");
-  return {};
+  return test::ConfigError([&] { Decode(node); });
 }
 
 TEST_CASE("an empty section gives otelcol's defaults", "[debug][config]") {

@@ -6,6 +6,7 @@
 
 #include "config/error.h"
 #include "config/loader.h"
+#include "test/support/config_error.h"
 
 namespace otlpd::exporters::file {
 namespace {
@@ -22,13 +23,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  FAIL("decoding did not throw for:\n" << yaml);
-  return {};
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 TEST_CASE("only path given: otelcol's defaults", "[file][config]") {

@@ -6,6 +6,7 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "exporters/loadbalancing/factory.h"
+#include "test/support/config_error.h"
 
 using namespace otlpd;
 using namespace std::chrono_literals;
@@ -22,12 +23,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string Error(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 // The whole factory, as the service calls it for pipelines of `signals`.
@@ -38,13 +34,12 @@ std::string CreateError(const std::string& yaml, std::vector<Signal> signals) {
   ctx.path = "exporters.loadbalancing";
   ctx.telemetry = &telemetry;
   ctx.signals = std::move(signals);
-  try {
+  bool created = false;
+  std::string error = test::ConfigError([&] {
     config::Node node = config::ParseYaml(yaml, "t.yaml");
-    auto e = exporters::loadbalancing::LoadbalancingExporterFactory().create(ctx, node);
-    return e != nullptr ? "no error" : "null";
-  } catch (const config::Error& e) {
-    return e.what();
-  }
+    created = exporters::loadbalancing::LoadbalancingExporterFactory().create(ctx, node) != nullptr;
+  });
+  return error.empty() && !created ? "null" : error;
 }
 
 const std::string kStatic = "resolver:\n  static:\n    hostnames: [a:4317, b:4317]\n";
@@ -133,7 +128,7 @@ TEST_CASE("loadbalancing config: resolvers, contrib's messages") {
              Contains("no hostname specified to resolve the backends"));
   CHECK_THAT(Error("resolver:\n  k8s:\n    ports: [4317]\n"),
              Contains("no service specified to resolve the backends"));
-  CHECK(Error("resolver:\n  k8s:\n    service: gw.observability\n    ports: [4317]\n") == "no error");
+  CHECK(Error("resolver:\n  k8s:\n    service: gw.observability\n    ports: [4317]\n") == "");
   CHECK_THAT(Error("resolver:\n  aws_cloud_map:\n    namespace: n\n"), Contains("aws_cloud_map"));
   CHECK_THAT(Error("resolver:\n  static:\n    hostnames: [a]\n    extra: 1\n"), Contains("extra"));
   // A resolver turned off is as if absent.
@@ -156,8 +151,8 @@ TEST_CASE("loadbalancing config: dns resolver defaults") {
 }
 
 TEST_CASE("loadbalancing factory: routing_key per signal, contrib's messages") {
-  CHECK(CreateError(kStatic, {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) == "no error");
-  CHECK(CreateError(kStatic + "routing_key: traceID\n", {Signal::kTraces, Signal::kLogs}) == "no error");
+  CHECK(CreateError(kStatic, {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) == "");
+  CHECK(CreateError(kStatic + "routing_key: traceID\n", {Signal::kTraces, Signal::kLogs}) == "");
   CHECK_THAT(
       CreateError(kStatic + "routing_key: traceID\n", {Signal::kMetrics}),
       Contains("cannot configure loadbalancing metrics exporter: unsupported routing_key: \"traceID\""));
@@ -167,8 +162,8 @@ TEST_CASE("loadbalancing factory: routing_key per signal, contrib's messages") {
              Contains("cannot configure loadbalancing logs exporter: unsupported routing_key: \"streamID\""));
   CHECK_THAT(CreateError(kStatic + "routing_key: nope\n", {Signal::kTraces}),
              Contains("unsupported routing_key: nope"));
-  CHECK(CreateError(kStatic + "routing_key: streamID\n", {Signal::kMetrics}) == "no error");
-  CHECK(CreateError(kStatic + "routing_key: resource\n", {Signal::kMetrics, Signal::kLogs}) == "no error");
+  CHECK(CreateError(kStatic + "routing_key: streamID\n", {Signal::kMetrics}) == "");
+  CHECK(CreateError(kStatic + "routing_key: resource\n", {Signal::kMetrics, Signal::kLogs}) == "");
   CHECK(CreateError(kStatic + "routing_key: attributes\nrouting_attributes: [a]\n",
-                    {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) == "no error");
+                    {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) == "");
 }

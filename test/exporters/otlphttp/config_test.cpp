@@ -5,6 +5,7 @@
 #include "config/error.h"
 #include "config/loader.h"
 #include "exporters/otlphttp/factory.h"
+#include "test/support/config_error.h"
 
 using namespace otlpd;
 using namespace std::chrono_literals;
@@ -23,12 +24,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string Error(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 std::string UrlOf(const Config& c, Signal s) {

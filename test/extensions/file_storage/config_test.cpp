@@ -4,6 +4,7 @@
 
 #include "config/error.h"
 #include "config/loader.h"
+#include "test/support/config_error.h"
 #include "test/support/process.h"
 
 using namespace otlpd;
@@ -20,12 +21,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 }  // namespace

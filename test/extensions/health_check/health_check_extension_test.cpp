@@ -8,6 +8,7 @@
 #include "service/service.h"
 #include "test/receivers/otlp/http_client.h"
 #include "test/service/telemetry/http_get.h"
+#include "test/support/config_error.h"
 #include "test/support/created.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
@@ -27,12 +28,7 @@ Config Decode(const std::string& yaml, bool component_status_gate = false) {
 }
 
 std::string DecodeError(const std::string& yaml, bool component_status_gate = false) {
-  try {
-    Decode(yaml, component_status_gate);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml, component_status_gate); });
 }
 
 // Sends `request` on a fresh connection to 127.0.0.1:port and reads until

@@ -9,6 +9,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "test/support/config_error.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -26,12 +27,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 void Str(opentelemetry::proto::common::v1::KeyValue* kv, const std::string& k, const std::string& v) {

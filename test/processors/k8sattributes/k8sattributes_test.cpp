@@ -13,6 +13,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "processors/k8sattributes/factory.h"
 #include "test/k8s/fake_api_server.h"
+#include "test/support/config_error.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -69,12 +70,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 // A processor watching `server` through a kubeconfig.

@@ -12,6 +12,7 @@
 #include "processors/memory_limiter/factory.h"
 #include "processors/memory_limiter/memory.h"
 #include "service/service.h"
+#include "test/support/config_error.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 
@@ -29,12 +30,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 // A memory reading the test controls, and a release that frees `reclaim`.

@@ -17,6 +17,7 @@
 #include "processors/tail_sampling/policy.h"
 #include "processors/tail_sampling/trace_split.h"
 #include "service/telemetry/prometheus_text.h"
+#include "test/support/config_error.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -33,12 +34,7 @@ Config Decode(const std::string& yaml) {
 }
 
 std::string DecodeError(const std::string& yaml) {
-  try {
-    Decode(yaml);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(yaml); });
 }
 
 std::string Tid(int n) {

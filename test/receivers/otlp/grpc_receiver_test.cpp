@@ -24,6 +24,7 @@
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/requests.h"
+#include "test/support/config_error.h"
 #include "test/support/raw_h2_client.h"
 #include "test/support/sink.h"
 
@@ -287,13 +288,10 @@ TEST_CASE("gRPC receiver enforces max_recv_msg_size_mib") {
 TEST_CASE("otlp receiver config errors name the key path") {
   auto decode = [](const std::string& yaml) -> std::string {
     auto node = config::ParseYaml(yaml, "r.yaml");
-    try {
+    return test::ConfigError([&] {
       config::MapDecoder d(node, "receivers.otlp");
       Config::Decode(d);
-    } catch (const config::Error& e) {
-      return e.what();
-    }
-    return "no error";
+    });
   };
   CHECK_THAT(
       decode("protocols:\n  grpc:\n    endpont: x\n"),
@@ -313,12 +311,7 @@ TEST_CASE("gRPC hardening keys: defaults, otelcol's 0, and bad values") {
     return Config::Decode(d);
   };
   auto error = [&](const std::string& yaml) -> std::string {
-    try {
-      decode(yaml);
-    } catch (const config::Error& e) {
-      return e.what();
-    }
-    return "no error";
+    return test::ConfigError([&] { decode(yaml); });
   };
   const GrpcConfig defaults = *decode("protocols:\n  grpc:\n").grpc;
   CHECK(defaults.max_concurrent_streams == 100);

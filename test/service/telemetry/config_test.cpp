@@ -4,6 +4,7 @@
 
 #include "config/error.h"
 #include "config/loader.h"
+#include "test/support/config_error.h"
 
 using namespace otlpd;
 using namespace otlpd::selftelemetry;
@@ -21,12 +22,7 @@ TelemetryConfig Decode(const std::string& telemetry) {
 }
 
 std::string Error(const std::string& telemetry) {
-  try {
-    Decode(telemetry);
-  } catch (const config::Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::ConfigError([&] { Decode(telemetry); });
 }
 
 }  // namespace
