@@ -16,14 +16,11 @@
 namespace otlpd::exporters::loadbalancing {
 namespace {
 
-using wire::AppendHeader;
-using wire::AppendMessage;
-using wire::FirstLen;
-using wire::LastVarint;
-
 using wire::AnyValueAsString;
 using wire::AnyValueView;
 using wire::Field;
+using wire::FirstLen;
+using wire::LastVarint;
 using wire::ParseAnyValue;
 using wire::ParseKeyValue;
 using wire::Reader;

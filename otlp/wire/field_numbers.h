@@ -4,47 +4,32 @@
 
 // Field numbers of the OTLP messages (opentelemetry-proto v1.x) that code
 // reads or writes without the generated classes. One home, so a component
-// names `wire::kSpanTraceId` rather than a bare 1.
+// names `wire::kSpanTraceId` rather than a bare 1. Plain enums: they convert
+// to the std::uint32_t field numbers the wire functions take.
 namespace otlpd::wire {
 
 // Export{Trace,Metrics,Logs,Profiles}ServiceRequest: resource_spans,
 // resource_metrics, resource_logs, resource_profiles.
-inline constexpr std::uint32_t kRequestEntries = 1;
+enum RequestField : std::uint32_t { kRequestEntries = 1 };
 
-// ResourceSpans / ResourceMetrics / ResourceLogs.
-inline constexpr std::uint32_t kEntryResource = 1;
-inline constexpr std::uint32_t kEntryScopes = 2;
-inline constexpr std::uint32_t kEntrySchemaUrl = 3;  // also ScopeX.schema_url
+// ResourceSpans / ResourceMetrics / ResourceLogs (schema_url also of ScopeX),
+// then ScopeSpans / ScopeMetrics / ScopeLogs: scope, then the items (spans,
+// metrics, log_records).
+enum EntryField : std::uint32_t { kEntryResource = 1, kEntryScopes = 2, kEntrySchemaUrl = 3 };
+enum ScopeEntryField : std::uint32_t { kScopeEntryScope = 1, kScopeEntryItems = 2 };
 
-// ScopeSpans / ScopeMetrics / ScopeLogs: scope, then spans / metrics / log_records.
-inline constexpr std::uint32_t kScopeEntryScope = 1;
-inline constexpr std::uint32_t kScopeEntryItems = 2;
+// Resource.attributes, InstrumentationScope.attributes.
+enum AttributesField : std::uint32_t { kResourceAttributes = 1, kScopeAttributes = 3 };
 
-// Resource and InstrumentationScope.
-inline constexpr std::uint32_t kResourceAttributes = 1;
-inline constexpr std::uint32_t kScopeAttributes = 3;
+// KeyValue; AnyValue's string member and its last (string, bool, int, double,
+// array, kvlist, bytes).
+enum KeyValueField : std::uint32_t { kKeyValueKey = 1, kKeyValueValue = 2 };
+enum AnyValueField : std::uint32_t { kAnyValueString = 1, kAnyValueLastMember = 7 };
 
-// KeyValue and AnyValue.
-inline constexpr std::uint32_t kKeyValueKey = 1;
-inline constexpr std::uint32_t kKeyValueValue = 2;
-inline constexpr std::uint32_t kAnyValueString = 1;
-inline constexpr std::uint32_t kAnyValueLastMember = 7;  // string, bool, int, double, array, kvlist, bytes
-
-// Span.
-inline constexpr std::uint32_t kSpanTraceId = 1;
-inline constexpr std::uint32_t kSpanTraceState = 3;
-inline constexpr std::uint32_t kSpanParentSpanId = 4;
-inline constexpr std::uint32_t kSpanName = 5;
-inline constexpr std::uint32_t kSpanKind = 6;
-inline constexpr std::uint32_t kSpanAttributes = 9;
-
-// LogRecord.
-inline constexpr std::uint32_t kLogSeverityText = 3;
-inline constexpr std::uint32_t kLogBody = 5;
-inline constexpr std::uint32_t kLogAttributes = 6;
-inline constexpr std::uint32_t kLogTraceId = 9;
-
-// Metric.
-inline constexpr std::uint32_t kMetricName = 1;
+// Span: where it sits in its trace, then what it is.
+enum SpanTraceField : std::uint32_t { kSpanTraceId = 1, kSpanTraceState = 3, kSpanParentSpanId = 4 };
+enum SpanField : std::uint32_t { kSpanName = 5, kSpanKind = 6, kSpanAttributes = 9 };
+enum LogField : std::uint32_t { kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6, kLogTraceId = 9 };
+enum MetricField : std::uint32_t { kMetricName = 1 };
 
 }  // namespace otlpd::wire
