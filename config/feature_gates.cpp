@@ -40,7 +40,7 @@ constexpr std::array kKnownGates = {
     KnownGate{"internal.coreinternal.goldendataset.EmitV1MessagingConventions", Stage::kBeta},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1NetworkConventions", Stage::kStable},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1RPCConventions", Stage::kStable},
-    KnownGate{"otlpd.receiver.otlp.nghttp2GrpcServer", Stage::kAlpha},  // otlpd's own
+    KnownGate{"otlpd.receiver.otlp.nghttp2GrpcServer", Stage::kBeta},  // otlpd's own
     KnownGate{"ottl.PanicDuplicateName", Stage::kStable},
     KnownGate{"ottl.contexts.enableOTelColContext", Stage::kStable},
     KnownGate{"ottl.functions.enableLambda", Stage::kAlpha},

@@ -14,9 +14,10 @@ struct FeatureGates {
   // `extension.healthcheck.useComponentStatus` (contrib, alpha, off): the
   // health_check extension's v2 (component status) implementation and config.
   bool health_check_component_status = false;
-  // `otlpd.receiver.otlp.nghttp2GrpcServer` (otlpd's own, alpha, off): the otlp
-  // receiver serves OTLP/gRPC on nghttp2 + Boost.Asio instead of gRPC C++.
-  bool otlp_nghttp2_grpc_server = false;
+  // `otlpd.receiver.otlp.nghttp2GrpcServer` (otlpd's own, beta, on): the otlp
+  // receiver serves OTLP/gRPC on nghttp2 + Boost.Asio instead of gRPC C++;
+  // `-otlpd.receiver.otlp.nghttp2GrpcServer` goes back to gRPC C++.
+  bool otlp_nghttp2_grpc_server = true;
 };
 
 inline constexpr std::string_view kProfilesSupportGate = "service.profilesSupport";

@@ -45,10 +45,11 @@ struct GrpcConfig {
   // otlpd only: time a call may take to deliver its one request message;
   // past it the call is cancelled. 0: no limit.
   std::chrono::nanoseconds request_receive_timeout = std::chrono::seconds(30);
-  // otlpd only: bytes gRPC may hold for this server (messages being
+  // otlpd only: bytes gRPC C++ may hold for this server (messages being
   // assembled, read buffers, call state), as a gRPC ResourceQuota. Past it,
   // gRPC shrinks flow-control windows and then resets streams. 0: the
-  // larger of 48 MiB and two messages of max_recv_msg_size_mib.
+  // larger of 48 MiB and two messages of max_recv_msg_size_mib. The nghttp2
+  // server has no such quota: the receive budget bounds its messages.
   std::uint64_t max_receive_memory_mib = 0;
   int read_buffer_size = 524288;
   int write_buffer_size = 0;
@@ -56,9 +57,9 @@ struct GrpcConfig {
   GrpcKeepalive keepalive;
   std::optional<TlsConfig> tls;
   // Not a config key: the feature gate otlpd.receiver.otlp.nghttp2GrpcServer
-  // serves this protocol on nghttp2 (h2_grpc_server.h) instead of gRPC C++,
-  // where that server can (no TLS, no consumer that may block).
-  bool nghttp2_server = false;
+  // (beta, on) serves this protocol on nghttp2 (h2_grpc_server.h) instead of
+  // gRPC C++, where that server can (no TLS, no consumer that may block).
+  bool nghttp2_server = true;
 
   std::size_t MaxRecvBytes() const {
     return (max_recv_msg_size_mib > 0 ? static_cast<std::size_t>(max_recv_msg_size_mib) : 4) << 20;

@@ -40,7 +40,8 @@ using ErrorCode = boost::system::error_code;
 // metadata past 16 KiB by default.
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 // What one connection keeps of what nghttp2 wrote and the socket did not take
-// yet; past it nghttp2 keeps the rest queued until the socket drains.
+// yet (write_buffer_size, when set); past it nghttp2 keeps the rest queued
+// until the socket drains.
 constexpr std::size_t kMaxPendingOutput = 64 * 1024;
 // An output buffer larger than this is given back once drained.
 constexpr std::size_t kKeptOutputCapacity = 4 * 1024;
@@ -177,6 +178,9 @@ struct H2GrpcServer::Impl {
         target{consumers, telemetry},
         budget(budget),
         read_buffer(static_cast<std::size_t>(std::clamp(c.read_buffer_size, 16 * 1024, 4 << 20))),
+        max_pending_output(c.write_buffer_size > 0
+                               ? static_cast<std::size_t>(std::clamp(c.write_buffer_size, 4 * 1024, 4 << 20))
+                               : kMaxPendingOutput),
         keepalive(c.keepalive),
         backoff("receiver " + receiver_id + ": OTLP/gRPC") {
     nghttp2_session_callbacks_new(&callbacks);
@@ -220,6 +224,7 @@ struct H2GrpcServer::Impl {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_option* options = nullptr;
   std::vector<std::uint8_t> read_buffer;  // shared by every connection: one thread reads
+  const std::size_t max_pending_output;   // per connection
   const ServerKeepalive keepalive;
   std::minstd_rand rng{std::random_device{}()};
 
@@ -783,7 +788,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (n < 0) return Close();
         if (n == 0) break;
         out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
-        capped = out_.size() - out_sent_ >= kMaxPendingOutput;
+        capped = out_.size() - out_sent_ >= server_.max_pending_output;
       }
       if (out_sent_ < out_.size()) {
         ErrorCode ec;

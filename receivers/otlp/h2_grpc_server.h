@@ -14,9 +14,9 @@ namespace otlpd::receivers::otlp {
 
 // OTLP/gRPC on nghttp2 and Boost.Asio: the same Export methods, budget
 // accounting, telemetry and status codes as GrpcServer (gRPC C++), without
-// gRPC C++'s per-call machinery. Chosen by the feature gate
-// `otlpd.receiver.otlp.nghttp2GrpcServer`; a config with TLS stays on
-// GrpcServer (Serves).
+// gRPC C++'s per-call machinery. The default, under the feature gate
+// `otlpd.receiver.otlp.nghttp2GrpcServer` (beta, on); a config with TLS, or a
+// receiver feeding a pipeline that may block on disk, stays on GrpcServer.
 //
 // HTTP/2 with prior knowledge (h2c) over TCP or a Unix-domain socket, served
 // by one thread running an io_context:
@@ -65,8 +65,11 @@ namespace otlpd::receivers::otlp {
 //   Any other endpoint is one address, as grpc-go binds it.
 // - Shutdown sends GOAWAY, lets calls in flight finish until the deadline,
 //   then closes what is left.
-// Not done: TLS (Serves sends it to gRPC C++), max_receive_memory_mib (gRPC's
-// quota; the receive budget bounds messages), write_buffer_size.
+// - write_buffer_size: what a connection keeps of frames the socket has not
+//   taken (unset: 64 KiB); past it nghttp2 holds the rest until it drains.
+// Not done: TLS (Serves sends it to gRPC C++). max_receive_memory_mib is gRPC
+// C++'s resource quota: here the receive budget bounds request messages, and
+// the one read buffer is read_buffer_size.
 class H2GrpcServer {
  public:
   // `context` outlives the server.

@@ -37,15 +37,15 @@ std::string Config(int port, const std::string& grpc_extra) {
          "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
 }
 
-// The otlpd command line; OTLPD_TEST_GRPC_SERVER=nghttp2 (ctest's
-// test_grpc_limits_e2e_nghttp2) runs the OTLP/gRPC server on nghttp2.
+// The otlpd command line, with the OTLP/gRPC server named either way: gRPC
+// C++'s, or with OTLPD_TEST_GRPC_SERVER=nghttp2 (ctest's
+// test_grpc_limits_e2e_nghttp2) the one on nghttp2, otlpd's default.
 std::vector<std::string> OtlpdCommand(const std::filesystem::path& config) {
-  std::vector<std::string> argv = {kOtlpd, "--config", config.string()};
   const char* server = std::getenv("OTLPD_TEST_GRPC_SERVER");
-  if (server != nullptr && std::string_view(server) == "nghttp2") {
-    argv.push_back("--feature-gates=otlpd.receiver.otlp.nghttp2GrpcServer");
-  }
-  return argv;
+  const bool nghttp2 = server != nullptr && std::string_view(server) == "nghttp2";
+  return {kOtlpd, "--config", config.string(),
+          nghttp2 ? "--feature-gates=+otlpd.receiver.otlp.nghttp2GrpcServer"
+                  : "--feature-gates=-otlpd.receiver.otlp.nghttp2GrpcServer"};
 }
 
 // One honest Export on its own connection.

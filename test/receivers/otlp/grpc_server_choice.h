@@ -1,8 +1,9 @@
 #pragma once
 
 // The receiver tests that speak OTLP/gRPC run twice under ctest: against gRPC
-// C++'s server, and with OTLPD_TEST_GRPC_SERVER=nghttp2 against the server on
-// nghttp2 (the feature gate otlpd.receiver.otlp.nghttp2GrpcServer).
+// C++'s server (still serving TLS and pipelines that may block on disk), and
+// with OTLPD_TEST_GRPC_SERVER=nghttp2 against the server on nghttp2, the
+// default (the feature gate otlpd.receiver.otlp.nghttp2GrpcServer).
 
 #include <cstdlib>
 #include <string_view>
