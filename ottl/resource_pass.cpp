@@ -85,7 +85,7 @@ Result<ResourcePassResult> ResourcePass(Signal signal, std::string_view request,
       while (!r.AtEnd() && r.ReadField(f)) {
         if (f.number != wire::kEntryResource && f.number != wire::kEntrySchemaUrl) message.append(f.raw);
       }
-      wire::AppendLengthDelimited(out.bytes, 1, message);
+      wire::AppendLengthDelimited(out.bytes, wire::kRequestEntries, message);
     }
     out.items_after += e.items;
   }

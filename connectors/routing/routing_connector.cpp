@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/regroup.h"
 #include "otlp/wire/wire_walker.h"
 #include "ottl/config.h"
@@ -121,7 +122,7 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
         google::protobuf::Arena::CreateMessage<opentelemetry::proto::resource::v1::Resource>(&arena);
     if (!ottl::ParseEntryResource(r.message, *resource))
       return Status::InvalidArgument("routing: malformed resource");
-    std::string resource_schema(wire::LastLen(r.message, 3));
+    std::string resource_schema(wire::LastLen(r.message, wire::kEntrySchemaUrl));
     // Per route, the resource's verdict (resource routes), computed once.
     std::vector<int> resource_match(config_.table.size(), -1);
     // Each item's destination group (-1: dropped), in walk order; the data
@@ -135,9 +136,9 @@ Status RoutingConnector::ConsumeItems(const PayloadPtr& payload) {
     std::vector<ScopeItems> scopes;
     for (const wire::Entry& s : wire::Scopes(signal_, r.message)) {
       auto* scope = ottl::ParseOnArena<opentelemetry::proto::common::v1::InstrumentationScope>(
-          arena, wire::FirstLen(s.message, 1));
+          arena, wire::FirstLen(s.message, wire::kScopeEntryScope));
       if (scope == nullptr) return Status::InvalidArgument("routing: malformed scope");
-      std::string scope_schema(wire::LastLen(s.message, 3));
+      std::string scope_schema(wire::LastLen(s.message, wire::kEntrySchemaUrl));
       ScopeItems& si = scopes.emplace_back();
       si.message = s.message;
       for (const wire::Entry& item : wire::Items(signal_, s.message)) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "internal/xxhash64.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/otlp_levels.h"
 #include "otlp/wire/wire_format.h"
 #include "otlp/wire/wire_walker.h"
@@ -226,7 +227,7 @@ void AppendPointMetric(std::string& out, const MetricPoints& m, std::string_view
   data_body.append(point);
   std::string metric_body;
   AppendMessage(metric_body, m.data_field, m.data_header, data_body);
-  AppendMessage(out, 2, m.metric_header, metric_body);
+  AppendMessage(out, wire::kScopeEntryItems, m.metric_header, metric_body);
 }
 
 std::array<unsigned char, 16> MapHash(std::string_view message, std::uint32_t field) {
@@ -264,15 +265,15 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
     return destinations.size() - 1;
   };
   for (const wire::Entry& r : wire::Resources(Signal::kMetrics, request)) {
-    const std::string_view resource = FirstLen(r.message, 1);
-    const auto resource_hash = MapHash(resource, 1);
+    const std::string_view resource = FirstLen(r.message, wire::kEntryResource);
+    const auto resource_hash = MapHash(resource, wire::kResourceAttributes);
     std::string resource_header;
-    AppendHeader(resource_header, r.message, 2);
+    AppendHeader(resource_header, r.message, wire::kEntryScopes);
     std::vector<std::string> resource_bodies(destinations.size());
     for (const wire::Entry& s : wire::Scopes(Signal::kMetrics, r.message)) {
-      const std::string_view scope = FirstLen(s.message, 1);
+      const std::string_view scope = FirstLen(s.message, wire::kScopeEntryScope);
       std::string scope_header;
-      AppendHeader(scope_header, s.message, 2);
+      AppendHeader(scope_header, s.message, wire::kScopeEntryItems);
       std::vector<std::string> scope_bodies(destinations.size());
       for (const wire::Entry& m : wire::Items(Signal::kMetrics, s.message)) {
         const MetricPoints mp = ParseMetricPoints(m.message);
@@ -299,11 +300,11 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
         }
         Fnv64a metric_hash;
         metric_hash.Write(resource_hash);
-        metric_hash.Write(FirstLen(scope, 1));
-        metric_hash.Write(FirstLen(scope, 2));
-        metric_hash.Write(MapHash(scope, 3));
-        metric_hash.Write(FirstLen(m.message, 1));
-        metric_hash.Write(FirstLen(m.message, 3));
+        metric_hash.Write(FirstLen(scope, wire::kScopeName));
+        metric_hash.Write(FirstLen(scope, wire::kScopeVersion));
+        metric_hash.Write(MapHash(scope, wire::kScopeAttributes));
+        metric_hash.Write(FirstLen(m.message, wire::kMetricName));
+        metric_hash.Write(FirstLen(m.message, wire::kMetricUnit));
         const char tail[3] = {static_cast<char>(type), static_cast<char>(monotonic ? 1 : 0),
                               static_cast<char>(temporality)};
         metric_hash.Write(std::string_view(tail, 3));
@@ -318,11 +319,15 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
       }
       if (resource_bodies.size() < destinations.size()) resource_bodies.resize(destinations.size());
       for (std::size_t g = 0; g < scope_bodies.size(); ++g) {
-        if (!scope_bodies[g].empty()) AppendMessage(resource_bodies[g], 2, scope_header, scope_bodies[g]);
+        if (!scope_bodies[g].empty()) {
+          AppendMessage(resource_bodies[g], wire::kEntryScopes, scope_header, scope_bodies[g]);
+        }
       }
     }
     for (std::size_t g = 0; g < resource_bodies.size(); ++g) {
-      if (!resource_bodies[g].empty()) AppendMessage(requests[g], 1, resource_header, resource_bodies[g]);
+      if (!resource_bodies[g].empty()) {
+        AppendMessage(requests[g], wire::kRequestEntries, resource_header, resource_bodies[g]);
+      }
     }
   }
   RouteResult out;

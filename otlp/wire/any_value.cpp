@@ -11,6 +11,7 @@
 #include "internal/go_format.h"
 #include "internal/json_string.h"
 #include "internal/text.h"
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::wire {
@@ -180,10 +181,10 @@ void AppendStringKeyValue(std::string& out, std::uint32_t field, std::string_vie
       1 + wire::VarintSize(key.size()) + key.size() + 1 + wire::VarintSize(any_size) + any_size;
   wire::AppendTag(out, field, WireType::kLen);
   wire::AppendVarint(out, kv_size);
-  wire::AppendLengthDelimited(out, 1, key);
-  wire::AppendTag(out, 2, WireType::kLen);
+  wire::AppendLengthDelimited(out, wire::kKeyValueKey, key);
+  wire::AppendTag(out, wire::kKeyValueValue, WireType::kLen);
   wire::AppendVarint(out, any_size);
-  wire::AppendLengthDelimited(out, 1, value);
+  wire::AppendLengthDelimited(out, wire::kAnyValueString, value);
 }
 
 std::string AnyValueAsString(const AnyValueView& v) {

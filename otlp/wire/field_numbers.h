@@ -18,8 +18,9 @@ enum RequestField : std::uint32_t { kRequestEntries = 1 };
 enum EntryField : std::uint32_t { kEntryResource = 1, kEntryScopes = 2, kEntrySchemaUrl = 3 };
 enum ScopeEntryField : std::uint32_t { kScopeEntryScope = 1, kScopeEntryItems = 2 };
 
-// Resource.attributes, InstrumentationScope.attributes.
+// Resource.attributes; InstrumentationScope's name, version and attributes.
 enum AttributesField : std::uint32_t { kResourceAttributes = 1, kScopeAttributes = 3 };
+enum ScopeField : std::uint32_t { kScopeName = 1, kScopeVersion = 2 };
 
 // KeyValue; AnyValue's string member and its last (string, bool, int, double,
 // array, kvlist, bytes).
@@ -30,6 +31,6 @@ enum AnyValueField : std::uint32_t { kAnyValueString = 1, kAnyValueLastMember = 
 enum SpanTraceField : std::uint32_t { kSpanTraceId = 1, kSpanTraceState = 3, kSpanParentSpanId = 4 };
 enum SpanField : std::uint32_t { kSpanName = 5, kSpanKind = 6, kSpanAttributes = 9 };
 enum LogField : std::uint32_t { kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6, kLogTraceId = 9 };
-enum MetricField : std::uint32_t { kMetricName = 1 };
+enum MetricField : std::uint32_t { kMetricName = 1, kMetricUnit = 3 };
 
 }  // namespace otlpd::wire

@@ -171,18 +171,16 @@ class Connection;
 }  // namespace
 
 struct H2GrpcServer::Impl {
-  Impl(const GrpcConfig& c, std::string id, const std::array<Consumer*, kSignalCount>* consumers,
-       ComponentTelemetry* telemetry, ReceiveBudget* budget)
+  Impl(const GrpcConfig& c, const ServerContext& context, ComponentTelemetry* telemetry)
       : config(c),
-        receiver_id(std::move(id)),
-        target{consumers, telemetry},
-        budget(budget),
+        context(context),
+        target{&context.consumers, telemetry},
         read_buffer(static_cast<std::size_t>(std::clamp(c.read_buffer_size, 16 * 1024, 4 << 20))),
         max_pending_output(c.write_buffer_size > 0
                                ? static_cast<std::size_t>(std::clamp(c.write_buffer_size, 4 * 1024, 4 << 20))
                                : kMaxPendingOutput),
         keepalive(c.keepalive),
-        backoff("receiver " + receiver_id + ": OTLP/gRPC") {
+        backoff("receiver " + context.receiver_id + ": OTLP/gRPC") {
     nghttp2_session_callbacks_new(&callbacks);
     SetCallbacks();
     // Defaults: nghttp2 checks each request's pseudo-headers, acknowledges a
@@ -218,9 +216,8 @@ struct H2GrpcServer::Impl {
   void BeginShutdown();
 
   const GrpcConfig& config;
-  std::string receiver_id;
+  const ServerContext& context;
   GrpcExportTarget target;
-  ReceiveBudget* budget;
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_option* options = nullptr;
   std::vector<std::uint8_t> read_buffer;  // shared by every connection: one thread reads
@@ -334,7 +331,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::unique_ptr<Call> call = spare_ ? std::move(spare_) : std::make_unique<Call>();
     call->id = frame->hd.stream_id;
     call->started = Clock::now();
-    call->lease = BudgetLease(server_.budget);
+    call->lease = BudgetLease(server_.context.budget);
     nghttp2_session_set_stream_user_data(session_, call->id, call.get());
     calls_.push_back(std::move(call));
     return 0;
@@ -698,7 +695,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ping_deadline_ != Clock::time_point::max()) {
       if (now >= ping_deadline_) {
         spdlog::debug("receiver {}: OTLP/gRPC: keepalive ping not acknowledged within {}ms; closing",
-                      server_.receiver_id,
+                      server_.context.receiver_id,
                       std::chrono::duration_cast<std::chrono::milliseconds>(k.timeout).count());
         return Close();
       }
@@ -729,7 +726,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // connection is closed with whatever calls are still open.
   void CheckAge(Clock::time_point now) {
     if (aged_) {
-      spdlog::debug("receiver {}: OTLP/gRPC: max_connection_age_grace over; closing", server_.receiver_id);
+      spdlog::debug("receiver {}: OTLP/gRPC: max_connection_age_grace over; closing",
+                    server_.context.receiver_id);
       return Close();
     }
     aged_ = true;
@@ -950,8 +948,7 @@ H2GrpcServer::H2GrpcServer(GrpcConfig config, const ServerContext& context, Comp
 H2GrpcServer::~H2GrpcServer() { Shutdown(Clock::now()); }
 
 Status H2GrpcServer::Start() {
-  auto impl =
-      std::make_unique<Impl>(config_, context_.receiver_id, &context_.consumers, telemetry_, context_.budget);
+  auto impl = std::make_unique<Impl>(config_, context_, telemetry_);
   Impl& s = *impl;
   s.unix_socket = config_.transport == "unix";
   auto where = GrpcListenEndpoints(s.ioc, config_.endpoint, config_.transport);

@@ -136,7 +136,7 @@ bool IsProtocolError(const beast::error_code& ec) {
 
 struct HttpServer::Impl {
   Impl(HttpConfig c, const ServerContext& context, ComponentTelemetry* t)
-      : config(std::move(c)), context(context), receiver_id(context.receiver_id), telemetry(t) {
+      : config(std::move(c)), context(context), telemetry(t) {
     // A body in blocks and the one piece it is joined into are held at once.
     context.budget->RequireRoomFor(2 * config.max_request_body_size);
     // otelcol's profiles path has no config key.
@@ -167,7 +167,6 @@ struct HttpServer::Impl {
 
   HttpConfig config;
   const ServerContext& context;
-  const std::string& receiver_id;
   ComponentTelemetry* telemetry;
   std::array<std::string, kSignalCount> paths;
   std::optional<Cors> cors;
@@ -271,7 +270,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void OnHandshake(beast::error_code ec) {
     if (ec) {
-      spdlog::debug("receiver {}: TLS handshake failed: {}", server_.receiver_id, ec.message());
+      spdlog::debug("receiver {}: TLS handshake failed: {}", server_.context.receiver_id, ec.message());
       return Close();
     }
     ReadHeader();
@@ -702,7 +701,7 @@ void HttpServer::Impl::RefuseConnection(Protocol::socket& socket) {
   if (refused == 1 || now - last_refusal_log >= kRefusalLogInterval) {
     spdlog::warn(
         "receiver {}: OTLP/HTTP refused {} connection(s): max_connections ({}) are open and none is idle",
-        receiver_id, refused, max_connections);
+        context.receiver_id, refused, max_connections);
     last_refusal_log = now;
     refused = 0;
   }
@@ -749,7 +748,7 @@ Status HttpServer::Start() {
   }
   s.port = s.unix_socket ? 0 : PortOf(s.acceptor->local_endpoint());
   s.accept_retry.emplace(s.acceptor->get_executor());
-  s.backoff.emplace("receiver " + s.receiver_id + ": OTLP/HTTP");
+  s.backoff.emplace("receiver " + s.context.receiver_id + ": OTLP/HTTP");
   s.max_connections = c.max_connections;
   if (s.max_connections == 0) {
     rlimit lim{};
@@ -765,7 +764,7 @@ Status HttpServer::Start() {
   const unsigned n =
       AnyMayBlock(s.context.consumers) ? kThreadsForBlockingConsumers : std::clamp(AvailableCpus(), 1u, 2u);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
-  spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.receiver_id, c.tls ? "S" : "",
+  spdlog::info("receiver {}: OTLP/HTTP{} listening on {} (port {})", s.context.receiver_id, c.tls ? "S" : "",
                c.endpoint, s.port);
   return Status::Ok();
 }
