@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "config/compression/compressor.h"
 #include "config/decoder.h"
 #include "config/tls_config.h"
 #include "exporters/exporterhelper/config.h"
@@ -22,7 +23,9 @@ struct KeepaliveConfig {
   bool permit_without_stream = false;
 };
 
-enum class Compression { kNone, kGzip };
+// gzip or none (otelcol's configgrpc also takes zstd and snappy, which gRPC
+// C++ 1.51 cannot announce in grpc-encoding).
+using config::compression::Compression;
 
 // The `otlp` (otlp_grpc) exporter's options: otelcol's configgrpc.ClientConfig
 // plus the exporterhelper blocks, with otelcol's names and defaults.

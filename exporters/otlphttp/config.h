@@ -9,13 +9,20 @@
 #include <string>
 #include <string_view>
 
+#include "config/compression/compressor.h"
 #include "config/decoder.h"
 #include "config/tls_config.h"
 #include "exporters/exporterhelper/config.h"
-#include "exporters/otlphttp/compressor.h"
 #include "internal/signal.h"
 
 namespace otlpd::exporters::otlphttp {
+
+// otelcol's configcompression, shared with the other exporters.
+using config::compression::Compression;
+using config::compression::Compressor;
+using config::compression::ContentEncoding;
+using config::compression::ParseCompression;
+using config::compression::ValidLevel;
 
 // An http:// or https:// URL, split the way a request needs it.
 struct Url {

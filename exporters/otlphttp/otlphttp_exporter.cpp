@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "exporters/otlphttp/compressor.h"
 #include "exporters/otlphttp/export_response.h"
 #include "exporters/otlphttp/http_client.h"
 #include "internal/text.h"

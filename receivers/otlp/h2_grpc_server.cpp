@@ -570,8 +570,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string out;
     {
       auto decoder = BodyDecoder::Create(c.encoding, max, &c.lease);
-      DecodeOutcome r = decoder->Feed(*bytes);
-      if (r == DecodeOutcome::kOk) r = decoder->Finish();
+      DecodeOutcome r = decoder->DecodeWhole(*bytes);
       if (r == DecodeOutcome::kOk) r = decoder->TakeBody(&out);
       if (r != DecodeOutcome::kOk) {
         if (r == DecodeOutcome::kCorrupt) {

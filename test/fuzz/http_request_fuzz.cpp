@@ -7,7 +7,7 @@
 //     test/fuzz/http_request_fuzz.cpp receivers/otlp/{body_decoder,http_handler}.cpp internal/crc32c.cpp \
 //     otlp/json/otlp_json_{schema,encode,decode}.cpp
 //     otlp/wire/{otlp_levels,utf8,wire_split,wire_walker}.cpp \ build/otlp/proto/libotlpd_proto.a
-//     -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -o http_request_fuzz
+//     -lprotobuf -lsimdjson -lz -lzstd -lsnappy -llz4 -ldeflate -o http_request_fuzz
 //   ./http_request_fuzz -max_total_time=60 -rss_limit_mb=512
 //
 // The first input byte picks the signal, the body format and the encoding,
@@ -71,11 +71,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (decoder->size() > kLimit) Die("decoded past the limit");
   if (r != DecodeOutcome::kOk) {
     if (decoder->error().empty()) Die("refusal without a reason");
+    if (BodyDecoder::Create(encoding, kLimit)->DecodeWhole(body) == DecodeOutcome::kOk) {
+      Die("DecodeWhole accepted a body the stream refused");
+    }
     return 0;
   }
   std::string decoded;
   if (decoder->TakeBody(&decoded) != DecodeOutcome::kOk) Die("no budget, yet refused by it");
   if (encoding == Encoding::kIdentity && decoded != body) Die("identity changed the body");
+  // The whole-body path (gRPC messages; libdeflate for gzip) agrees with the stream.
+  {
+    auto whole = BodyDecoder::Create(encoding, kLimit);
+    std::string again;
+    if (whole->DecodeWhole(body) != DecodeOutcome::kOk || whole->TakeBody(&again) != DecodeOutcome::kOk ||
+        again != decoded) {
+      Die("DecodeWhole disagrees with Feed and Finish");
+    }
+  }
 
   CountingConsumer next;
   SignalCounters counters;

@@ -35,7 +35,7 @@ echo "fuzz: building otlp_json_fuzz"
 "$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/otlp_json_fuzz.cpp "${lib[@]}" -o "$work/otlp_json_fuzz"
 echo "fuzz: building http_request_fuzz"
 "$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/http_request_fuzz.cpp \
-  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "${lib[@]}" -lz -lzstd -lsnappy -llz4 -o "$work/http_request_fuzz"
+  "$src"/receivers/otlp/{body_decoder,http_handler}.cpp "${lib[@]}" -lz -lzstd -lsnappy -llz4 -ldeflate -o "$work/http_request_fuzz"
 echo "fuzz: building ottl_fuzz"
 "$cxx" "${flags[@]}" "${proto[@]}" "$src"/test/fuzz/ottl_fuzz.cpp "$src"/ottl/{compiler,functions,json_parse,parser,time_parse,value}.cpp \
   "${lib[@]}" -lre2 -lcrypto -o "$work/ottl_fuzz"

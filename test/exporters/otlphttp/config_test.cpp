@@ -10,7 +10,7 @@
 using namespace otlpd;
 using namespace std::chrono_literals;
 using Catch::Contains;
-using exporters::otlphttp::Compression;
+using config::compression::Compression;
 using exporters::otlphttp::Config;
 using exporters::otlphttp::Encoding;
 using exporters::otlphttp::Url;

@@ -11,8 +11,8 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <catch2/catch.hpp>
 
+#include "config/compression/compressor.h"
 #include "config/loader.h"
-#include "exporters/otlphttp/compressor.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/profiles/v1development/profiles_service.pb.h"
@@ -25,7 +25,7 @@
 
 using namespace otlpd;
 using namespace std::chrono_literals;
-using exporters::otlphttp::Compression;
+using config::compression::Compression;
 using exporters::otlphttp::OtlpHttpExporter;
 using test::HttpTestServer;
 namespace pb = opentelemetry::proto;

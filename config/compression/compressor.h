@@ -7,7 +7,7 @@
 
 #include "internal/status.h"
 
-namespace otlpd::exporters::otlphttp {
+namespace otlpd::config::compression {
 
 // Request body compressions, named as otelcol's configcompression names them
 // (which is also the Content-Encoding sent).
@@ -55,9 +55,15 @@ class Compressor {
   // The compressed form of `in`, valid until the next call. kNone returns
   // `in` itself. Internal only when a library fails (out of memory).
   Result<std::string_view> Compress(std::string_view in);
+  // The compressed form of `in` in a string of its own (`in` copied for
+  // kNone), for a caller that hands the bytes on.
+  Result<std::string> CompressToString(std::string_view in);
 
  private:
   struct Contexts;
+
+  // Compresses into `buf`, which only ever grows; kNone returns `in`.
+  Result<std::string_view> CompressInto(std::string_view in, std::string& buf);
 
   Compression compression_;
   int level_;  // the library's level, resolved from otelcol's
@@ -65,4 +71,4 @@ class Compressor {
   std::string out_;  // grows to the largest body seen and stays
 };
 
-}  // namespace otlpd::exporters::otlphttp
+}  // namespace otlpd::config::compression

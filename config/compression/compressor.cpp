@@ -1,4 +1,4 @@
-#include "exporters/otlphttp/compressor.h"
+#include "config/compression/compressor.h"
 
 #include <libdeflate.h>
 #include <lz4frame.h>
@@ -10,7 +10,7 @@
 
 #include "internal/crc32c.h"
 
-namespace otlpd::exporters::otlphttp {
+namespace otlpd::config::compression {
 namespace {
 
 // Go's compress/flate levels (configcompression's for gzip, zlib, deflate).
@@ -116,11 +116,22 @@ Compressor::Compressor(Compression compression, int level)
 
 Compressor::~Compressor() = default;
 
-Result<std::string_view> Compressor::Compress(std::string_view in) {
+Result<std::string_view> Compressor::Compress(std::string_view in) { return CompressInto(in, out_); }
+
+Result<std::string> Compressor::CompressToString(std::string_view in) {
+  std::string buf;
+  auto r = CompressInto(in, buf);
+  if (!r.ok()) return r.status();
+  if (compression_ == Compression::kNone) return std::string(in);
+  buf.resize(r->size());  // shrinking keeps the allocation: no copy
+  return buf;
+}
+
+Result<std::string_view> Compressor::CompressInto(std::string_view in, std::string& buf) {
   // Only ever grows, so the zero-fill of resize() is paid once per new size.
-  auto reserve = [this](std::size_t n) {
-    if (out_.size() < n) out_.resize(n);
-    return out_.data();
+  auto reserve = [&buf](std::size_t n) {
+    if (buf.size() < n) buf.resize(n);
+    return buf.data();
   };
   switch (compression_) {
     case Compression::kNone: return in;
@@ -195,4 +206,4 @@ Result<std::string_view> Compressor::Compress(std::string_view in) {
   return Status::Internal("unknown compression");
 }
 
-}  // namespace otlpd::exporters::otlphttp
+}  // namespace otlpd::config::compression

@@ -1,4 +1,4 @@
-#include "exporters/otlphttp/compressor.h"
+#include "config/compression/compressor.h"
 
 #include <random>
 
@@ -7,11 +7,11 @@
 #include "receivers/otlp/body_decoder.h"
 
 using namespace otlpd;
-using exporters::otlphttp::Compression;
-using exporters::otlphttp::Compressor;
-using exporters::otlphttp::ContentEncoding;
-using exporters::otlphttp::ParseCompression;
-using exporters::otlphttp::ValidLevel;
+using config::compression::Compression;
+using config::compression::Compressor;
+using config::compression::ContentEncoding;
+using config::compression::ParseCompression;
+using config::compression::ValidLevel;
 
 namespace {
 
