@@ -40,6 +40,42 @@ struct Frame {
 // Enough for the deepest path kMaxNestingDepth allows (one frame per level).
 constexpr int kMaxFrames = kMaxNestingDepth + 2;
 
+// A KeyValue as SDKs write it: its key, then a value holding one string,
+// bool, int or double. True when `kv` is exactly that and valid, checked in a
+// straight line; anything else (another layout, arrays, maps, bytes, an
+// error) returns false and takes the schema-driven walk below, which accepts
+// every valid form and explains what is wrong. Attributes are most of the
+// fields of a request, and the walk's per-field dispatch cost more than the
+// checking itself.
+bool IsPlainKeyValue(std::string_view kv) {
+  Reader r(kv);
+  std::uint32_t number = 0;
+  WireType type = WireType::kVarint;
+  std::string_view key, value;
+  if (!r.ReadTag(number, type) || number != 1 || type != WireType::kLen || !r.ReadLengthDelimited(key) ||
+      !IsValidUtf8(key)) {
+    return false;
+  }
+  if (!r.ReadTag(number, type) || number != 2 || type != WireType::kLen || !r.ReadLengthDelimited(value) ||
+      !r.AtEnd()) {
+    return false;
+  }
+  Reader v(value);
+  if (v.AtEnd()) return true;
+  if (!v.ReadTag(number, type)) return false;
+  std::uint64_t scalar = 0;
+  std::string_view text;
+  bool ok = false;
+  switch (number) {
+    case 1: ok = type == WireType::kLen && v.ReadLengthDelimited(text) && IsValidUtf8(text); break;
+    case 2:
+    case 3: ok = type == WireType::kVarint && v.ReadVarint(scalar); break;
+    case 4: ok = type == WireType::kFixed64 && v.ReadFixed64(scalar); break;
+    default: return false;
+  }
+  return ok && v.AtEnd();
+}
+
 // Validates recursively. The happy path touches nothing but the reader and a
 // counter; everything needed to explain an error is gathered only on failure.
 class Walker {
@@ -151,6 +187,9 @@ bool Walker::Walk(Msg msg, std::string_view bytes, int depth, std::uint64_t& ite
           if (!payload.empty() && payload.size() != 8) return Fail(Error::kBadSpanId, number, spec);
         } else if (spec.kind == Kind::kMessage) {
           if (depth >= kMaxNestingDepth) return Fail(Error::kTooDeep, number, spec);
+          // Attributes hold no items: a plain one is checked and done.
+          if (spec.message == Msg::kKeyValue && depth + 1 < kMaxNestingDepth && IsPlainKeyValue(payload))
+            break;
           std::uint64_t sub = 0;
           if (!Walk(spec.message, payload, depth + 1, sub)) {
             AddFrame(bytes, field_start, number, spec);

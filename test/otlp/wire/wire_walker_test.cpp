@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "otlp/wire/utf8.h"
 #include "test/otlp/wire/otlp_test_data.h"
 
 namespace otlpd::wire {
@@ -359,6 +360,84 @@ TEST_CASE("other signals' bytes are judged by this signal's schema") {
   // field 5 (name, a string) is LogRecord.body (an AnyValue message).
   std::string traces = MakeTraces(1, 1, 1).SerializeAsString();
   CHECK_FALSE(ValidateAndCount(Signal::kLogs, traces).ok());
+}
+
+}  // namespace
+}  // namespace otlpd::wire
+
+namespace otlpd::wire {
+namespace {
+
+TEST_CASE("attributes in every layout get protobuf's verdict, the plain fast path included") {
+  google::protobuf::LogSilencer quiet;
+  const std::string k = Len(1, "http.route");
+  std::string dbl = Fixed64Field(4, 0x400921FB54442D18ull);
+  const std::vector<std::pair<const char*, std::string>> cases = {
+      {"string", k + Len(2, Len(1, "/api/v1"))},
+      {"empty string", k + Len(2, Len(1, ""))},
+      {"bool", k + Len(2, VarintField(2, 1))},
+      {"int, 10-byte varint", k + Len(2, VarintField(3, ~0ull))},
+      {"double", k + Len(2, dbl)},
+      {"empty value", k + Len(2, "")},
+      {"no value", k},
+      {"no key", Len(2, Len(1, "v"))},
+      {"value first", Len(2, Len(1, "v")) + k},
+      {"key twice", k + k + Len(2, Len(1, "v"))},
+      {"value twice", k + Len(2, Len(1, "a")) + Len(2, VarintField(3, 7))},
+      {"two members in one value", k + Len(2, Len(1, "a") + VarintField(3, 7))},
+      {"bytes value", k + Len(2, Len(7, "\xFF\x00"))},
+      {"array value", k + Len(2, Len(5, Len(1, Len(1, "x"))))},
+      {"kvlist value", k + Len(2, Len(6, Len(1, k + Len(2, VarintField(3, 1)))))},
+      {"unknown field after", k + Len(2, Len(1, "v")) + VarintField(9, 1)},
+      {"unknown field in value", k + Len(2, Len(1, "v") + VarintField(9, 1))},
+      {"invalid UTF-8 key", Len(1, "k\xC3") + Len(2, Len(1, "v"))},
+      {"invalid UTF-8 value", k + Len(2, Len(1, "v\xED\xA0\x80"))},
+      {"non-ASCII key and value", Len(1, "cl\xC3\xA9") + Len(2, Len(1, "\xE2\x82\xAC 12"))},
+      {"value cut short", k + Len(2, Len(1, "value")).substr(0, 5)},
+      {"value length past the attribute", k + "\x12\x09" + Len(1, "v")},
+      {"string length past the value", k + Len(2, std::string("\x0A\x09v"))},
+      {"varint cut short", k + Len(2, std::string("\x18\xFF"))},
+      {"double cut short", k + Len(2, dbl.substr(0, 6))},
+  };
+  for (const auto& [name, kv] : cases) {
+    CAPTURE(name);
+    // As a span attribute and as a resource attribute (another depth, other parents).
+    CheckAgreesWithProtobuf(Signal::kTraces, WrapItem(Signal::kTraces, Len(9, kv)), true);
+    CheckAgreesWithProtobuf(Signal::kTraces, Len(1, Len(1, Len(1, kv))), true);
+  }
+  // A known field with another wire type: refused, as Go's protobuf refuses it (C++ protobuf keeps
+  // it as an unknown field).
+  for (const std::string& kv : {k + Len(2, VarintField(1, 5)), k + Len(2, Fixed64Field(2, 1)),
+                                VarintField(1, 3) + Len(2, Len(1, "v"))}) {
+    CHECK_THAT(ErrorOf(Signal::kTraces, WrapItem(Signal::kTraces, Len(9, kv))),
+               Catch::Contains("wrong wire type"));
+  }
+  // A bad attribute is named by its path whichever way it was checked.
+  CHECK_THAT(ErrorOf(Signal::kTraces, WrapItem(Signal::kTraces, Len(9, k + Len(2, Len(1, "ok"))) +
+                                                                    Len(9, k + Len(2, Len(1, "\xC3"))))),
+             Catch::EndsWith("spans[0].attributes[1].value: invalid UTF-8 in string field 1 (string_value)"));
+}
+
+TEST_CASE("IsValidUtf8 finds a bad byte at any position of any length") {
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string ascii(n, 'a');
+    CHECK(IsValidUtf8(ascii));
+    for (std::size_t i = 0; i < n; ++i) {
+      CAPTURE(n, i);
+      std::string bad = ascii;
+      bad[i] = '\xFF';
+      CHECK_FALSE(IsValidUtf8(bad));
+      std::string lead = ascii;  // a two-byte lead with no continuation
+      lead[i] = '\xC3';
+      CHECK_FALSE(IsValidUtf8(lead));
+      if (i + 1 < n) {
+        std::string good = ascii;  // U+00E9
+        good[i] = '\xC3';
+        good[i + 1] = '\xA9';
+        CHECK(IsValidUtf8(good));
+      }
+    }
+  }
 }
 
 }  // namespace
