@@ -380,6 +380,7 @@ class HttpTransport : public Transport {
     http::request<http::string_body> req;
     http::response<http::string_body> res;
     std::shared_ptr<Job> job;
+    bool retried = false;  // the current request was sent again after the server closed
   };
 
   void Start(Conn* c, std::shared_ptr<Job> job) {
@@ -393,11 +394,26 @@ class HttpTransport : public Transport {
     if (options_.gzip) c->req.set(http::field::content_encoding, "gzip");
     c->req.body() = std::move(c->job->body);
     c->req.prepare_payload();
+    c->retried = false;
+    Resend(c);
+  }
+
+  void Resend(Conn* c) {
     c->res = {};
     c->stream.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(options_.timeout_s * 1e6)));
     http::async_write(c->stream, c->req, [this, c](beast::error_code ec, std::size_t) {
       if (ec) return Finish(c, Outcome::kFailed, "http write: " + ec.message(), true);
       http::async_read(c->stream, c->buffer, c->res, [this, c](beast::error_code ec2, std::size_t) {
+        if (ec2 == http::error::end_of_stream && !c->retried) {
+          // The server closed this connection before answering: one opened
+          // earlier and idle past the server's timeout (read_header_timeout
+          // for one never used), taken as the request came. Reconnect and
+          // send the request again, once, as Go's http.Transport does for an
+          // idle connection closed before any byte of the response.
+          c->retried = true;
+          Reconnect(c);
+          return Resend(c);
+        }
         if (ec2) return Finish(c, Outcome::kFailed, "http read: " + ec2.message(), true);
         int status = static_cast<int>(c->res.result_int());
         bool close = !c->res.keep_alive();
@@ -408,17 +424,19 @@ class HttpTransport : public Transport {
     });
   }
 
+  void Reconnect(Conn* c) {
+    beast::error_code ec;
+    c->stream.socket().close(ec);
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(host_, port_, ec);
+    if (!ec) c->stream.connect(results, ec);
+    if (!ec) c->stream.socket().set_option(tcp::no_delay(true), ec);
+    c->buffer.clear();
+  }
+
   void Finish(Conn* c, Outcome outcome, const std::string& detail, bool reconnect) {
     auto job = std::move(c->job);
-    if (reconnect) {
-      beast::error_code ec;
-      c->stream.socket().close(ec);
-      tcp::resolver resolver(io_);
-      auto results = resolver.resolve(host_, port_, ec);
-      if (!ec) c->stream.connect(results, ec);
-      if (!ec) c->stream.socket().set_option(tcp::no_delay(true), ec);
-      c->buffer.clear();
-    }
+    if (reconnect) Reconnect(c);
     job->done(outcome, detail);
     if (!pending_.empty()) {
       auto next = pending_.front();
