@@ -119,12 +119,11 @@ Compressor::~Compressor() = default;
 Result<std::string_view> Compressor::Compress(std::string_view in) { return CompressInto(in, out_); }
 
 Result<std::string> Compressor::CompressToString(std::string_view in) {
-  std::string buf;
-  auto r = CompressInto(in, buf);
+  // Through the kept buffer, then copied: the compressed bytes are a small
+  // part of the bound the buffer must have room for.
+  auto r = Compress(in);
   if (!r.ok()) return r.status();
-  if (compression_ == Compression::kNone) return std::string(in);
-  buf.resize(r->size());  // shrinking keeps the allocation: no copy
-  return buf;
+  return std::string(*r);
 }
 
 Result<std::string_view> Compressor::CompressInto(std::string_view in, std::string& buf) {
@@ -204,6 +203,23 @@ Result<std::string_view> Compressor::CompressInto(std::string_view in, std::stri
     }
   }
   return Status::Internal("unknown compression");
+}
+
+CompressorPool::Lease CompressorPool::Take() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Compressor> c = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(c));
+    }
+  }
+  return Lease(this, std::make_unique<Compressor>(compression_, level_));
+}
+
+void CompressorPool::Return(std::unique_ptr<Compressor> c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(std::move(c));
 }
 
 }  // namespace otlpd::config::compression

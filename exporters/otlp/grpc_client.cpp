@@ -66,6 +66,8 @@ struct GrpcClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
 
+  // gzip at Go's default level, what otelcol sends.
+  config::compression::CompressorPool compressors{Compression::kGzip, 0};
   std::mutex mu;  // guards in_flight, cancelled
   std::set<grpc::ClientContext*> in_flight;
   bool cancelled = false;
@@ -170,7 +172,7 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
   std::optional<grpc::Slice> slice;
   grpc::WriteOptions options;
   if (impl_->config.compression == Compression::kGzip) {
-    auto gzipped = config::compression::Compressor(Compression::kGzip, 0).CompressToString(payload->bytes);
+    auto gzipped = impl_->compressors.Take()->CompressToString(payload->bytes);
     if (!gzipped.ok()) return SendResult::Failed(gzipped.status());
     auto* hold = new std::string(std::move(*gzipped));
     slice.emplace(

@@ -20,6 +20,7 @@ namespace otlpd::exporters::otlphttp {
 // otelcol's configcompression, shared with the other exporters.
 using config::compression::Compression;
 using config::compression::Compressor;
+using config::compression::CompressorPool;
 using config::compression::ContentEncoding;
 using config::compression::ParseCompression;
 using config::compression::ValidLevel;

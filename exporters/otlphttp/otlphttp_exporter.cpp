@@ -39,6 +39,7 @@ OtlpHttpExporter::OtlpHttpExporter(std::string id, Config config, ComponentTelem
     : id_(std::move(id)),
       config_(std::move(config)),
       user_agent_("otlpd/" OTLPD_VERSION),
+      compressors_(config_.compression, config_.compression_level),
       sender_(
           id_, config_.helper,
           [this](const PayloadPtr& p, Clock::time_point deadline) { return Send(p, deadline); }, telemetry,
@@ -89,23 +90,6 @@ std::uint64_t OtlpHttpExporter::connections_opened() const {
   return client_ ? client_->connections_opened() : 0;
 }
 
-std::unique_ptr<Compressor> OtlpHttpExporter::TakeCompressor() {
-  {
-    std::lock_guard<std::mutex> lock(compressors_mu_);
-    if (!compressors_.empty()) {
-      std::unique_ptr<Compressor> c = std::move(compressors_.back());
-      compressors_.pop_back();
-      return c;
-    }
-  }
-  return std::make_unique<Compressor>(config_.compression, config_.compression_level);
-}
-
-void OtlpHttpExporter::ReturnCompressor(std::unique_ptr<Compressor> c) {
-  std::lock_guard<std::mutex> lock(compressors_mu_);
-  compressors_.push_back(std::move(c));
-}
-
 SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point deadline) {
   const Signal signal = payload->signal;
   const std::optional<Url>& url = config_.urls[SignalIndex(signal)];
@@ -131,10 +115,9 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
     body = json;
   }
 
-  std::unique_ptr<Compressor> compressor = TakeCompressor();
+  CompressorPool::Lease compressor = compressors_.Take();
   auto compressed = compressor->Compress(body);
   if (!compressed.ok()) {
-    ReturnCompressor(std::move(compressor));
     return SendResult::Failed(Status::Unavailable("exporter " + id_ + ": " + compressed.status().message()));
   }
 
@@ -168,7 +151,6 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
       deadline = now + std::chrono::duration_cast<Clock::duration>(config_.timeout);
   }
   Result<HttpResponse> response = client_->Post(request, deadline);
-  ReturnCompressor(std::move(compressor));
   if (!response.ok()) return SendResult::Failed(response.status());
   return ClassifyResponse(signal, url->display, *response, std::chrono::system_clock::now());
 }

@@ -1,9 +1,7 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "component/component.h"
 #include "component/telemetry.h"
@@ -12,7 +10,6 @@
 
 namespace otlpd::exporters::otlphttp {
 
-class Compressor;
 class HttpClient;
 
 // The `otlphttp` (otlp_http) exporter: POSTs every payload to its signal's
@@ -37,16 +34,12 @@ class OtlpHttpExporter : public Exporter {
 
  private:
   exporterhelper::SendResult Send(const PayloadPtr& payload, Clock::time_point deadline);
-  std::unique_ptr<Compressor> TakeCompressor();
-  void ReturnCompressor(std::unique_ptr<Compressor> c);
 
   std::string id_;
   Config config_;
   std::string user_agent_;
   std::unique_ptr<HttpClient> client_;  // set by Start
-  // One per sending thread at most; they keep their buffers between sends.
-  std::mutex compressors_mu_;
-  std::vector<std::unique_ptr<Compressor>> compressors_;
+  CompressorPool compressors_;          // before sender_, whose threads use it
   exporterhelper::QueuedRetrySender sender_;
 };
 
