@@ -212,12 +212,15 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
   call->Finish(&status, &tags[3]);
   void* tag = nullptr;
   bool ok = false;
+  bool got_response = false;
   // Finish always completes (with the call's status, or cancelled); the
   // other three are drained after it.
   while (cq.Next(&tag, &ok) && tag != &tags[3]) {
+    if (tag == &tags[2]) got_response = ok;
   }
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
+    if (tag == &tags[2]) got_response = ok;
   }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
@@ -227,6 +230,12 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
   if (!status.ok()) {
     return SendResult::Failed(ClassifyGrpcStatus(static_cast<int>(status.error_code()),
                                                  status.error_message(), status.error_details()));
+  }
+  if (!got_response) {
+    // OK without a message breaks a unary call's contract; gRPC's unary
+    // clients (grpc-go's, otelcol's) fail the call with Internal.
+    return SendResult::Failed(ClassifyGrpcStatus(static_cast<int>(grpc::StatusCode::INTERNAL),
+                                                 "the server answered OK without a response message", ""));
   }
   SendResult result;
   auto partial = ParseExportResponse(FlattenByteBuffer(response));

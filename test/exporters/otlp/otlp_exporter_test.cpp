@@ -251,6 +251,19 @@ TEST_CASE("the otlp exporter counts partial_success rejections and does not retr
   CHECK(server.calls() == 1);
 }
 
+TEST_CASE("an OK without a response message fails the call, as gRPC's unary clients fail it") {
+  TestServer server;
+  TestServer::Reply broken;
+  broken.no_message = true;
+  server.Script({broken});
+  ExporterFixture e(PlainTo(server.endpoint()) + kFastRetry);
+  REQUIRE(e.exporter->Consume(Traces(2)).ok());
+  // Internal: not retryable.
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 2; }));
+  CHECK(server.calls() == 1);
+  CHECK(e[Signal::kTraces].sent == 0);
+}
+
 TEST_CASE("a full sending queue refuses with a retryable status") {
   TestServer server;
   server.Hold();

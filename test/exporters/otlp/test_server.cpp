@@ -94,7 +94,7 @@ class Reactor : public grpc::ServerGenericBidiReactor {
   }
 
   void Answer(const TestServer::Reply& reply) {
-    if (reply.code != 0) {
+    if (reply.code != 0 || reply.no_message) {
       Finish(ToStatus(reply));
       return;
     }

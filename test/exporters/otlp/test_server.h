@@ -21,6 +21,7 @@ class TestServer {
     std::string message;
     std::optional<std::chrono::milliseconds> retry_delay;                 // adds google.rpc.RetryInfo
     std::optional<std::pair<std::int64_t, std::string>> partial_success;  // rejected, error_message
+    bool no_message = false;  // code 0: finish OK without a response message (a broken backend)
   };
   struct Request {
     std::string method;
