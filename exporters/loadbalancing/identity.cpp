@@ -111,8 +111,8 @@ bool SplitKeyValue(std::string_view message, KeyValue& kv) {
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return false;
     if (f.type != WireType::kLen) continue;
-    if (f.number == 1) kv.key = f.payload;
-    if (f.number == 2) kv.value = f.payload;
+    if (f.number == wire::kKeyValueKey) kv.key = f.payload;
+    if (f.number == wire::kKeyValueValue) kv.value = f.payload;
   }
   return true;
 }
@@ -167,11 +167,11 @@ std::string Hex64(const char* prefix, std::uint64_t v) {
 // Metric.data member field numbers and pmetric.MetricType values.
 int MetricType(std::uint32_t data_field) {
   switch (data_field) {
-    case 5: return 1;   // gauge
-    case 7: return 2;   // sum
-    case 9: return 3;   // histogram
-    case 10: return 4;  // exponential_histogram
-    case 11: return 5;  // summary
+    case wire::kMetricGauge: return 1;
+    case wire::kMetricSum: return 2;
+    case wire::kMetricHistogram: return 3;
+    case wire::kMetricExpHistogram: return 4;
+    case wire::kMetricSummary: return 5;
   }
   return 0;
 }
@@ -179,16 +179,14 @@ int MetricType(std::uint32_t data_field) {
 // The attributes field of a data point of `data_field`'s kind.
 std::uint32_t PointAttributesField(std::uint32_t data_field) {
   switch (data_field) {
-    case 5:
-    case 7:
-    case 11: return 7;  // NumberDataPoint, SummaryDataPoint
-    case 9: return 9;   // HistogramDataPoint
-    case 10: return 1;  // ExponentialHistogramDataPoint
+    case wire::kMetricGauge:
+    case wire::kMetricSum:
+    case wire::kMetricSummary: return wire::kNumberPointAttributes;
+    case wire::kMetricHistogram: return wire::kHistogramPointAttributes;
+    case wire::kMetricExpHistogram: return wire::kExpHistogramPointAttributes;
   }
   return 0;
 }
-
-bool IsDataField(std::uint32_t n) { return n == 5 || n == 7 || n == 9 || n == 10 || n == 11; }
 
 }  // namespace
 
@@ -201,7 +199,7 @@ MetricPoints ParseMetricPoints(std::string_view metric) {
   Reader mr(metric);
   Field f;
   while (!mr.AtEnd() && mr.ReadField(f)) {
-    if (!IsDataField(f.number)) mp.metric_header.append(f.raw);
+    if (!wire::IsMetricDataField(f.number)) mp.metric_header.append(f.raw);
   }
   // The occurrences of the data member that survive protobuf's oneof rule merge.
   Reader dr(metric.substr(data.offset));
@@ -210,7 +208,7 @@ MetricPoints ParseMetricPoints(std::string_view metric) {
     Reader pr(f.payload);
     Field p;
     while (!pr.AtEnd() && pr.ReadField(p)) {
-      if (p.number == 1 && p.type == WireType::kLen) {
+      if (p.number == wire::kDataPoints && p.type == WireType::kLen) {
         mp.points.push_back(p.payload);
       } else {
         mp.data_header.append(p.raw);
@@ -222,7 +220,7 @@ MetricPoints ParseMetricPoints(std::string_view metric) {
 
 void AppendPointMetric(std::string& out, const MetricPoints& m, std::string_view point) {
   std::string data_body;
-  wire::AppendTag(data_body, 1, WireType::kLen);
+  wire::AppendTag(data_body, wire::kDataPoints, WireType::kLen);
   wire::AppendVarint(data_body, point.size());
   data_body.append(point);
   std::string metric_body;
@@ -290,11 +288,11 @@ Result<RouteResult> RouteStreams(std::string_view request, const Chooser& choose
           while (!dr.AtEnd() && dr.ReadField(f)) {
             if (f.number == data.field && f.type == WireType::kLen) merged.append(f.payload);
           }
-          if (data.field == 7) {
-            temporality = LastVarint(merged, 2);
-            monotonic = LastVarint(merged, 3) != 0;
-          } else if (data.field == 9 || data.field == 10) {
-            temporality = LastVarint(merged, 2);
+          if (data.field == wire::kMetricSum) {
+            temporality = LastVarint(merged, wire::kDataTemporality);
+            monotonic = LastVarint(merged, wire::kSumIsMonotonic) != 0;
+          } else if (data.field == wire::kMetricHistogram || data.field == wire::kMetricExpHistogram) {
+            temporality = LastVarint(merged, wire::kDataTemporality);
             monotonic = true;
           }
         }

@@ -33,4 +33,29 @@ enum SpanField : std::uint32_t { kSpanName = 5, kSpanKind = 6, kSpanAttributes =
 enum LogField : std::uint32_t { kLogSeverityText = 3, kLogBody = 5, kLogAttributes = 6, kLogTraceId = 9 };
 enum MetricField : std::uint32_t { kMetricName = 1, kMetricUnit = 3 };
 
+// Metric.data: the oneof's members; each holds its data_points in field 1.
+enum MetricDataField : std::uint32_t {
+  kMetricGauge = 5,
+  kMetricSum = 7,
+  kMetricHistogram = 9,
+  kMetricExpHistogram = 10,
+  kMetricSummary = 11,
+};
+enum MetricDataMemberField : std::uint32_t {
+  kDataPoints = 1,
+  kDataTemporality = 2,  // Sum, Histogram, ExponentialHistogram: aggregation_temporality
+  kSumIsMonotonic = 3,
+};
+// The attributes of each kind of data point.
+enum PointAttributesField : std::uint32_t {
+  kNumberPointAttributes = 7,  // NumberDataPoint, SummaryDataPoint
+  kHistogramPointAttributes = 9,
+  kExpHistogramPointAttributes = 1,
+};
+
+inline bool IsMetricDataField(std::uint32_t n) {
+  return n == kMetricGauge || n == kMetricSum || n == kMetricHistogram || n == kMetricExpHistogram ||
+         n == kMetricSummary;
+}
+
 }  // namespace otlpd::wire

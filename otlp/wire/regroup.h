@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/wire_format.h"
 
 namespace otlpd::wire {
@@ -28,7 +29,11 @@ class Regrouper {
   explicit Regrouper(Headers headers = Headers::kAll) : headers_(headers) {}
 
   // ResourceX.scope_x and ScopeX.spans / log_records / metrics: the child list.
-  static constexpr std::uint32_t kChildField = 2;
+  static constexpr std::uint32_t kChildField = kEntryScopes;
+  static_assert(std::uint32_t{kEntryScopes} == std::uint32_t{kScopeEntryItems},
+                "one child field for both levels");
+  static_assert(std::uint32_t{kEntryResource} == std::uint32_t{kScopeEntryScope},
+                "one message field for both levels");
 
   void BeginResource(std::string_view resource_message) {
     resource_header_.clear();
@@ -142,7 +147,7 @@ class Regrouper {
     Reader r(message);
     Field f;
     while (!r.AtEnd() && r.ReadField(f)) {
-      if (f.number == 1 && f.type == WireType::kLen) out.append(f.raw);
+      if (f.number == kEntryResource && f.type == WireType::kLen) out.append(f.raw);
     }
   }
 
@@ -168,8 +173,7 @@ inline bool SplitMetricPoints(std::string_view metric, MetricPoints& out) {
   Field f;
   while (!r.AtEnd()) {
     if (!r.ReadField(f)) return false;
-    const bool data = f.type == WireType::kLen &&
-                      (f.number == 5 || f.number == 7 || f.number == 9 || f.number == 10 || f.number == 11);
+    const bool data = f.type == WireType::kLen && IsMetricDataField(f.number);
     if (!data) {
       out.header.append(f.raw);
       continue;
@@ -183,7 +187,7 @@ inline bool SplitMetricPoints(std::string_view metric, MetricPoints& out) {
     Field p;
     while (!d.AtEnd()) {
       if (!d.ReadField(p)) return false;
-      if (p.number == 1 && p.type == WireType::kLen) {
+      if (p.number == kDataPoints && p.type == WireType::kLen) {
         out.points.push_back(p.raw);
       } else {
         out.data_header.append(p.raw);
