@@ -22,10 +22,16 @@ enum ScopeEntryField : std::uint32_t { kScopeEntryScope = 1, kScopeEntryItems = 
 enum AttributesField : std::uint32_t { kResourceAttributes = 1, kScopeAttributes = 3 };
 enum ScopeField : std::uint32_t { kScopeName = 1, kScopeVersion = 2 };
 
-// KeyValue; AnyValue's string member and its last (string, bool, int, double,
+// KeyValue; AnyValue's scalar members and its last (string, bool, int, double,
 // array, kvlist, bytes).
 enum KeyValueField : std::uint32_t { kKeyValueKey = 1, kKeyValueValue = 2 };
-enum AnyValueField : std::uint32_t { kAnyValueString = 1, kAnyValueLastMember = 7 };
+enum AnyValueField : std::uint32_t {
+  kAnyValueString = 1,
+  kAnyValueBool = 2,
+  kAnyValueInt = 3,
+  kAnyValueDouble = 4,
+  kAnyValueLastMember = 7,
+};
 
 // Span: where it sits in its trace, then what it is.
 enum SpanTraceField : std::uint32_t { kSpanTraceId = 1, kSpanTraceState = 3, kSpanParentSpanId = 4 };

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "otlp/wire/field_numbers.h"
 #include "otlp/wire/otlp_levels.h"
 #include "otlp/wire/otlp_schema.h"
 #include "otlp/wire/utf8.h"
@@ -52,12 +53,12 @@ bool IsPlainKeyValue(std::string_view kv) {
   std::uint32_t number = 0;
   WireType type = WireType::kVarint;
   std::string_view key, value;
-  if (!r.ReadTag(number, type) || number != 1 || type != WireType::kLen || !r.ReadLengthDelimited(key) ||
-      !IsValidUtf8(key)) {
+  if (!r.ReadTag(number, type) || number != kKeyValueKey || type != WireType::kLen ||
+      !r.ReadLengthDelimited(key) || !IsValidUtf8(key)) {
     return false;
   }
-  if (!r.ReadTag(number, type) || number != 2 || type != WireType::kLen || !r.ReadLengthDelimited(value) ||
-      !r.AtEnd()) {
+  if (!r.ReadTag(number, type) || number != kKeyValueValue || type != WireType::kLen ||
+      !r.ReadLengthDelimited(value) || !r.AtEnd()) {
     return false;
   }
   Reader v(value);
@@ -67,10 +68,12 @@ bool IsPlainKeyValue(std::string_view kv) {
   std::string_view text;
   bool ok = false;
   switch (number) {
-    case 1: ok = type == WireType::kLen && v.ReadLengthDelimited(text) && IsValidUtf8(text); break;
-    case 2:
-    case 3: ok = type == WireType::kVarint && v.ReadVarint(scalar); break;
-    case 4: ok = type == WireType::kFixed64 && v.ReadFixed64(scalar); break;
+    case kAnyValueString:
+      ok = type == WireType::kLen && v.ReadLengthDelimited(text) && IsValidUtf8(text);
+      break;
+    case kAnyValueBool:
+    case kAnyValueInt: ok = type == WireType::kVarint && v.ReadVarint(scalar); break;
+    case kAnyValueDouble: ok = type == WireType::kFixed64 && v.ReadFixed64(scalar); break;
     default: return false;
   }
   return ok && v.AtEnd();
