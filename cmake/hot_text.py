@@ -174,13 +174,18 @@ def input_sections(map_path):
 GENERIC = {".text", ".text.unlikely", ".text.hot", ".text.startup", ".text.exit", ".rodata", ".rodata1"}
 
 
+def is_generic(section):
+    """Whether every object may have a section of this name (its .text or
+    .rodata, its cold or startup part, its merged strings and constants),
+    as opposed to a function's or a datum's own section."""
+    return section in GENERIC or section.startswith((".rodata.str", ".rodata.cst"))
+
+
 def pattern(section, file):
     """A linker script input section description for one input section."""
-    # Per-function and per-datum sections have names of their own; a whole
-    # object's .text or .rodata (or its cold, startup, ... part) is named by
-    # its object (archive:member).
-    generic = section in GENERIC or section.startswith((".rodata.str", ".rodata.cst"))
-    if not generic:
+    # Per-function and per-datum sections have names of their own; a generic
+    # one is named by its object (archive:member).
+    if not is_generic(section):
         return f"*({section})"
     m = re.match(r"^(.*)\((.*)\)$", file)
     if m:
@@ -223,28 +228,24 @@ def hot_patterns(map_path, pages, out_name):
     touched them (idle first: what every otlpd runs is densest), then of
     their address."""
     seen, result = set(), []
-    sections = [s for s in input_sections(map_path) if s[0] == out_name and s[3] > 0]
-    own = [s for s in sections if not (s[1] in GENERIC or s[1].startswith((".rodata.str", ".rodata.cst")))]
-    hot_names = set()
-    for _, section, addr, size, _ in own:
-        first, last = addr // PAGE * PAGE, (addr + size - 1) // PAGE * PAGE
-        if any(p in pages for p in range(first, last + PAGE, PAGE)):
-            hot_names.add(section)
+    sections = []  # (section, address, size, file, the first-touch index of each touched page)
+    for out, section, addr, size, file in input_sections(map_path):
+        if out == out_name and size > 0:
+            first, last = addr // PAGE * PAGE, (addr + size - 1) // PAGE * PAGE
+            hits = [pages[p] for p in range(first, last + PAGE, PAGE) if p in pages]
+            sections.append((section, addr, size, file, hits))
+    hot_names = {s for s, _, _, _, hits in sections if hits and not is_generic(s)}
     # Every other name, the objects' generic sections too, must not match.
-    cold_names = {s[1] for s in sections} - hot_names
-    short = shorten(hot_names, cold_names)
-    for out, section, addr, size, file in sections:
-        first, last = addr // PAGE * PAGE, (addr + size - 1) // PAGE * PAGE
-        hits = [pages[p] for p in range(first, last + PAGE, PAGE) if p in pages]
-        touched = len(hits)
-        if touched == 0:
+    short = shorten(hot_names, {s for s, _, _, _, _ in sections} - hot_names)
+    for section, addr, size, file, hits in sections:
+        if not hits:
             continue
-        pat = pattern(short.get(section, section), file)
         # A whole object's code moves only when most of it is touched: one
         # used page of a large object costs a folio wherever it is, while
         # its cold rest would dilute the hot region.
-        if not pat.startswith("*(") and size > 2 * PAGE and touched * PAGE < size // 2:
+        if is_generic(section) and size > 2 * PAGE and len(hits) * PAGE < size // 2:
             continue
+        pat = pattern(short.get(section, section), file)
         if pat not in seen:
             seen.add(pat)
             result.append((min(hits), addr, pat))
