@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes cmake/hot_text.ld: the code and read-only data otlpd touches when it
-starts and serves the core relay, placed together at the front of .text and
-.rodata when a Release build links.
+"""Writes cmake/hot_text.ld: the code and read-only data otlpd touches in
+steady state, idle and serving the core relay, placed together at the front of
+.text and .rodata when a Release build links. Start-up code is not in it:
+otlpd unmaps it once started (internal/resident.h).
 
 Why: the kernel maps a file page fault by whole page-cache folios (64 KiB
 fault-around at least, hundreds of KiB with large folios), so code touched
@@ -34,12 +35,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = 4096
+# The kernel maps a read fault's neighbours already in the page cache, in an
+# aligned window of /sys/kernel/debug/fault_around_bytes (64 KiB by default).
+FAULT_AROUND = 65536
 
 # The core relay as deployed: every OTLP way in, batch, the three exporters a
 # first config uses. The names are test/bench/run's scenarios.
 SCENARIOS = [
     "idle",
     "traces-otlp-grpc-batch-otlp-grpc",
+    "traces-200-clients",
     "metrics-otlp-grpc-batch-otlp-grpc",
     "logs-otlp-http-batch-otlp-http",
     "traces-otlp-http-batch-otlp-grpc",
@@ -118,6 +123,11 @@ def run_scenarios(bench, build_dir, tools_dir, seconds, logs_dir):
             bench.write_config(cfg, sc, rg, rh, sink.grpc_port, sink.http_port)
             port = rh if sc.protocol == "http" else rg
             collector = bench.Collector("otlpd", binary, cfg, pin, logs_dir / f"{name}-otlpd.log", port)
+            # Once started, otlpd unmaps its read-only pages (start-up code is
+            # never run again); dropped from the page cache too, they are not
+            # mapped along with the steady state's pages either.
+            time.sleep(1)
+            drop_caches()
             if sc.kind == "idle":
                 time.sleep(seconds)
             else:
@@ -223,7 +233,13 @@ def shorten(hot, cold):
     return out
 
 
-def hot_patterns(map_path, pages, out_name):
+def windows_touched(addr, size, pages, window):
+    """How many fault-around windows the touched pages of [addr, addr+size) fall in."""
+    first, last = addr // PAGE * PAGE, (addr + size - 1) // PAGE * PAGE
+    return len({p // window for p in range(first, last + PAGE, PAGE) if p in pages})
+
+
+def hot_patterns(map_path, pages, out_name, window=FAULT_AROUND):
     """Input sections to place first, in the order of the scenario that first
     touched them (idle first: what every otlpd runs is densest), then of
     their address."""
@@ -240,10 +256,10 @@ def hot_patterns(map_path, pages, out_name):
     for section, addr, size, file, hits in sections:
         if not hits:
             continue
-        # A whole object's code moves only when most of it is touched: one
-        # used page of a large object costs a folio wherever it is, while
-        # its cold rest would dilute the hot region.
-        if is_generic(section) and size > 2 * PAGE and len(hits) * PAGE < size // 2:
+        # A whole object's code moves only when that costs no more than
+        # leaving it: left in the cold rest, each touched page maps its
+        # fault-around window; moved, all of it sits in the hot region.
+        if is_generic(section) and size > windows_touched(addr, size, pages, window) * window:
             continue
         pat = pattern(short.get(section, section), file)
         if pat not in seen:

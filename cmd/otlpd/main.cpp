@@ -25,6 +25,7 @@
 #include "config/loader.h"
 #include "config/print_config.h"
 #include "config/service_config.h"
+#include "internal/resident.h"
 #include "internal/text.h"
 #include "service/collector.h"
 #include "service/service.h"
@@ -299,6 +300,14 @@ void RaiseDescriptorLimit() {
   }
 }
 
+// Start-up and reload run code steady state never runs again; without this it
+// would stay in otlpd's RSS (measured: 5 MiB of 12.7 when idle).
+void ReleaseStartupPages() {
+  const ReleasedPages released = ReleaseFilePages();
+  spdlog::debug("released the mappings of {} read-only segments ({} KiB) after start-up", released.ranges,
+                released.bytes / 1024);
+}
+
 int Run(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, so every lock gRPC takes also walks
   // a global lock-order graph (a few per cent of otlpd's CPU under load,
@@ -352,6 +361,7 @@ int Run(int argc, char** argv) {
       CollectorSettings{flags.load, flags.shutdown_timeout, BuiltinComponents(), OTLPD_VERSION});
   if (!collector.Start(std::move(loaded))) return 1;
   spdlog::info("everything is ready; waiting for data");
+  ReleaseStartupPages();
 
   const timespec poll{1, 0};
   while (true) {
@@ -362,6 +372,7 @@ int Run(int argc, char** argv) {
       if (sig < 0) {
         if (watch.Changed()) {
           if (!collector.Reload("a config file changed")) return 1;
+          ReleaseStartupPages();
         }
         continue;
       }
@@ -370,6 +381,7 @@ int Run(int argc, char** argv) {
     }
     if (sig == SIGHUP) {
       if (!collector.Reload("SIGHUP")) return 1;
+      ReleaseStartupPages();
       watch.Changed();  // what was just loaded is the new baseline
       continue;
     }

@@ -69,18 +69,25 @@ class ParseTest(unittest.TestCase):
     def test_hot_patterns_order_and_whole_objects(self):
         # Skip (page 0x6000, Size's too) first touched by scenario 0, Walk and
         # the small object (pages 0x5000, 0x7000) by scenario 1; one page of
-        # the 12 KiB object: too little of it to move.
+        # the 12 KiB object: with 8 KiB fault-around windows, too little of it
+        # to move.
         pages = {0x5000: 1, 0x6000: 0, 0x7000: 1, 0x2000: 1}
-        got = hot_text.hot_patterns(self.map, pages, ".text")
+        got = hot_text.hot_patterns(self.map, pages, ".text", window=0x2000)
         # Size shares Skip's page: it comes along, and with no cold name
         # between them the two share one pattern (Copy, cold, stays out).
         self.assertEqual(got[0], "*(.text._ZN5otlpd4wire4S*)")
         self.assertEqual(set(got[1:]), {"*(.text._ZN5otlpd4wire4W*)", "*(.text._ZN5otlpd6*)",
                                         "*libsmall.a:small.o(.text)"})
         self.assertNotIn("*libbig.a:big.o(.text)", got)
-        # Two of its three pages touched: it moves.
+        # A second touched page in the same 8 KiB fault-around window costs
+        # nothing more: it stays. One in the next window: left, it would cost
+        # 16 KiB, more than its 12: it moves.
         pages[0x3000] = 1
-        self.assertIn("*libbig.a:big.o(.text)", hot_text.hot_patterns(self.map, pages, ".text"))
+        self.assertNotIn("*libbig.a:big.o(.text)", hot_text.hot_patterns(self.map, pages, ".text", window=0x2000))
+        pages[0x4000] = 1
+        self.assertIn("*libbig.a:big.o(.text)", hot_text.hot_patterns(self.map, pages, ".text", window=0x2000))
+        # With 64 KiB windows a single touched page already costs more than its 12 KiB.
+        self.assertIn("*libbig.a:big.o(.text)", hot_text.hot_patterns(self.map, {0x2000: 0}, ".text"))
         # A page of Walk's alone: Skip and Size stay, and no pattern takes them.
         got = hot_text.hot_patterns(self.map, {0x5000: 0}, ".text")
         self.assertEqual(got, ["*(.text._ZN5otlpd4wire4W*)"])
