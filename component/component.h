@@ -40,6 +40,11 @@ class Exporter : public Component, public Consumer {
   // persistent sending queue): a pipeline whose exporters are all durable
   // runs synchronously, so that its acknowledgements survive a crash.
   virtual bool durable() const { return false; }
+  // True when Consume() returns at once (it only enqueues, or refuses): a
+  // pipeline whose exporters all do may run in a receiver's thread
+  // (PipelineOptions::run_inline). False unless an exporter says so, since
+  // one that sends, waits or writes in Consume() would hold that thread.
+  virtual bool ConsumeReturnsAtOnce() const { return false; }
   // Shutdown has begun and must be over by `deadline`: called before the
   // pipelines drain into the exporter, so that no send or retry wait it runs
   // from then on (those of a disabled sending queue included, which run on

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "internal/cpus.h"
+
 namespace otlpd {
 namespace {
 
@@ -15,6 +17,8 @@ constexpr std::chrono::microseconds kForever{-1};
 // Set while a synchronous pipeline runs in a receiver's thread: a refusal
 // there is answered to the client instead of retried.
 thread_local bool t_client_waits = false;
+// The pipeline this thread runs inline (TryRunInline), if any.
+thread_local const Pipeline* t_inline = nullptr;
 
 void CountRefused(const std::vector<Pipeline*>& pipelines, const Payload& payload) {
   for (Pipeline* p : pipelines) {
@@ -40,6 +44,21 @@ Status FanOut::Consume(const PayloadPtr& payload) {
       last = s;
     }
   }
+  if (pending.empty()) return last;
+  if (pipeline_ != nullptr && pipeline_->InlineHere()) {
+    // A receiver's thread serves other clients: it must not sleep here.
+    const std::uint64_t items = payload->items;
+    pipeline_->Defer(
+        [this, payload, pending = std::move(pending)]() mutable {
+          return Retry(payload, std::move(pending), Status());
+        },
+        items);
+    return last;
+  }
+  return Retry(payload, std::move(pending), std::move(last));
+}
+
+Status FanOut::Retry(const PayloadPtr& payload, std::vector<Consumer*> pending, Status last) {
   auto backoff = std::chrono::milliseconds(1);
   while (!pending.empty()) {
     auto deadline = Clock::time_point(Clock::duration(deadline_.load(std::memory_order_acquire)));
@@ -69,7 +88,11 @@ Pipeline::Pipeline(std::string id, Signal signal, PipelineOptions options, Compo
       options_(options),
       telemetry_(telemetry),
       queue_(options.queue_max_items, options.queue_max_bytes),
-      wake_(MakePayload(signal, {}, 0)) {
+      wake_(MakePayload(signal, {}, 0)),
+      deferred_marker_(MakePayload(signal, {}, 0)) {
+  using Inline = PipelineOptions::Inline;
+  inline_ = !options_.synchronous && (options_.run_inline == Inline::kAlways ||
+                                      (options_.run_inline == Inline::kAuto && AvailableCpus() == 1));
   if (telemetry_ != nullptr) {
     telemetry_->queue_size = [this] { return queue_.items(); };
     telemetry_->queue_capacity = [this] { return queue_.max_items(); };
@@ -111,11 +134,55 @@ Status Pipeline::RunNow(const PayloadPtr& payload) {
   return s;
 }
 
+bool Pipeline::TryRunInline(const PayloadPtr& payload) {
+  if (!inline_ || queue_.depth() > 0 || deferred_count_.load(std::memory_order_acquire) > 0) return false;
+  // Queued: nobody waits for this result (a connector's upstream client neither).
+  const Pipeline* outer = t_inline;
+  const bool outer_client_waits = t_client_waits;
+  t_inline = this;
+  t_client_waits = false;
+  Status s = head_->Consume(payload);
+  t_inline = outer;
+  t_client_waits = outer_client_waits;
+  if (!s.ok() && telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[signal_].dropped, payload->items);
+  return true;
+}
+
+bool Pipeline::InlineHere() const { return t_inline == this; }
+
+void Pipeline::Defer(std::function<Status()> retry, std::uint64_t items) {
+  {
+    std::lock_guard<std::mutex> lock(deferred_mu_);
+    deferred_.push_back({std::move(retry), items});
+  }
+  deferred_count_.fetch_add(1, std::memory_order_acq_rel);
+  // Zero items and bytes always fit; the marker wakes a worker.
+  if (queue_.Reserve(0, 0)) queue_.PushReserved(deferred_marker_);
+}
+
+void Pipeline::RunDeferred() {
+  Deferred d;
+  {
+    std::lock_guard<std::mutex> lock(deferred_mu_);
+    if (deferred_.empty()) return;
+    d = std::move(deferred_.front());
+    deferred_.pop_front();
+  }
+  Status s = abandon_.load(std::memory_order_acquire) ? Status::Unavailable("abandoned at shutdown deadline")
+                                                      : d.retry();
+  if (!s.ok() && telemetry_ != nullptr) SignalCounters::Add((*telemetry_)[signal_].dropped, d.items);
+  deferred_count_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
 void Pipeline::Work() {
   PayloadPtr payload;
   while (true) {
     if (!queue_.Pop(payload, kForever)) continue;
     if (payload == wake_) return;
+    if (payload == deferred_marker_) {
+      RunDeferred();
+      continue;
+    }
     Status s = abandon_.load(std::memory_order_acquire)
                    ? Status::Unavailable("abandoned at shutdown deadline")
                    : head_->Consume(payload);
@@ -226,7 +293,11 @@ Status PipelinesEntry::Consume(const PayloadPtr& payload) {
   }
 
   for (Pipeline* p : queued_) {
-    p->queue().PushReserved(payload);
+    if (p->TryRunInline(payload)) {
+      p->queue().CancelReservation(items, bytes);
+    } else {
+      p->queue().PushReserved(payload);
+    }
     if (p->telemetry() != nullptr) SignalCounters::Add((*p->telemetry())[payload->signal].accepted, items);
   }
   return permanent;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,15 +33,25 @@ namespace otlpd {
 // took it see it twice, which at-least-once delivery allows (otelcol's
 // fan-out does the same). Other threads of a synchronous pipeline (a batch
 // processor's timer, shutdown flushes) have no client to answer and retry.
+//
+// When its pipeline runs in a receiver's thread for a queued pipeline (see
+// Pipeline::TryRunInline), a retryable refusal is not waited out there: the
+// retry goes to the pipeline's worker, which backs off and blocks as above.
+class Pipeline;
 class FanOut : public Consumer {
  public:
   explicit FanOut(std::vector<Consumer*> exporters) : exporters_(std::move(exporters)) {}
   Status Consume(const PayloadPtr& payload) override;
   // After this, retries stop at `deadline`.
   void SetDeadline(Clock::time_point deadline);
+  // The pipeline this fan-out ends (for handing retries to its worker).
+  void SetPipeline(Pipeline* pipeline) { pipeline_ = pipeline; }
 
  private:
+  Status Retry(const PayloadPtr& payload, std::vector<Consumer*> pending, Status last);
+
   std::vector<Consumer*> exporters_;
+  Pipeline* pipeline_ = nullptr;
   std::atomic<Clock::rep> deadline_{Clock::time_point::max().time_since_epoch().count()};
 };
 
@@ -53,6 +65,13 @@ struct PipelineOptions {
   // durable (a persistent sending queue), so that an acknowledgement means
   // the data is on disk, not in a queue a crash would empty.
   bool synchronous = false;
+  // Run a queued pipeline in the receiver's thread when its queue is empty
+  // (TryRunInline). kAuto: when otlpd may use one CPU only, where handing a
+  // payload to a worker thread buys no parallelism and costs a wake-up and
+  // two context switches per request. Service::Build turns it off for a
+  // pipeline whose exporters may block in Consume.
+  enum class Inline { kAuto, kNever, kAlways };
+  Inline run_inline = Inline::kAuto;
 };
 
 // One `service.pipelines` entry at run time: its bounded queue and the workers
@@ -89,8 +108,23 @@ class Pipeline {
   // whose caller answers a client with the result.
   Status RunNow(const PayloadPtr& payload);
 
+  // Queued pipelines with run_inline: when nothing is queued or waiting to be
+  // retried, runs the processors and exporters on `payload` in this thread
+  // and returns true; the caller has reserved its room in the queue and
+  // cancels the reservation after. A failure is counted as dropped, as the
+  // worker counts it. False: push it as usual.
+  bool TryRunInline(const PayloadPtr& payload);
+  bool runs_inline() const { return inline_; }
+  // From the fan-out, inside TryRunInline: `retry` (which may block) runs in
+  // the worker instead. While one waits, nothing runs inline, so new data
+  // queues behind it and back-pressure works as it does without inlining.
+  void Defer(std::function<Status()> retry, std::uint64_t items);
+  // Whether this thread is inside TryRunInline for this pipeline.
+  bool InlineHere() const;
+
  private:
   void Work();
+  void RunDeferred();
 
   const std::string id_;
   const Signal signal_;
@@ -107,7 +141,16 @@ class Pipeline {
     std::atomic<int> n{0};
   };
   Counter inside_;
-  const PayloadPtr wake_;  // pushed once per worker at shutdown: "stop"
+  const PayloadPtr wake_;             // pushed once per worker at shutdown: "stop"
+  const PayloadPtr deferred_marker_;  // pushed once per Defer(): "run one deferred retry"
+  bool inline_ = false;
+  struct Deferred {
+    std::function<Status()> retry;
+    std::uint64_t items = 0;
+  };
+  std::mutex deferred_mu_;
+  std::deque<Deferred> deferred_;       // guarded by deferred_mu_
+  std::atomic<int> deferred_count_{0};  // queued or running
   std::vector<std::thread> workers_;
 };
 

@@ -220,6 +220,13 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
       auto it = svc->exporters_.find(id);
       return it != svc->exporters_.end() && it->second->durable();
     });
+    // A receiver's thread may run the pipeline only if no exporter would hold
+    // it; a connector feeds other pipelines, so it stays on the queue.
+    const bool never_blocks = std::all_of(p.exporters.begin(), p.exporters.end(), [&](const ComponentId& id) {
+      auto it = svc->exporters_.find(id);
+      return it != svc->exporters_.end() && it->second->ConsumeReturnsAtOnce();
+    });
+    if (!never_blocks) options.run_inline = PipelineOptions::Inline::kNever;
     // Before the processors, so they can find their pipeline (admission gates).
     svc->chains_[i].pipeline = std::make_unique<Pipeline>(
         p.id.ToString(), p.signal, options, svc->telemetry_.Register("pipeline", p.id.ToString()));
@@ -283,6 +290,7 @@ std::unique_ptr<Service> Service::Build(const config::Node& root, const Componen
       used_exporters[id] = true;
     }
     chain.fan_out = std::make_unique<FanOut>(std::move(exporter_consumers));
+    chain.fan_out->SetPipeline(chain.pipeline.get());
 
     // Processors are built back to front: each is created with its successor.
     Consumer* next = chain.fan_out.get();

@@ -137,6 +137,12 @@ class QueuedRetrySender {
   std::uint64_t queue_size() const;
   std::uint64_t queue_capacity() const;
   bool persistent() const { return persistent_; }
+  // Consume() only enqueues or refuses: it neither sends, waits nor writes
+  // to disk (Exporter::ConsumeReturnsAtOnce).
+  bool ConsumeReturnsAtOnce() const {
+    const QueueConfig& q = config_.sending_queue;
+    return q.enabled && !q.block_on_overflow && !q.wait_for_result && !persistent_;
+  }
   // Backlog records that could not be decoded as payloads (dropped).
   std::uint64_t undecodable_records() const { return undecodable_.load(std::memory_order_relaxed); }
 

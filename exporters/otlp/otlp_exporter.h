@@ -28,6 +28,7 @@ class OtlpExporter : public Exporter {
   void BeginShutdown(Clock::time_point deadline) override { sender_.BeginShutdown(deadline); }
   Status Consume(const PayloadPtr& payload) override;
   bool durable() const override { return sender_.persistent(); }
+  bool ConsumeReturnsAtOnce() const override { return sender_.ConsumeReturnsAtOnce(); }
 
  private:
   std::string id_;

@@ -28,6 +28,7 @@ class OtlpHttpExporter : public Exporter {
   Status Consume(const PayloadPtr& payload) override;
   // A persistent sending queue makes the pipeline answer clients only after the append.
   bool durable() const override { return sender_.persistent(); }
+  bool ConsumeReturnsAtOnce() const override { return sender_.ConsumeReturnsAtOnce(); }
 
   // Connections the HTTP client opened so far (0 before Start).
   std::uint64_t connections_opened() const;

@@ -13,6 +13,9 @@ using otlpd::test::WaitFor;
 
 namespace {
 PayloadPtr Spans(std::uint64_t n) { return MakePayload(Signal::kTraces, std::string(n * 10, 's'), n); }
+// Always through the queue and the workers, whatever CPUs the test has.
+PipelineOptions Queued() { return PipelineOptions{.run_inline = PipelineOptions::Inline::kNever}; }
+PipelineOptions Inline() { return PipelineOptions{.run_inline = PipelineOptions::Inline::kAlways}; }
 }  // namespace
 
 TEST_CASE("FanOut gives every exporter the same payload without copying") {
@@ -60,11 +63,17 @@ TEST_CASE("FanOut does not retry a permanent refusal") {
 }
 
 TEST_CASE("PipelinesEntry is all or nothing across pipelines") {
-  PipelineOptions small{.queue_max_items = 10, .queue_max_bytes = 1 << 20, .workers = 1};
+  PipelineOptions small{.queue_max_items = 10,
+                        .queue_max_bytes = 1 << 20,
+                        .workers = 1,
+                        .run_inline = PipelineOptions::Inline::kNever};
   Telemetry t;
   Pipeline p1("traces/a", Signal::kTraces, small, t.Register("pipeline", "traces/a"));
-  Pipeline p2("traces/b", Signal::kTraces, PipelineOptions{.queue_max_items = 4, .queue_max_bytes = 1 << 20},
-              t.Register("pipeline", "traces/b"));
+  Pipeline p2(
+      "traces/b", Signal::kTraces,
+      PipelineOptions{
+          .queue_max_items = 4, .queue_max_bytes = 1 << 20, .run_inline = PipelineOptions::Inline::kNever},
+      t.Register("pipeline", "traces/b"));
   PipelinesEntry entry({&p1, &p2});
   REQUIRE(entry.Consume(Spans(3)).ok());
   Status s = entry.Consume(Spans(3));  // p2 would hold 6 > 4
@@ -79,7 +88,7 @@ TEST_CASE("Pipeline workers deliver everything queued, and drain on shutdown") {
   Sink sink;
   FanOut fan({&sink});
   Telemetry t;
-  Pipeline p("traces", Signal::kTraces, PipelineOptions{}, t.Register("pipeline", "traces"));
+  Pipeline p("traces", Signal::kTraces, Queued(), t.Register("pipeline", "traces"));
   p.SetHead(&fan);
   PipelinesEntry entry({&p});
   p.Start();
@@ -102,8 +111,11 @@ TEST_CASE("A slow exporter back-pressures the pipeline instead of losing data") 
   sink.SetRefuse([&] { return blocked.load() ? Status::Unavailable("full") : Status::Ok(); });
   FanOut fan({&sink});
   Telemetry t;
-  Pipeline p("traces", Signal::kTraces, PipelineOptions{.queue_max_items = 20, .queue_max_bytes = 1 << 20},
-             t.Register("pipeline", "traces"));
+  Pipeline p(
+      "traces", Signal::kTraces,
+      PipelineOptions{
+          .queue_max_items = 20, .queue_max_bytes = 1 << 20, .run_inline = PipelineOptions::Inline::kNever},
+      t.Register("pipeline", "traces"));
   p.SetHead(&fan);
   PipelinesEntry entry({&p});
   p.Start();
@@ -161,6 +173,7 @@ struct Running {
   Running(std::string id, std::vector<Consumer*> exporters, PipelineOptions options)
       : fan(std::move(exporters)),
         pipeline(id, Signal::kTraces, options, telemetry.Register("pipeline", id)) {
+    fan.SetPipeline(&pipeline);
     pipeline.SetHead(&fan);
     pipeline.Start();
   }
@@ -190,7 +203,7 @@ TEST_CASE("A synchronous pipeline runs its exporters in the caller's thread and 
 
 TEST_CASE("A queued pipeline still hands data to its own workers") {
   ThreadSink a;
-  Running r("traces", {&a}, PipelineOptions{});
+  Running r("traces", {&a}, Queued());
   PipelinesEntry entry({&r.pipeline});
   REQUIRE(entry.Consume(Spans(3)).ok());
   REQUIRE(WaitFor([&] { return a.items() == 3; }));
@@ -219,7 +232,10 @@ TEST_CASE("Synchronous and queued pipelines behind one entry") {
   Sink disk, memory;
   Running sync("traces/disk", {&disk}, Synchronous());
   Running queued("traces/memory", {&memory},
-                 PipelineOptions{.queue_max_items = 10, .queue_max_bytes = 1 << 20, .workers = 1});
+                 PipelineOptions{.queue_max_items = 10,
+                                 .queue_max_bytes = 1 << 20,
+                                 .workers = 1,
+                                 .run_inline = PipelineOptions::Inline::kNever});
   PipelinesEntry entry({&queued.pipeline, &sync.pipeline});
 
   SECTION("both take it") {
@@ -305,7 +321,9 @@ TEST_CASE("Drain past the deadline counts what is left as dropped and stops ever
   stuck.SetRefuse([&] { return blocked.load() ? Status::Unavailable("down") : Status::Ok(); });
   Telemetry t;
   FanOut fan({&stuck});
-  Pipeline p("traces", Signal::kTraces, PipelineOptions{.workers = 4}, t.Register("pipeline", "traces"));
+  Pipeline p("traces", Signal::kTraces,
+             PipelineOptions{.workers = 4, .run_inline = PipelineOptions::Inline::kNever},
+             t.Register("pipeline", "traces"));
   p.SetHead(&fan);
   p.Start();
   PipelinesEntry entry({&p});
@@ -323,7 +341,8 @@ TEST_CASE("Many workers all stop at shutdown, idle or busy") {
   Sink sink;
   Telemetry t;
   FanOut fan({&sink});
-  Pipeline p("traces", Signal::kTraces, PipelineOptions{.workers = workers},
+  Pipeline p("traces", Signal::kTraces,
+             PipelineOptions{.workers = workers, .run_inline = PipelineOptions::Inline::kNever},
              t.Register("pipeline", "traces"));
   p.SetHead(&fan);
   p.Start();
@@ -336,4 +355,89 @@ TEST_CASE("Many workers all stop at shutdown, idle or busy") {
   p.Drain(Clock::now() + std::chrono::seconds(10));
   CHECK(sink.items() == sent);
   CHECK((*p.telemetry())[Signal::kTraces].dropped == 0);
+}
+
+TEST_CASE("An inline pipeline runs in the receiver's thread while its queue is empty") {
+  ThreadSink a, b;
+  Running r("traces", {&a, &b}, Inline());
+  REQUIRE(r.pipeline.runs_inline());
+  PipelinesEntry entry({&r.pipeline});
+  std::uint64_t sent = 0;
+  for (int i = 1; i <= 20; ++i) {
+    REQUIRE(entry.Consume(Spans(i)).ok());
+    sent += i;
+    CHECK(a.items() == sent);  // no worker in between
+    CHECK(b.items() == sent);
+    CHECK(r.pipeline.queue().items() == 0);  // the reservation was given back
+  }
+  CHECK(a.threads() == std::set<std::thread::id>{std::this_thread::get_id()});
+  CHECK(r.counters().accepted == sent);
+  CHECK(r.counters().dropped == 0);
+}
+
+TEST_CASE("A synchronous pipeline never runs inline, and a queued one only when asked") {
+  Telemetry t;
+  PipelineOptions sync = Synchronous();
+  sync.run_inline = PipelineOptions::Inline::kAlways;
+  CHECK_FALSE(Pipeline("a", Signal::kTraces, sync, t.Register("pipeline", "a")).runs_inline());
+  CHECK_FALSE(Pipeline("b", Signal::kTraces, Queued(), t.Register("pipeline", "b")).runs_inline());
+  CHECK(Pipeline("c", Signal::kTraces, Inline(), t.Register("pipeline", "c")).runs_inline());
+}
+
+TEST_CASE("Inline, a refusing exporter is retried by the worker and new data queues behind it") {
+  ThreadSink fast, slow;
+  auto blocked = std::make_shared<std::atomic<bool>>(true);
+  slow.SetRefuse([blocked] { return blocked->load() ? Status::Unavailable("full") : Status::Ok(); });
+  PipelineOptions options = Inline();
+  options.queue_max_items = 20;
+  Running r("traces", {&fast, &slow}, options);
+  PipelinesEntry entry({&r.pipeline});
+
+  // Answered at once: the retry waits in the worker, not here.
+  REQUIRE(entry.Consume(Spans(2)).ok());
+  CHECK(fast.items() == 2);
+  CHECK(slow.items() == 0);
+  // Nothing more runs inline while that retry waits: the queue fills and
+  // refuses, as it does without inlining.
+  std::uint64_t accepted = 2, refused = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (entry.Consume(Spans(2)).ok()) {
+      accepted += 2;
+    } else {
+      refused += 2;
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(accepted <= 2 + 20);
+  CHECK(fast.items() == 2);  // the queued ones wait behind the retry
+  *blocked = false;
+  REQUIRE(WaitFor([&] { return slow.items() == accepted && fast.items() == accepted; }));
+  CHECK(fast.payloads().size() == accepted / 2);                 // each exactly once
+  CHECK(slow.threads().count(std::this_thread::get_id()) == 1);  // the first attempt was inline
+  CHECK(slow.threads().size() == 2);                             // the retry was not
+  // The queue is empty and nothing waits: inline again.
+  REQUIRE(WaitFor([&] { return r.pipeline.queue().depth() == 0; }));
+  REQUIRE(entry.Consume(Spans(1)).ok());
+  CHECK(fast.items() == accepted + 1);
+  CHECK(r.counters().dropped == 0);
+}
+
+TEST_CASE("Inline, a retry still waiting at the shutdown deadline is counted as dropped") {
+  Sink stuck;
+  stuck.SetRefuse([] { return Status::Unavailable("down"); });
+  Telemetry t;
+  FanOut fan({&stuck});
+  Pipeline p("traces", Signal::kTraces, Inline(), t.Register("pipeline", "traces"));
+  fan.SetPipeline(&p);
+  p.SetHead(&fan);
+  p.Start();
+  PipelinesEntry entry({&p});
+  REQUIRE(entry.Consume(Spans(3)).ok());
+  for (int i = 0; i < 5; ++i) REQUIRE(entry.Consume(Spans(1)).ok());
+  const auto deadline = Clock::now() + std::chrono::milliseconds(100);
+  fan.SetDeadline(deadline);
+  p.Drain(deadline);
+  CHECK(stuck.items() == 0);
+  CHECK((*p.telemetry())[Signal::kTraces].dropped == 8);
+  CHECK(p.queue().items() == 0);
 }

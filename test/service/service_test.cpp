@@ -43,11 +43,9 @@ class TagProcessor : public Processor {
   Consumer* next_;
 };
 
-// An exporter that says its data is durable once taken (as one with a
-// persistent sending queue does), and records the threads that called it.
-class DurableSink : public test::Sink {
+// A sink that records the threads that called it.
+class ThreadSink : public test::Sink {
  public:
-  bool durable() const override { return true; }
   Status Consume(const PayloadPtr& p) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -65,10 +63,25 @@ class DurableSink : public test::Sink {
   std::set<std::thread::id> threads_;
 };
 
+// An exporter that says its data is durable once taken (as one with a
+// persistent sending queue does).
+class DurableSink : public ThreadSink {
+ public:
+  bool durable() const override { return true; }
+};
+
+// An exporter whose Consume only enqueues (as one with an in-memory sending
+// queue does).
+class QuickSink : public ThreadSink {
+ public:
+  bool ConsumeReturnsAtOnce() const override { return true; }
+};
+
 struct Registry {
   std::map<std::string, HandReceiver*> receivers;
   std::map<std::string, test::Sink*> sinks;
   std::map<std::string, DurableSink*> durable;
+  std::map<std::string, QuickSink*> quick;
   Components components;
 
   Registry() {
@@ -97,6 +110,15 @@ struct Registry {
                                                      d.Finish();
                                                      auto s = std::make_unique<test::Sink>();
                                                      sinks[ctx.id.ToString()] = s.get();
+                                                     return std::unique_ptr<Exporter>(std::move(s));
+                                                   }});
+    components.exporters.push_back(ExporterFactory{"quick",
+                                                   {Signal::kTraces, Signal::kMetrics, Signal::kLogs},
+                                                   [this](const CreateContext& ctx, const config::Node& n) {
+                                                     config::MapDecoder d(n, ctx.path);
+                                                     d.Finish();
+                                                     auto s = std::make_unique<QuickSink>();
+                                                     quick[ctx.id.ToString()] = s.get();
                                                      return std::unique_ptr<Exporter>(std::move(s));
                                                    }});
     components.exporters.push_back(ExporterFactory{"durable",
@@ -276,4 +298,45 @@ service:
   CHECK(reg.durable["durable/1"]->payloads()[0]->bytes == "pa");                      // processors ran
   svc->Shutdown(Clock::now() + std::chrono::seconds(5));
   CHECK(in->Consume(MakePayload(Signal::kTraces, "p", 1)).code() == StatusCode::kUnavailable);
+}
+
+TEST_CASE("Asked to, a pipeline runs in the receiver's thread only when no exporter would hold it") {
+  Registry reg;
+  PipelineOptions options;
+  options.run_inline = PipelineOptions::Inline::kAlways;
+  auto svc = Service::Build(config::ParseYaml(R"(
+receivers:
+  hand:
+processors:
+  tag/a: {tag: a}
+exporters:
+  quick/1:
+  quick/2:
+  sink:
+service:
+  pipelines:
+    traces/quick:
+      receivers: [hand]
+      processors: [tag/a]
+      exporters: [quick/1]
+    traces/mixed:
+      receivers: [hand]
+      exporters: [quick/2, sink]
+)",
+                                              "test.yaml"),
+                            reg.components, options);
+  REQUIRE(svc->Start().ok());
+  Consumer* in = reg.receivers["hand"]->next(Signal::kTraces);
+  REQUIRE(in != nullptr);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(in->Consume(MakePayload(Signal::kTraces, "p", 2)).ok());
+    CHECK(reg.quick["quick/1"]->items() == 2u * (i + 1));  // already there: run inline
+  }
+  REQUIRE(
+      test::WaitFor([&] { return reg.quick["quick/2"]->items() == 20 && reg.sinks["sink"]->items() == 20; }));
+  const std::set<std::thread::id> me{std::this_thread::get_id()};
+  CHECK(reg.quick["quick/1"]->threads() == me);
+  CHECK(reg.quick["quick/1"]->payloads()[0]->bytes == "pa");                      // processors ran
+  CHECK(reg.quick["quick/2"]->threads().count(std::this_thread::get_id()) == 0);  // the pipeline's worker
+  svc->Shutdown(Clock::now() + std::chrono::seconds(5));
 }
