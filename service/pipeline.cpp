@@ -112,6 +112,10 @@ void Pipeline::Start() {
         id_);
     return;
   }
+  if (inline_) {
+    spdlog::info("pipeline {}: runs in the receivers' threads while its queue is empty (one CPU to use)",
+                 id_);
+  }
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { Work(); });
 }
 

@@ -363,3 +363,59 @@ TEST_CASE("sending_queue.batch on the persistent queue: kill -9 loses nothing ac
   b->Signal(SIGTERM);
   CHECK(b->Wait(std::chrono::seconds(30)) == 0);
 }
+
+TEST_CASE("On one CPU, with the backend down, clients are answered and nothing acknowledged is lost") {
+  // Pinned to one CPU, A runs its pipeline in the receiver's thread; the
+  // exporter's in-memory queue (2 requests) fills while B is down, and the
+  // retry of a refused request must go to the pipeline's worker, not hold the
+  // I/O thread that answers every client.
+  REQUIRE(std::filesystem::exists("/usr/bin/taskset"));  // util-linux, essential in Debian
+  Setup s;
+  s.WriteBackendConfig();
+  WriteFile(s.dir / "a.yaml",
+            "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:0\n"
+            "exporters:\n  otlp:\n    endpoint: 127.0.0.1:" +
+                std::to_string(s.port_b.port()) +
+                "\n    tls:\n      insecure: true\n"
+                "    retry_on_failure:\n      initial_interval: 20ms\n      max_interval: 200ms\n"
+                "      max_elapsed_time: 0\n"
+                "    sending_queue:\n      queue_size: 2\n"
+                "service:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [otlp]\n");
+  Process a({"/usr/bin/taskset", "-c", "0", kOtlpd, "--config", (s.dir / "a.yaml").string()},
+            s.dir / "a.log");
+  const int port = LoggedPort(a, "OTLP/gRPC listening on");
+  INFO(a.Output());
+  REQUIRE(port != 0);
+  REQUIRE(a.Output().find("runs in the receivers' threads") != std::string::npos);
+
+  auto stub = Client(port);
+  std::set<std::string> acked;
+  int refused = 0, unanswered = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto req = Request("one-cpu", i);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    tracepb::ExportTraceServiceResponse resp;
+    const grpc::Status st = stub->Export(&ctx, req, &resp);
+    if (st.ok()) {
+      AddNames(req, acked);
+    } else if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      ++unanswered;
+    } else {
+      ++refused;
+    }
+  }
+  CHECK(unanswered == 0);  // answered, acknowledged or refused, never left waiting
+  CHECK(!acked.empty());
+
+  auto b = s.StartB();
+  const bool all = WaitFor([&] { return Missing(acked, Received(s.out)) == 0; }, kDeliveryTimeout);
+  INFO(b->Output());
+  CHECK(all);
+  std::cout << "[one CPU, backend down] acknowledged " << acked.size() << " spans, refused " << refused
+            << " requests, missing " << Missing(acked, Received(s.out)) << "\n";
+  a.Signal(SIGTERM);
+  CHECK(a.Wait(std::chrono::seconds(30)) == 0);
+  b->Signal(SIGTERM);
+  CHECK(b->Wait(std::chrono::seconds(30)) == 0);
+}
