@@ -26,15 +26,22 @@ struct Payload {
   // saw the connection; empty when unknown (unix sockets, or merged data such
   // as a batch). k8sattributes' `from: connection` reads it.
   std::string client_address;
+  // The same data as its sender gzipped it, when a receiver kept that: gzip
+  // members, each preceded by its size (4 bytes, little-endian), whose
+  // decompressed contents in order are exactly `bytes`. An exporter sending
+  // gzip joins them instead of compressing again
+  // (config/compression/gzip_members.h). Empty when not kept; a payload with
+  // new bytes (DerivePayload) starts without.
+  std::string gzip;
 };
 
 using PayloadPtr = std::shared_ptr<const Payload>;
 
 inline PayloadPtr MakePayload(Signal signal, std::string bytes, std::uint64_t items,
                               std::shared_ptr<const Metadata> metadata = nullptr,
-                              std::string client_address = {}) {
-  return std::make_shared<const Payload>(
-      Payload{signal, std::move(bytes), items, std::move(metadata), std::move(client_address)});
+                              std::string client_address = {}, std::string gzip = {}) {
+  return std::make_shared<const Payload>(Payload{signal, std::move(bytes), items, std::move(metadata),
+                                                 std::move(client_address), std::move(gzip)});
 }
 
 // A payload with new bytes (and item count) from the same sender: metadata

@@ -92,7 +92,7 @@ class QueueBatcher {
     const std::uint64_t a = p.appended;
     p.appended += payload.items;
     p.spans.push_back(Span{std::move(tracked), a, p.appended});
-    p.batch.Append(payload.bytes, payload.items, limits_);
+    p.batch.Append(payload.bytes, payload.items, limits_, payload.gzip);
     if (p.batch.Ready(limits_)) CutPartition(it, false, now);
   }
 
@@ -219,7 +219,9 @@ class QueueBatcher {
     for (wire::Piece& piece : pieces) {
       ranges.emplace_back(at, at + piece.items);
       at += piece.items;
-      ready_.push_back(Output{MakePayload(p.signal, std::move(piece.bytes), piece.items, p.metadata), {}});
+      ready_.push_back(Output{
+          MakePayload(p.signal, std::move(piece.bytes), piece.items, p.metadata, {}, std::move(piece.gzip)),
+          {}});
     }
     const std::uint64_t c1 = at;
     const bool all_taken = p.batch.empty();

@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/compression/gzip_sender.h"
 #include "exporters/otlp/export_response.h"
 #include "internal/text.h"
 #include "otlp/profiles_version.h"
@@ -66,8 +67,9 @@ struct GrpcClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
 
-  // gzip at Go's default level, what otelcol sends.
-  config::compression::CompressorPool compressors{Compression::kGzip, 0};
+  // gzip at Go's default level (what otelcol sends) or as small, made the
+  // cheapest way that keeps it so.
+  config::compression::GzipSender gzip{0};
   std::mutex mu;  // guards in_flight, cancelled
   std::set<grpc::ClientContext*> in_flight;
   bool cancelled = false;
@@ -168,11 +170,12 @@ SendResult GrpcClient::Export(const PayloadPtr& payload, Clock::time_point deadl
 
   // Uncompressed, the request borrows the payload's bytes: the slice keeps
   // the payload alive for as long as gRPC holds it, and nothing is copied or
-  // re-encoded. Compressed, the slice owns the gzip stream made here.
+  // re-encoded. Compressed, the slice owns the gzip stream made here (see
+  // GzipSender for how).
   std::optional<grpc::Slice> slice;
   grpc::WriteOptions options;
   if (impl_->config.compression == Compression::kGzip) {
-    auto gzipped = impl_->compressors.Take()->CompressToString(payload->bytes);
+    Result<std::string> gzipped = impl_->gzip.Gzip(payload->signal, payload->bytes, payload->gzip);
     if (!gzipped.ok()) return SendResult::Failed(gzipped.status());
     auto* hold = new std::string(std::move(*gzipped));
     slice.emplace(

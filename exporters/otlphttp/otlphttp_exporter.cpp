@@ -1,10 +1,12 @@
 #include "exporters/otlphttp/otlphttp_exporter.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "config/compression/gzip_sender.h"
 #include "exporters/otlphttp/export_response.h"
 #include "exporters/otlphttp/http_client.h"
 #include "internal/text.h"
@@ -40,6 +42,7 @@ OtlpHttpExporter::OtlpHttpExporter(std::string id, Config config, ComponentTelem
       config_(std::move(config)),
       user_agent_("otlpd/" OTLPD_VERSION),
       compressors_(config_.compression, config_.compression_level),
+      gzip_(config_.compression_level),
       sender_(
           id_, config_.helper,
           [this](const PayloadPtr& p, Clock::time_point deadline) { return Send(p, deadline); }, telemetry,
@@ -115,8 +118,22 @@ SendResult OtlpHttpExporter::Send(const PayloadPtr& payload, Clock::time_point d
     body = json;
   }
 
-  CompressorPool::Lease compressor = compressors_.Take();
-  auto compressed = compressor->Compress(body);
+  // gzip goes through GzipSender (the senders' gzip, or the cheapest level
+  // whose output is as small as level 6's, unless a level is configured).
+  std::string gzipped;
+  std::optional<CompressorPool::Lease> compressor;
+  Result<std::string_view> compressed = std::string_view();
+  if (config_.compression == Compression::kGzip) {
+    const std::string_view senders_gzip =
+        config_.encoding == Encoding::kProto ? payload->gzip : std::string_view();
+    Result<std::string> g = gzip_.Gzip(signal, body, senders_gzip);
+    if (g.ok()) gzipped = std::move(*g);
+    compressed =
+        g.ok() ? Result<std::string_view>(std::string_view(gzipped)) : Result<std::string_view>(g.status());
+  } else {
+    compressor.emplace(compressors_.Take());
+    compressed = (*compressor)->Compress(body);
+  }
   if (!compressed.ok()) {
     return SendResult::Failed(Status::Unavailable("exporter " + id_ + ": " + compressed.status().message()));
   }

@@ -5,6 +5,7 @@
 
 #include "component/component.h"
 #include "component/telemetry.h"
+#include "config/compression/gzip_sender.h"
 #include "exporters/exporterhelper/queued_retry_sender.h"
 #include "exporters/otlphttp/config.h"
 
@@ -39,8 +40,9 @@ class OtlpHttpExporter : public Exporter {
   std::string id_;
   Config config_;
   std::string user_agent_;
-  std::unique_ptr<HttpClient> client_;  // set by Start
-  CompressorPool compressors_;          // before sender_, whose threads use it
+  std::unique_ptr<HttpClient> client_;    // set by Start
+  CompressorPool compressors_;            // before sender_, whose threads use it
+  config::compression::GzipSender gzip_;  // gzip bodies (compressors_ makes the others)
   exporterhelper::QueuedRetrySender sender_;
 };
 

@@ -4,7 +4,15 @@
 
 namespace otlpd::wire {
 
-void RequestBatch::Append(std::string_view request, std::uint64_t items, const BatchLimits& limits) {
+void RequestBatch::Append(std::string_view request, std::uint64_t items, const BatchLimits& limits,
+                          std::string_view gzip) {
+  if (bytes_.empty()) all_gzip_ = true;
+  if (all_gzip_ && !gzip.empty()) {
+    gzip_.append(gzip);
+  } else if (all_gzip_) {
+    all_gzip_ = false;
+    gzip_ = std::string();
+  }
   if (bytes_.empty()) {
     std::uint64_t want = request.size();
     if (limits.sizer == BatchSizer::kBytes) {
@@ -19,9 +27,10 @@ void RequestBatch::Append(std::string_view request, std::uint64_t items, const B
 }
 
 void RequestBatch::TakeAll(std::vector<Piece>& out) {
-  out.push_back(Piece{std::move(bytes_), items_});
+  out.push_back(Piece{std::move(bytes_), items_, all_gzip_ ? std::move(gzip_) : std::string()});
   cut_items_ += items_;
   bytes_ = std::string();
+  gzip_ = std::string();
   items_ = 0;
 }
 
@@ -39,6 +48,9 @@ Status RequestBatch::Cut(const BatchLimits& limits, bool all, std::vector<Piece>
     TakeAll(out);
     return pieces.status();
   }
+  // Cut pieces are new bytes: the senders' gzip no longer matches them.
+  gzip_ = std::string();
+  all_gzip_ = false;
   auto& list = *pieces;
   for (std::size_t i = 0; i + 1 < list.size(); ++i) {
     cut_items_ += list[i].items;

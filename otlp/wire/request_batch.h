@@ -36,8 +36,12 @@ class RequestBatch {
 
   // Appends one request. The first append sizes the buffer for a whole batch
   // (estimated from this request, capped), which costs less than growing a
-  // multi-megabyte string by doubling.
-  void Append(std::string_view request, std::uint64_t items, const BatchLimits& limits);
+  // multi-megabyte string by doubling. `gzip`: the request as its sender
+  // gzipped it (Payload::gzip); the batch keeps these while every request
+  // appended since it was last empty had one, and a piece taken whole carries
+  // them on.
+  void Append(std::string_view request, std::uint64_t items, const BatchLimits& limits,
+              std::string_view gzip = {});
 
   bool empty() const { return bytes_.empty(); }
   std::uint64_t items() const { return items_; }
@@ -60,6 +64,8 @@ class RequestBatch {
 
   Signal signal_;
   std::string bytes_;
+  std::string gzip_;
+  bool all_gzip_ = true;  // every request in bytes_ came with its gzip
   std::uint64_t items_ = 0;
   std::uint64_t cut_items_ = 0;
 };

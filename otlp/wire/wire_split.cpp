@@ -172,7 +172,7 @@ class Splitter {
       }
     }
     if (current_.empty() && used_ == 0) return;
-    pieces_.push_back(Piece{std::move(current_), used_});
+    pieces_.push_back(Piece{std::move(current_), used_, {}});
     current_ = std::string();
     current_.reserve(piece_bytes_);
     used_ = 0;
@@ -200,7 +200,7 @@ Result<std::vector<Piece>> Split(Signal signal, std::string_view request, std::u
   // A profiles request's resource entries index its one dictionary: cutting
   // them apart would need the dictionary rebuilt per piece, so it goes whole.
   if (max_items == 0 || *total <= max_items || signal == Signal::kProfiles) {
-    pieces.push_back(Piece{std::string(request), *total});
+    pieces.push_back(Piece{std::string(request), *total, {}});
     return pieces;
   }
   // Pieces come out about this large; the reserve saves most regrowth.
@@ -214,7 +214,7 @@ Result<std::vector<Piece>> SplitBytes(Signal signal, std::string_view request, s
   if (!total.ok()) return total.status();
   std::vector<Piece> pieces;
   if (max_bytes == 0 || request.size() <= max_bytes || signal == Signal::kProfiles) {
-    pieces.push_back(Piece{std::string(request), *total});
+    pieces.push_back(Piece{std::string(request), *total, {}});
     return pieces;
   }
   return Splitter(signal, max_bytes, true, policy, static_cast<std::size_t>(max_bytes)).Run(request);

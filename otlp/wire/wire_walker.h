@@ -107,6 +107,7 @@ enum class SplitPolicy : std::uint8_t {
 struct Piece {
   std::string bytes;  // a complete Export*ServiceRequest
   std::uint64_t items = 0;
+  std::string gzip;  // as Payload::gzip: the senders' gzip of `bytes`, when every part had one
 };
 
 // Cuts a request into requests of at most `max_items` items each, in the

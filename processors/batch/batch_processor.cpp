@@ -37,7 +37,8 @@ void BatchProcessor::Cut(Batch& b, bool all, std::vector<Out>& out) {
     // Every payload was validated by its receiver, so this is a bug, not bad input.
     spdlog::error("processor {}: cannot split a batch of {}: {}", id_, ItemNoun(signal_), s.message());
   }
-  for (wire::Piece& p : pieces) out.push_back(Out{std::move(p.bytes), p.items, b.metadata});
+  for (wire::Piece& p : pieces)
+    out.push_back(Out{std::move(p.bytes), p.items, b.metadata, std::move(p.gzip)});
 }
 
 Status BatchProcessor::Consume(const PayloadPtr& payload) {
@@ -59,7 +60,7 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
     Batch& b = it->second;
     bool was_empty = b.requests.empty();
     if (was_empty) b.deadline = Clock::now() + config_.timeout;
-    b.requests.Append(payload->bytes, payload->items, limits_);
+    b.requests.Append(payload->bytes, payload->items, limits_, payload->gzip);
     if (config_.timeout.count() == 0) {
       Cut(b, true, out);
     } else if (b.requests.Ready(limits_)) {
@@ -76,7 +77,8 @@ Status BatchProcessor::Send(std::vector<Out>& out) {
   for (Out& o : out) {
     std::uint64_t items = o.items;
     telemetry_->batch_send_size.Record(items);  // otelcol_processor_batch_batch_send_size
-    Status s = next_->Consume(MakePayload(signal_, std::move(o.bytes), items, std::move(o.metadata)));
+    Status s = next_->Consume(
+        MakePayload(signal_, std::move(o.bytes), items, std::move(o.metadata), {}, std::move(o.gzip)));
     if (!s.ok()) {
       SignalCounters::Add((*telemetry_)[signal_].dropped, items);
       result = s;

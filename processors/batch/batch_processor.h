@@ -41,6 +41,7 @@ class BatchProcessor : public Processor {
     std::string bytes;
     std::uint64_t items;
     std::shared_ptr<const Metadata> metadata;
+    std::string gzip;  // Payload::gzip
   };
 
   // Moves what is ready out of `batch` into `out`; `all` empties it.

@@ -81,7 +81,10 @@ class ZlibDecoder final : public BodyDecoder {
                   ? LIBDEFLATE_BAD_DATA
                   : libdeflate_gzip_decompress_ex(d, in.data(), in.size(), dst, isize, &in_used, &out_made);
           if (d != nullptr) libdeflate_free_decompressor(d);
-          if (r == LIBDEFLATE_SUCCESS && in_used == in.size() && out_made == isize) return DecodeOutcome::kOk;
+          if (r == LIBDEFLATE_SUCCESS && in_used == in.size() && out_made == isize) {
+            one_gzip_member_ = true;
+            return DecodeOutcome::kOk;
+          }
           Unextend(isize);
         } else if (budget_refused()) {
           return DecodeOutcome::kTooLarge;  // Counted reports the budget's verdict
@@ -102,6 +105,7 @@ class ZlibDecoder final : public BodyDecoder {
     if (!initialized_ || !ended_) {
       return Fail(DecodeOutcome::kCorrupt, "truncated " + std::string(EncodingName(encoding_)) + " body");
     }
+    one_gzip_member_ = encoding_ == Encoding::kGzip && members_ == 1;
     return DecodeOutcome::kOk;
   }
 
@@ -126,6 +130,7 @@ class ZlibDecoder final : public BodyDecoder {
       if (produced > 0 && !Append(buf_.data(), produced)) return DecodeOutcome::kTooLarge;
       if (rc == Z_STREAM_END) {
         ended_ = true;
+        ++members_;
         continue;
       }
       if (rc == Z_BUF_ERROR || (rc == Z_OK && produced == 0 && z_.avail_in == avail_in_before)) {
@@ -152,6 +157,7 @@ class ZlibDecoder final : public BodyDecoder {
   z_stream z_{};
   bool initialized_ = false;
   bool ended_ = false;
+  int members_ = 0;   // gzip members inflated whole
   std::string head_;  // deflate: the first byte, until the second tells zlib from raw
   std::array<char, kChunk> buf_{};
 };

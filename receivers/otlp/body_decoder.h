@@ -69,6 +69,10 @@ class BodyDecoder {
   // inflates in one call with libdeflate, 2.5 times faster than zlib's
   // stream in the bench's gzip scenario.
   DecodeOutcome DecodeWhole(std::string_view in) { return Counted(DoDecodeWhole(in)); }
+  // After DecodeWhole or Finish returned kOk: the input was exactly one gzip
+  // member (whose CRC and size were checked), so it can be handed on as the
+  // payload's gzip (component/payload.h).
+  bool one_gzip_member() const { return one_gzip_member_; }
   // The decoded body, after Finish returned kOk. One copy when the body came
   // in more than one block (taken from the budget first: kBusy or kTooLarge
   // when it has no room), none otherwise.
@@ -109,6 +113,7 @@ class BodyDecoder {
 
   std::size_t limit_;
   std::string error_;
+  bool one_gzip_member_ = false;
 
  private:
   bool Fits(std::size_t n);

@@ -41,7 +41,7 @@ std::string GrpcStatusDetails(const Status& s) {
 }
 
 Status ExportGrpcMessage(const GrpcExportTarget& target, Signal signal, std::string bytes,
-                         std::shared_ptr<const Metadata> metadata, std::string client_ip) {
+                         std::shared_ptr<const Metadata> metadata, std::string client_ip, std::string gzip) {
   auto count = wire::ValidateAndCount(signal, bytes);
   if (!count.ok()) {
     // Malformed data is the client's to fix; nothing of it is kept.
@@ -52,8 +52,8 @@ Status ExportGrpcMessage(const GrpcExportTarget& target, Signal signal, std::str
   // otelcol's profiles receiver acknowledges a request without samples and drops it.
   if (signal == Signal::kProfiles && items == 0) return Status::Ok();
   SignalCounters& counters = (*target.telemetry)[signal];
-  Status s = (*target.consumers)[SignalIndex(signal)]->Consume(
-      MakePayload(signal, std::move(bytes), items, std::move(metadata), std::move(client_ip)));
+  Status s = (*target.consumers)[SignalIndex(signal)]->Consume(MakePayload(
+      signal, std::move(bytes), items, std::move(metadata), std::move(client_ip), std::move(gzip)));
   SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
   return s;
 }

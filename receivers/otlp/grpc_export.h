@@ -44,8 +44,10 @@ struct GrpcExportTarget {
 
 // Validates and counts one whole, uncompressed request message with the wire
 // walker and hands it to the signal's consumer as it came (no copy);
-// counts its items accepted or refused.
+// counts its items accepted or refused. `gzip`: the message as the client
+// gzipped it, framed as Payload::gzip (empty when not kept).
 Status ExportGrpcMessage(const GrpcExportTarget& target, Signal signal, std::string bytes,
-                         std::shared_ptr<const Metadata> metadata, std::string client_ip);
+                         std::shared_ptr<const Metadata> metadata, std::string client_ip,
+                         std::string gzip = {});
 
 }  // namespace otlpd::receivers::otlp

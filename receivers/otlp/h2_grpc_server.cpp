@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/compression/gzip_members.h"
 #include "config/http/accept_backoff.h"
 #include "config/net/unix_socket.h"
 #include "internal/base64.h"
@@ -553,24 +554,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     std::string bytes = std::move(c.message);
     c.message = std::string();
+    std::string gzip;  // the client's gzip member, kept for an exporter sending gzip
     if (c.compressed) {
-      if (Status s = Inflate(c, &bytes); !s.ok()) return Answer(c, s);
+      if (Status s = Inflate(c, &bytes, &gzip); !s.ok()) return Answer(c, s);
     }
     std::shared_ptr<const Metadata> metadata;
     if (server_.config.include_metadata) {
       metadata = c.metadata ? std::move(c.metadata) : std::make_shared<Metadata>();
       c.metadata = nullptr;
     }
-    Answer(c, ExportGrpcMessage(server_.target, signal, std::move(bytes), std::move(metadata), client_ip_));
+    Answer(c, ExportGrpcMessage(server_.target, signal, std::move(bytes), std::move(metadata), client_ip_,
+                                std::move(gzip)));
   }
 
-  // Decompresses a message within max_recv_msg_size, its output on the call's lease.
-  Status Inflate(Call& c, std::string* bytes) {
+  // Decompresses a message within max_recv_msg_size, its output on the call's
+  // lease. A message that was one gzip member worth passing on goes to *gzip,
+  // framed as Payload::gzip (on the lease too).
+  Status Inflate(Call& c, std::string* bytes, std::string* gzip) {
     const std::size_t max = server_.config.MaxRecvBytes();
     std::string out;
+    bool one_member = false;
     {
       auto decoder = BodyDecoder::Create(c.encoding, max, &c.lease);
       DecodeOutcome r = decoder->DecodeWhole(*bytes);
+      one_member = r == DecodeOutcome::kOk && decoder->one_gzip_member();
       if (r == DecodeOutcome::kOk) r = decoder->TakeBody(&out);
       if (r != DecodeOutcome::kOk) {
         if (r == DecodeOutcome::kCorrupt) {
@@ -585,8 +592,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                          std::to_string(max));
       }
     }
+    if (one_member && config::compression::WorthKeeping(*bytes)) {
+      gzip->reserve(4 + bytes->size());
+      config::compression::AppendMember(*gzip, *bytes);
+    }
     *bytes = std::move(out);
-    c.lease.ShrinkTo(bytes->capacity());
+    c.lease.ShrinkTo(bytes->capacity() + gzip->capacity());
     return Status::Ok();
   }
 

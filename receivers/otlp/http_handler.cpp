@@ -81,8 +81,9 @@ int HttpStatusFor(StatusCode code) {
 
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                       std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
-                      SignalCounters& counters, BudgetLease* lease) {
+                      SignalCounters& counters, BudgetLease* lease, std::string gzip) {
   if (format == BodyFormat::kJson) {
+    gzip.clear();  // it holds the JSON text, not the protobuf sent on
     // The protobuf is rarely larger than its JSON: take the body's size for it
     // before decoding, and settle on its real size after.
     const std::uint64_t held = lease != nullptr ? lease->held() : 0;
@@ -118,7 +119,7 @@ HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
   Status s = signal == Signal::kProfiles && items == 0
                  ? Status::Ok()
                  : next.Consume(MakePayload(signal, std::move(body), items, std::move(metadata),
-                                            std::move(client_address)));
+                                            std::move(client_address), std::move(gzip)));
   SignalCounters::Add(s.ok() ? counters.accepted : counters.refused, items);
   if (!s.ok()) {
     HttpAnswer a = ErrorAnswer(HttpStatusFor(s.code()), RpcCodeFor(s.code()), s.message(), format);

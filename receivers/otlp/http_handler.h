@@ -59,8 +59,9 @@ int HttpStatusFor(StatusCode code);
 // `client_address` is the sender's IP (Payload::client_address). `lease`
 // (may be null) holds the body's bytes of the receive budget; the protobuf an
 // OTLP/JSON body becomes is taken from it too (429 when it has no room).
+// `gzip`: a protobuf body as the client gzipped it (Payload::gzip framing).
 HttpAnswer ExportBody(Signal signal, BodyFormat format, std::string body,
                       std::shared_ptr<const Metadata> metadata, std::string client_address, Consumer& next,
-                      SignalCounters& counters, BudgetLease* lease = nullptr);
+                      SignalCounters& counters, BudgetLease* lease = nullptr, std::string gzip = {});
 
 }  // namespace otlpd::receivers::otlp

@@ -26,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "config/compression/gzip_members.h"
 #include "config/http/accept_backoff.h"
 #include "config/net/unix_socket.h"
 #include "config/tls_context.h"
@@ -389,6 +390,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     discard_ = false;
     lease_ = BudgetLease(server_.context.budget);
     decoder_ = BodyDecoder::Create(*encoding, limit, &lease_);
+    // A gzipped protobuf body is kept as it came too, for an exporter that
+    // sends gzip (Payload::gzip); it is at most max_request_body_size.
+    keep_gzip_ = *encoding == Encoding::kGzip && *format == BodyFormat::kProtobuf;
+    gzip_.clear();
     if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
       // The whole body is taken from the budget before any of it is read.
       if (DecodeOutcome r = decoder_->Reserve(*length); r != DecodeOutcome::kOk) {
@@ -481,6 +486,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // The wire bytes count against the limit too: a body that is not
       // compressed well must not be read without end.
       if (raw_bytes_ > server_.config.max_request_body_size) return FailTooLarge();
+      if (keep_gzip_) gzip_.append(scratch_.get(), got);
       DecodeOutcome r = decoder_->Feed(std::string_view(scratch_.get(), got));
       if (r != DecodeOutcome::kOk) return FailDecode(r);
     }
@@ -494,10 +500,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (r != DecodeOutcome::kOk) return FailDecode(r);
     std::string body;
     if (r = decoder_->TakeBody(&body); r != DecodeOutcome::kOk) return FailDecode(r);
+    std::string gzip;
+    if (keep_gzip_ && decoder_->one_gzip_member() && config::compression::WorthKeeping(gzip_)) {
+      gzip.reserve(4 + gzip_.size());
+      config::compression::AppendMember(gzip, gzip_);
+    }
+    gzip_ = std::string();
     decoder_.reset();
     Consumer* next = server_.context.consumers[SignalIndex(signal_)];
     HttpAnswer answer = ExportBody(signal_, format_, std::move(body), std::move(metadata_), client_ip_, *next,
-                                   (*server_.telemetry)[signal_], &lease_);
+                                   (*server_.telemetry)[signal_], &lease_, std::move(gzip));
     lease_.Reset();  // the pipeline holds the request now, or nobody does
     Send(std::move(answer));
   }
@@ -625,6 +637,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   BudgetLease lease_;                     // what the request holds of the receive budget
   std::unique_ptr<BodyDecoder> decoder_;  // holds the body as it is read
   std::uint64_t raw_bytes_ = 0;
+  bool keep_gzip_ = false;
+  std::string gzip_;  // the gzipped body as it came, while keep_gzip_
   bool discard_ = false;
   HttpAnswer pending_;
   HeaderList extra_headers_;

@@ -2,11 +2,13 @@
 
 #include <cstdlib>
 #include <future>
+#include <random>
 #include <set>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "config/compression/gzip_members.h"
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
@@ -14,6 +16,7 @@
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/exporters/exporterhelper/manual_time_source.h"
 #include "test/exporters/otlp/test_server.h"
+#include "test/support/gzip.h"
 #include "test/support/process.h"
 #include "test/support/sink.h"
 
@@ -195,6 +198,61 @@ TEST_CASE("the otlp exporter compresses with gzip unless compression is none") {
     REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 2; }));
     CHECK(server.requests().back().bytes == p->bytes);
   }
+}
+
+// A gzip member of `data` as zlib makes it at its default level, framed as
+// Payload::gzip.
+std::string FramedGzip(const std::string& data) {
+  const std::string member = test::ZlibGzip(data);
+  std::string framed;
+  config::compression::AppendMember(framed, member);
+  return framed;
+}
+
+// Span names of random letters: gzip made request by request is then as
+// small as the batch's own, so the exporter passes the senders' gzip on.
+std::string RandomName(std::mt19937& rng) {
+  static constexpr char kLetters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s(3000, ' ');
+  for (char& c : s) c = kLetters[rng() % 64];
+  return s;
+}
+
+TEST_CASE("the otlp exporter passes the senders' gzip on, joined into one member") {
+  TestServer server;  // gRPC C++: one gzip member per message, or the call fails
+  REQUIRE(server.running());
+  ExporterFixture e(PlainTo(server.endpoint()) + "retry_on_failure: {enabled: false}\n");
+  std::mt19937 rng(3);
+  PayloadPtr a = Traces(2, RandomName(rng)), b = Traces(3, RandomName(rng));
+  PayloadPtr c = Traces(2, RandomName(rng)), d = Traces(3, RandomName(rng));
+  REQUIRE(c->bytes.size() == a->bytes.size());
+  REQUIRE(d->bytes.size() == b->bytes.size());
+
+  // A batch of two requests, each with its sender's gzip. The first body of
+  // a signal is measured: all ways are made and the smallest goes out.
+  const std::string bytes = a->bytes + b->bytes;
+  REQUIRE(e.exporter
+              ->Consume(MakePayload(Signal::kTraces, bytes, 5, nullptr, {},
+                                    FramedGzip(a->bytes) + FramedGzip(b->bytes)))
+              .ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 5; }));
+  CHECK(server.requests().back().bytes == bytes);
+
+  // Members that (unlike any a receiver keeps) hold other spans of the same
+  // sizes: what arrives is theirs, so nothing was compressed here, and gRPC
+  // C++ read the two members joined as one.
+  REQUIRE(e.exporter
+              ->Consume(MakePayload(Signal::kTraces, bytes, 5, nullptr, {},
+                                    FramedGzip(c->bytes) + FramedGzip(d->bytes)))
+              .ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 10; }));
+  CHECK(server.requests().back().bytes == c->bytes + d->bytes);
+
+  // Members that do not add up to the payload's size are not used.
+  REQUIRE(
+      e.exporter->Consume(MakePayload(Signal::kTraces, bytes, 5, nullptr, {}, FramedGzip(c->bytes))).ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 15; }));
+  CHECK(server.requests().back().bytes == bytes);
 }
 
 TEST_CASE("the otlp exporter retries exactly the retryable gRPC codes") {

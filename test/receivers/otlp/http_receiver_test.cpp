@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "config/compression/gzip_members.h"
 #include "config/error.h"
 #include "config/loader.h"
 #include "google/rpc/status.pb.h"
@@ -206,6 +207,22 @@ TEST_CASE("HTTP receiver decompresses every Content-Encoding otelcol accepts") {
   auto got = f.traces.payloads();
   REQUIRE(got.size() == cases.size());
   for (const auto& p : got) CHECK(p->bytes == body);
+  // A body of one gzip member goes on with it (Payload::gzip), as it came;
+  // two members do not, and nor does any other encoding.
+  std::string one;
+  config::compression::AppendMember(one, cases[2].second);
+  CHECK(got[2]->gzip == one);
+  CHECK(got[3]->gzip.empty());
+  CHECK(got[4]->gzip.empty());
+  CHECK(got[0]->gzip.empty());
+}
+
+TEST_CASE("HTTP receiver keeps no gzip for an OTLP/JSON body") {
+  HttpFixture f;
+  const std::string json = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"s"}]}]}]})";
+  CHECK(f.Post(test::Deflate(json, 16 + 15), "application/json", "gzip").status == 200);
+  REQUIRE(f.traces.payloads().size() == 1);
+  CHECK(f.traces.payloads()[0]->gzip.empty());
 }
 
 TEST_CASE("HTTP receiver answers 400 for undecodable bodies, in the request's encoding") {
