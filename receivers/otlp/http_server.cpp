@@ -393,7 +393,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // A gzipped protobuf body is kept as it came too, for an exporter that
     // sends gzip (Payload::gzip); it is at most max_request_body_size.
     keep_gzip_ = *encoding == Encoding::kGzip && *format == BodyFormat::kProtobuf;
-    gzip_.clear();
+    gzip_ = std::string();
     if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
       // The whole body is taken from the budget before any of it is read.
       if (DecodeOutcome r = decoder_->Reserve(*length); r != DecodeOutcome::kOk) {
@@ -486,9 +486,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // The wire bytes count against the limit too: a body that is not
       // compressed well must not be read without end.
       if (raw_bytes_ > server_.config.max_request_body_size) return FailTooLarge();
-      if (keep_gzip_) gzip_.append(scratch_.get(), got);
       DecodeOutcome r = decoder_->Feed(std::string_view(scratch_.get(), got));
       if (r != DecodeOutcome::kOk) return FailDecode(r);
+      if (keep_gzip_) gzip_.append(scratch_.get(), got);
     }
     if (!parser_->is_done()) return ReadBody();
     BodyDone();
@@ -500,8 +500,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (r != DecodeOutcome::kOk) return FailDecode(r);
     std::string body;
     if (r = decoder_->TakeBody(&body); r != DecodeOutcome::kOk) return FailDecode(r);
+    // The body's gzip as it came goes on with it when the receive budget has
+    // room for it too; else it is let go, never the request. (While the body
+    // is read, the copy is at most about the decoded bytes the budget holds.)
     std::string gzip;
-    if (keep_gzip_ && decoder_->one_gzip_member() && config::compression::WorthKeeping(gzip_)) {
+    if (keep_gzip_ && decoder_->one_gzip_member() && config::compression::WorthKeeping(gzip_) &&
+        lease_.Grow(gzip_.size() + 4) == ReceiveBudget::Verdict::kOk) {
       gzip.reserve(4 + gzip_.size());
       config::compression::AppendMember(gzip, gzip_);
     }
@@ -522,6 +526,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void DropBody() {
     decoder_.reset();
+    gzip_ = std::string();
     lease_.Reset();
   }
 

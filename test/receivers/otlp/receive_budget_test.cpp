@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
+#include <random>
 #include <vector>
 
 #include "config/loader.h"
@@ -131,6 +132,40 @@ TEST_CASE("HTTP: a body that does not fit beside what others hold gets 429 with 
   CHECK(f.Post(test::Deflate(body, 31), "application/x-protobuf", "gzip").status == 200);
   CHECK(f.Post(*json::EncodeRequest(Signal::kTraces, body), "application/json").status == 200);
   CHECK(f.traces.payloads().size() == 3);
+  CHECK(f.budget.used() == 0);
+}
+
+TEST_CASE(
+    "HTTP: a gzipped body's kept copy takes from the budget, and is let go, never the request, without "
+    "room") {
+  BudgetFixture f;  // 1 MiB
+  // 56 KiB of random letters (gzip saves a quarter): one 64 KiB block.
+  std::mt19937 rng(9);
+  std::string letters(56 << 10, 'a');
+  for (char& c : letters) c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[rng() % 52];
+  const std::string body = test::TraceRequest(1, letters).SerializeAsString();
+  const std::string gz = test::Deflate(body, 31);
+  REQUIRE(gz.size() > (32 << 10));
+
+  // With room: the gzip goes on beside the body (Payload::gzip).
+  CHECK(f.Post(gz, "application/x-protobuf", "gzip").status == 200);
+  // Others hold all but 96 KiB: room for the body's block, not for its copy too.
+  std::vector<BudgetLease> others;
+  for (std::uint64_t held = 0; held < kBudget - (96 << 10);) {
+    const std::uint64_t n = std::min<std::uint64_t>(64 << 10, kBudget - (96 << 10) - held);
+    BudgetLease& l = others.emplace_back(&f.budget);
+    REQUIRE(l.Grow(n) == ReceiveBudget::Verdict::kOk);
+    held += n;
+  }
+  CHECK(f.Post(gz, "application/x-protobuf", "gzip").status == 200);
+
+  auto got = f.traces.payloads();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0]->bytes == body);
+  CHECK_FALSE(got[0]->gzip.empty());
+  CHECK(got[1]->bytes == body);
+  CHECK(got[1]->gzip.empty());
+  others.clear();
   CHECK(f.budget.used() == 0);
 }
 
