@@ -10,28 +10,16 @@ namespace {
 constexpr int kFastLevel = 1;
 
 const char* WayName(GzipSender::Way w) {
-  switch (w) {
-    case GzipSender::Way::kPassOn: return "passing the senders' gzip on";
-    case GzipSender::Way::kFast: return "gzip level 1";
-    case GzipSender::Way::kDefault: return "gzip level 6";
-  }
-  return "?";
-}
-
-Result<std::string> Owned(Result<std::string_view> r) {
-  if (!r.ok()) return r.status();
-  return std::string(*r);
+  return w == GzipSender::Way::kFast ? "gzip level 1" : "gzip level 6";
 }
 
 }  // namespace
 
 GzipSender::GzipSender(int level)
-    : adaptive_(level == 0), configured_(Compression::kGzip, level), fast_(Compression::kGzip, kFastLevel) {
-  for (auto& w : ways_) w.store(Way::kDefault, std::memory_order_relaxed);
-}
+    : adaptive_(level == 0), configured_(Compression::kGzip, level), fast_(Compression::kGzip, kFastLevel) {}
 
 Result<std::string> GzipSender::Gzip(Signal signal, std::string_view bytes, std::string_view senders_gzip) {
-  if (!adaptive_) return Owned(configured_.Take()->Compress(bytes));
+  if (!adaptive_) return configured_.Take()->CompressToString(bytes);
   const std::size_t i = SignalIndex(signal);
   if (sends_[i].fetch_add(1, std::memory_order_relaxed) % kSampleEvery == 0) {
     return Measure(signal, bytes, senders_gzip);
@@ -40,7 +28,7 @@ Result<std::string> GzipSender::Gzip(Signal signal, std::string_view bytes, std:
     if (auto joined = JoinGzipMembers(senders_gzip, bytes.size()); joined.ok()) return joined;
   }
   CompressorPool& pool = ways_[i].load(std::memory_order_relaxed) == Way::kFast ? fast_ : configured_;
-  return Owned(pool.Take()->Compress(bytes));
+  return pool.Take()->CompressToString(bytes);
 }
 
 Result<std::string> GzipSender::Measure(Signal signal, std::string_view bytes,

@@ -37,8 +37,9 @@ class GzipSender {
   // payload's gzip (Payload::gzip, may be empty).
   Result<std::string> Gzip(Signal signal, std::string_view bytes, std::string_view senders_gzip);
 
-  // How bodies of `signal` are made until the next measurement.
-  enum class Way : std::uint8_t { kPassOn, kFast, kDefault };
+  // The level bodies of `signal` are compressed at until the next
+  // measurement, when they are not passed on (pass_on).
+  enum class Way : std::uint8_t { kDefault, kFast };  // zero (kDefault) until measured
   Way way(Signal signal) const { return ways_[SignalIndex(signal)].load(std::memory_order_relaxed); }
   // Whether passing on qualified at the last measurement (used when a body
   // comes with its senders' gzip; one without falls back to kFast or kDefault).
