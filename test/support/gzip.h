@@ -1,7 +1,8 @@
 #pragma once
 
-// gzip made and read by zlib, for tests of the code that passes senders'
-// gzip on (config/compression/gzip_members.h). Link ZLIB::ZLIB.
+// gzip, zlib and raw DEFLATE streams made and read by zlib, for tests of
+// decompression and of the code that passes senders' gzip on
+// (config/compression/gzip_members.h). Link ZLIB::ZLIB.
 
 #include <zlib.h>
 
@@ -10,12 +11,13 @@
 
 namespace otlpd::test {
 
-// One gzip member of `data` made by zlib at `level` (its default: 6).
-// `header_fields`: with a file name, a comment, an extra field and a header CRC.
-inline std::string ZlibGzip(const std::string& data, int level = Z_DEFAULT_COMPRESSION,
-                            bool header_fields = false) {
+// `data` deflated by zlib at `level` (its default: 6) in the format
+// `window_bits` says (16+15 gzip, 15 zlib, -15 raw DEFLATE). `header_fields`
+// (gzip): with a file name, a comment, an extra field and a header CRC.
+inline std::string Deflate(const std::string& data, int window_bits, int level = Z_DEFAULT_COMPRESSION,
+                           bool header_fields = false) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&z, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
   gz_header h{};
@@ -39,6 +41,12 @@ inline std::string ZlibGzip(const std::string& data, int level = Z_DEFAULT_COMPR
   deflateEnd(&z);
   if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
   return out;
+}
+
+// One gzip member of `data` made by zlib (Deflate's level and header_fields).
+inline std::string ZlibGzip(const std::string& data, int level = Z_DEFAULT_COMPRESSION,
+                            bool header_fields = false) {
+  return Deflate(data, 16 + MAX_WBITS, level, header_fields);
 }
 
 // `gz` inflated as gRPC C-core reads a message: exactly one member, every

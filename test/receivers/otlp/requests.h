@@ -4,7 +4,6 @@
 
 #include <lz4frame.h>
 #include <snappy.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <array>
@@ -14,6 +13,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "test/support/gzip.h"
 
 namespace otlpd::test {
 
@@ -61,21 +61,6 @@ inline opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest LogsR
     r->mutable_body()->set_string_value("line " + std::to_string(i));
   }
   return req;
-}
-
-// window_bits: 16+15 gzip, 15 zlib, -15 raw DEFLATE.
-inline std::string Deflate(const std::string& in, int window_bits) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, in.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 inline std::string Zstd(const std::string& in) {
