@@ -1,11 +1,22 @@
 #include "otlp/wire/utf8.h"
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <cstring>
 
 namespace otlpd::wire {
 
 bool IsValidUtf8Slow(std::string_view s) {
+  // Long non-ASCII text (log bodies in other scripts): simdjson's validator
+  // checks a vector of bytes per step, several times the loop below. Below
+  // this size its call and set-up cost more than the loop.
+  constexpr std::size_t kVectorFrom = 64;
+  if (s.size() >= kVectorFrom) return simdjson::validate_utf8(s.data(), s.size());
+  return IsValidUtf8Scalar(s);
+}
+
+bool IsValidUtf8Scalar(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* end = p + s.size();
   while (p != end) {

@@ -7,8 +7,11 @@
 
 namespace otlpd::wire {
 
-// The byte-by-byte check, for strings with a byte above 0x7F.
+// For strings with a byte above 0x7F: simdjson's vector check for long ones,
+// IsValidUtf8Scalar for short ones.
 bool IsValidUtf8Slow(std::string_view s);
+// The byte-by-byte check (the same rules; the reference in tests).
+bool IsValidUtf8Scalar(std::string_view s);
 
 // True for well-formed UTF-8: no overlong forms, no surrogates (U+D800..U+DFFF),
 // nothing above U+10FFFF, no truncated sequences. Those are the sequences
