@@ -2,15 +2,32 @@
 """Smoke test of the benchmark tools (no collector, no timing asserted):
 bench_loadgen sends each signal over gRPC and OTLP/HTTP (plain and gzip)
 straight to bench_sink, which must count every item once, with its id and a
-latency, and clear its counters on POST /reset.
+latency, and clear its counters on POST /reset. bench_wake_floor, given,
+must serve its requests and print what they cost, and refuse bad arguments.
 
-    tools_smoke_test.py BENCH_LOADGEN BENCH_SINK
+    tools_smoke_test.py BENCH_LOADGEN BENCH_SINK [BENCH_WAKE_FLOOR]
 """
 
 import json
+import re
 import subprocess
 import sys
 import urllib.request
+
+
+def check_wake_floor(floor_bin, failures):
+    r = subprocess.run([floor_bin, "--connections", "3", "--rate", "200", "--request-bytes", "5000",
+                        "--items", "10", "--seconds", "1", "--server-cpu", "0", "--client-cpu", "0"],
+                       capture_output=True, text=True, timeout=60)
+    m = re.search(r"server CPU ([0-9.]+) us per request \(([0-9]+) requests, ([0-9]+) wake-ups\), "
+                  r"([0-9.]+) CPU-s per million items at 10 items per request", r.stdout)
+    if r.returncode != 0 or not m:
+        failures.append(f"bench_wake_floor exited {r.returncode}: {r.stdout.strip()} {r.stderr.strip()}")
+    elif int(m.group(2)) == 0 or int(m.group(3)) == 0:
+        failures.append(f"bench_wake_floor: {m.group(2)} requests in {m.group(3)} wake-ups")
+    bad = subprocess.run([floor_bin, "--rate", "0"], capture_output=True, text=True, timeout=10)
+    if bad.returncode != 2 or "usage" not in bad.stderr:
+        failures.append(f"bench_wake_floor --rate 0: exit {bad.returncode}, {bad.stderr.strip()}")
 
 
 def main():
@@ -57,6 +74,8 @@ def main():
         if stats()["items"] != 0:
             failures.append("POST /reset did not clear the counters")
         print(f"sent and counted {expected} items")
+        if len(sys.argv) > 3:
+            check_wake_floor(sys.argv[3], failures)
     finally:
         sink.terminate()
         sink.wait(10)

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
     ev.data.fd = listener;
     epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
     std::vector<char> buffer(1 << 20);
+    std::vector<long> received(1 << 16);  // bytes of the request in progress, by descriptor
     const std::vector<char> answer(static_cast<std::size_t>(o.answer_bytes), 'a');
     double cpu_start = 0;
     bool started = false;
@@ -141,6 +142,10 @@ int main(int argc, char** argv) {
         const int fd = events[i].data.fd;
         if (fd == listener) {
           const int c = accept(listener, nullptr, nullptr);
+          if (c < 0 || static_cast<std::size_t>(c) >= received.size()) {
+            if (c >= 0) close(c);
+            continue;
+          }
           const int one = 1;
           setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           epoll_event e{};
@@ -149,8 +154,17 @@ int main(int argc, char** argv) {
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &e);
           continue;
         }
-        // One read per wake-up (a request fits in it), as otlpd reads.
-        if (recv(fd, buffer.data(), buffer.size(), 0) > 0) {
+        // One read per wake-up, as otlpd reads (a read that fills the buffer
+        // is followed by another: edge-triggered). A request larger than a
+        // TCP segment can come in parts; it is answered once, when whole.
+        long& pending = received[static_cast<std::size_t>(fd)];
+        for (;;) {
+          const ssize_t got = recv(fd, buffer.data(), buffer.size(), 0);
+          if (got <= 0) break;
+          pending += got;
+          if (static_cast<std::size_t>(got) < buffer.size()) break;
+        }
+        for (; pending >= o.request_bytes; pending -= o.request_bytes) {
           send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
           ++served;
         }
