@@ -7,6 +7,8 @@
 #include <nmmintrin.h>
 #endif
 
+#include "internal/little_endian.h"
+
 namespace otlpd {
 namespace {
 
@@ -60,8 +62,7 @@ std::uint32_t Crc32cPortable(const void* data, std::size_t size, std::uint32_t c
   std::uint32_t c = ~crc;
   for (; size >= 8; size -= 8, p += 8) {
     // Little-endian word order, as the byte-at-a-time loop below would consume it.
-    const std::uint32_t lo = c ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-                                  std::uint32_t{p[3]} << 24);
+    const std::uint32_t lo = c ^ LoadLe32(p);
     c = kTables[7][lo & 0xFF] ^ kTables[6][(lo >> 8) & 0xFF] ^ kTables[5][(lo >> 16) & 0xFF] ^
         kTables[4][lo >> 24] ^ kTables[3][p[4]] ^ kTables[2][p[5]] ^ kTables[1][p[6]] ^ kTables[0][p[7]];
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "internal/little_endian.h"
 namespace otlpd::config::compression {
 namespace {
 
@@ -13,14 +14,6 @@ constexpr std::size_t kHeader = 10;  // ID1 ID2 CM FLG MTIME(4) XFL OS
 constexpr std::size_t kTrailer = 8;  // CRC32 ISIZE
 constexpr unsigned char kFhcrc = 2, kFextra = 4, kFname = 8, kFcomment = 16;
 constexpr unsigned char kXflFastest = 4;
-
-std::uint32_t Le32(const unsigned char* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-
-void PutLe32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 
 const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -52,8 +45,8 @@ bool Parse(std::string_view m, Member* out) {
   if (flg & kFhcrc) pos += 2;
   if (pos >= end) return false;  // a DEFLATE stream is at least one byte
   out->deflate = m.substr(pos, end - pos);
-  out->crc = Le32(b + end);
-  out->isize = Le32(b + end + 4);
+  out->crc = LoadLe32(b + end);
+  out->isize = LoadLe32(b + end + 4);
   return true;
 }
 
@@ -131,7 +124,7 @@ bool WorthKeeping(std::string_view member) {
 }
 
 void AppendMember(std::string& framed, std::string_view member) {
-  PutLe32(framed, static_cast<std::uint32_t>(member.size()));
+  AppendLe32(framed, static_cast<std::uint32_t>(member.size()));
   framed.append(member);
 }
 
@@ -140,7 +133,7 @@ Result<std::string> JoinGzipMembers(std::string_view framed, std::size_t expecte
   std::size_t total_in = 0;
   while (!framed.empty()) {
     if (framed.size() < 4) return Bad("truncated size");
-    const std::uint32_t len = Le32(Bytes(framed));
+    const std::uint32_t len = LoadLe32(framed.data());
     framed.remove_prefix(4);
     if (len > framed.size()) return Bad("truncated member");
     Member m;
@@ -176,8 +169,8 @@ Result<std::string> JoinGzipMembers(std::string_view framed, std::size_t expecte
   }
   if (total != expected_size)
     return Bad("members hold " + std::to_string(total) + " bytes, not " + std::to_string(expected_size));
-  PutLe32(out, crc);
-  PutLe32(out, static_cast<std::uint32_t>(total));
+  AppendLe32(out, crc);
+  AppendLe32(out, static_cast<std::uint32_t>(total));
   return out;
 }
 

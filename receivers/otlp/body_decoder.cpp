@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "internal/crc32c.h"
+#include "internal/little_endian.h"
 #include "internal/text.h"
 
 namespace otlpd::receivers::otlp {
@@ -71,7 +72,7 @@ class ZlibDecoder final : public BodyDecoder {
     if (encoding_ == Encoding::kGzip && !initialized_ && in.size() >= kGzipFraming) {
       const auto* tail = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
       // ISIZE: the member's length mod 2^32, little-endian.
-      const std::size_t isize = tail[0] | (tail[1] << 8) | (tail[2] << 16) | (std::size_t{tail[3]} << 24);
+      const std::size_t isize = LoadLe32(tail);
       if (isize > 0 && isize <= limit_ - size()) {
         if (char* dst = Extend(isize)) {
           libdeflate_decompressor* d = libdeflate_alloc_decompressor();
@@ -368,10 +369,7 @@ class SnappyDecoder final : public BodyDecoder {
     }
   }
 
-  std::size_t ChunkLength() const {
-    return static_cast<unsigned char>(pending_[1]) | (static_cast<unsigned char>(pending_[2]) << 8) |
-           (static_cast<std::size_t>(static_cast<unsigned char>(pending_[3])) << 16);
-  }
+  std::size_t ChunkLength() const { return LoadLe24(pending_.data() + 1); }
 
   DecodeOutcome Chunk() {
     const auto type = static_cast<unsigned char>(pending_[0]);
@@ -384,10 +382,7 @@ class SnappyDecoder final : public BodyDecoder {
     }
     if (!seen_header_) return Fail(DecodeOutcome::kCorrupt, "snappy stream without stream identifier");
     if (data.size() < 4) return Fail(DecodeOutcome::kCorrupt, "short snappy chunk");
-    const std::uint32_t want_crc = static_cast<unsigned char>(data[0]) |
-                                   (static_cast<unsigned char>(data[1]) << 8) |
-                                   (static_cast<unsigned char>(data[2]) << 16) |
-                                   (static_cast<std::uint32_t>(static_cast<unsigned char>(data[3])) << 24);
+    const std::uint32_t want_crc = LoadLe32(data.data());
     data.remove_prefix(4);
     std::string_view plain;
     if (type == 0x00) {
