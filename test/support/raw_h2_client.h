@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -85,8 +86,10 @@ class RawH2Client {
   void Ping() { Frame(NGHTTP2_PING, 0, 0, std::string(8, '\0')); }
   std::uint32_t peer_max_concurrent_streams() const { return peer_max_streams_; }
 
-  // Opens a gRPC call and sends its headers only (no END_STREAM).
-  std::int32_t OpenCall(const std::string& path, const std::string& content_type = "application/grpc") {
+  // Opens a gRPC call and sends its headers only (no END_STREAM); `extra`
+  // headers follow the usual ones (e.g. grpc-encoding).
+  std::int32_t OpenCall(const std::string& path, const std::string& content_type = "application/grpc",
+                        const std::vector<std::pair<std::string, std::string>>& extra = {}) {
     const std::int32_t id = next_stream_;
     next_stream_ += 2;
     std::vector<std::pair<std::string, std::string>> h = {{":method", "POST"},
@@ -95,6 +98,7 @@ class RawH2Client {
                                                           {":authority", "127.0.0.1"},
                                                           {"content-type", content_type},
                                                           {"te", "trailers"}};
+    h.insert(h.end(), extra.begin(), extra.end());
     std::vector<nghttp2_nv> nv;
     for (auto& [k, v] : h) {
       nv.push_back({reinterpret_cast<std::uint8_t*>(k.data()), reinterpret_cast<std::uint8_t*>(v.data()),
@@ -165,6 +169,9 @@ class RawH2Client {
   bool settings_acked() const { return got_settings_ && queued() == 0; }
 
   std::size_t queued() const { return out_.size() - out_pos_; }
+  // The bytes queued and not yet written (the preface and frames, for a test
+  // to replay or damage on a connection of its own).
+  std::string_view queued_bytes() const { return std::string_view(out_).substr(out_pos_); }
   const StreamState& stream(std::int32_t id) { return streams_[id]; }
   std::size_t closed_streams() const {
     std::size_t n = 0;
