@@ -10,6 +10,7 @@
 #include <string>
 
 #include "test/support/process.h"
+#include "test/support/raw_socket.h"
 
 using namespace otlpd::test;
 
@@ -29,15 +30,8 @@ std::size_t StatusKiB(int pid, const std::string& field) {
 
 // One blocking HTTP/1.1 POST; the status code, or 0 when the exchange failed.
 int Post(int port, const std::string& target, const std::string& content_type, const std::string& body) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return 0;
-  }
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return 0;
   const std::string head =
       "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + content_type +
       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";

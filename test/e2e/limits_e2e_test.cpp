@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "test/support/process.h"
+#include "test/support/raw_socket.h"
 
 using namespace otlpd::test;
 using Catch::Matchers::Contains;
@@ -144,15 +145,8 @@ bool WaitFor(const std::function<bool()>& f, std::chrono::milliseconds timeout =
 }
 
 int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return -1;
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;

@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <poll.h>
-
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -30,8 +28,10 @@
 #include "test/receivers/otlp/grpc_server_choice.h"
 #include "test/receivers/otlp/requests.h"
 #include "test/support/config_error.h"
+#include "test/support/damage.h"
 #include "test/support/gzip.h"
 #include "test/support/raw_h2_client.h"
+#include "test/support/raw_socket.h"
 #include "test/support/sink.h"
 
 using namespace otlpd;
@@ -269,29 +269,6 @@ TEST_CASE("gRPC receiver rejects malformed data and other clients go on") {
   CHECK(f.traces.items() == 2);
 }
 
-// Writes `bytes` on a connection of its own, ends its side, and reads until
-// the server closes (or 5 s pass): a client that sends and goes.
-void SendAndClose(int port, std::string_view bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  for (std::size_t sent = 0; sent < bytes.size();) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server closed first: that is its answer
-    sent += static_cast<std::size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);
-  char buf[4096];
-  for (pollfd p{fd, POLLIN, 0}; ::poll(&p, 1, 5000) > 0;) {
-    if (::recv(fd, buf, sizeof buf, 0) <= 0) break;
-  }
-  ::close(fd);
-}
-
 TEST_CASE("gRPC receiver survives damaged HTTP/2 byte streams and goes on serving") {
   Fixture f;
   const int port = f.receiver->grpc_port();
@@ -320,35 +297,11 @@ TEST_CASE("gRPC receiver survives damaged HTTP/2 byte streams and goes on servin
   // OTLPD_TEST_SEED: other damage, for longer runs by hand.
   const char* seed = std::getenv("OTLPD_TEST_SEED");
   std::mt19937 rng(seed != nullptr ? static_cast<unsigned>(std::strtoul(seed, nullptr, 10)) : 20261206u);
-  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % std::max<std::size_t>(n, 1)); };
   for (int i = 0; i < 500; ++i) {
-    std::string bytes = valid;
     // Most cases keep the preface, so the damage reaches the frame parser.
-    const std::size_t from = i % 10 == 0 ? 0 : kPreface;
-    for (int m = 0, count = 1 + static_cast<int>(rng() % 3); m < count && bytes.size() > from; ++m) {
-      const std::size_t at = from + pick(bytes.size() - from);
-      switch (rng() % 5) {
-        case 0: bytes[at] = static_cast<char>(rng()); break;  // one byte
-        case 1:                                               // a run of 0x00 or 0xff (lengths, flags, ids)
-          for (std::size_t k = at; k < std::min(bytes.size(), at + 1 + pick(4)); ++k)
-            bytes[k] = rng() % 2 ? '\xff' : '\0';
-          break;
-        case 2: bytes.resize(at); break;  // cut short
-        case 3: {                         // random bytes inserted
-          std::string junk(1 + pick(32), '\0');
-          for (char& ch : junk) ch = static_cast<char>(rng());
-          bytes.insert(at, junk);
-          break;
-        }
-        default: {  // a slice repeated (frames twice, a frame inside another)
-          const std::size_t len = std::min(bytes.size() - at, 1 + pick(200));
-          bytes.insert(pick(bytes.size()), bytes.substr(at, len));
-          break;
-        }
-      }
-    }
+    const std::string bytes = test::Damage(valid, i % 10 == 0 ? 0 : kPreface, rng);
     CAPTURE(i, bytes.size());
-    SendAndClose(port, bytes);
+    REQUIRE(test::SendAndClose(port, bytes));
   }
   // Still serving; what was handed on is whole, valid requests only.
   const std::uint64_t before = f.traces.items();
