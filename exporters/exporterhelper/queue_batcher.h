@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "component/buffer_pool.h"
 #include "component/component.h"
 #include "component/payload.h"
 #include "exporters/exporterhelper/config.h"
@@ -84,7 +85,10 @@ class QueueBatcher {
       it->second.seq = ++seq_;
     }
     Partition& p = it->second;
-    if (p.batch.empty()) p.deadline = now + config_.flush_timeout;
+    if (p.batch.empty()) {
+      p.deadline = now + config_.flush_timeout;
+      p.batch.UseBuffer(buffers_->Take());
+    }
     auto tracked = std::make_shared<Tracked>();
     tracked->entry = std::move(entry);
     tracked->signal = payload.signal;
@@ -219,9 +223,9 @@ class QueueBatcher {
     for (wire::Piece& piece : pieces) {
       ranges.emplace_back(at, at + piece.items);
       at += piece.items;
-      ready_.push_back(Output{
-          MakePayload(p.signal, std::move(piece.bytes), piece.items, p.metadata, {}, std::move(piece.gzip)),
-          {}});
+      ready_.push_back(Output{MakeRecycledPayload(buffers_, p.signal, std::move(piece.bytes), piece.items,
+                                                  p.metadata, std::move(piece.gzip)),
+                              {}});
     }
     const std::uint64_t c1 = at;
     const bool all_taken = p.batch.empty();
@@ -255,6 +259,8 @@ class QueueBatcher {
   const BatchConfig config_;
   const wire::BatchLimits limits_;
   PartitionMap partitions_;
+  // Full batches' buffers, reused so a new batch does not fault its pages in again.
+  const std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
   std::deque<Output> ready_;
   std::uint64_t seq_ = 0;
 };

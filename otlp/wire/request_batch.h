@@ -43,6 +43,16 @@ class RequestBatch {
   void Append(std::string_view request, std::uint64_t items, const BatchLimits& limits,
               std::string_view gzip = {});
 
+  // An empty batch takes `buffer`'s capacity for its bytes (a buffer kept
+  // from an earlier batch, component/buffer_pool.h); otherwise `buffer` is
+  // dropped.
+  void UseBuffer(std::string buffer) {
+    if (bytes_.empty() && buffer.capacity() > bytes_.capacity()) {
+      buffer.clear();
+      bytes_ = std::move(buffer);
+    }
+  }
+
   bool empty() const { return bytes_.empty(); }
   std::uint64_t items() const { return items_; }
   std::uint64_t size(BatchSizer sizer) const { return sizer == BatchSizer::kItems ? items_ : bytes_.size(); }

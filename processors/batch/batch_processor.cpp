@@ -59,7 +59,10 @@ Status BatchProcessor::Consume(const PayloadPtr& payload) {
     }
     Batch& b = it->second;
     bool was_empty = b.requests.empty();
-    if (was_empty) b.deadline = Clock::now() + config_.timeout;
+    if (was_empty) {
+      b.deadline = Clock::now() + config_.timeout;
+      b.requests.UseBuffer(buffers_->Take());
+    }
     b.requests.Append(payload->bytes, payload->items, limits_, payload->gzip);
     if (config_.timeout.count() == 0) {
       Cut(b, true, out);
@@ -77,8 +80,8 @@ Status BatchProcessor::Send(std::vector<Out>& out) {
   for (Out& o : out) {
     std::uint64_t items = o.items;
     telemetry_->batch_send_size.Record(items);  // otelcol_processor_batch_batch_send_size
-    Status s = next_->Consume(
-        MakePayload(signal_, std::move(o.bytes), items, std::move(o.metadata), {}, std::move(o.gzip)));
+    Status s = next_->Consume(MakeRecycledPayload(buffers_, signal_, std::move(o.bytes), items,
+                                                  std::move(o.metadata), std::move(o.gzip)));
     if (!s.ok()) {
       SignalCounters::Add((*telemetry_)[signal_].dropped, items);
       result = s;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "component/buffer_pool.h"
 #include "component/component.h"
 #include "component/telemetry.h"
 #include "otlp/wire/request_batch.h"
@@ -56,6 +57,8 @@ class BatchProcessor : public Processor {
   Consumer* next_;
   ComponentTelemetry* telemetry_;
 
+  // Full batches' buffers, reused so a new batch does not fault its pages in again.
+  const std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Batch> batches_;

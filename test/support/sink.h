@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "component/component.h"
@@ -38,6 +39,11 @@ class Sink : public Exporter {
   std::vector<PayloadPtr> payloads() const {
     std::lock_guard<std::mutex> lock(mu_);
     return payloads_;
+  }
+  // The payloads received so far, no longer held by the sink.
+  std::vector<PayloadPtr> TakePayloads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(payloads_, {});
   }
   std::uint64_t items() const {
     std::lock_guard<std::mutex> lock(mu_);

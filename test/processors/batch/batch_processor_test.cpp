@@ -1,9 +1,11 @@
 #include "processors/batch/batch_processor.h"
+#include "component/buffer_pool.h"
 
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "component/buffer_pool.h"
 #include "config/error.h"
 #include "config/loader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -162,6 +164,31 @@ TEST_CASE("batch keeps one batch per metadata_keys combination and carries the k
   got = f.sink.payloads();
   REQUIRE(got.size() == 2);
   CHECK(*got[1]->metadata == Metadata{{"x-tenant", "b"}});
+}
+
+TEST_CASE("batch reuses a sent batch's buffer once the exporter lets it go") {
+  Fixture f("send_batch_size: 50000\ntimeout: 10s\n");
+  for (int i = 0; i < 50; ++i) REQUIRE(f.batch->Consume(Spans(1000)).ok());
+  std::vector<PayloadPtr> first = f.sink.TakePayloads();
+  REQUIRE(first.size() == 1);
+  REQUIRE(first[0]->items == 50000);
+  REQUIRE(first[0]->bytes.capacity() >= BufferPool::kMinBytes);
+  const char* buffer = first[0]->bytes.data();
+  first.clear();  // sent: the exporter lets go
+  for (int i = 0; i < 50; ++i) REQUIRE(f.batch->Consume(Spans(1000)).ok());
+  std::vector<PayloadPtr> second = f.sink.TakePayloads();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0]->items == 50000);
+  CHECK(second[0]->bytes.data() == buffer);  // the same memory, no new pages
+  // While a batch is still held, the next one gets a buffer of its own.
+  for (int i = 0; i < 50; ++i) REQUIRE(f.batch->Consume(Spans(1000)).ok());
+  std::vector<PayloadPtr> third = f.sink.TakePayloads();
+  REQUIRE(third.size() == 1);
+  CHECK(third[0]->bytes.data() != second[0]->bytes.data());
+  ExportTraceServiceRequest req;
+  REQUIRE(req.ParseFromString(third[0]->bytes));
+  CHECK(req.resource_spans_size() == 50);
+  f.Stop();
 }
 
 TEST_CASE("batch config is checked with key paths") {
