@@ -292,6 +292,15 @@ TEST_CASE("e2e limits: otlpd raises its soft descriptor limit to the hard one, a
 }
 
 TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU and keeps serving") {
+#if defined(__SANITIZE_ADDRESS__)  // the CI's sanitizer build: address and undefined
+  // Not under the sanitizers: UBSan's vptr check makes sure a vtable is
+  // readable by writing it into a pipe, and reads its suppressions file at
+  // the first report; with every descriptor in use neither can be opened, so
+  // a sound object gets a false "invalid vptr" and otlpd aborts (1 run in 4
+  // here). The plain build's run of this test (the README's command) checks it.
+  WARN("skipped in the sanitizer build: the sanitizer runtime needs descriptors this test uses up");
+  return;
+#endif
   TempDir dir;
   // max_connections above the descriptor limit (the safe default would keep
   // the receiver below it), so accept() fails with EMFILE in every server.
@@ -319,9 +328,10 @@ TEST_CASE("e2e limits: while descriptors are exhausted otlpd uses under 5% CPU a
   for (int i = 0; i < 100; ++i) flood.fds.push_back(Connect(port));
   for (int i = 0; i < 10; ++i) flood.fds.push_back(Connect(metrics));
   for (int i = 0; i < 10; ++i) flood.fds.push_back(Connect(health));
-  INFO(p.Output());
-  REQUIRE(
-      WaitFor([&] { return p.OpenFds() >= 62 && p.Output().find("accept failed") != std::string::npos; }));
+  const bool exhausted =
+      WaitFor([&] { return p.OpenFds() >= 62 && p.Output().find("accept failed") != std::string::npos; });
+  INFO("otlpd holds " << p.OpenFds() << " descriptors; its log:\n" << p.Output());
+  REQUIRE(exhausted);
 
   const double cpu0 = p.CpuSeconds();
   const auto t0 = Clock::now();
