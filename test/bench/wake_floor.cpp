@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "test/support/raw_socket.h"
+
 namespace {
 
 struct Options {
@@ -52,9 +54,9 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-int Connect(const sockaddr_in& address) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+int Connect(int port) {
+  const int fd = otlpd::test::ConnectLoopback(port);
+  if (fd < 0) {
     std::perror("connect");
     std::exit(1);
   }
@@ -176,7 +178,7 @@ int main(int argc, char** argv) {
 
   Pin(o.client_cpu);
   std::vector<int> clients;
-  for (int i = 0; i < o.connections; ++i) clients.push_back(Connect(address));
+  for (int i = 0; i < o.connections; ++i) clients.push_back(Connect(ntohs(address.sin_port)));
   const std::vector<char> request(static_cast<std::size_t>(o.request_bytes), 'r');
   std::vector<char> answer(static_cast<std::size_t>(o.answer_bytes));
   // One second to warm up, then the measured seconds.

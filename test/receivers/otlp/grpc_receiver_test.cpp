@@ -310,10 +310,7 @@ TEST_CASE("gRPC receiver survives damaged HTTP/2 byte streams and goes on servin
   for (const PayloadPtr& p : f.traces.payloads()) {
     collector::trace::v1::ExportTraceServiceRequest req;
     REQUIRE(req.ParseFromString(p->bytes));
-    std::uint64_t spans = 0;
-    for (const auto& rs : req.resource_spans())
-      for (const auto& ss : rs.scope_spans()) spans += static_cast<std::uint64_t>(ss.spans_size());
-    CHECK(spans == p->items);
+    CHECK(test::SpanCount(req) == p->items);
   }
 }
 

@@ -37,6 +37,15 @@ inline opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest Tra
   return req;
 }
 
+// The spans in a request, over every resource and scope.
+inline std::uint64_t SpanCount(
+    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& req) {
+  std::uint64_t spans = 0;
+  for (const auto& rs : req.resource_spans())
+    for (const auto& ss : rs.scope_spans()) spans += static_cast<std::uint64_t>(ss.spans_size());
+  return spans;
+}
+
 inline opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest MetricsRequest(int points) {
   opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
   auto* m = req.add_resource_metrics()->add_scope_metrics()->add_metrics();
