@@ -683,22 +683,27 @@ void HttpServer::Impl::Accept() {
 }
 
 bool HttpServer::Impl::Admit() {
+  // Declared before the lock: a session's last reference may be the one taken
+  // here (its connection ended on another thread meanwhile), and its
+  // destructor takes `mu` to unregister.
   std::shared_ptr<SessionBase> oldest;
   {
     std::lock_guard<std::mutex> lock(mu);
     if (sessions.size() < max_connections) return true;
+    const std::weak_ptr<SessionBase>* pick = nullptr;
     std::int64_t oldest_since = 0;
     for (auto& [ptr, weak] : sessions) {
       const std::int64_t since = ptr->idle_since.load();
       if (since == 0 || ptr->evicted.load() || (since != 1 && ptr->HasPendingInput())) continue;
       if (oldest_since == 0 || since < oldest_since) {
-        if (auto s = weak.lock()) {
-          oldest = std::move(s);
-          oldest_since = since;
-        }
+        pick = &weak;
+        oldest_since = since;
       }
     }
-    if (oldest == nullptr) return false;
+    if (pick == nullptr) return false;
+    oldest = pick->lock();
+    // Expired: it is ending already, which makes the room.
+    if (oldest == nullptr) return true;
     oldest->evicted = true;
   }
   // The new connection is admitted now; the evicted one closes on its own

@@ -766,6 +766,47 @@ TEST_CASE("HTTP receiver at max_connections closes the oldest idle connection fo
   CHECK(idle[1]->Send(req).status == 200);
 }
 
+TEST_CASE("HTTP receiver at max_connections stays live while clients come and go and idle ones pile up") {
+  // The acceptor picks whom to evict while the server's threads end other
+  // connections: a session it looked at and let go of must not end under its
+  // lock (it did once, and the receiver deadlocked).
+  HttpFixture f("    max_connections: 4\n");
+  const std::string req =
+      "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: "
+      "0\r\n\r\n";
+  constexpr int kWaitMs = 3000;
+  std::atomic<int> ok{0}, refused{0}, closed{0}, stalled{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 250 && stalled == 0; ++i) {
+        std::string answer;
+        const auto start = std::chrono::steady_clock::now();
+        test::SendAndClose(f.port(), req, &answer, kWaitMs);
+        if (answer.rfind("HTTP/1.1 200", 0) == 0) {
+          ++ok;
+        } else if (answer.rfind("HTTP/1.1 503", 0) == 0) {
+          ++refused;
+        } else if (std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(kWaitMs)) {
+          ++stalled;  // no byte and no close: the server stopped serving
+        } else {
+          ++closed;  // evicted before its bytes came, or a refusal's reset
+        }
+      }
+    });
+  }
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) idle.push_back(test::ConnectLoopback(f.port()));
+  for (auto& c : clients) c.join();
+  for (int fd : idle) ::close(fd);
+  INFO("served " << ok << ", refused " << refused << ", closed " << closed << ", stalled " << stalled);
+  CHECK(stalled == 0);
+  CHECK(ok > 500);
+  std::string answer;
+  test::SendAndClose(f.port(), req, &answer, kWaitMs);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+}
+
 TEST_CASE("HTTP receiver at max_connections with none idle refuses with 503") {
   // A short read_header_timeout: a third connection that slips in while the
   // server has read a busy one's header bytes but not yet parsed them (the
