@@ -29,6 +29,10 @@ void CountRefused(const std::vector<Pipeline*>& pipelines, const Payload& payloa
 
 }  // namespace
 
+bool FanOut::UsesGzip() const {
+  return std::any_of(exporters_.begin(), exporters_.end(), [](const Consumer* c) { return c->UsesGzip(); });
+}
+
 Status FanOut::Consume(const PayloadPtr& payload) {
   std::vector<Consumer*> pending;
   Status last;
@@ -234,6 +238,10 @@ void Pipeline::Drain(Clock::time_point deadline) {
 
 PipelinesEntry::PipelinesEntry(std::vector<Pipeline*> pipelines) : pipelines_(std::move(pipelines)) {
   for (Pipeline* p : pipelines_) (p->synchronous() ? synchronous_ : queued_).push_back(p);
+}
+
+bool PipelinesEntry::UsesGzip() const {
+  return std::any_of(pipelines_.begin(), pipelines_.end(), [](const Pipeline* p) { return p->UsesGzip(); });
 }
 
 Status PipelinesEntry::Consume(const PayloadPtr& payload) {

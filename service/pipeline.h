@@ -42,6 +42,7 @@ class FanOut : public Consumer {
  public:
   explicit FanOut(std::vector<Consumer*> exporters) : exporters_(std::move(exporters)) {}
   Status Consume(const PayloadPtr& payload) override;
+  bool UsesGzip() const override;
   // After this, retries stop at `deadline`.
   void SetDeadline(Clock::time_point deadline);
   // The pipeline this fan-out ends (for handing retries to its worker).
@@ -93,6 +94,8 @@ class Pipeline {
   bool synchronous() const { return options_.synchronous; }
 
   void SetHead(Consumer* head) { head_ = head; }
+  // Whether the pipeline's first processor (or its fan-out) may read Payload::gzip.
+  bool UsesGzip() const { return head_ != nullptr && head_->UsesGzip(); }
   void Start();
   // Stops taking data, waits for callers inside (PipelinesEntry), lets the
   // workers empty the queue until `deadline`, joins them.
@@ -167,6 +170,7 @@ class PipelinesEntry : public Consumer {
   explicit PipelinesEntry(std::vector<Pipeline*> pipelines);
   Status Consume(const PayloadPtr& payload) override;
   bool MayBlock() const override { return !synchronous_.empty(); }
+  bool UsesGzip() const override;
 
   // The retry hint sent with back-pressure refusals.
   static constexpr std::chrono::milliseconds kRetryAfter{1000};

@@ -24,6 +24,7 @@ class ProcessorCounter : public Consumer, public DecodedConsumer {
     SignalCounters::Add(*counter_, payload->items);
     return target_->Consume(payload);
   }
+  bool UsesGzip() const override { return target_->UsesGzip(); }
   Status ConsumeDecoded(DecodedPayload& request) override {
     SignalCounters::Add(*counter_, request.items());
     return ForwardDecoded(request, target_);

@@ -17,6 +17,7 @@ class ForwardConnector : public Connector {
   Status Start() override { return Status::Ok(); }
   void Shutdown(Clock::time_point) override {}
   Status Consume(const PayloadPtr& payload) override;
+  bool UsesGzip() const override { return next_->UsesGzip(); }
 
  private:
   const Signal signal_;

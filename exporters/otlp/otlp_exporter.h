@@ -29,6 +29,10 @@ class OtlpExporter : public Exporter {
   Status Consume(const PayloadPtr& payload) override;
   bool durable() const override { return sender_.persistent(); }
   bool ConsumeReturnsAtOnce() const override { return sender_.ConsumeReturnsAtOnce(); }
+  // A persistent queue stores the bytes only.
+  bool UsesGzip() const override {
+    return config_.compression == Compression::kGzip && !sender_.persistent();
+  }
 
  private:
   std::string id_;

@@ -30,6 +30,11 @@ class OtlpHttpExporter : public Exporter {
   // A persistent sending queue makes the pipeline answer clients only after the append.
   bool durable() const override { return sender_.persistent(); }
   bool ConsumeReturnsAtOnce() const override { return sender_.ConsumeReturnsAtOnce(); }
+  // Only protobuf bodies are the client's bytes; a persistent queue stores the bytes only.
+  bool UsesGzip() const override {
+    return config_.compression == Compression::kGzip && config_.encoding == Encoding::kProto &&
+           !sender_.persistent();
+  }
 
   // Connections the HTTP client opened so far (0 before Start).
   std::uint64_t connections_opened() const;

@@ -30,6 +30,8 @@ class BatchProcessor : public Processor {
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
   Status Consume(const PayloadPtr& payload) override;
+  // A batch of requests that all kept their gzip carries the members joined.
+  bool UsesGzip() const override { return next_->UsesGzip(); }
 
  private:
   struct Batch {

@@ -103,6 +103,7 @@ class MemoryLimiterProcessor : public Processor, public AdmissionGate, public Me
   Status Start() override;
   void Shutdown(Clock::time_point deadline) override;
   Status Consume(const PayloadPtr& payload) override;
+  bool UsesGzip() const override { return next_->UsesGzip(); }
   Status Admit(const Payload& payload) override;
   bool Refuses(std::uint64_t incoming) const override { return limiter_->ShouldRefuse(incoming); }
 

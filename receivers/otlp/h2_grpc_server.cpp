@@ -592,7 +592,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                          std::to_string(max));
       }
     }
-    if (one_member && config::compression::WorthKeeping(*bytes)) {
+    if (one_member && server_.context.keep_gzip[SignalIndex(*c.signal)] &&
+        config::compression::WorthKeeping(*bytes)) {
       gzip->reserve(4 + bytes->size());
       config::compression::AppendMember(*gzip, *bytes);
     }

@@ -392,7 +392,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     decoder_ = BodyDecoder::Create(*encoding, limit, &lease_);
     // A gzipped protobuf body is kept as it came too, for an exporter that
     // sends gzip (Payload::gzip); it is at most max_request_body_size.
-    keep_gzip_ = *encoding == Encoding::kGzip && *format == BodyFormat::kProtobuf;
+    keep_gzip_ = *encoding == Encoding::kGzip && *format == BodyFormat::kProtobuf &&
+                 server_.context.keep_gzip[SignalIndex(*signal)];
     gzip_ = std::string();
     if (auto length = parser_->content_length(); length && *encoding == Encoding::kIdentity) {
       // The whole body is taken from the budget before any of it is read.

@@ -41,6 +41,7 @@ void OtlpReceiver::SetConsumer(Signal signal, Consumer* next) {
 }
 
 Status OtlpReceiver::Start() {
+  for (std::size_t i = 0; i < kSignalCount; ++i) context_.keep_gzip[i] = UsesGzip(context_.consumers[i]);
   if (h2_grpc_ && AnyMayBlock(context_.consumers)) {
     // One thread cannot wait on several disk appends at once (they share an
     // fsync only when their callers wait in parallel): gRPC C++'s threads can.

@@ -16,6 +16,9 @@ struct ServerContext {
   std::string receiver_id;
   ReceiveBudget* budget = nullptr;  // not null once the receiver is built
   std::array<Consumer*, kSignalCount> consumers{};
+  // Per signal: whether something downstream reads Payload::gzip, so a
+  // client's gzip member is worth keeping (set at Start, from the consumers).
+  std::array<bool, kSignalCount> keep_gzip{};
 };
 
 }  // namespace otlpd::receivers::otlp

@@ -32,6 +32,11 @@ class Sink : public Exporter {
     return Status::Ok();
   }
 
+  // Stands for an exporter that sends gzip (receivers keep clients' gzip
+  // members for it) unless told otherwise before the receiver starts.
+  bool UsesGzip() const override { return uses_gzip_; }
+  void SetUsesGzip(bool uses) { uses_gzip_ = uses; }
+
   void SetRefuse(std::function<Status()> refuse) {
     std::lock_guard<std::mutex> lock(mu_);
     refuse_ = std::move(refuse);
@@ -57,6 +62,7 @@ class Sink : public Exporter {
  private:
   mutable std::mutex mu_;
   std::function<Status()> refuse_;
+  std::atomic<bool> uses_gzip_{true};
   std::vector<PayloadPtr> payloads_;
   std::uint64_t items_ = 0;
   int calls_ = 0;

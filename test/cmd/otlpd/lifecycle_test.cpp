@@ -301,3 +301,48 @@ TEST_CASE("every connector joins two pipelines, passes data on and shuts down") 
     }
   }
 }
+
+TEST_CASE("a receiver keeps its clients' gzip only when a pipeline it feeds sends gzip") {
+  // UsesGzip() of what the receiver pushes into, for a traces pipeline with
+  // `processors` and `exporters` (and `more` config: extensions, pipelines).
+  auto uses_gzip = [](const std::string& components, const std::string& processors,
+                      const std::string& exporters, const std::string& more_pipelines = "") {
+    TempDir dir;
+    Harness h;
+    std::string yaml =
+        "receivers:\n  hand: {}\n" + components + "service:\n" +
+        (components.find("file_storage") != std::string::npos ? "  extensions: [file_storage]\n" : "") +
+        "  pipelines:\n" + Pipelines({Signal::kTraces}, "hand", processors, exporters) + more_pipelines;
+    for (std::size_t at; (at = yaml.find("DIR")) != std::string::npos;)
+      yaml.replace(at, 3, dir.path.string());
+    INFO(yaml);
+    std::unique_ptr<Service> service;
+    REQUIRE_NOTHROW(service = Service::Build(config::ParseYaml(yaml, "gzip.yaml"), WithTestParts(h)));
+    REQUIRE(h.hand != nullptr);
+    return UsesGzip(h.hand->next(Signal::kTraces));
+  };
+  const std::string otlp = "  otlp:\n    endpoint: 127.0.0.1:1\n    tls: {insecure: true}\n";
+  const std::string exporters = "exporters:\n" + otlp;
+  const std::string batch =
+      "processors:\n  batch: {}\n  memory_limiter: {check_interval: 1s, limit_mib: 4000}\n";
+  // otlp's default compression is gzip; batching and memory_limiter carry payloads as they are.
+  CHECK(uses_gzip(batch + exporters, "memory_limiter, batch", "otlp"));
+  CHECK_FALSE(uses_gzip(batch + "exporters:\n" + otlp + "    compression: none\n", "batch", "otlp"));
+  // A processor that writes new bytes drops the sender's gzip.
+  CHECK_FALSE(
+      uses_gzip("processors:\n  resource: {attributes: [{key: k, value: v, action: upsert}]}\n" + exporters,
+                "resource", "otlp"));
+  CHECK_FALSE(uses_gzip("exporters:\n  debug: {}\n", "", "debug"));
+  CHECK(uses_gzip("exporters:\n  debug: {}\n" + otlp, "", "debug, otlp"));
+  // otlphttp: gzip by default, but a JSON body is not the client's bytes.
+  CHECK(uses_gzip("exporters:\n  otlphttp: {endpoint: 'http://127.0.0.1:1'}\n", "", "otlphttp"));
+  CHECK_FALSE(uses_gzip("exporters:\n  otlphttp: {endpoint: 'http://127.0.0.1:1', encoding: json}\n", "",
+                        "otlphttp"));
+  // A persistent sending queue stores the bytes only.
+  CHECK_FALSE(uses_gzip("extensions:\n  file_storage: {directory: 'DIR'}\nexporters:\n" + otlp +
+                            "    sending_queue: {storage: file_storage}\n",
+                        "", "otlp"));
+  // Through a forward connector into a pipeline that sends gzip.
+  CHECK(uses_gzip("connectors:\n  forward: {}\n" + exporters, "", "forward",
+                  "    traces/out:\n      receivers: [forward]\n      exporters: [otlp]\n"));
+}

@@ -76,7 +76,10 @@ struct Fixture {
   std::unique_ptr<OtlpReceiver> receiver;
   std::shared_ptr<grpc::Channel> channel;
 
-  explicit Fixture(const std::string& extra = "") {
+  // `uses_gzip`: whether the sinks stand for exporters that send gzip.
+  explicit Fixture(const std::string& extra = "", bool uses_gzip = true) {
+    traces.SetUsesGzip(uses_gzip);
+    metrics.SetUsesGzip(uses_gzip);
     auto node = config::ParseYaml("protocols:\n  grpc:\n    endpoint: 127.0.0.1:0\n" + extra, "test");
     config::MapDecoder d(node, "receivers.otlp");
     receiver =
@@ -140,6 +143,15 @@ TEST_CASE("gRPC receiver accepts gzip-compressed requests") {
   } else {
     CHECK(p.gzip.empty());  // gRPC C++ decompresses before otlpd sees the message
   }
+}
+
+TEST_CASE("gRPC receiver keeps no gzip when nothing downstream sends gzip") {
+  Fixture f("", /*uses_gzip=*/false);
+  auto req = TraceRequest(50, std::string(200, 'n'));
+  REQUIRE(f.SendTraces(req, GRPC_COMPRESS_GZIP).ok());
+  REQUIRE(f.traces.payloads().size() == 1);
+  CHECK(f.traces.payloads()[0]->bytes == req.SerializeAsString());
+  CHECK(f.traces.payloads()[0]->gzip.empty());
 }
 
 TEST_CASE("gRPC receiver accepts deflate-compressed requests") {

@@ -36,8 +36,11 @@ struct HttpFixture {
   test::Sink traces, metrics;
   std::unique_ptr<OtlpReceiver> receiver;
 
-  // `extra` holds more keys of protocols.http, indented four spaces.
-  explicit HttpFixture(const std::string& extra = "") {
+  // `extra` holds more keys of protocols.http, indented four spaces;
+  // `uses_gzip`: whether the sinks stand for exporters that send gzip.
+  explicit HttpFixture(const std::string& extra = "", bool uses_gzip = true) {
+    traces.SetUsesGzip(uses_gzip);
+    metrics.SetUsesGzip(uses_gzip);
     auto node = config::ParseYaml("protocols:\n  http:\n    endpoint: 127.0.0.1:0\n" + extra, "test");
     config::MapDecoder d(node, "receivers.otlp");
     receiver = std::make_unique<OtlpReceiver>("otlp", Config::Decode(d), &telemetry);
@@ -221,6 +224,15 @@ TEST_CASE("HTTP receiver decompresses every Content-Encoding otelcol accepts") {
   CHECK(got[3]->gzip.empty());
   CHECK(got[4]->gzip.empty());
   CHECK(got[0]->gzip.empty());
+}
+
+TEST_CASE("HTTP receiver keeps no gzip when nothing downstream sends gzip") {
+  HttpFixture f("", /*uses_gzip=*/false);
+  const std::string body = test::TraceRequest(40, std::string(300, 'n')).SerializeAsString();
+  CHECK(f.Post(test::Deflate(body, 16 + 15), "application/x-protobuf", "gzip").status == 200);
+  REQUIRE(f.traces.payloads().size() == 1);
+  CHECK(f.traces.payloads()[0]->bytes == body);
+  CHECK(f.traces.payloads()[0]->gzip.empty());
 }
 
 TEST_CASE("HTTP receiver keeps no gzip for an OTLP/JSON body") {
