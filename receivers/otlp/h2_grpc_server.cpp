@@ -147,7 +147,8 @@ struct Call {
   std::string unknown_path;  // the :path when it names no Export we serve
   bool post = false;
   bool has_path = false;
-  std::string content_type;
+  bool grpc_content_type = false;
+  std::string content_type;  // kept only when it is not gRPC's, for the error
   Encoding encoding = Encoding::kIdentity;
   std::string bad_encoding;
   int profiles_versions = 0;
@@ -355,7 +356,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return 0;
     }
     if (name == "content-type") {
-      c->content_type.assign(value);
+      c->grpc_content_type = value == "application/grpc" || value.starts_with("application/grpc+") ||
+                             value.starts_with("application/grpc;");
+      // No copy of the usual value: "application/grpc" is one byte past std::string's inline room.
+      if (c->grpc_content_type) {
+        c->content_type.clear();
+      } else {
+        c->content_type.assign(value);
+      }
     } else if (name == "grpc-encoding") {
       if (auto e = GrpcEncoding(value)) {
         c->encoding = *e;
@@ -439,8 +447,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::unique_ptr<Call> done = std::move(*it);
       *it = std::move(calls_.back());
       calls_.pop_back();
-      // Kept for the next call when it holds nothing worth giving back.
-      if (!spare_ && done->message.capacity() == 0 && !done->metadata) {
+      // Kept for the next call when it holds nothing worth giving back (a
+      // released message is back to std::string's inline capacity, not 0).
+      if (!spare_ && done->message.capacity() <= std::string().capacity() && !done->metadata) {
         *done = Call{};
         spare_ = std::move(done);
       }
@@ -492,10 +501,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Answer(c, Status::Internal("grpc: only POST requests with a :path are served"), "405");
       return;
     }
-    const std::string_view type = c.content_type;
-    const bool grpc_type = type == "application/grpc" || type.starts_with("application/grpc+") ||
-                           type.starts_with("application/grpc;");
-    if (!grpc_type) {
+    if (!c.grpc_content_type) {
       // grpc-go: HTTP 415 with INTERNAL.
       Answer(c, Status::Internal("transport: received unexpected content-type \"" + c.content_type + "\""),
              "415");

@@ -224,7 +224,15 @@ TEST_CASE("gRPC receiver on nghttp2 refuses a request whose content-type is not 
     // As grpc-go (otelcol) answers it: HTTP 415 with INTERNAL, nothing handed on.
     CHECK(header(":status") == "415");
     CHECK(header("grpc-status") == "13");
+    CHECK(header("grpc-message") == "transport: received unexpected content-type \"application/json\"");
     CHECK(f.traces.payloads().empty());
+    // The same connection's next call, with a gRPC subtype, is served.
+    const auto next = client.OpenCall(kTracesPath, "application/grpc+proto");
+    REQUIRE(client.SendData(next, framed, true) == framed.size());
+    REQUIRE(client.PumpUntil([&] { return client.stream(next).closed; }, std::chrono::seconds(10)));
+    CHECK(client.stream(next).headers.count("grpc-status") == 1);
+    CHECK(client.stream(next).headers.at("grpc-status") == "0");
+    CHECK(f.traces.payloads().size() == 1);
   } else {
     // gRPC C++ takes any content-type (a difference to otelcol, kept as it is).
     CHECK(header("grpc-status") == "0");
