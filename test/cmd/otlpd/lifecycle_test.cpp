@@ -120,15 +120,19 @@ const std::map<std::string, std::string>& MinimalConfigs() {
   return m;
 }
 
+// `yaml` with every `DIR` standing for `dir`.
+std::string WithDir(std::string yaml, const fs::path& dir) {
+  for (std::size_t at; (at = yaml.find("DIR")) != std::string::npos;) yaml.replace(at, 3, dir.string());
+  return yaml;
+}
+
 std::string Minimal(const std::string& kind, std::string_view type, const fs::path& dir) {
   const auto& m = MinimalConfigs();
   auto it = m.find(kind + "/" + std::string(type));
   if (it == m.end()) {
     FAIL("no minimal config for " << kind << " \"" << type << "\": add one to MinimalConfigs()");
   }
-  std::string yaml = it->second;
-  for (std::size_t at; (at = yaml.find("DIR")) != std::string::npos;) yaml.replace(at, 3, dir.string());
-  return yaml;
+  return WithDir(it->second, dir);
 }
 
 struct TempDir {
@@ -309,12 +313,11 @@ TEST_CASE("a receiver keeps its clients' gzip only when a pipeline it feeds send
                       const std::string& exporters, const std::string& more_pipelines = "") {
     TempDir dir;
     Harness h;
-    std::string yaml =
+    const std::string yaml = WithDir(
         "receivers:\n  hand: {}\n" + components + "service:\n" +
-        (components.find("file_storage") != std::string::npos ? "  extensions: [file_storage]\n" : "") +
-        "  pipelines:\n" + Pipelines({Signal::kTraces}, "hand", processors, exporters) + more_pipelines;
-    for (std::size_t at; (at = yaml.find("DIR")) != std::string::npos;)
-      yaml.replace(at, 3, dir.path.string());
+            (components.find("file_storage") != std::string::npos ? "  extensions: [file_storage]\n" : "") +
+            "  pipelines:\n" + Pipelines({Signal::kTraces}, "hand", processors, exporters) + more_pipelines,
+        dir.path);
     INFO(yaml);
     std::unique_ptr<Service> service;
     REQUIRE_NOTHROW(service = Service::Build(config::ParseYaml(yaml, "gzip.yaml"), WithTestParts(h)));

@@ -1,5 +1,4 @@
 #include "processors/batch/batch_processor.h"
-#include "component/buffer_pool.h"
 
 #include <catch2/catch.hpp>
 #include <map>
