@@ -40,6 +40,7 @@ constexpr std::array kKnownGates = {
     KnownGate{"internal.coreinternal.goldendataset.EmitV1MessagingConventions", Stage::kBeta},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1NetworkConventions", Stage::kStable},
     KnownGate{"internal.coreinternal.goldendataset.EmitV1RPCConventions", Stage::kStable},
+    KnownGate{"otlpd.exporter.otlp.nghttp2GrpcClient", Stage::kBeta},  // otlpd's own
     KnownGate{"otlpd.receiver.otlp.nghttp2GrpcServer", Stage::kBeta},  // otlpd's own
     KnownGate{"ottl.PanicDuplicateName", Stage::kStable},
     KnownGate{"ottl.contexts.enableOTelColContext", Stage::kStable},
@@ -124,6 +125,8 @@ bool ApplyFeatureGates(std::string_view list, FeatureGates& gates, std::vector<s
       gates.health_check_component_status = enable;
     } else if (id == kOtlpNghttp2GrpcServerGate) {
       gates.otlp_nghttp2_grpc_server = enable;
+    } else if (id == kOtlpNghttp2GrpcClientGate) {
+      gates.otlp_nghttp2_grpc_client = enable;
     } else {
       ignored.emplace_back(id);
     }

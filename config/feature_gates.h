@@ -18,12 +18,18 @@ struct FeatureGates {
   // receiver serves OTLP/gRPC on nghttp2 + Boost.Asio instead of gRPC C++;
   // `-otlpd.receiver.otlp.nghttp2GrpcServer` goes back to gRPC C++.
   bool otlp_nghttp2_grpc_server = true;
+  // `otlpd.exporter.otlp.nghttp2GrpcClient` (otlpd's own, beta, on): the otlp
+  // exporter sends plaintext OTLP/gRPC through its own HTTP/2 client on
+  // nghttp2 instead of gRPC C++; `-otlpd.exporter.otlp.nghttp2GrpcClient`
+  // goes back to gRPC C++.
+  bool otlp_nghttp2_grpc_client = true;
 };
 
 inline constexpr std::string_view kProfilesSupportGate = "service.profilesSupport";
 inline constexpr std::string_view kHealthCheckComponentStatusGate =
     "extension.healthcheck.useComponentStatus";
 inline constexpr std::string_view kOtlpNghttp2GrpcServerGate = "otlpd.receiver.otlp.nghttp2GrpcServer";
+inline constexpr std::string_view kOtlpNghttp2GrpcClientGate = "otlpd.exporter.otlp.nghttp2GrpcClient";
 
 // Applies one --feature-gates value as otelcol reads it: comma-separated gate
 // ids, each optionally prefixed `+` (enable, as no prefix) or `-` (disable).

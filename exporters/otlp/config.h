@@ -44,6 +44,10 @@ struct Config {
   std::string authority;
   std::string user_agent;
   exporterhelper::Config helper;
+  // Not a config key: the feature gate otlpd.exporter.otlp.nghttp2GrpcClient
+  // (beta, on) sends through otlpd's HTTP/2 client (h2_grpc_client.h) instead
+  // of gRPC C++, where that client serves the config.
+  bool nghttp2_client = true;
   std::string path;  // the component's key path, for errors found at Start (TLS files)
 
   static Config Decode(config::MapDecoder& d);

@@ -12,6 +12,7 @@ ExporterFactory MakeFactory(std::string_view type) {
       .create = [](const CreateContext& ctx, const config::Node& node) -> std::unique_ptr<Exporter> {
         config::MapDecoder d(node, ctx.path);
         Config config = Config::Decode(d);
+        config.nghttp2_client = ctx.gates.otlp_nghttp2_grpc_client;
         exporterhelper::SenderOptions options;
         options.storage = exporterhelper::ResolveStorage(ctx, config.helper);
         return std::make_unique<OtlpExporter>(ctx.id.ToString(), std::move(config), ctx.Register("exporter"),

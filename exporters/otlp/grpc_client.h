@@ -2,9 +2,7 @@
 
 #include <memory>
 
-#include "component/payload.h"
-#include "exporters/exporterhelper/queued_retry_sender.h"
-#include "exporters/otlp/config.h"
+#include "exporters/otlp/export_client.h"
 
 namespace otlpd::exporters::otlp {
 
@@ -12,18 +10,15 @@ namespace otlpd::exporters::otlp {
 // gRPC's generic stub so the payload's bytes go out as they are. gRPC types
 // stay in the .cpp: this header is included by code that should not compile
 // them.
-class GrpcClient {
+class GrpcClient final : public ExportClient {
  public:
   explicit GrpcClient(const Config& config);
-  ~GrpcClient();
+  ~GrpcClient() override;
 
   // Reads TLS material and creates the channel (which connects lazily).
-  Status Connect();
-  // One attempt; thread-safe. The result classifies the gRPC status for the
-  // exporter helper and carries any partial_success.
-  exporterhelper::SendResult Export(const PayloadPtr& payload, Clock::time_point deadline);
-  // Cancels the calls in flight (shutdown deadline passed); later calls fail.
-  void CancelAll();
+  Status Connect() override;
+  exporterhelper::SendResult Export(const PayloadPtr& payload, Clock::time_point deadline) override;
+  void CancelAll() override;
 
  private:
   struct Impl;

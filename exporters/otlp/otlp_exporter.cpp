@@ -3,14 +3,20 @@
 #include <spdlog/spdlog.h>
 
 #include "exporters/otlp/grpc_client.h"
+#include "exporters/otlp/h2_grpc_client.h"
 
 namespace otlpd::exporters::otlp {
+
+std::unique_ptr<ExportClient> MakeExportClient(const Config& config) {
+  if (config.nghttp2_client && H2GrpcClient::Serves(config)) return std::make_unique<H2GrpcClient>(config);
+  return std::make_unique<GrpcClient>(config);
+}
 
 OtlpExporter::OtlpExporter(std::string id, Config config, ComponentTelemetry* telemetry,
                            exporterhelper::SenderOptions options)
     : id_(std::move(id)),
       config_(std::move(config)),
-      client_(std::make_unique<GrpcClient>(config_)),
+      client_(MakeExportClient(config_)),
       sender_(
           id_, config_.helper,
           [client = client_.get()](const PayloadPtr& p, Clock::time_point deadline) {
@@ -25,9 +31,10 @@ OtlpExporter::~OtlpExporter() { Shutdown(Clock::now()); }
 
 Status OtlpExporter::Start() {
   if (Status s = client_->Connect(); !s.ok()) return s;
-  spdlog::info("exporter {}: OTLP/gRPC to {} ({}, compression {})", id_, config_.target,
+  spdlog::info("exporter {}: OTLP/gRPC to {} ({}, compression {}, {})", id_, config_.target,
                config_.use_tls ? "TLS" : "plaintext",
-               config_.compression == Compression::kGzip ? "gzip" : "none");
+               config_.compression == Compression::kGzip ? "gzip" : "none",
+               dynamic_cast<H2GrpcClient*>(client_.get()) != nullptr ? "nghttp2 client" : "gRPC C++ client");
   return sender_.Start();
 }
 

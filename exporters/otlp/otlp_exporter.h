@@ -12,7 +12,7 @@
 
 namespace otlpd::exporters::otlp {
 
-class GrpcClient;
+class ExportClient;
 
 // The `otlp` (otlp_grpc) exporter: forwards every payload's bytes unchanged
 // as an OTLP/gRPC Export call, through the exporter helper's sending queue
@@ -37,7 +37,7 @@ class OtlpExporter : public Exporter {
  private:
   std::string id_;
   Config config_;
-  std::unique_ptr<GrpcClient> client_;
+  std::unique_ptr<ExportClient> client_;
   exporterhelper::QueuedRetrySender sender_;
 };
 

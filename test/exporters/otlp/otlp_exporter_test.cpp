@@ -72,8 +72,12 @@ struct ExporterFixture {
   explicit ExporterFixture(const std::string& yaml, exporters::exporterhelper::SenderOptions options = {}) {
     config::Node node = config::ParseYaml(yaml, "test.yaml");
     config::MapDecoder d(node, "exporters.otlp");
-    exporter = std::make_unique<OtlpExporter>("otlp", exporters::otlp::Config::Decode(d), &telemetry,
-                                              std::move(options));
+    exporters::otlp::Config config = exporters::otlp::Config::Decode(d);
+    // ctest runs these tests twice: on the nghttp2 client (the default) and,
+    // with OTLPD_TEST_GRPC_CLIENT=grpcpp, on gRPC C++'s.
+    const char* client = std::getenv("OTLPD_TEST_GRPC_CLIENT");
+    if (client != nullptr && std::string_view(client) == "grpcpp") config.nghttp2_client = false;
+    exporter = std::make_unique<OtlpExporter>("otlp", std::move(config), &telemetry, std::move(options));
     REQUIRE(exporter->Start().ok());
   }
   ~ExporterFixture() {
@@ -307,6 +311,57 @@ TEST_CASE("the otlp exporter counts partial_success rejections and does not retr
   REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 3; }));
   CHECK(e[Signal::kTraces].send_failed == 2);
   CHECK(server.calls() == 1);
+}
+
+TEST_CASE("the otlp exporter reads a gzip-compressed answer") {
+  TestServer::Options options;
+  options.gzip_answers = true;
+  TestServer server(options);
+  REQUIRE(server.running());
+  server.Script({TestServer::Reply{0, "", {}, std::pair{std::int64_t{1}, std::string(300, 'x')}}});
+  ExporterFixture e(PlainTo(server.endpoint()) + kFastRetry);
+  REQUIRE(e.exporter->Consume(Traces(5)).ok());
+  // The rejected count is inside the compressed answer.
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 4; }));
+  CHECK(e[Signal::kTraces].send_failed == 1);
+  CHECK(server.calls() == 1);
+}
+
+TEST_CASE("the otlp exporter sends a message far larger than the HTTP/2 windows, and many at once") {
+  ReceiverFixture backend("    max_recv_msg_size_mib: 64\n");
+  ExporterFixture e(PlainTo(backend.endpoint()) + kFastRetry + "compression: none\n" +
+                    "sending_queue: {num_consumers: 8}\n");
+  // About 12 MB: hundreds of DATA frames past the peer's 64 KiB initial window.
+  PayloadPtr big = Traces(20000, std::string(600, 'b'));
+  REQUIRE(big->bytes.size() > (10u << 20));
+  REQUIRE(e.exporter->Consume(big).ok());
+  std::vector<PayloadPtr> small;
+  for (int i = 0; i < 200; ++i) {
+    small.push_back(Traces(1 + i % 7, "s" + std::to_string(i)));
+    REQUIRE(e.exporter->Consume(small.back()).ok());
+  }
+  std::uint64_t want = 20000;
+  for (const auto& p : small) want += p->items;
+  REQUIRE(test::WaitFor([&] { return backend.traces.items() == want; }, 60s));
+  std::multiset<std::string> got, sent;
+  for (const auto& p : backend.traces.payloads()) got.insert(p->bytes);
+  sent.insert(big->bytes);
+  for (const auto& p : small) sent.insert(p->bytes);
+  CHECK(got == sent);
+  CHECK(test::WaitFor([&] { return e[Signal::kTraces].sent == want; }));
+  CHECK(e[Signal::kTraces].send_failed == 0);
+}
+
+TEST_CASE("a call past its timeout fails with DEADLINE_EXCEEDED and the next call goes through") {
+  TestServer server;
+  server.Hold();
+  ExporterFixture e(PlainTo(server.endpoint()) + "timeout: 200ms\nretry_on_failure: {enabled: false}\n");
+  REQUIRE(e.exporter->Consume(Traces(3)).ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 3; }));
+  server.Release();
+  REQUIRE(e.exporter->Consume(Traces(2)).ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 2; }));
+  CHECK(server.calls() == 2);
 }
 
 TEST_CASE("an OK without a response message fails the call, as gRPC's unary clients fail it") {

@@ -145,6 +145,7 @@ TestServer::TestServer(Options options) : state_(std::make_shared<State>()) {
     // tests whether the exporter compressed.
     builder.AddChannelArgument(GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET, 1);
   }
+  if (options.gzip_answers) builder.SetDefaultCompressionAlgorithm(GRPC_COMPRESS_GZIP);
   state_->server = builder.BuildAndStart();
   if (!state_->server) state_->port = 0;
 }

@@ -31,6 +31,7 @@ class TestServer {
   struct Options {
     int port = 0;  // 0: any free port
     bool accept_gzip = true;
+    bool gzip_answers = false;  // compress answers with gzip (as grpc-go answers a gzip request)
     // TLS: server certificate and key (PEM); with client_ca, client
     // certificates are required and verified against it.
     std::string cert_pem, key_pem, client_ca_pem;
