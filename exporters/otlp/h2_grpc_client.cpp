@@ -206,6 +206,8 @@ struct Conn {
   bool dead = false;  // GOAWAY, closed, or an error: not reused
   Clock::time_point deadline = Clock::time_point::max();
   bool deadline_hit = false;
+  bool ping_acked = false;         // a keepalive PING's ACK arrived
+  Clock::time_point idle_since{};  // back in the pool
 
   // Bytes nghttp2 produced, gathered for one sendmsg: control frames copied
   // into `staged`, DATA payloads pointing into the call's message.
@@ -385,7 +387,9 @@ int OnStreamClose(nghttp2_session*, std::int32_t stream_id, std::uint32_t error,
 }
 
 int OnFrame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
-  if (frame->hd.type == NGHTTP2_GOAWAY) static_cast<Conn*>(user)->dead = true;
+  auto* c = static_cast<Conn*>(user);
+  if (frame->hd.type == NGHTTP2_GOAWAY) c->dead = true;
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) c->ping_acked = true;
   return 0;
 }
 
@@ -597,7 +601,12 @@ struct H2GrpcClient::Impl {
           while (std::unique_ptr<Conn> c = TakeIdle(a.key)) {
             c->deadline = deadline;
             c->deadline_hit = false;
-            if (StillGood(*c)) return c;
+            // With keepalive for idle connections, gRPC would have pinged this
+            // one by now; a new connection is as sure and costs no wait.
+            const bool stale = config.keepalive && config.keepalive->permit_without_stream &&
+                               config.keepalive->time.count() > 0 &&
+                               Clock::now() - c->idle_since >= config.keepalive->time;
+            if (!stale && StillGood(*c)) return c;
             Discard(std::move(c));
           }
           if (std::unique_ptr<Conn> c = Dial(a, deadline, &error)) {
@@ -628,6 +637,7 @@ struct H2GrpcClient::Impl {
     std::lock_guard<std::mutex> lock(mu);
     in_use.erase(c.get());
     if (c->dead || cancelled || nghttp2_session_want_read(c->session) == 0) return;
+    c->idle_since = Clock::now();
     idle[c->key].push_back(std::move(c));
   }
 
@@ -693,15 +703,42 @@ struct H2GrpcClient::Impl {
     Outcome broken;
     bool ok = true;
     char buf[65536];
+    // keepalive: after `time` without a byte from the server during the call,
+    // a PING; no ACK within `timeout` ends the connection (gRPC's client
+    // keepalive for a connection with a call on it).
+    const bool keepalive = config.keepalive && config.keepalive->time.count() > 0;
+    Clock::time_point last_read = Clock::now();
+    Clock::time_point ping_sent = Clock::time_point::max();
     while (!call.closed) {
       if (!SendAll(c)) {
         ok = false;
         break;
       }
       if (call.closed) break;
+      Clock::time_point wake = deadline;
+      if (keepalive) {
+        const Clock::time_point check = ping_sent == Clock::time_point::max()
+                                            ? last_read + config.keepalive->time
+                                            : ping_sent + config.keepalive->timeout;
+        wake = std::min(wake, check);
+      }
       pollfd p{c.fd, POLLIN, 0};
-      int r = ::poll(&p, 1, PollMillis(deadline));
+      int r = ::poll(&p, 1, PollMillis(wake));
       if (r < 0 && errno == EINTR) continue;
+      if (r == 0 && Clock::now() < deadline) {
+        if (!keepalive) continue;
+        if (ping_sent == Clock::time_point::max()) {
+          c.ping_acked = false;
+          nghttp2_submit_ping(c.session, NGHTTP2_FLAG_NONE, nullptr);
+          ping_sent = Clock::now();
+        } else if (Clock::now() >= ping_sent + config.keepalive->timeout) {
+          c.dead = true;
+          ok = false;
+          broken = Fail(kUnavailable, "keepalive ping failed to receive ACK within timeout");
+          break;
+        }
+        continue;
+      }
       if (r == 0) {
         c.deadline_hit = true;
         ok = false;
@@ -723,6 +760,8 @@ struct H2GrpcClient::Impl {
         broken = Fail(kInternal, "HTTP/2 protocol error from the server");
         break;
       }
+      last_read = Clock::now();
+      if (c.ping_acked) ping_sent = Clock::time_point::max();
     }
     if (!ok && c.deadline_hit && !c.dead) {
       // Tell the server to stop; the connection stays usable.
@@ -746,6 +785,12 @@ struct H2GrpcClient::Impl {
       }
       if (broken.code == 0) broken = Fail(kUnavailable, "connection failed");
       return broken;
+    }
+    // A server that enforces grpc-timeout resets the stream (CANCEL) once the
+    // deadline we sent has passed; the call then ended by its deadline, as
+    // gRPC clients report it.
+    if (call.close_error == NGHTTP2_CANCEL && !call.has_grpc_status && Clock::now() >= deadline) {
+      return Fail(kDeadlineExceeded, "Deadline Exceeded");
     }
     return Finish(call);
   }
@@ -804,7 +849,7 @@ struct H2GrpcClient::Impl {
 };
 
 bool H2GrpcClient::Serves(const Config& config) {
-  if (config.use_tls || config.keepalive) return false;
+  if (config.use_tls) return false;
   if (!config.target.starts_with("dns:///")) return false;
   std::string host, port, error;
   return SplitHostPort(std::string_view(config.target).substr(7), &host, &port, &error) && !host.empty();

@@ -23,8 +23,9 @@ namespace otlpd::exporters::otlp {
 // grpc-status-details-bin, gzip in both directions, grpc-timeout from the
 // deadline, wait_for_ready, round_robin over every address DNS gives (per
 // call) or pick_first, and one transparent retry for a call the server
-// refused unprocessed (GOAWAY, REFUSED_STREAM). Serves plaintext TCP targets
-// without keepalive; TLS, unix sockets and keepalive pings stay on gRPC C++.
+// refused unprocessed (GOAWAY, REFUSED_STREAM), keepalive PINGs while a call
+// waits (an idle pooled connection is replaced instead of pinged). Serves
+// plaintext TCP targets; TLS and unix sockets stay on gRPC C++.
 class H2GrpcClient final : public ExportClient {
  public:
   static bool Serves(const Config& config);

@@ -1,5 +1,10 @@
 #include "exporters/otlp/otlp_exporter.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <future>
 #include <random>
@@ -64,6 +69,11 @@ PayloadPtr Logs(int records) {
   return MakePayload(Signal::kLogs, req.SerializeAsString(), static_cast<std::uint64_t>(records));
 }
 
+bool TestsGrpcCppClient() {
+  const char* client = std::getenv("OTLPD_TEST_GRPC_CLIENT");
+  return client != nullptr && std::string_view(client) == "grpcpp";
+}
+
 struct ExporterFixture {
   ComponentTelemetry telemetry;
   std::unique_ptr<OtlpExporter> exporter;
@@ -75,8 +85,7 @@ struct ExporterFixture {
     exporters::otlp::Config config = exporters::otlp::Config::Decode(d);
     // ctest runs these tests twice: on the nghttp2 client (the default) and,
     // with OTLPD_TEST_GRPC_CLIENT=grpcpp, on gRPC C++'s.
-    const char* client = std::getenv("OTLPD_TEST_GRPC_CLIENT");
-    if (client != nullptr && std::string_view(client) == "grpcpp") config.nghttp2_client = false;
+    if (TestsGrpcCppClient()) config.nghttp2_client = false;
     exporter = std::make_unique<OtlpExporter>("otlp", std::move(config), &telemetry, std::move(options));
     REQUIRE(exporter->Start().ok());
   }
@@ -362,6 +371,34 @@ TEST_CASE("a call past its timeout fails with DEADLINE_EXCEEDED and the next cal
   REQUIRE(e.exporter->Consume(Traces(2)).ok());
   REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 2; }));
   CHECK(server.calls() == 2);
+}
+
+TEST_CASE("keepalive pings find a backend that stopped answering long before the call's timeout") {
+  if (TestsGrpcCppClient()) {
+    // gRPC C++ sends nothing before the server's SETTINGS, so it never gets
+    // as far as a ping here; the call waits for its timeout.
+    WARN("nghttp2 client only");
+    return;
+  }
+  // A backend whose connections the kernel accepts and nobody serves.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  REQUIRE(::listen(fd, 8) == 0);
+  {
+    ExporterFixture e(
+        PlainTo("127.0.0.1:" + std::to_string(ntohs(addr.sin_port))) +
+        "timeout: 60s\nkeepalive: {time: 100ms, timeout: 100ms}\nretry_on_failure: {enabled: false}\n");
+    REQUIRE(e.exporter->Consume(Traces(2)).ok());
+    // Only the keepalive can end the call this early: its timeout is a minute.
+    CHECK(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 2; }, 20s));
+  }
+  ::close(fd);
 }
 
 TEST_CASE("an OK without a response message fails the call, as gRPC's unary clients fail it") {
