@@ -20,6 +20,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receivers/otlp/otlp_receiver.h"
 #include "test/exporters/exporterhelper/manual_time_source.h"
+#include "test/exporters/otlp/raw_h2_server.h"
 #include "test/exporters/otlp/test_server.h"
 #include "test/support/gzip.h"
 #include "test/support/process.h"
@@ -399,6 +400,52 @@ TEST_CASE("keepalive pings find a backend that stopped answering long before the
     CHECK(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 2; }, 20s));
   }
   ::close(fd);
+}
+
+TEST_CASE("an HTTP status without a gRPC status means what gRPC says it means") {
+  using Answer = test::RawH2Server::Answer;
+  SECTION("503 (a proxy with no backend): UNAVAILABLE, retried") {
+    test::RawH2Server server({Answer{Answer::kHttpStatus, 503, 0, ""}});
+    REQUIRE(server.port() != 0);
+    ExporterFixture e(PlainTo(server.endpoint()) + kFastRetry);
+    REQUIRE(e.exporter->Consume(Traces(2)).ok());
+    REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent == 2; }));
+    CHECK(server.requests() == 2);
+    CHECK(e[Signal::kTraces].send_failed == 0);
+  }
+  SECTION("401: UNAUTHENTICATED, permanent") {
+    test::RawH2Server server({Answer{Answer::kHttpStatus, 401, 0, ""}});
+    ExporterFixture e(PlainTo(server.endpoint()) + kFastRetry);
+    REQUIRE(e.exporter->Consume(Traces(2)).ok());
+    REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 2; }));
+    CHECK(server.requests() == 1);
+  }
+  SECTION("a trailers-only gRPC error") {
+    test::RawH2Server server({Answer{Answer::kTrailersOnly, 200, 16, "no token"}});
+    ExporterFixture e(PlainTo(server.endpoint()) + kFastRetry);
+    REQUIRE(e.exporter->Consume(Traces(3)).ok());
+    REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].send_failed == 3; }));
+    CHECK(server.requests() == 1);
+  }
+}
+
+TEST_CASE(
+    "a stream the server refused unprocessed is sent again by the client, not by the exporter's retries") {
+  if (TestsGrpcCppClient()) {
+    // gRPC C++ 1.51 fails such a call with UNAVAILABLE (RST_STREAM error code
+    // 7) and leaves it to the exporter's retries; grpc-go, otelcol's client,
+    // sends it again at once, as the nghttp2 client does.
+    WARN("nghttp2 client only");
+    return;
+  }
+  using Answer = test::RawH2Server::Answer;
+  test::RawH2Server server({Answer{Answer::kRefusedStream, 200, 0, ""}});
+  REQUIRE(server.port() != 0);
+  ExporterFixture e(PlainTo(server.endpoint()) + "retry_on_failure: {enabled: false}\n");
+  REQUIRE(e.exporter->Consume(Traces(4)).ok());
+  REQUIRE(test::WaitFor([&] { return e[Signal::kTraces].sent + e[Signal::kTraces].send_failed == 4; }));
+  CHECK(e[Signal::kTraces].sent == 4);
+  CHECK(server.requests() == 2);
 }
 
 TEST_CASE("an OK without a response message fails the call, as gRPC's unary clients fail it") {
