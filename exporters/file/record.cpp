@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "exporters/file/zstd_frame.h"
+#include "internal/big_endian.h"
 #include "otlp/json/otlp_json.h"
 
 namespace otlpd::exporters::file {
@@ -17,10 +18,8 @@ Result<std::string> LengthPrefixed(std::string_view message) {
   const auto n = static_cast<std::uint32_t>(message.size());
   std::string out;
   out.reserve(4 + message.size());
-  out.push_back(static_cast<char>(n >> 24));
-  out.push_back(static_cast<char>(n >> 16));
-  out.push_back(static_cast<char>(n >> 8));
-  out.push_back(static_cast<char>(n));
+  out.resize(4);
+  StoreBe32(out.data(), n);
   out.append(message);
   return out;
 }

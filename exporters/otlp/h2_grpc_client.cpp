@@ -27,7 +27,9 @@
 #include "config/compression/gzip_sender.h"
 #include "exporters/otlp/export_response.h"
 #include "internal/base64.h"
+#include "internal/big_endian.h"
 #include "internal/host_port.h"
+#include "internal/nghttp2_nv.h"
 #include "internal/text.h"
 #include "otlp/profiles_version.h"
 
@@ -89,13 +91,6 @@ int CodeForReset(std::uint32_t error) {
   }
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // grpc-message is percent-encoded; a malformed escape is kept as it is (as
 // grpc-go does).
 std::string PercentDecode(std::string_view s) {
@@ -103,7 +98,7 @@ std::string PercentDecode(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      const int hi = HexDigitValue(s[i + 1]), lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -299,7 +294,7 @@ ssize_t ReadBody(nghttp2_session*, std::int32_t, std::uint8_t*, std::size_t leng
 
 // A DATA frame of `length` bytes of the call's prefix+message, from where the
 // previous one ended: its header is staged, the message bytes are pointed at.
-int OnSendData(nghttp2_session*, nghttp2_frame* frame, const std::uint8_t* framehd, std::size_t length,
+int OnSendData(nghttp2_session*, nghttp2_frame*, const std::uint8_t* framehd, std::size_t length,
                nghttp2_data_source* source, void* user) {
   auto* c = static_cast<Conn*>(user);
   auto* call = static_cast<Call*>(source->ptr);
@@ -307,7 +302,6 @@ int OnSendData(nghttp2_session*, nghttp2_frame* frame, const std::uint8_t* frame
   // Where this frame starts: everything promised minus what is still to go,
   // frames being sent in the order they were read.
   std::size_t at = call->read_off - length;
-  (void)frame;
   if (at < call->prefix.size()) {
     std::size_t n = std::min(length, call->prefix.size() - at);
     c->Stage(call->prefix.data() + at, n);
@@ -406,12 +400,6 @@ nghttp2_session_callbacks* MakeCallbacks() {
   return cb;
 }
 
-nghttp2_nv Nv(std::string_view name, std::string_view value) {
-  return nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
 std::string PrintAddress(const sockaddr_storage& a) {
   char host[NI_MAXHOST], port[NI_MAXSERV];
   if (getnameinfo(reinterpret_cast<const sockaddr*>(&a), sizeof(a), host, sizeof(host), port, sizeof(port),
@@ -435,7 +423,6 @@ struct H2GrpcClient::Impl {
   bool cancelled = false;
   std::vector<Address> addresses;
   Clock::time_point resolved_at{};
-  std::string resolve_error;
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;             // per address, most recent last
   std::map<std::string, std::pair<Clock::time_point, Clock::duration>> down;  // until, backoff
   std::set<Conn*> in_use;
@@ -659,11 +646,7 @@ struct H2GrpcClient::Impl {
     Call call;
     call.message = message;
     call.prefix[0] = compressed ? 1 : 0;
-    const auto n = static_cast<std::uint32_t>(message.size());
-    call.prefix[1] = static_cast<std::uint8_t>(n >> 24);
-    call.prefix[2] = static_cast<std::uint8_t>(n >> 16);
-    call.prefix[3] = static_cast<std::uint8_t>(n >> 8);
-    call.prefix[4] = static_cast<std::uint8_t>(n);
+    StoreBe32(&call.prefix[1], static_cast<std::uint32_t>(message.size()));
 
     std::vector<nghttp2_nv> nv;
     nv.reserve(12 + headers.size());
@@ -823,10 +806,7 @@ struct H2GrpcClient::Impl {
     if (call.data.empty()) return o;  // OK without a message: the caller decides
     const std::string& d = call.data;
     if (d.size() < 5) return Fail(kInternal, "truncated gRPC message from the server");
-    const std::uint32_t len = (std::uint32_t{static_cast<std::uint8_t>(d[1])} << 24) |
-                              (std::uint32_t{static_cast<std::uint8_t>(d[2])} << 16) |
-                              (std::uint32_t{static_cast<std::uint8_t>(d[3])} << 8) |
-                              std::uint32_t{static_cast<std::uint8_t>(d[4])};
+    const std::uint32_t len = LoadBe32(d.data() + 1);
     if (d.size() != 5 + std::size_t{len}) {
       return Fail(kInternal, d.size() < 5 + std::size_t{len}
                                  ? "truncated gRPC message from the server"
@@ -862,14 +842,13 @@ H2GrpcClient::H2GrpcClient(const Config& config) : impl_(std::make_unique<Impl>(
   std::string error;
   SplitHostPort(std::string_view(config.target).substr(std::min<std::size_t>(7, config.target.size())),
                 &m.host, &m.port, &error);
-  if (m.host.size() > 1 && m.host.front() == '[') m.host = m.host.substr(1, m.host.size() - 2);
   m.authority = !config.authority.empty() ? config.authority : config.target.substr(7);
   const nghttp2_info* info = nghttp2_version(0);
   m.user_agent = (config.user_agent.empty() ? std::string("otlpd") : config.user_agent) + " nghttp2/" +
                  (info != nullptr ? info->version_str : "?");
   for (const auto& [k, v] : config.headers) {
     // Binary metadata travels base64-encoded, as gRPC C++ sends it.
-    m.headers.emplace_back(k, (k.size() > 4 && k.compare(k.size() - 4, 4, "-bin") == 0) ? Base64(v) : v);
+    m.headers.emplace_back(k, k.ends_with("-bin") ? Base64(v) : v);
   }
   m.callbacks = MakeCallbacks();
 }

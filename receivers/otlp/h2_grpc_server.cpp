@@ -24,7 +24,9 @@
 #include "config/http/accept_backoff.h"
 #include "config/net/unix_socket.h"
 #include "internal/base64.h"
+#include "internal/big_endian.h"
 #include "internal/host_port.h"
+#include "internal/nghttp2_nv.h"
 #include "otlp/profiles_version.h"
 #include "receivers/otlp/body_decoder.h"
 #include "receivers/otlp/grpc_export.h"
@@ -107,12 +109,6 @@ std::string PercentEncode(std::string_view s) {
     }
   }
   return out;
-}
-
-nghttp2_nv Nv(std::string_view name, std::string_view value, std::uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
-  return nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), flags};
 }
 
 constexpr std::uint8_t kStatic = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
@@ -520,8 +516,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // budget before any of it is kept. False: the call was answered.
   bool OnPrefix(Call& c) {
     c.compressed = c.prefix[0] != 0;
-    c.length = (std::uint32_t{c.prefix[1]} << 24) | (std::uint32_t{c.prefix[2]} << 16) |
-               (std::uint32_t{c.prefix[3]} << 8) | std::uint32_t{c.prefix[4]};
+    c.length = LoadBe32(&c.prefix[1]);
     if (c.compressed && c.encoding == Encoding::kIdentity) {
       Answer(c, Status::Internal("grpc: compressed flag set with identity or empty encoding"));
       return false;

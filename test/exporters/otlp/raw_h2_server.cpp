@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "internal/nghttp2_nv.h"
+
 namespace otlpd::test {
 
 struct RawH2Server::Impl {
@@ -21,12 +23,6 @@ struct RawH2Server::Impl {
 };
 
 namespace {
-
-nghttp2_nv Nv(std::string_view n, std::string_view v) {
-  return nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
-                    reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
-                    NGHTTP2_NV_FLAG_NONE};
-}
 
 ssize_t ReadMessage(nghttp2_session* session, std::int32_t stream_id, std::uint8_t* buf, std::size_t length,
                     std::uint32_t* flags, nghttp2_data_source* source, void*) {
